@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+enum {
+        ARG_MEMORY_MAX = 0x100,
+        ARG_MEMORY_HIGH,
+        ARG_SWAP_MAX,
+        ARG_NAME,
+        ARG_PARENT,
+        ARG_GRACE,
+        ARG_CGROUP_ROOT,
+};
+
+void cli_help_run(const char *verb)
+{
+        printf("Usage: memgov %s [OPTIONS] [--] CMD [ARG...]\n\n", verb);
+        if (strcmp(verb, "explain") == 0)
+                printf("Print what `memgov run` would do with these options (cgroup, limits, environment),\n"
+                       "without doing it.\n\n");
+        else
+                printf("Run CMD in its own cgroup v2 group with memory limits, give it a GC budget in its\n"
+                       "environment, forward signals to it, and exit with its exit code.\n\n");
+        printf("Options:\n"
+               "  --memory-max SIZE     hard limit (memory.max); past it the kernel OOM-kills the group\n"
+               "  --memory-high SIZE|PCT  throttle point (memory.high), a size or a percentage of\n"
+               "                        --memory-max such as 90%%\n"
+               "  --swap-max SIZE       swap limit (memory.swap.max); unset leaves the kernel default\n"
+               "  --name NAME           the child cgroup's name (default memgov-<program>-<pid>)\n"
+               "  --parent CGROUP       create the group below CGROUP (default: memgov's own cgroup,\n"
+               "                        after memgov moves itself into a leaf named 'supervisor')\n"
+               "  --grace DURATION      after SIGTERM/SIGINT, or after the child exits while its\n"
+               "                        descendants still run, wait this long, then kill the group\n"
+               "                        (default 10s)\n"
+               "  -v, --verbose         say more about what memgov does\n"
+               "  -q, --quiet           only warnings and errors\n"
+               "  -h, --help            show this help\n\n"
+               "SIZE is bytes, or a number with K, M, G or T (1024-based: 512M, 1.5G), or 'max'.\n"
+               "DURATION is a number with ms, s or m (500ms, 10s, 2m); a bare number is seconds.\n\n"
+               "GOMEMLIMIT is set to the budget (memory.high if set, else memory.max) minus a 10%%\n"
+               "headroom (at least 8M) unless the environment already has one.\n\n"
+               "Exit status: the child's, or 128+N if signal N ended it; 127 if CMD was not found,\n"
+               "126 if it could not be executed, 125 if memgov itself failed.\n");
+}
+
+static int parse_size_option(const char *option, const char *value, uint64_t *ret)
+{
+        int r = units_parse_size(value, ret);
+        if (r < 0)
+                log_error("%s '%s': %s", option, value, units_error_hint(r, "size"));
+        return r;
+}
+
+int cli_parse_run(int argc, char **argv, RunOptions *ret)
+{
+        static const struct option options[] = {
+                {"memory-max", required_argument, NULL, ARG_MEMORY_MAX},
+                {"memory-high", required_argument, NULL, ARG_MEMORY_HIGH},
+                {"swap-max", required_argument, NULL, ARG_SWAP_MAX},
+                {"name", required_argument, NULL, ARG_NAME},
+                {"parent", required_argument, NULL, ARG_PARENT},
+                {"grace", required_argument, NULL, ARG_GRACE},
+                {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
+                {"verbose", no_argument, NULL, 'v'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        RunOptions o = {
+                .spec =
+                        {
+                                .memory_max_bytes = SIZE_MAX_UNLIMITED,
+                                .memory_high_bytes = SIZE_MAX_UNLIMITED,
+                        },
+                .grace_usec = GRACE_DEFAULT_USEC,
+        };
+        int c, r;
+
+        optind = 0; /* full reset, so tests may parse more than once */
+        opterr = 0;
+        /* '+': stop at the first non-option, so CMD's own options are left alone even without "--". */
+        while ((c = getopt_long(argc, argv, "+:hvq", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_MEMORY_MAX:
+                        r = parse_size_option("--memory-max", optarg, &o.spec.memory_max_bytes);
+                        if (r < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_MEMORY_HIGH:
+                        r = units_parse_size_or_percent(optarg, &o.spec.memory_high_bytes,
+                                                        &o.spec.memory_high_permyriad,
+                                                        &o.spec.memory_high_is_percent);
+                        if (r < 0) {
+                                log_error("--memory-high '%s': %s", optarg,
+                                          r == -ERANGE && strchr(optarg, '%')
+                                                  ? "a percentage must be above 0% and at most 100%"
+                                                  : units_error_hint(r, "percent"));
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_SWAP_MAX:
+                        r = parse_size_option("--swap-max", optarg, &o.spec.swap_max_bytes);
+                        if (r < 0)
+                                return -EINVAL;
+                        o.spec.swap_max_set = true;
+                        break;
+                case ARG_NAME:
+                        o.name = optarg;
+                        break;
+                case ARG_PARENT:
+                        if (!*optarg) {
+                                log_error("--parent: must name a cgroup, such as /system.slice/app.service");
+                                return -EINVAL;
+                        }
+                        o.parent = optarg;
+                        break;
+                case ARG_GRACE:
+                        r = units_parse_duration(optarg, &o.grace_usec);
+                        if (r < 0) {
+                                log_error("--grace '%s': %s", optarg, units_error_hint(r, "duration"));
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_CGROUP_ROOT:
+                        o.cgroup_root = optarg;
+                        break;
+                case 'v':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'q':
+                        log_set_max_level(LOG_WARNING);
+                        break;
+                case 'h':
+                        cli_help_run(argv[0]);
+                        return 1;
+                case '?':
+                        if (optopt)
+                                log_error("%s: option -%c is not known (see 'memgov %s --help')", argv[0],
+                                          optopt, argv[0]);
+                        else
+                                log_error("%s: option '%s' is not known or lacks its value (see 'memgov %s "
+                                          "--help')",
+                                          argv[0], argv[optind - 1], argv[0]);
+                        return -EINVAL;
+                case ':':
+                        log_error("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+        }
+
+        if (optind >= argc) {
+                log_error("%s: no command given (usage: memgov %s [OPTIONS] -- CMD [ARG...])", argv[0],
+                          argv[0]);
+                return -EINVAL;
+        }
+        o.argv = argv + optind;
+        *ret = o;
+        return 0;
+}

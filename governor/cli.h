@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include "../policy/budget.h"
+#include "../policy/units.h"
+
+/* memgov's own failures (bad options, no cgroup) exit with this, as env(1), timeout(1) and docker do, so
+ * they are never mistaken for the child's code, or for 126/127 (could not execute / not found). */
+#define EXIT_MEMGOV_FAILURE 125
+
+#define GRACE_DEFAULT_USEC (10 * USEC_PER_SEC)
+
+typedef struct RunOptions {
+        LimitSpec spec;
+        const char *name;   /* NULL: memgov-<program>-<pid> */
+        const char *parent; /* NULL: memgov's own cgroup */
+        const char *cgroup_root;
+        usec_t grace_usec;
+        char **argv; /* the command, NULL-terminated; points into main()'s argv */
+} RunOptions;
+
+/*
+ * Parses `run`/`explain` options (argv[0] is the verb). Returns 0 with *ret
+ * filled, 1 when --help was printed, or -EINVAL after printing what is wrong
+ * with which option.
+ */
+int cli_parse_run(int argc, char **argv, RunOptions *ret);
+
+/* Prints the run/explain usage to stdout. */
+void cli_help_run(const char *verb);

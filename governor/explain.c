@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+#include "explain.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../platform/platform.h"
+#include "../policy/launchenv.h"
+#include "../policy/macro.h"
+#include "log.h"
+#include "run.h"
+
+extern char **environ;
+
+static void print_limit(const char *file, uint64_t bytes)
+{
+        char a[UNITS_SIZE_STRLEN], h[UNITS_SIZE_STRLEN];
+
+        units_format_size(bytes, a, sizeof(a));
+        units_format_size_human(bytes, h, sizeof(h));
+        /* Only a plain byte count gets a readable twin: "1G" says it already. */
+        if (bytes < 1024 || bytes == SIZE_MAX_UNLIMITED || a[strlen(a) - 1] < '0' || a[strlen(a) - 1] > '9')
+                printf("%-18s %s\n", file, a);
+        else
+                printf("%-18s %s (%s)\n", file, a, h);
+}
+
+static void print_environment(const LaunchEnv *plan)
+{
+        char a[UNITS_SIZE_STRLEN], b[UNITS_SIZE_STRLEN];
+
+        printf("environment:\n");
+        switch (plan->go_source) {
+        case GOMEMLIMIT_COMPUTED:
+                printf("  GOMEMLIMIT=%llu    # %s: the budget (memory.high if set, else memory.max, here "
+                       "%s)\n"
+                       "                          # minus a 10%% headroom (at least 8M) for memory Go does "
+                       "not see\n",
+                       (unsigned long long)plan->go_memlimit_bytes,
+                       units_format_size_human(plan->go_memlimit_bytes, b, sizeof(b)),
+                       units_format_size_human(plan->budget_bytes, a, sizeof(a)));
+                break;
+        case GOMEMLIMIT_USER:
+                printf("  GOMEMLIMIT=%s    # already set by you: kept", plan->go_user_value);
+                if (plan->budget_bytes != SIZE_MAX_UNLIMITED)
+                        printf(" (memgov would set %s)",
+                               units_format_size(plan->go_memlimit_bytes, b, sizeof(b)));
+                printf("\n");
+                break;
+        case GOMEMLIMIT_NONE:
+                printf("  (no GOMEMLIMIT: no memory limit to derive it from)\n");
+                break;
+        }
+}
+
+int explain_main(const RunOptions *o)
+{
+        _cleanup_free_ char *group = NULL, *supervisor = NULL, *path = NULL;
+        char name[256], d[32];
+        PlatformError err = {};
+        PlatformInfo info = {};
+        MemoryLimits limits;
+        LaunchEnv plan;
+        LimitError le;
+        int r, status = 0;
+
+        le = limits_resolve(&o->spec, &limits);
+        if (le != LIMIT_OK) {
+                log_error("%s", limit_error_to_string(le));
+                return EXIT_MEMGOV_FAILURE;
+        }
+
+        r = platform_probe(o->cgroup_root, &info, &err);
+        printf("backend:           %s%s%s\n", platform_backend_to_string(info.backend),
+               info.root[0] ? " at " : "", info.root);
+        if (r < 0) {
+                printf("problem:           %s\n", err.message);
+                status = EXIT_MEMGOV_FAILURE;
+        }
+
+        if (o->name)
+                snprintf(name, sizeof(name), "%s", o->name);
+        else
+                run_default_name(o->argv[0], "<PID>", name, sizeof(name));
+        r = platform_sandbox_plan(
+                &(SandboxOptions){.cgroup_root = o->cgroup_root, .name = name, .parent = o->parent}, &group,
+                &supervisor, &err);
+        if (r < 0) {
+                printf("problem:           %s\n", err.message);
+                status = EXIT_MEMGOV_FAILURE;
+        } else {
+                printf("cgroup:            %s\n", group);
+                if (supervisor)
+                        printf("supervisor:        %s  (memgov moves itself here first: no-internal-process "
+                               "rule)\n",
+                               supervisor);
+        }
+
+        print_limit("memory.max", limits.max_bytes);
+        print_limit("memory.high", limits.high_bytes);
+        if (o->spec.swap_max_set)
+                print_limit("memory.swap.max", o->spec.swap_max_bytes);
+        else
+                printf("%-18s (not set: kernel default)\n", "memory.swap.max");
+        printf("%-18s 1  (the whole group is OOM-killed together)\n", "memory.oom.group");
+        printf("%-18s %s\n", "grace", units_format_duration(o->grace_usec, d, sizeof(d)));
+
+        r = platform_find_executable(o->argv[0], launchenv_get(environ, "PATH"), &path);
+        printf("command:           %s", r < 0 ? o->argv[0] : path);
+        for (char **a = o->argv + 1; *a; a++)
+                printf(" %s", *a);
+        if (r == -ENOENT)
+                printf("  (not found: run would exit 127)");
+        else if (r < 0)
+                printf("  (%s: run would exit 126)", strerror(-r));
+        printf("\n");
+
+        launchenv_plan(environ, &limits, &plan);
+        print_environment(&plan);
+        return status;
+}

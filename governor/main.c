@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* memgov: keeps a server alive close to its memory limit. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "explain.h"
+#include "log.h"
+#include "run.h"
+
+#ifndef MEMGOV_VERSION
+#define MEMGOV_VERSION "0.0.0"
+#endif
+
+static void help(void)
+{
+        printf("memgov %s: keeps a server alive close to its memory limit.\n\n"
+               "Usage:\n"
+               "  memgov run [OPTIONS] -- CMD [ARG...]      run CMD in a memory-limited cgroup\n"
+               "  memgov explain [OPTIONS] -- CMD [ARG...]  print what run would do, and do nothing\n"
+               "  memgov --version\n\n"
+               "'memgov run --help' lists the options.\n",
+               MEMGOV_VERSION);
+}
+
+int main(int argc, char *argv[])
+{
+        RunOptions o;
+        const char *verb;
+        int r;
+
+        if (argc < 2) {
+                help();
+                return EXIT_MEMGOV_FAILURE;
+        }
+        verb = argv[1];
+        if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
+                help();
+                return 0;
+        }
+        if (strcmp(verb, "--version") == 0 || strcmp(verb, "version") == 0) {
+                printf("memgov %s\n", MEMGOV_VERSION);
+                return 0;
+        }
+        if (strcmp(verb, "run") != 0 && strcmp(verb, "explain") != 0) {
+                log_error("'%s' is not a memgov command (known: run, explain; see 'memgov --help')", verb);
+                return EXIT_MEMGOV_FAILURE;
+        }
+
+        r = cli_parse_run(argc - 1, argv + 1, &o);
+        if (r == 1)
+                return 0;
+        if (r < 0)
+                return EXIT_MEMGOV_FAILURE;
+
+        if (strcmp(verb, "explain") == 0)
+                return explain_main(&o);
+        return run_main(&o);
+}

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The supervisor: create the group, start the child in it, then loop on
+ * sd-event until the child and everything it started are gone:
+ *   child exit (pidfd) -> note the code; if descendants remain, grace, then kill
+ *   cgroup.events populated=0 -> remove the group, exit with the child's code
+ *   SIGTERM/SIGINT -> forward, grace, then cgroup.kill
+ *   other signals -> forward
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <systemd/sd-event.h>
+
+#include "../platform/platform.h"
+#include "../policy/launchenv.h"
+#include "../policy/macro.h"
+#include "env.h"
+#include "log.h"
+
+extern char **environ;
+
+/* rmdir right after populated=0 can still see the last task on its way out. */
+#define RMDIR_RETRY_USEC (20 * USEC_PER_MSEC)
+#define RMDIR_RETRIES    100
+
+static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+typedef struct Supervisor {
+        const RunOptions *opts;
+        MemoryLimits limits;
+        sd_event *event;
+        PlatformSandbox *sandbox;
+        PlatformChild child;
+        sd_event_source *child_source;
+        sd_event_source *populated_source;
+        sd_event_source *grace_source;
+        sd_event_source *rmdir_source;
+        int exit_code;
+        bool child_exited;
+        bool finishing;
+        unsigned rmdir_tries;
+} Supervisor;
+
+void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size)
+{
+        const char *base = strrchr(cmd, '/');
+        char clean[65];
+        size_t i;
+
+        base = base ? base + 1 : cmd;
+        /* A program name can hold anything; a cgroup name must be one plain path component. */
+        for (i = 0; base[i] && i < sizeof(clean) - 1; i++) {
+                char c = base[i];
+                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '-' || c == '_' || c == '.';
+                clean[i] = ok ? c : '_';
+        }
+        clean[i] = '\0';
+        snprintf(buf, size, "memgov-%s-%s", clean, pid_text);
+}
+
+static void report_oom(Supervisor *s)
+{
+        char max[UNITS_SIZE_STRLEN], peak[UNITS_SIZE_STRLEN];
+        PlatformSample x;
+        int r;
+
+        r = platform_sandbox_sample(s->sandbox, &x);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to read the final memory counters: %m, ignoring.");
+                return;
+        }
+        if (x.events_oom_kill == 0)
+                return;
+        units_format_size_human(x.max_bytes, max, sizeof(max));
+        if (x.peak_bytes == PLATFORM_UNLIMITED)
+                snprintf(peak, sizeof(peak), "unknown (no memory.peak)");
+        else
+                units_format_size_human(x.peak_bytes, peak, sizeof(peak));
+        log_error("%s was OOM-killed: memory.max=%s, peak=%s, %" PRIu64
+                  " process(es) killed in %s. Raise --memory-max, or make the program use less memory.",
+                  s->opts->argv[0], max, peak, x.events_oom_kill, platform_sandbox_path(s->sandbox));
+}
+
+/* Everything is gone: remove the group, retrying briefly while the kernel finishes tearing down. */
+static int on_rmdir_retry(sd_event_source *source, uint64_t usec, void *userdata);
+
+static void finish(Supervisor *s)
+{
+        int r;
+
+        if (!s->finishing) {
+                s->finishing = true;
+                report_oom(s);
+        }
+        r = platform_sandbox_destroy(s->sandbox);
+        if (r == -EBUSY && s->rmdir_tries++ < RMDIR_RETRIES) {
+                r = sd_event_add_time_relative(s->event, &s->rmdir_source, CLOCK_MONOTONIC, RMDIR_RETRY_USEC,
+                                               0, on_rmdir_retry, s);
+                if (r >= 0)
+                        return;
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove cgroup %s: %m, leaving it behind.",
+                                  platform_sandbox_path(s->sandbox));
+        sd_event_exit(s->event, s->exit_code);
+}
+
+static int on_rmdir_retry(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        Supervisor *s = userdata;
+
+        s->rmdir_source = sd_event_source_unref(s->rmdir_source);
+        finish(s);
+        return 0;
+}
+
+static bool sandbox_empty(Supervisor *s)
+{
+        bool populated = true;
+        int r;
+
+        r = platform_sandbox_populated(s->sandbox, &populated);
+        if (r < 0)
+                log_warning_errno(r, "Failed to read %s/cgroup.events: %m, assuming the group is in use.",
+                                  platform_sandbox_path(s->sandbox));
+        return !populated;
+}
+
+static int on_grace_expired(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        Supervisor *s = userdata;
+        int r;
+
+        log_notice("Grace period over, killing what is left in %s.", platform_sandbox_path(s->sandbox));
+        r = platform_sandbox_kill(s->sandbox);
+        if (r < 0)
+                log_error_errno(r, "Failed to kill the processes in %s: %m",
+                                platform_sandbox_path(s->sandbox));
+        return 0;
+}
+
+static void start_grace(Supervisor *s)
+{
+        int r;
+
+        if (s->grace_source)
+                return;
+        r = sd_event_add_time_relative(s->event, &s->grace_source, CLOCK_MONOTONIC, s->opts->grace_usec, 0,
+                                       on_grace_expired, s);
+        if (r < 0) {
+                log_error_errno(r, "Failed to arm the grace timer: %m; killing the group now.");
+                on_grace_expired(NULL, 0, s);
+        }
+}
+
+static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *userdata)
+{
+        Supervisor *s = userdata;
+
+        s->child_exited = true;
+        if (si->si_code == CLD_EXITED)
+                s->exit_code = si->si_status;
+        else
+                s->exit_code = 128 + si->si_status;
+        log_debug("Child %d exited, status %d.", (int)s->child.pid, s->exit_code);
+
+        if (sandbox_empty(s)) {
+                finish(s);
+                return 0;
+        }
+        log_notice("%s exited; its descendants still run in %s, waiting up to the grace period for them.",
+                   s->opts->argv[0], platform_sandbox_path(s->sandbox));
+        start_grace(s);
+        return 0;
+}
+
+static int on_populated_changed(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Supervisor *s = userdata;
+
+        /* populated=0 before the child's exit is reaped is possible; the child source finishes then. */
+        if (s->child_exited && !s->finishing && sandbox_empty(s))
+                finish(s);
+        return 0;
+}
+
+static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
+{
+        Supervisor *s = userdata;
+        int sig = (int)si->ssi_signo, r;
+
+        /* Signals a terminal sends (Ctrl-C, Ctrl-\, window size, hangup) reach the whole foreground process
+         * group, the child included: forwarding them again would deliver them twice. */
+        if (si->ssi_code != SI_KERNEL && !s->child_exited) {
+                r = platform_child_signal(&s->child, sig);
+                if (r < 0 && r != -ESRCH)
+                        log_warning_errno(r, "Failed to forward signal %d to %d: %m, ignoring.", sig,
+                                          (int)s->child.pid);
+        }
+        if (sig == SIGTERM || sig == SIGINT) {
+                log_debug("Got signal %d, stopping within the grace period.", sig);
+                start_grace(s);
+        }
+        return 0;
+}
+
+static int watch_signals(Supervisor *s)
+{
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++) {
+                int r = sd_event_add_signal(s->event, NULL, forwarded_signals[i], on_signal, s);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch signal %d: %m", forwarded_signals[i]);
+        }
+        return 0;
+}
+
+static int watch_child(Supervisor *s)
+{
+        int r;
+
+        if (s->child.wait_fd >= 0)
+                r = sd_event_add_child_pidfd(s->event, &s->child_source, s->child.wait_fd, WEXITED,
+                                             on_child_exit, s);
+        else
+                r = sd_event_add_child(s->event, &s->child_source, s->child.pid, WEXITED, on_child_exit, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the child: %m");
+        return 0;
+}
+
+static int watch_populated(Supervisor *s)
+{
+        int r = sd_event_add_io(s->event, &s->populated_source, platform_sandbox_populated_fd(s->sandbox),
+                                EPOLLPRI, on_populated_changed, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch %s/cgroup.events: %m",
+                                       platform_sandbox_path(s->sandbox));
+        return 0;
+}
+
+static int block_signals(void)
+{
+        sigset_t set;
+
+        /* Blocked before the child starts, so none sent in between is lost; the child unblocks them. */
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaddset(&set, forwarded_signals[i]);
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static void supervisor_done(Supervisor *s)
+{
+        sd_event_source_disable_unref(s->child_source);
+        sd_event_source_disable_unref(s->populated_source);
+        sd_event_source_disable_unref(s->grace_source);
+        sd_event_source_disable_unref(s->rmdir_source);
+        platform_child_close(&s->child);
+        platform_sandbox_free(s->sandbox);
+        sd_event_unref(s->event);
+}
+
+static int spawn_child(Supervisor *s, const char *path, char **envp)
+{
+        int r;
+
+        r = platform_sandbox_spawn(s->sandbox, path, s->opts->argv, envp, &s->child);
+        if (r < 0) {
+                int code = r == -ENOENT ? 127 : 126;
+                log_error_errno(r, "%s: cannot execute: %m", s->opts->argv[0]);
+                r = platform_sandbox_destroy(s->sandbox);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove cgroup %s: %m, leaving it behind.",
+                                          platform_sandbox_path(s->sandbox));
+                return code;
+        }
+        log_debug("Started %s as %d in %s.", path, (int)s->child.pid, platform_sandbox_path(s->sandbox));
+        return 0;
+}
+
+static int resolve_command(const char *cmd, char **ret_path)
+{
+        int r = platform_find_executable(cmd, launchenv_get(environ, "PATH"), ret_path);
+
+        if (r == -ENOENT) {
+                log_error("%s: command not found", cmd);
+                return 127;
+        }
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot execute: %m", cmd);
+                return 126;
+        }
+        return 0;
+}
+
+int run_main(const RunOptions *o)
+{
+        _cleanup_strv_free_ char **envp = NULL;
+        _cleanup_free_ char *path = NULL;
+        Supervisor s = {.opts = o, .child = {.wait_fd = -1}, .exit_code = EXIT_MEMGOV_FAILURE};
+        char name[256], pid_text[16];
+        PlatformError err = {};
+        LimitError le;
+        LaunchEnv plan;
+        SandboxOptions so;
+        int r;
+
+        le = limits_resolve(&o->spec, &s.limits);
+        if (le != LIMIT_OK) {
+                log_error("%s", limit_error_to_string(le));
+                return EXIT_MEMGOV_FAILURE;
+        }
+        r = resolve_command(o->argv[0], &path);
+        if (r != 0)
+                return r;
+
+        launchenv_plan(environ, &s.limits, &plan);
+        env_report(&plan);
+        r = env_build(environ, &plan, &envp);
+        if (r < 0) {
+                log_error_errno(r, "Failed to build the child's environment: %m");
+                return EXIT_MEMGOV_FAILURE;
+        }
+
+        snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
+        if (o->name)
+                snprintf(name, sizeof(name), "%s", o->name);
+        else
+                run_default_name(o->argv[0], pid_text, name, sizeof(name));
+        so = (SandboxOptions){
+                .cgroup_root = o->cgroup_root,
+                .name = name,
+                .parent = o->parent,
+                .memory_max_bytes = s.limits.max_bytes,
+                .memory_high_bytes = s.limits.high_bytes,
+                .swap_max_bytes = o->spec.swap_max_bytes,
+                .swap_max_set = o->spec.swap_max_set,
+        };
+
+        r = block_signals();
+        if (r < 0) {
+                log_error_errno(r, "Failed to block signals: %m");
+                return EXIT_MEMGOV_FAILURE;
+        }
+        r = platform_sandbox_create(&so, &s.sandbox, &err);
+        if (r < 0) {
+                log_error("%s", err.message[0] ? err.message : strerror(-r));
+                return EXIT_MEMGOV_FAILURE;
+        }
+
+        r = sd_event_default(&s.event);
+        if (r < 0) {
+                log_error_errno(r, "Failed to allocate the event loop: %m");
+                (void)platform_sandbox_destroy(s.sandbox);
+                supervisor_done(&s);
+                return EXIT_MEMGOV_FAILURE;
+        }
+        r = spawn_child(&s, path, envp);
+        if (r != 0) {
+                supervisor_done(&s);
+                return r;
+        }
+
+        /* From here on the child runs: any failure to watch it kills the group rather than orphaning it. */
+        r = watch_signals(&s);
+        if (r >= 0)
+                r = watch_child(&s);
+        if (r >= 0)
+                r = watch_populated(&s);
+        if (r < 0) {
+                (void)platform_sandbox_kill(s.sandbox);
+                (void)waitpid(s.child.pid, NULL, 0);
+                s.child_exited = true;
+                s.exit_code = EXIT_MEMGOV_FAILURE;
+                finish(&s); /* the loop below runs its rmdir retries, then exits */
+        }
+        r = sd_event_loop(s.event);
+        if (r < 0) {
+                log_error_errno(r, "Event loop failed: %m; killing the group.");
+                (void)platform_sandbox_kill(s.sandbox);
+                r = EXIT_MEMGOV_FAILURE;
+        }
+        supervisor_done(&s);
+        return r;
+}

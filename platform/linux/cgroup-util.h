@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Small helpers for cgroupfs: every file is opened relative to its group's
+ * directory fd, O_CLOEXEC always. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../platform.h"
+
+#define CGROUP_ROOT_DEFAULT "/sys/fs/cgroup"
+
+/* Reads a small file (up to size-1 bytes) and NUL-terminates it. */
+int cg_read_at(int dirfd, const char *file, char *buf, size_t size);
+int cg_write_at(int dirfd, const char *file, const char *value);
+int cg_read_key_at(int dirfd, const char *file, const char *key, uint64_t *ret);
+int cg_read_limit_at(int dirfd, const char *file, uint64_t *ret);
+int cg_write_limit_at(int dirfd, const char *file, uint64_t bytes);
+
+/* Whether controller is listed in a space-separated controller file. */
+bool cg_controller_listed(const char *text, const char *controller);
+
+/* The cgroup v2 path of pid (0: self), e.g. "/user.slice/session-1.scope". */
+int cg_pid_get_path(pid_t pid, char *buf, size_t size);
+
+/* Statfs-based detection of the hierarchy under root, cached per process for
+ * the default root. */
+int cg_detect_backend(const char *root, PlatformBackend *ret);
+
+/* Rejects names that are not one plain directory (slashes, ".", "..") or that
+ * would shadow interface files ("memory.max", "cgroup.procs"). */
+int cg_name_valid(const char *name);
+
+/* Joins root + "/" + rel, collapsing duplicate slashes. malloc'd. */
+char *cg_join(const char *root, const char *rel);

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cgroup v2 sandbox: one child group with memory.max, memory.high,
+ * memory.swap.max and memory.oom.group=1, under a parent where the memory
+ * controller is enabled.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../../policy/kfile.h"
+#include "../../policy/macro.h"
+#include "../platform.h"
+#include "cgroup-util.h"
+
+#define SUPERVISOR_LEAF "supervisor"
+
+_printf_(2, 3) static void fail(PlatformError *err, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err) {
+                va_start(ap, fmt);
+                vsnprintf(err->message, sizeof(err->message), fmt, ap);
+                va_end(ap);
+        }
+}
+
+const char *platform_backend_to_string(PlatformBackend b)
+{
+        switch (b) {
+        case PLATFORM_BACKEND_CGROUP2:
+                return "cgroup v2";
+        case PLATFORM_BACKEND_CGROUP1:
+                return "cgroup v1";
+        case PLATFORM_BACKEND_HYBRID:
+                return "hybrid (cgroup v1 controllers, cgroup2 at unified/)";
+        case PLATFORM_BACKEND_JOBOBJECT:
+                return "Windows Job Object";
+        case PLATFORM_BACKEND_NONE:
+                break;
+        }
+        return "none";
+}
+
+int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *err)
+{
+        const char *root = cgroup_root ?: CGROUP_ROOT_DEFAULT;
+        PlatformInfo info = {};
+        char controllers[512];
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = cg_detect_backend(root, &info.backend);
+        if (r < 0) {
+                fail(err,
+                     "no cgroup filesystem at %s (%s); memgov needs cgroup v2 with the memory controller",
+                     root, strerror(-r));
+                return r;
+        }
+        snprintf(info.root, sizeof(info.root), "%s", root);
+        if (info.backend != PLATFORM_BACKEND_CGROUP2) {
+                fail(err,
+                     "this host's cgroups are %s, with the memory controller on cgroup v1; memgov run needs "
+                     "cgroup v2 with the memory controller (v1 and hybrid support is not implemented yet). "
+                     "Boot "
+                     "with systemd.unified_cgroup_hierarchy=1, or run memgov inside a cgroup v2 VM or "
+                     "container",
+                     platform_backend_to_string(info.backend));
+                *ret = info;
+                return -EOPNOTSUPP;
+        }
+
+        fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        r = cg_read_at(fd, "cgroup.controllers", controllers, sizeof(controllers));
+        if (r < 0) {
+                fail(err, "cannot read %s/cgroup.controllers: %s", root, strerror(-r));
+                return r;
+        }
+        info.memory_controller = cg_controller_listed(controllers, "memory");
+        *ret = info;
+        if (!info.memory_controller) {
+                fail(err,
+                     "cgroup v2 at %s has no memory controller (cgroup.controllers: %.*s); it may be bound "
+                     "to a "
+                     "cgroup v1 hierarchy or disabled with cgroup_disable=memory",
+                     root, (int)strcspn(controllers, "\n"), controllers);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+/* The parent group, relative to the root: --parent, or memgov's own group. */
+static int resolve_parent(const SandboxOptions *o, const char *root, char *buf, size_t size,
+                          bool *ret_move_self, PlatformError *err)
+{
+        int r;
+
+        if (o->parent) {
+                const char *p = o->parent;
+                size_t rl = strlen(root);
+
+                /* Accept both "/system.slice/x" and "/sys/fs/cgroup/system.slice/x". */
+                if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == '\0'))
+                        p += rl;
+                if (strstr(p, "/../") || strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 ||
+                    (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)) {
+                        fail(err, "--parent %s: must not contain '..'", o->parent);
+                        return -EINVAL;
+                }
+                snprintf(buf, size, "%s%s", *p == '/' ? "" : "/", p);
+                *ret_move_self = false;
+                return 0;
+        }
+
+        r = cg_pid_get_path(0, buf, size);
+        if (r < 0) {
+                fail(err, "cannot find memgov's own cgroup in /proc/self/cgroup: %s", strerror(-r));
+                return r;
+        }
+        /* The root group is exempt from the no-internal-process rule: no need to move. */
+        *ret_move_self = strcmp(buf, "/") != 0;
+        return 0;
+}
+
+int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_supervisor,
+                          PlatformError *err)
+{
+        const char *root = o->cgroup_root ?: CGROUP_ROOT_DEFAULT;
+        char parent[4096];
+        _cleanup_free_ char *parent_path = NULL;
+        bool move_self;
+        int r;
+
+        r = cg_name_valid(o->name);
+        if (r < 0) {
+                fail(err,
+                     "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
+                     "controller prefix such as 'memory.')",
+                     o->name ?: "");
+                return r;
+        }
+        r = resolve_parent(o, root, parent, sizeof(parent), &move_self, err);
+        if (r < 0)
+                return r;
+        parent_path = cg_join(root, parent);
+        if (!parent_path)
+                return -ENOMEM;
+        if (ret_supervisor) {
+                *ret_supervisor = move_self ? cg_join(parent_path, SUPERVISOR_LEAF) : NULL;
+                if (move_self && !*ret_supervisor)
+                        return -ENOMEM;
+        }
+        *ret_path = cg_join(parent_path, o->name);
+        if (!*ret_path)
+                return -ENOMEM;
+        return 0;
+}
+
+static int move_self_to_leaf(int parent_fd, const char *parent_path, PlatformError *err)
+{
+        _cleanup_close_ int leaf_fd = -1;
+        int r;
+
+        if (mkdirat(parent_fd, SUPERVISOR_LEAF, 0755) < 0 && errno != EEXIST) {
+                r = negative_errno();
+                goto fail;
+        }
+        leaf_fd = openat(parent_fd, SUPERVISOR_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (leaf_fd < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        r = cg_write_at(leaf_fd, "cgroup.procs", "0");
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        if (r == -EACCES || r == -EPERM || r == -EROFS)
+                fail(err,
+                     "cannot move memgov into %s/" SUPERVISOR_LEAF
+                     ": %s. Run as root, or pass --parent with a "
+                     "cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)",
+                     parent_path, strerror(-r));
+        else
+                fail(err, "cannot move memgov into %s/" SUPERVISOR_LEAF ": %s", parent_path, strerror(-r));
+        return r;
+}
+
+/* Enables +memory in cgroup.subtree_control of one group, naming it in any error. */
+static int enable_memory_in(int fd, const char *path, PlatformError *err)
+{
+        char text[512];
+        int r;
+
+        r = cg_read_at(fd, "cgroup.subtree_control", text, sizeof(text));
+        if (r < 0) {
+                fail(err, "cannot read %s/cgroup.subtree_control: %s", path, strerror(-r));
+                return r;
+        }
+        if (cg_controller_listed(text, "memory"))
+                return 0;
+        r = cg_write_at(fd, "cgroup.subtree_control", "+memory");
+        if (r == -EBUSY)
+                fail(err,
+                     "cannot enable the memory controller below %s: that cgroup has processes of its own "
+                     "(the "
+                     "no-internal-process rule). Pass --parent with a cgroup that has no processes",
+                     path);
+        else if (r < 0)
+                fail(err, "cannot enable the memory controller in %s: %s", path, strerror(-r));
+        return r;
+}
+
+/* Enables the memory controller in every group from the root down to rel, so the group made below rel has
+ * memory.max. */
+static int enable_memory_down_to(const char *root, const char *rel, PlatformError *err)
+{
+        _cleanup_free_ char *walk = strdup(rel), *here = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        here = strdup(root);
+        if (!walk || !here)
+                return -ENOMEM;
+        fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        for (char *save = NULL, *comp = strtok_r(walk, "/", &save);; comp = strtok_r(NULL, "/", &save)) {
+                char *next_path;
+                int next;
+
+                r = enable_memory_in(fd, here, err);
+                if (r < 0)
+                        return r;
+                if (!comp)
+                        return 0;
+                next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                next_path = cg_join(here, comp);
+                if (next < 0) {
+                        r = negative_errno();
+                        fail(err, "cannot open cgroup %s: %s", next_path ?: comp, strerror(-r));
+                        free(next_path);
+                        return r;
+                }
+                safe_close(fd);
+                fd = next;
+                free(here);
+                here = next_path;
+                if (!here)
+                        return -ENOMEM;
+        }
+}
+
+static int apply_limits(PlatformSandbox *s, const SandboxOptions *o, PlatformError *err)
+{
+        int r;
+
+        r = cg_write_limit_at(s->dirfd, "memory.max", o->memory_max_bytes);
+        if (r < 0) {
+                fail(err, "cannot write %s/memory.max: %s", s->path, strerror(-r));
+                return r;
+        }
+        r = cg_write_limit_at(s->dirfd, "memory.high", o->memory_high_bytes);
+        if (r < 0) {
+                fail(err, "cannot write %s/memory.high: %s", s->path, strerror(-r));
+                return r;
+        }
+        if (o->swap_max_set) {
+                r = cg_write_limit_at(s->dirfd, "memory.swap.max", o->swap_max_bytes);
+                if (r == -ENOENT) {
+                        fail(err,
+                             "--swap-max was given, but %s has no memory.swap.max: swap accounting is off "
+                             "in "
+                             "this kernel (boot with swapaccount=1, or drop --swap-max)",
+                             s->path);
+                        return r;
+                }
+                if (r < 0) {
+                        fail(err, "cannot write %s/memory.swap.max: %s", s->path, strerror(-r));
+                        return r;
+                }
+        }
+        r = cg_write_at(s->dirfd, "memory.oom.group", "1");
+        if (r < 0) {
+                fail(err, "cannot write %s/memory.oom.group: %s", s->path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+static int open_watches(PlatformSandbox *s, PlatformError *err)
+{
+        s->events_fd = openat(s->dirfd, "memory.events", O_RDONLY | O_CLOEXEC);
+        if (s->events_fd < 0) {
+                int r = negative_errno();
+                fail(err, "cannot open %s/memory.events: %s", s->path, strerror(-r));
+                return r;
+        }
+        s->populated_fd = openat(s->dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+        if (s->populated_fd < 0) {
+                int r = negative_errno();
+                fail(err, "cannot open %s/cgroup.events: %s", s->path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+static PlatformSandbox *sandbox_new(void)
+{
+        PlatformSandbox *s = calloc(1, sizeof(*s));
+        if (!s)
+                return NULL;
+        s->dirfd = s->events_fd = s->populated_fd = -1;
+        return s;
+}
+
+PlatformSandbox *platform_sandbox_free(PlatformSandbox *s)
+{
+        if (!s)
+                return NULL;
+        safe_close(s->dirfd);
+        safe_close(s->events_fd);
+        safe_close(s->populated_fd);
+        free(s->root);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+static void sandbox_freep(PlatformSandbox **s)
+{
+        platform_sandbox_free(*s);
+}
+
+int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, PlatformError *err)
+{
+        const char *root = o->cgroup_root ?: CGROUP_ROOT_DEFAULT;
+        _cleanup_(sandbox_freep) PlatformSandbox *s = NULL;
+        _cleanup_close_ int parent_fd = -1;
+        _cleanup_free_ char *parent_path = NULL;
+        char parent[4096];
+        PlatformInfo info;
+        bool move_self;
+        int r;
+
+        r = platform_probe(root, &info, err);
+        if (r < 0)
+                return r;
+        r = platform_sandbox_plan(o, &parent_path, NULL, err); /* validates the name */
+        if (r < 0)
+                return r;
+        free(TAKE_PTR(parent_path));
+        r = resolve_parent(o, root, parent, sizeof(parent), &move_self, err);
+        if (r < 0)
+                return r;
+        parent_path = cg_join(root, parent);
+        if (!parent_path)
+                return -ENOMEM;
+        parent_fd = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent_fd < 0) {
+                r = negative_errno();
+                if (r == -ENOENT)
+                        fail(err, "parent cgroup %s does not exist", parent_path);
+                else
+                        fail(err, "cannot open parent cgroup %s: %s", parent_path, strerror(-r));
+                return r;
+        }
+
+        if (move_self) {
+                r = move_self_to_leaf(parent_fd, parent_path, err);
+                if (r < 0)
+                        return r;
+        }
+        r = enable_memory_down_to(root, parent, err);
+        if (r < 0)
+                return r;
+
+        s = sandbox_new();
+        if (!s)
+                return -ENOMEM;
+        s->root = strdup(root);
+        s->path = cg_join(parent_path, o->name);
+        if (!s->root || !s->path)
+                return -ENOMEM;
+        if (mkdirat(parent_fd, o->name, 0755) < 0) {
+                r = negative_errno();
+                if (r == -EEXIST)
+                        fail(err,
+                             "cgroup %s already exists: another memgov with --name %s may be running. "
+                             "Choose "
+                             "another --name, or remove the group once it is empty",
+                             s->path, o->name);
+                else if (r == -EACCES || r == -EPERM || r == -EROFS)
+                        fail(err,
+                             "cannot create cgroup %s: %s. Run as root, or pass --parent with a cgroup "
+                             "delegated to you (for example from systemd-run --user -p Delegate=yes)",
+                             s->path, strerror(-r));
+                else
+                        fail(err, "cannot create cgroup %s: %s", s->path, strerror(-r));
+                return r;
+        }
+        s->dirfd = openat(parent_fd, o->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->dirfd < 0) {
+                r = negative_errno();
+                fail(err, "cannot open cgroup %s: %s", s->path, strerror(-r));
+                (void)unlinkat(parent_fd, o->name, AT_REMOVEDIR);
+                return r;
+        }
+        r = apply_limits(s, o, err);
+        if (r >= 0)
+                r = open_watches(s, err);
+        if (r < 0) {
+                (void)unlinkat(parent_fd, o->name, AT_REMOVEDIR);
+                return r;
+        }
+        s->fork_fallback = getenv("MEMGOV_SPAWN_FORK") != NULL;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+const char *platform_sandbox_path(const PlatformSandbox *s)
+{
+        return s->path;
+}
+
+int platform_sandbox_destroy(PlatformSandbox *s)
+{
+        if (rmdir(s->path) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return negative_errno();
+        }
+        return 0;
+}
+
+int platform_sandbox_populated(PlatformSandbox *s, bool *ret)
+{
+        uint64_t v;
+        int r;
+
+        r = cg_read_key_at(s->dirfd, "cgroup.events", "populated", &v);
+        if (r < 0)
+                return r;
+        *ret = v != 0;
+        return 0;
+}
+
+/* Before cgroup.kill (5.14), or where it fails: SIGKILL every listed process until the list is empty. A task
+ * forking while we sweep shows up in the next round; the bound only guards against a kernel that keeps a
+ * listed task unkillable. */
+static int kill_by_sweeping(PlatformSandbox *s)
+{
+        for (int round = 0; round < 1000; round++) {
+                char text[65536];
+                bool any = false;
+                int r;
+
+                r = cg_read_at(s->dirfd, "cgroup.procs", text, sizeof(text));
+                if (r < 0)
+                        return r;
+                for (char *p = text; *p;) {
+                        char *end;
+                        long pid = strtol(p, &end, 10);
+                        if (end == p)
+                                break;
+                        if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+                                any = true;
+                        p = end;
+                        while (*p == '\n')
+                                p++;
+                }
+                if (!any)
+                        return 0;
+        }
+        return -EBUSY;
+}
+
+int platform_sandbox_kill(PlatformSandbox *s)
+{
+        int r;
+
+        r = cg_write_at(s->dirfd, "cgroup.kill", "1");
+        if (r == -ENOENT) /* kernel older than 5.14 */
+                return kill_by_sweeping(s);
+        return r;
+}
+
+int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
+{
+        PlatformSample x = {};
+        char events[1024];
+        int r;
+
+        r = cg_read_limit_at(s->dirfd, "memory.current", &x.current_bytes);
+        if (r < 0)
+                return r;
+        r = cg_read_limit_at(s->dirfd, "memory.peak", &x.peak_bytes);
+        if (r == -ENOENT) /* memory.peak is 5.19+ */
+                x.peak_bytes = PLATFORM_UNLIMITED;
+        else if (r < 0)
+                return r;
+        r = cg_read_limit_at(s->dirfd, "memory.max", &x.max_bytes);
+        if (r < 0)
+                return r;
+        r = cg_read_limit_at(s->dirfd, "memory.high", &x.high_bytes);
+        if (r < 0)
+                return r;
+        r = cg_read_at(s->dirfd, "memory.events", events, sizeof(events));
+        if (r < 0)
+                return r;
+        /* Keys absent on older kernels (oom_group_kill, ...) are fine; the ones read here exist since 4.x.
+         */
+        (void)kfile_get_key_u64(events, "low", &x.events_low);
+        (void)kfile_get_key_u64(events, "high", &x.events_high);
+        (void)kfile_get_key_u64(events, "max", &x.events_max);
+        (void)kfile_get_key_u64(events, "oom", &x.events_oom);
+        (void)kfile_get_key_u64(events, "oom_kill", &x.events_oom_kill);
+        *ret = x;
+        return 0;
+}
+
+int platform_sandbox_memory_events_fd(PlatformSandbox *s)
+{
+        return s->events_fd;
+}
+
+int platform_sandbox_populated_fd(PlatformSandbox *s)
+{
+        return s->populated_fd;
+}

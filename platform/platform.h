@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The one interface governor/ sees of the operating system: a sandbox (a cgroup
+ * on Linux, a Job Object on Windows) that a child is spawned into, with memory
+ * limits, samples, events, kill and cleanup.
+ *
+ * Conventions (systemd's): functions that can fail return a negative errno,
+ * >= 0 on success; ret_* parameters are written only on success. Nothing here
+ * logs above debug: the caller decides what a failure means and says so once.
+ * Where a failure has a reason a person must read (a missing controller, a
+ * cgroup with other processes in it), it is written to the caller's
+ * PlatformError so the governor can print it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PLATFORM_UNLIMITED UINT64_MAX
+
+typedef struct PlatformError {
+        char message[512];
+} PlatformError;
+
+/* What kind of sandbox this host offers, found once. */
+typedef enum PlatformBackend {
+        PLATFORM_BACKEND_NONE = 0,
+        PLATFORM_BACKEND_CGROUP2,   /* pure cgroup v2, memory controller available */
+        PLATFORM_BACKEND_CGROUP1,   /* legacy hierarchies only */
+        PLATFORM_BACKEND_HYBRID,    /* v1 controllers plus a cgroup2 tree at .../unified */
+        PLATFORM_BACKEND_JOBOBJECT, /* Windows */
+} PlatformBackend;
+
+typedef struct PlatformInfo {
+        PlatformBackend backend;
+        bool memory_controller; /* limits can be enforced by this backend */
+        char root[256];         /* the cgroup v2 mount, or "" */
+} PlatformInfo;
+
+/* cgroup_root: where cgroupfs is mounted (NULL: /sys/fs/cgroup). */
+int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *err);
+const char *platform_backend_to_string(PlatformBackend b);
+
+typedef struct SandboxOptions {
+        const char *cgroup_root; /* NULL: /sys/fs/cgroup */
+        const char *name;        /* the child group's leaf name */
+        const char *parent;      /* NULL: memgov's own cgroup, after moving memgov to a leaf */
+        uint64_t memory_max_bytes;
+        uint64_t memory_high_bytes;
+        uint64_t swap_max_bytes;
+        bool swap_max_set;
+} SandboxOptions;
+
+typedef struct PlatformSandbox PlatformSandbox;
+
+/* Where the sandbox would go, without changing anything (for `memgov explain`).
+ * *ret_path is a malloc'd filesystem path; *ret_supervisor (if asked for) the
+ * leaf memgov would first move itself into, or NULL when it stays put. */
+int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_supervisor,
+                          PlatformError *err);
+
+/* Creates the sandbox and applies the limits. On failure nothing is left behind. */
+int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, PlatformError *err);
+const char *platform_sandbox_path(const PlatformSandbox *s);
+
+/* Removes the sandbox. -EBUSY while anything still runs in it. */
+int platform_sandbox_destroy(PlatformSandbox *s);
+PlatformSandbox *platform_sandbox_free(PlatformSandbox *s);
+
+/* Kills everything in the sandbox, race-free against forks where the kernel
+ * allows (cgroup.kill, 5.14+), else by repeated sweeps of its process list. */
+int platform_sandbox_kill(PlatformSandbox *s);
+
+/* Whether any process is still in the sandbox. */
+int platform_sandbox_populated(PlatformSandbox *s, bool *ret);
+
+typedef struct PlatformSample {
+        uint64_t current_bytes;
+        uint64_t peak_bytes; /* PLATFORM_UNLIMITED when the kernel has no memory.peak */
+        uint64_t max_bytes;  /* the limits in force now, which someone else may have changed */
+        uint64_t high_bytes;
+        uint64_t events_low, events_high, events_max, events_oom, events_oom_kill;
+} PlatformSample;
+
+int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret);
+
+/* Descriptors that become readable (POLLPRI/EPOLLPRI on Linux) when the
+ * sandbox's events change: the memory event counters, and the populated state. */
+int platform_sandbox_memory_events_fd(PlatformSandbox *s);
+int platform_sandbox_populated_fd(PlatformSandbox *s);
+
+typedef struct PlatformChild {
+        pid_t pid;
+        int wait_fd; /* a pidfd to poll for exit, or -1 when the kernel has none */
+} PlatformChild;
+
+/*
+ * Starts argv in the sandbox, so that neither the child nor anything it
+ * starts ever runs outside it. path is the executable to run (already
+ * resolved, see platform_find_executable()). Signal dispositions and the
+ * signal mask are reset in the child. Returns 0 once the child runs the new
+ * program, or the negative errno of the failed exec (the child is then
+ * already gone).
+ */
+int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const argv[], char *const envp[],
+                           PlatformChild *ret);
+
+int platform_child_signal(const PlatformChild *c, int sig);
+void platform_child_close(PlatformChild *c);
+
+/* Searches PATH (NULL: the default) for name, like execvp(). *ret is malloc'd.
+ * -ENOENT when not found, -EACCES when found but not executable. */
+int platform_find_executable(const char *name, const char *path, char **ret);

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+#include "kfile.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int parse_u64(const char *p, const char **endp, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t)(*p - '0');
+        }
+        *endp = p;
+        *ret = v;
+        return 0;
+}
+
+int kfile_get_key_u64(const char *text, const char *key, uint64_t *ret)
+{
+        size_t klen = strlen(key);
+
+        for (const char *line = text; line && *line;) {
+                const char *nl = strchr(line, '\n');
+
+                if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+                        const char *end;
+                        uint64_t v;
+                        int r = parse_u64(line + klen + 1, &end, &v);
+                        if (r < 0)
+                                return -EINVAL;
+                        if (*end != '\n' && *end != '\0')
+                                return -EINVAL;
+                        *ret = v;
+                        return 0;
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        return -ENOENT;
+}
+
+int kfile_parse_limit(const char *text, uint64_t *ret)
+{
+        const char *end;
+        uint64_t v;
+        int r;
+
+        if (strncmp(text, "max", 3) == 0 && (text[3] == '\n' || text[3] == '\0')) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        r = parse_u64(text, &end, &v);
+        if (r < 0)
+                return -EINVAL;
+        if (*end != '\n' && *end != '\0')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int kfile_cgroup2_path(const char *text, char *buf, size_t size)
+{
+        for (const char *line = text; line && *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+                if (len >= 3 && strncmp(line, "0::", 3) == 0) {
+                        size_t plen = len - 3;
+                        if (plen == 0 || line[3] != '/')
+                                return -EINVAL;
+                        if (plen + 1 > size)
+                                return -ENOBUFS;
+                        memcpy(buf, line + 3, plen);
+                        buf[plen] = '\0';
+                        return 0;
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        return -ENOENT;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Parsers of the kernel's text files, on buffers so tests need no files:
+ * flat-keyed files ("key value" lines: memory.events, memory.stat,
+ * cgroup.events), single values ("max" or a number: memory.max), and the
+ * cgroup v2 line of /proc/<pid>/cgroup.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Finds "key <u64>" in a flat-keyed file. -ENOENT when the key is absent,
+ * -EINVAL when its value is not a number. */
+int kfile_get_key_u64(const char *text, const char *key, uint64_t *ret);
+
+/* "max\n" -> UINT64_MAX, "12345\n" -> 12345. */
+int kfile_parse_limit(const char *text, uint64_t *ret);
+
+/* The path of the "0::/path" line of /proc/<pid>/cgroup, copied into buf.
+ * -ENOENT when there is no v2 line, -ENOBUFS when buf is too small. */
+int kfile_cgroup2_path(const char *text, char *buf, size_t size);

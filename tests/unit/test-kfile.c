@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
+#include "../../policy/kfile.h"
+#include "check.h"
+
+static void test_keys(void)
+{
+        const char *events = "low 0\nhigh 17\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n";
+        uint64_t v = 0;
+
+        CHECK(kfile_get_key_u64(events, "high", &v) == 0 && v == 17, "high");
+        CHECK(kfile_get_key_u64(events, "oom", &v) == 0 && v == 1, "oom is not oom_kill");
+        CHECK(kfile_get_key_u64(events, "oom_kill", &v) == 0 && v == 1, "oom_kill");
+        CHECK(kfile_get_key_u64(events, "oom_group_kill", &v) == 0 && v == 0, "last key");
+        CHECK(kfile_get_key_u64(events, "hig", &v) == -ENOENT, "prefix");
+        CHECK(kfile_get_key_u64(events, "missing", &v) == -ENOENT, "missing");
+        CHECK(kfile_get_key_u64("populated 1", "populated", &v) == 0 && v == 1, "no trailing newline");
+        CHECK(kfile_get_key_u64("populated x\n", "populated", &v) == -EINVAL, "not a number");
+        CHECK(kfile_get_key_u64("populated 1x\n", "populated", &v) == -EINVAL, "garbage after number");
+        CHECK(kfile_get_key_u64("", "populated", &v) == -ENOENT, "empty");
+        CHECK(kfile_get_key_u64("anon 99999999999999999999999\n", "anon", &v) == -EINVAL, "overflow");
+}
+
+static void test_limit(void)
+{
+        uint64_t v = 0;
+
+        CHECK(kfile_parse_limit("max\n", &v) == 0 && v == UINT64_MAX, "max");
+        CHECK(kfile_parse_limit("1073741824\n", &v) == 0 && v == 1073741824, "number");
+        CHECK(kfile_parse_limit("0", &v) == 0 && v == 0, "zero");
+        CHECK(kfile_parse_limit("maximum\n", &v) == -EINVAL, "maximum");
+        CHECK(kfile_parse_limit("\n", &v) == -EINVAL, "empty");
+        CHECK(kfile_parse_limit("12 34\n", &v) == -EINVAL, "two numbers");
+}
+
+static void test_cgroup_path(void)
+{
+        char buf[64];
+
+        CHECK(kfile_cgroup2_path("0::/user.slice/session-1.scope\n", buf, sizeof(buf)) == 0 &&
+                      strcmp(buf, "/user.slice/session-1.scope") == 0,
+              "v2 only");
+        CHECK(kfile_cgroup2_path("12:memory:/x\n1:name=systemd:/y\n0::/init.scope\n", buf, sizeof(buf)) ==
+                              0 &&
+                      strcmp(buf, "/init.scope") == 0,
+              "hybrid");
+        CHECK(kfile_cgroup2_path("0::/\n", buf, sizeof(buf)) == 0 && strcmp(buf, "/") == 0, "root");
+        CHECK(kfile_cgroup2_path("12:memory:/x\n", buf, sizeof(buf)) == -ENOENT, "v1 only");
+        CHECK(kfile_cgroup2_path("0::/a/very/long/path/that/does/not/fit/in/a/small/buffer\n", buf, 8) ==
+                      -ENOBUFS,
+              "small buffer");
+        CHECK(kfile_cgroup2_path("0::\n", buf, sizeof(buf)) == -EINVAL, "empty path");
+}
+
+int main(void)
+{
+        test_keys();
+        test_limit();
+        test_cgroup_path();
+        return check_finish("test-kfile");
+}
