@@ -274,7 +274,7 @@ static int spawn_child(Supervisor *s, const char *path, char **envp)
 {
         int r;
 
-        r = platform_sandbox_spawn(s->sandbox, path, s->opts->argv, envp, &s->child);
+        r = platform_sandbox_spawn(s->sandbox, path, s->opts->argv, envp, NULL, 0, &s->child);
         if (r < 0) {
                 int code = r == -ENOENT ? 127 : 126;
                 log_error_errno(r, "%s: cannot execute: %m", s->opts->argv[0]);

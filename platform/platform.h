@@ -101,12 +101,14 @@ typedef struct PlatformChild {
  * Starts argv in the sandbox, so that neither the child nor anything it
  * starts ever runs outside it. path is the executable to run (already
  * resolved, see platform_find_executable()). Signal dispositions and the
- * signal mask are reset in the child. Returns 0 once the child runs the new
+ * signal mask are reset in the child. keep_fds are inherited by the program
+ * under the same numbers (close-on-exec is cleared for it alone); every other
+ * descriptor memgov holds is close-on-exec. Returns 0 once the child runs the new
  * program, or the negative errno of the failed exec (the child is then
  * already gone).
  */
 int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const argv[], char *const envp[],
-                           PlatformChild *ret);
+                           const int *keep_fds, size_t n_keep_fds, PlatformChild *ret);
 
 int platform_child_signal(const PlatformChild *c, int sig);
 void platform_child_close(PlatformChild *c);

@@ -36,7 +36,15 @@ static int sys_pidfd_open(pid_t pid)
 
 /* Runs in the child: async-signal-safe calls only, since the parent's memory is a copy taken at an arbitrary
  * point. Never returns. */
-_noreturn_ static void child_exec(int report_fd, const char *path, char *const argv[], char *const envp[])
+typedef struct ExecRequest {
+        const char *path;
+        char *const *argv;
+        char *const *envp;
+        const int *keep_fds;
+        size_t n_keep_fds;
+} ExecRequest;
+
+_noreturn_ static void child_exec(int report_fd, const ExecRequest *x)
 {
         struct sigaction sa = {.sa_handler = SIG_DFL};
         sigset_t all;
@@ -48,7 +56,13 @@ _noreturn_ static void child_exec(int report_fd, const char *path, char *const a
         sigemptyset(&all);
         (void)sigprocmask(SIG_SETMASK, &all, NULL);
 
-        execve(path, argv, envp);
+        for (size_t i = 0; i < x->n_keep_fds; i++) {
+                int flags = fcntl(x->keep_fds[i], F_GETFD);
+                if (flags >= 0)
+                        (void)fcntl(x->keep_fds[i], F_SETFD, flags & ~FD_CLOEXEC);
+        }
+
+        execve(x->path, x->argv, x->envp);
         e = errno;
         (void)!write(report_fd, &e, sizeof(e));
         _exit(e == ENOENT ? 127 : 126);
@@ -72,8 +86,8 @@ static int read_exec_report(int report_fd, pid_t pid)
         return -e;
 }
 
-static int spawn_clone3(PlatformSandbox *s, int report_fd, const char *path, char *const argv[],
-                        char *const envp[], pid_t *ret_pid, int *ret_pidfd)
+static int spawn_clone3(PlatformSandbox *s, int report_fd, const ExecRequest *x, pid_t *ret_pid,
+                        int *ret_pidfd)
 {
         int pidfd = -1;
         struct clone_args args = {
@@ -88,14 +102,14 @@ static int spawn_clone3(PlatformSandbox *s, int report_fd, const char *path, cha
         if (pid < 0)
                 return negative_errno();
         if (pid == 0)
-                child_exec(report_fd, path, argv, envp);
+                child_exec(report_fd, x);
         *ret_pid = (pid_t)pid;
         *ret_pidfd = pidfd;
         return 0;
 }
 
-static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const char *path, char *const argv[],
-                             char *const envp[], pid_t *ret_pid, int *ret_pidfd)
+static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const ExecRequest *x, pid_t *ret_pid,
+                             int *ret_pidfd)
 {
         _cleanup_close_ int go_r = -1, go_w = -1;
         int fds[2], r;
@@ -120,7 +134,7 @@ static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const char *path
                 while (n < 0 && errno == EINTR);
                 if (n != 1) /* the parent could not attach us, or died: never run outside the group */
                         _exit(127);
-                child_exec(report_fd, path, argv, envp);
+                child_exec(report_fd, x);
         }
 
         snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
@@ -142,8 +156,9 @@ static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const char *path
 }
 
 int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const argv[], char *const envp[],
-                           PlatformChild *ret)
+                           const int *keep_fds, size_t n_keep_fds, PlatformChild *ret)
 {
+        const ExecRequest x = {path, argv, envp, keep_fds, n_keep_fds};
         _cleanup_close_ int report_r = -1, report_w = -1;
         int fds[2], pidfd = -1, r = -ENOSYS;
         pid_t pid = 0;
@@ -154,10 +169,10 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
         report_w = fds[1];
 
         if (!s->fork_fallback)
-                r = spawn_clone3(s, report_w, path, argv, envp, &pid, &pidfd);
+                r = spawn_clone3(s, report_w, &x, &pid, &pidfd);
         /* ENOSYS: no clone3 (< 5.3); E2BIG/EINVAL: no CLONE_INTO_CGROUP (< 5.7). */
         if (r == -ENOSYS || r == -E2BIG || r == -EINVAL)
-                r = spawn_fork_attach(s, report_w, path, argv, envp, &pid, &pidfd);
+                r = spawn_fork_attach(s, report_w, &x, &pid, &pidfd);
         if (r < 0)
                 return r;
 
