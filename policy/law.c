@@ -1,0 +1,702 @@
+/* SPDX-License-Identifier: MIT */
+#include "law.h"
+#include "macro.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* A moment that has not happened: timers not running, requests never made. */
+#define NEVER UINT64_MAX
+
+static uint64_t sat_sub(uint64_t a, uint64_t b)
+{
+        return a > b ? a - b : 0;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+        return a > b ? a : b;
+}
+
+static uint64_t of_limit(uint64_t limit, uint32_t permyriad)
+{
+        return units_apply_permyriad(limit, permyriad);
+}
+
+/* A timer started at since has run for at least d. */
+static bool held_for(usec_t since, usec_t now, usec_t d)
+{
+        return since != NEVER && now >= since && now - since >= d;
+}
+
+/* The last request was at last; may we ask again? A clock that went back is
+ * not trusted to have waited. */
+static bool interval_passed(usec_t last, usec_t now, usec_t d)
+{
+        return last == NEVER || (now >= last && now - last >= d);
+}
+
+static void timer_track(usec_t *since, bool condition, usec_t now)
+{
+        if (!condition)
+                *since = NEVER;
+        else if (*since == NEVER)
+                *since = now;
+}
+
+static void fire(PolicyDecision *d, PolicyRule r)
+{
+        if (r > d->rule)
+                d->rule = r;
+}
+
+void policy_config_default(PolicyConfig *ret)
+{
+        *ret = (PolicyConfig){
+                .headroom_permyriad = 500,
+                .headroom_min_bytes = UINT64_C(8) << 20,
+                .freeable_file_permyriad = 10000,
+                .heap_headroom_permyriad = 1000,
+                .heap_headroom_min_bytes = UINT64_C(4) << 20,
+                .down_deadband_permyriad = 50,
+                .up_hysteresis_permyriad = 200,
+                .window_usec = 10 * USEC_PER_SEC,
+                .up_step_max_permyriad = 500,
+                .elevated_enter_some_permyriad = 500,
+                .elevated_leave_some_permyriad = 100,
+                .critical_enter_full_permyriad = 1000,
+                .critical_leave_full_permyriad = 200,
+                .level_leave_usec = 10 * USEC_PER_SEC,
+                .gc_interval_usec = 10 * USEC_PER_SEC,
+                .release_interval_usec = 30 * USEC_PER_SEC,
+                .gc_min_gain_bytes = UINT64_C(8) << 20,
+                .reclaim_above_permyriad = 9000,
+                .reclaim_step_max_permyriad = 500,
+                .reclaim_min_bytes = UINT64_C(1) << 20,
+                .reclaim_interval_usec = 1 * USEC_PER_SEC,
+                .memory_high_adjust = false,
+                .memory_high_headroom_permyriad = 500,
+                .cannot_fit_hold_usec = 5 * USEC_PER_SEC,
+                .gc_cpu_limit_permyriad = 4000,
+                .gc_cpu_duration_usec = 30 * USEC_PER_SEC,
+                .critical_stall_usec = 60 * USEC_PER_SEC,
+                .give_up = POLICY_GIVE_UP_LET_OOM,
+        };
+}
+
+void policy_state_init(PolicyState *s, const PolicyConfig *c)
+{
+        *s = (PolicyState){
+                .target_bytes = POLICY_TARGET_NONE,
+                .target_changed_usec = NEVER,
+                .limit_bytes = SIZE_MAX_UNLIMITED,
+                .above_since_usec = NEVER,
+                .level = POLICY_LEVEL_OK,
+                .calm_since_usec = NEVER,
+                .pressure_since_usec = NEVER,
+                .critical_since_usec = NEVER,
+                .gc_usec = NEVER,
+                .release_usec = NEVER,
+                .reclaim_usec = NEVER,
+                .gc_cpu_high_since_usec = NEVER,
+                .unfit_since_usec = NEVER,
+                .high_external_bytes = SIZE_MAX_UNLIMITED,
+        };
+}
+
+/* The limit the law steers toward: memory.max, or memory.high when someone
+ * other than memgov set it lower. A memory.high memgov wrote itself is an
+ * actuator, not a limit: counting it would make the law chase its own tail. */
+static uint64_t observe_limit(PolicyState *s, const PolicySample *x)
+{
+        uint64_t high = x->limits.high_bytes;
+        bool ours = s->high_written && (high == s->high_written_bytes || high == s->high_previous_bytes);
+
+        if (!ours) {
+                s->high_written = false;
+                s->high_external_bytes = high;
+        }
+        return min_u64(x->limits.max_bytes, s->high_external_bytes);
+}
+
+static bool counter_grew(uint64_t *last, uint64_t now, bool seen)
+{
+        bool grew = seen && now > *last;
+
+        *last = now;
+        return grew;
+}
+
+static void update_level(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
+{
+        bool seen = s->seen_sample;
+        bool high = counter_grew(&s->events_high, x->events_high, seen);
+        bool max = counter_grew(&s->events_max, x->events_max, seen);
+        bool oom = counter_grew(&s->events_oom, x->events_oom, seen);
+        bool oom_kill = counter_grew(&s->events_oom_kill, x->events_oom_kill, seen);
+        bool enter_critical = x->psi_full_avg10_permyriad >= c->critical_enter_full_permyriad ||
+                              x->psi_full_fired || oom || oom_kill;
+        bool enter_elevated = x->psi_some_avg10_permyriad >= c->elevated_enter_some_permyriad ||
+                              x->psi_some_fired || high || max;
+        PolicyLevel now = enter_critical   ? POLICY_LEVEL_CRITICAL
+                          : enter_elevated ? POLICY_LEVEL_ELEVATED
+                                           : POLICY_LEVEL_OK;
+        PolicyLevel before = s->level;
+
+        if (now > s->level) {
+                s->level = now;
+                s->calm_since_usec = NEVER;
+        } else if (s->level > POLICY_LEVEL_OK) {
+                /* Leaving needs the lower "leave" threshold, held for a while: hysteresis. */
+                bool calm = s->level == POLICY_LEVEL_CRITICAL
+                                    ? !enter_critical &&
+                                              x->psi_full_avg10_permyriad < c->critical_leave_full_permyriad
+                                    : !enter_elevated &&
+                                              x->psi_some_avg10_permyriad < c->elevated_leave_some_permyriad;
+
+                timer_track(&s->calm_since_usec, calm, x->now_usec);
+                if (held_for(s->calm_since_usec, x->now_usec, c->level_leave_usec)) {
+                        s->level--;
+                        s->calm_since_usec = x->now_usec;
+                }
+        }
+
+        timer_track(&s->pressure_since_usec, s->level >= POLICY_LEVEL_ELEVATED, x->now_usec);
+        timer_track(&s->critical_since_usec, s->level == POLICY_LEVEL_CRITICAL, x->now_usec);
+        d->level = s->level;
+        d->level_changed = s->level != before;
+}
+
+/* ideal = limit - unseen - headroom; floor = live heap + its minimum headroom. */
+static void compute_fit(const PolicyConfig *c, const PolicySample *x, uint64_t limit, PolicyDecision *d)
+{
+        uint64_t inactive = min_u64(x->inactive_file_bytes, x->current_bytes);
+        uint64_t charged = x->current_bytes;
+
+        d->limit_bytes = limit;
+        d->freeable_bytes = units_apply_permyriad(inactive, c->freeable_file_permyriad);
+        if (x->agent_present)
+                charged = sat_sub(charged, x->runtime_total_bytes);
+        d->unseen_bytes = sat_sub(charged, d->freeable_bytes);
+
+        if (limit == SIZE_MAX_UNLIMITED) {
+                d->headroom_bytes = 0;
+                d->ideal_bytes = POLICY_TARGET_NONE;
+        } else {
+                d->headroom_bytes = max_u64(of_limit(limit, c->headroom_permyriad), c->headroom_min_bytes);
+                d->headroom_bytes = min_u64(d->headroom_bytes, limit / 2);
+                d->ideal_bytes = sat_sub(sat_sub(limit, d->unseen_bytes), d->headroom_bytes);
+        }
+
+        if (x->agent_present) {
+                uint64_t live = x->heap_live_bytes;
+                uint64_t room = max_u64(units_apply_permyriad(live, c->heap_headroom_permyriad),
+                                        c->heap_headroom_min_bytes);
+                d->floor_bytes = live > UINT64_MAX - room ? UINT64_MAX : live + room;
+        }
+}
+
+/* The death-spiral breaker's three clocks. Returns the rule that gives up, or STEADY. */
+static PolicyRule check_breaker(const PolicyConfig *c, PolicyState *s, const PolicySample *x,
+                                const PolicyDecision *d)
+{
+        bool steering = x->agent_present && d->limit_bytes != SIZE_MAX_UNLIMITED;
+        /* High GC CPU is our doing only while the runtime is pressed against the target we set. */
+        bool pressed = steering && s->target_bytes != POLICY_TARGET_NONE &&
+                       x->runtime_total_bytes + d->headroom_bytes >= s->target_bytes;
+        bool gc_cpu_high = c->gc_cpu_limit_permyriad > 0 && x->gc_cpu_permyriad >= c->gc_cpu_limit_permyriad;
+
+        timer_track(&s->unfit_since_usec, steering && d->ideal_bytes < d->floor_bytes, x->now_usec);
+        timer_track(&s->gc_cpu_high_since_usec, pressed && gc_cpu_high, x->now_usec);
+
+        if (held_for(s->unfit_since_usec, x->now_usec, c->cannot_fit_hold_usec))
+                return POLICY_RULE_HEAP_CANNOT_FIT;
+        if (held_for(s->gc_cpu_high_since_usec, x->now_usec, c->gc_cpu_duration_usec))
+                return POLICY_RULE_GC_CPU_CANNOT_FIT;
+        if (c->critical_stall_usec > 0 &&
+            held_for(s->critical_since_usec, x->now_usec, c->critical_stall_usec))
+                return POLICY_RULE_STALL_CANNOT_FIT;
+        return POLICY_RULE_STEADY;
+}
+
+static void set_high(PolicyState *s, const PolicySample *x, uint64_t bytes, PolicyDecision *d)
+{
+        s->high_previous_bytes = s->high_written ? s->high_written_bytes : x->limits.high_bytes;
+        s->high_written = true;
+        s->high_written_bytes = bytes;
+        d->memory_high_bytes = bytes;
+        d->actions |= POLICY_ACTION_SET_HIGH;
+}
+
+static void give_up(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyRule rule,
+                    PolicyDecision *d)
+{
+        s->gave_up = true;
+        s->gave_up_limit_bytes = d->limit_bytes;
+        d->actions |= POLICY_ACTION_CANNOT_FIT;
+        fire(d, rule);
+
+        if (c->give_up == POLICY_GIVE_UP_KILL) {
+                d->actions |= POLICY_ACTION_KILL;
+                d->exit_status = POLICY_EXIT_CANNOT_FIT;
+                return;
+        }
+        /* Let the kernel act: a soft limit under a heap that cannot fit only buys hours of GC
+         * thrashing (golang/go#58106), and memgov's own memory.high only slows the way to OOM. */
+        if (x->agent_present && s->target_bytes != POLICY_TARGET_NONE) {
+                s->target_bytes = POLICY_TARGET_NONE;
+                s->target_changed_usec = x->now_usec;
+                d->actions |= POLICY_ACTION_RAISE_TARGET;
+        }
+        if (s->high_written && s->high_written_bytes != s->high_external_bytes)
+                set_high(s, x, s->high_external_bytes, d);
+}
+
+static void set_target(PolicyState *s, const PolicySample *x, uint64_t bytes, PolicyAction a, PolicyRule r,
+                       PolicyDecision *d)
+{
+        s->target_bytes = bytes;
+        s->target_changed_usec = x->now_usec;
+        s->above_since_usec = NEVER;
+        d->actions |= a;
+        fire(d, r);
+}
+
+/* Down promptly, up slowly: one bounded step after the ideal has stayed above the target by the
+ * hysteresis for a whole window, with the level ok, and at most one raise a window. */
+static void steer_target(const PolicyConfig *c, PolicyState *s, const PolicySample *x, bool connected,
+                         PolicyDecision *d)
+{
+        uint64_t limit = d->limit_bytes, goal, t = s->target_bytes;
+
+        if (limit == SIZE_MAX_UNLIMITED) {
+                if (t != POLICY_TARGET_NONE)
+                        set_target(s, x, POLICY_TARGET_NONE, POLICY_ACTION_RAISE_TARGET,
+                                   POLICY_RULE_TARGET_UP, d);
+                return;
+        }
+        /* Never squeeze below what the live heap needs: that is the death spiral. */
+        goal = max_u64(d->ideal_bytes, min_u64(d->floor_bytes, limit));
+
+        if (connected || t == POLICY_TARGET_NONE) {
+                set_target(s, x, goal, POLICY_ACTION_LOWER_TARGET,
+                           connected ? POLICY_RULE_TARGET_INITIAL : POLICY_RULE_TARGET_DOWN, d);
+                return;
+        }
+        if (goal < t && t - goal >= max_u64(of_limit(limit, c->down_deadband_permyriad), 1)) {
+                set_target(s, x, goal, POLICY_ACTION_LOWER_TARGET, POLICY_RULE_TARGET_DOWN, d);
+                return;
+        }
+
+        bool above = s->level == POLICY_LEVEL_OK && goal > t &&
+                     goal - t >= max_u64(of_limit(limit, c->up_hysteresis_permyriad), 1);
+        if (!above) {
+                s->above_since_usec = NEVER;
+                return;
+        }
+        if (s->above_since_usec == NEVER) {
+                s->above_since_usec = x->now_usec;
+                s->above_min_bytes = goal;
+        } else
+                s->above_min_bytes = min_u64(s->above_min_bytes, goal);
+
+        if (held_for(s->above_since_usec, x->now_usec, c->window_usec) &&
+            interval_passed(s->target_changed_usec, x->now_usec, c->window_usec)) {
+                uint64_t step = max_u64(of_limit(limit, c->up_step_max_permyriad), 1);
+                set_target(s, x, min_u64(s->above_min_bytes, t + step), POLICY_ACTION_RAISE_TARGET,
+                           POLICY_RULE_TARGET_UP, d);
+        }
+}
+
+/* Rungs 2, 3 and 5: GC, release, shed. */
+static void ask_agent(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
+{
+        usec_t now = x->now_usec;
+        bool worth = sat_sub(x->runtime_total_bytes, x->heap_live_bytes) >= c->gc_min_gain_bytes;
+        bool pressure = s->level >= POLICY_LEVEL_ELEVATED;
+        /* A target lowered under the heap takes effect at the runtime's next trigger check; a GC now
+         * does not wait for it. */
+        bool over = (d->actions & POLICY_ACTION_LOWER_TARGET) && x->runtime_total_bytes > s->target_bytes;
+        /* Release (Go: FreeOSMemory, a GC plus a full scavenge under the heap lock) is the next rung:
+         * at critical, or when a GC has had an interval to calm an elevated level and did not. */
+        bool release = s->level == POLICY_LEVEL_CRITICAL ||
+                       (pressure && held_for(s->pressure_since_usec, now, c->gc_interval_usec));
+
+        if ((pressure || over) && worth && interval_passed(s->gc_usec, now, c->gc_interval_usec)) {
+                s->gc_usec = now;
+                d->actions |= POLICY_ACTION_GC;
+                fire(d, pressure ? POLICY_RULE_PRESSURE : POLICY_RULE_TARGET_DOWN);
+        }
+        if (release && worth && interval_passed(s->release_usec, now, c->release_interval_usec)) {
+                s->release_usec = now;
+                d->actions |= POLICY_ACTION_RELEASE;
+                fire(d, POLICY_RULE_PRESSURE);
+        }
+        if (d->level_changed && s->level == POLICY_LEVEL_CRITICAL) {
+                d->actions |= POLICY_ACTION_SHED;
+                fire(d, POLICY_RULE_PRESSURE);
+        }
+}
+
+/* Rung 4: keep cold page cache from filling the last stretch below the limit, so the kernel does
+ * not have to reclaim it in the allocation path. Only inactive_file: never the working set. */
+static void reclaim_cache(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
+{
+        uint64_t limit = d->limit_bytes, want;
+
+        if (limit == SIZE_MAX_UNLIMITED)
+                return;
+        want = sat_sub(x->current_bytes, of_limit(limit, c->reclaim_above_permyriad));
+        want = min_u64(want, min_u64(x->inactive_file_bytes, x->current_bytes));
+        want = min_u64(want, of_limit(limit, c->reclaim_step_max_permyriad));
+        if (want == 0 || want < c->reclaim_min_bytes ||
+            !interval_passed(s->reclaim_usec, x->now_usec, c->reclaim_interval_usec))
+                return;
+        s->reclaim_usec = x->now_usec;
+        d->reclaim_bytes = want;
+        d->actions |= POLICY_ACTION_RECLAIM;
+        fire(d, POLICY_RULE_RECLAIM);
+}
+
+/* Without an agent, a memory.high under memory.max turns a sudden OOM kill into throttling the
+ * kernel reports (memory.events high, PSI), which is what the breaker watches. With an agent, the
+ * target does that job and memgov's memory.high is taken back. A memory.high someone else set is
+ * theirs: followed as a limit, never written. */
+static void adjust_high(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
+{
+        uint64_t max = x->limits.max_bytes, desired = s->high_external_bytes, in_force;
+
+        if (!c->memory_high_adjust)
+                return;
+        if (!x->agent_present && desired == SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED) {
+                uint64_t room =
+                        max_u64(of_limit(max, c->memory_high_headroom_permyriad), c->headroom_min_bytes);
+                desired = max - min_u64(room, max / 2);
+        }
+        in_force = s->high_written ? s->high_written_bytes : x->limits.high_bytes;
+        if (desired == in_force)
+                return;
+        if (desired != SIZE_MAX_UNLIMITED && in_force != SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED &&
+            (desired > in_force ? desired - in_force : in_force - desired) <
+                    of_limit(max, c->down_deadband_permyriad))
+                return;
+        set_high(s, x, desired, d);
+        fire(d, POLICY_RULE_HIGH_FOLLOW);
+}
+
+static void reset_breaker(PolicyState *s)
+{
+        s->unfit_since_usec = NEVER;
+        s->gc_cpu_high_since_usec = NEVER;
+        s->critical_since_usec = NEVER;
+}
+
+void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySample *sample,
+                 PolicyDecision *ret)
+{
+        const PolicyConfig *c = config;
+        PolicyState *s = state;
+        const PolicySample *x = sample;
+        uint64_t limit = observe_limit(s, x);
+        bool connected = x->agent_present && !s->agent_was_present;
+        PolicyRule breaker;
+
+        *ret = (PolicyDecision){.rule = POLICY_RULE_STEADY, .memory_high_bytes = x->limits.high_bytes};
+        update_level(c, s, x, ret);
+        compute_fit(c, x, limit, ret);
+
+        if (!x->agent_present)
+                s->target_bytes = POLICY_TARGET_NONE; /* the child keeps it; a reconnect resyncs */
+        s->agent_was_present = x->agent_present;
+
+        /* A bigger limit is a new question: the answer "cannot fit" may have changed. */
+        if (s->gave_up && s->seen_sample && limit > s->gave_up_limit_bytes) {
+                s->gave_up = false;
+                reset_breaker(s);
+        }
+
+        if (s->gave_up)
+                fire(ret, POLICY_RULE_GAVE_UP);
+        else if ((breaker = check_breaker(c, s, x, ret)) != POLICY_RULE_STEADY)
+                give_up(c, s, x, breaker, ret);
+        else {
+                if (x->agent_present) {
+                        steer_target(c, s, x, connected, ret);
+                        ask_agent(c, s, x, ret);
+                }
+                reclaim_cache(c, s, x, ret);
+                adjust_high(c, s, x, ret);
+                if (ret->level_changed)
+                        fire(ret, POLICY_RULE_PRESSURE);
+                if (ret->rule == POLICY_RULE_STEADY && limit == SIZE_MAX_UNLIMITED)
+                        ret->rule = POLICY_RULE_NO_LIMIT;
+        }
+
+        ret->target_bytes = s->target_bytes;
+        s->limit_bytes = limit;
+        s->seen_sample = true;
+}
+
+typedef enum FieldType {
+        FIELD_BYTES,
+        FIELD_PERMYRIAD,
+        FIELD_USEC,
+        FIELD_BOOL,
+        FIELD_GIVE_UP,
+} FieldType;
+
+#define FIELD(name, type)                                 \
+        {                                                 \
+#name, type, offsetof(PolicyConfig, name) \
+        }
+static const struct {
+        const char *name;
+        FieldType type;
+        size_t offset;
+} config_fields[] = {
+        FIELD(headroom_permyriad, FIELD_PERMYRIAD),
+        FIELD(headroom_min_bytes, FIELD_BYTES),
+        FIELD(freeable_file_permyriad, FIELD_PERMYRIAD),
+        FIELD(heap_headroom_permyriad, FIELD_PERMYRIAD),
+        FIELD(heap_headroom_min_bytes, FIELD_BYTES),
+        FIELD(down_deadband_permyriad, FIELD_PERMYRIAD),
+        FIELD(up_hysteresis_permyriad, FIELD_PERMYRIAD),
+        FIELD(window_usec, FIELD_USEC),
+        FIELD(up_step_max_permyriad, FIELD_PERMYRIAD),
+        FIELD(elevated_enter_some_permyriad, FIELD_PERMYRIAD),
+        FIELD(elevated_leave_some_permyriad, FIELD_PERMYRIAD),
+        FIELD(critical_enter_full_permyriad, FIELD_PERMYRIAD),
+        FIELD(critical_leave_full_permyriad, FIELD_PERMYRIAD),
+        FIELD(level_leave_usec, FIELD_USEC),
+        FIELD(gc_interval_usec, FIELD_USEC),
+        FIELD(release_interval_usec, FIELD_USEC),
+        FIELD(gc_min_gain_bytes, FIELD_BYTES),
+        FIELD(reclaim_above_permyriad, FIELD_PERMYRIAD),
+        FIELD(reclaim_step_max_permyriad, FIELD_PERMYRIAD),
+        FIELD(reclaim_min_bytes, FIELD_BYTES),
+        FIELD(reclaim_interval_usec, FIELD_USEC),
+        FIELD(memory_high_adjust, FIELD_BOOL),
+        FIELD(memory_high_headroom_permyriad, FIELD_PERMYRIAD),
+        FIELD(cannot_fit_hold_usec, FIELD_USEC),
+        FIELD(gc_cpu_limit_permyriad, FIELD_PERMYRIAD),
+        FIELD(gc_cpu_duration_usec, FIELD_USEC),
+        FIELD(critical_stall_usec, FIELD_USEC),
+        FIELD(give_up, FIELD_GIVE_UP),
+};
+
+/* "5%", "12.5%" or a plain count of permyriad ("500"); at most 100%. */
+static int parse_permyriad(const char *value, uint32_t *ret)
+{
+        uint64_t bytes;
+        uint32_t pm;
+        bool is_percent;
+        int r;
+
+        if (strcmp(value, "0") == 0 || strcmp(value, "0%") == 0) {
+                *ret = 0;
+                return 0;
+        }
+        r = units_parse_size_or_percent(value, &bytes, &pm, &is_percent);
+        if (r < 0)
+                return r;
+        if (!is_percent) {
+                /* A plain number, not a size: reject "5K". */
+                for (const char *p = value; *p; p++)
+                        if (*p < '0' || *p > '9')
+                                return -EINVAL;
+                if (bytes > 10000)
+                        return -ERANGE;
+                pm = (uint32_t)bytes;
+        }
+        *ret = pm;
+        return 0;
+}
+
+static int parse_bool(const char *value, bool *ret)
+{
+        static const char *const yes[] = {"1", "yes", "true", "on"}, *const no[] = {"0", "no", "false",
+                                                                                    "off"};
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(value, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(value, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+int policy_config_set(PolicyConfig *c, const char *key, const char *value)
+{
+        for (size_t i = 0; i < ELEMENTSOF(config_fields); i++) {
+                void *field = (char *)c + config_fields[i].offset;
+
+                if (strcmp(key, config_fields[i].name) != 0)
+                        continue;
+                switch (config_fields[i].type) {
+                case FIELD_BYTES:
+                        return units_parse_size(value, (uint64_t *)field);
+                case FIELD_PERMYRIAD:
+                        return parse_permyriad(value, (uint32_t *)field);
+                case FIELD_USEC:
+                        return units_parse_duration(value, (usec_t *)field);
+                case FIELD_BOOL:
+                        return parse_bool(value, (bool *)field);
+                case FIELD_GIVE_UP:
+                        for (PolicyGiveUp g = 0; g < _POLICY_GIVE_UP_MAX; g++)
+                                if (strcmp(value, policy_give_up_to_string(g)) == 0) {
+                                        *(PolicyGiveUp *)field = g;
+                                        return 0;
+                                }
+                        return -EINVAL;
+                }
+        }
+        return -ENOENT;
+}
+
+const char *policy_config_field_name(size_t i)
+{
+        return i < ELEMENTSOF(config_fields) ? config_fields[i].name : NULL;
+}
+
+const char *policy_level_to_string(PolicyLevel l)
+{
+        static const char *const table[_POLICY_LEVEL_MAX] = {
+                [POLICY_LEVEL_OK] = "ok",
+                [POLICY_LEVEL_ELEVATED] = "elevated",
+                [POLICY_LEVEL_CRITICAL] = "critical",
+        };
+        return (unsigned)l < _POLICY_LEVEL_MAX ? table[l] : "unknown";
+}
+
+const char *policy_rule_to_string(PolicyRule r)
+{
+        static const char *const table[_POLICY_RULE_MAX] = {
+                [POLICY_RULE_STEADY] = "steady",
+                [POLICY_RULE_NO_LIMIT] = "no-limit",
+                [POLICY_RULE_TARGET_INITIAL] = "target-initial",
+                [POLICY_RULE_TARGET_UP] = "target-up",
+                [POLICY_RULE_HIGH_FOLLOW] = "high-follow",
+                [POLICY_RULE_RECLAIM] = "reclaim",
+                [POLICY_RULE_TARGET_DOWN] = "target-down",
+                [POLICY_RULE_PRESSURE] = "pressure",
+                [POLICY_RULE_HEAP_CANNOT_FIT] = "heap-cannot-fit",
+                [POLICY_RULE_GC_CPU_CANNOT_FIT] = "gc-cpu-cannot-fit",
+                [POLICY_RULE_STALL_CANNOT_FIT] = "stall-cannot-fit",
+                [POLICY_RULE_GAVE_UP] = "gave-up",
+        };
+        return (unsigned)r < _POLICY_RULE_MAX ? table[r] : "unknown";
+}
+
+const char *policy_give_up_to_string(PolicyGiveUp g)
+{
+        static const char *const table[_POLICY_GIVE_UP_MAX] = {
+                [POLICY_GIVE_UP_LET_OOM] = "let-oom",
+                [POLICY_GIVE_UP_KILL] = "kill",
+        };
+        return (unsigned)g < _POLICY_GIVE_UP_MAX ? table[g] : "unknown";
+}
+
+const char *policy_action_to_string(PolicyAction a)
+{
+        switch (a) {
+        case POLICY_ACTION_LOWER_TARGET:
+                return "lower-target";
+        case POLICY_ACTION_RAISE_TARGET:
+                return "raise-target";
+        case POLICY_ACTION_GC:
+                return "gc";
+        case POLICY_ACTION_RELEASE:
+                return "release";
+        case POLICY_ACTION_RECLAIM:
+                return "reclaim";
+        case POLICY_ACTION_SHED:
+                return "shed";
+        case POLICY_ACTION_CANNOT_FIT:
+                return "cannot-fit";
+        case POLICY_ACTION_KILL:
+                return "kill";
+        case POLICY_ACTION_SET_HIGH:
+                return "set-high";
+        }
+        return "unknown";
+}
+
+const char *policy_actions_format(unsigned actions, char *buf, size_t size)
+{
+        size_t n = 0;
+
+        if (size == 0)
+                return buf;
+        buf[0] = '\0';
+        for (unsigned i = 0; i < _POLICY_ACTION_COUNT; i++) {
+                if (!(actions & (1u << i)))
+                        continue;
+                int k = snprintf(buf + n, size - n, "%s%s", n > 0 ? "," : "",
+                                 policy_action_to_string((PolicyAction)(1u << i)));
+                if (k < 0 || (size_t)k >= size - n)
+                        return buf;
+                n += (size_t)k;
+        }
+        if (n == 0)
+                snprintf(buf, size, "none");
+        return buf;
+}
+
+static const char *format_target(uint64_t bytes, char *buf, size_t size)
+{
+        if (bytes == POLICY_TARGET_NONE) {
+                snprintf(buf, size, "none");
+                return buf;
+        }
+        return units_format_size(bytes, buf, size);
+}
+
+const char *policy_decision_format(const PolicyDecision *d, char *buf, size_t size)
+{
+        char actions[POLICY_ACTIONS_STRLEN], target[UNITS_SIZE_STRLEN], limit[UNITS_SIZE_STRLEN],
+                unseen[UNITS_SIZE_STRLEN], freeable[UNITS_SIZE_STRLEN], headroom[UNITS_SIZE_STRLEN],
+                ideal[UNITS_SIZE_STRLEN], floor[UNITS_SIZE_STRLEN], extra[3 * UNITS_SIZE_STRLEN + 48] = "";
+        size_t n = 0;
+
+        if (d->actions & POLICY_ACTION_RECLAIM) {
+                char b[UNITS_SIZE_STRLEN];
+                n += (size_t)snprintf(extra + n, sizeof(extra) - n, " reclaim=%s",
+                                      units_format_size(d->reclaim_bytes, b, sizeof(b)));
+        }
+        if (d->actions & POLICY_ACTION_SET_HIGH) {
+                char b[UNITS_SIZE_STRLEN];
+                n += (size_t)snprintf(extra + n, sizeof(extra) - n, " high=%s",
+                                      units_format_size(d->memory_high_bytes, b, sizeof(b)));
+        }
+        if (d->actions & POLICY_ACTION_KILL)
+                snprintf(extra + n, sizeof(extra) - n, " exit=%d", d->exit_status);
+
+        snprintf(buf, size,
+                 "rule=%s level=%s target=%s actions=%s%s limit=%s unseen=%s freeable=%s headroom=%s "
+                 "ideal=%s floor=%s",
+                 policy_rule_to_string(d->rule), policy_level_to_string(d->level),
+                 format_target(d->target_bytes, target, sizeof(target)),
+                 policy_actions_format(d->actions, actions, sizeof(actions)), extra,
+                 units_format_size(d->limit_bytes, limit, sizeof(limit)),
+                 units_format_size(d->unseen_bytes, unseen, sizeof(unseen)),
+                 units_format_size(d->freeable_bytes, freeable, sizeof(freeable)),
+                 units_format_size(d->headroom_bytes, headroom, sizeof(headroom)),
+                 format_target(d->ideal_bytes, ideal, sizeof(ideal)),
+                 units_format_size(d->floor_bytes, floor, sizeof(floor)));
+        return buf;
+}
