@@ -5,7 +5,9 @@
  * (statfs magic) and say so; these checks pin down what it will find. Run through
  * tests/vm/vmrun --cgroup hybrid; argv[1] overrides /sys/fs/cgroup.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "cgroup-util.h"
 
 #include <linux/magic.h>

@@ -4,7 +4,9 @@
  * still keep memory on v1. Run through tests/vm/vmrun --cgroup v1 (or hybrid);
  * argv[1] overrides the memory hierarchy's root.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "cgroup-util.h"
 
 #include <errno.h>

@@ -3,7 +3,9 @@
  * The cgroup v2 behaviour memgov relies on, checked against a real kernel.
  * Run through tests/vm/vmrun --cgroup v2; argv[1] overrides the cgroup2 root.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "cgroup-util.h"
 
 #include <errno.h>
