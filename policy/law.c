@@ -137,7 +137,9 @@ static bool counter_grew(uint64_t *last, uint64_t now, bool seen)
         return grew;
 }
 
-static void update_level(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
+/* Updates the level; returns whether the signals are still above the current level's "leave"
+ * thresholds, i.e. pressure is still being applied and not just decaying through the band. */
+static bool update_level(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
 {
         bool seen = s->seen_sample;
         bool high = counter_grew(&s->events_high, x->events_high, seen);
@@ -152,17 +154,19 @@ static void update_level(const PolicyConfig *c, PolicyState *s, const PolicySamp
                           : enter_elevated ? POLICY_LEVEL_ELEVATED
                                            : POLICY_LEVEL_OK;
         PolicyLevel before = s->level;
+        bool calm = true;
 
         if (now > s->level) {
                 s->level = now;
                 s->calm_since_usec = NEVER;
+                calm = false;
         } else if (s->level > POLICY_LEVEL_OK) {
                 /* Leaving needs the lower "leave" threshold, held for a while: hysteresis. */
-                bool calm = s->level == POLICY_LEVEL_CRITICAL
-                                    ? !enter_critical &&
-                                              x->psi_full_avg10_permyriad < c->critical_leave_full_permyriad
-                                    : !enter_elevated &&
-                                              x->psi_some_avg10_permyriad < c->elevated_leave_some_permyriad;
+                calm = s->level == POLICY_LEVEL_CRITICAL
+                               ? !enter_critical &&
+                                         x->psi_full_avg10_permyriad < c->critical_leave_full_permyriad
+                               : !enter_elevated &&
+                                         x->psi_some_avg10_permyriad < c->elevated_leave_some_permyriad;
 
                 timer_track(&s->calm_since_usec, calm, x->now_usec);
                 if (held_for(s->calm_since_usec, x->now_usec, c->level_leave_usec)) {
@@ -175,6 +179,7 @@ static void update_level(const PolicyConfig *c, PolicyState *s, const PolicySamp
         timer_track(&s->critical_since_usec, s->level == POLICY_LEVEL_CRITICAL, x->now_usec);
         d->level = s->level;
         d->level_changed = s->level != before;
+        return s->level > POLICY_LEVEL_OK && !calm;
 }
 
 /* ideal = limit - unseen - headroom; floor = live heap + its minimum headroom. */
@@ -319,23 +324,26 @@ static void steer_target(const PolicyConfig *c, PolicyState *s, const PolicySamp
 }
 
 /* Rungs 2, 3 and 5: GC, release, shed. */
-static void ask_agent(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
+static void ask_agent(const PolicyConfig *c, PolicyState *s, const PolicySample *x, bool pressing,
+                      PolicyDecision *d)
 {
         usec_t now = x->now_usec;
         bool worth = sat_sub(x->runtime_total_bytes, x->heap_live_bytes) >= c->gc_min_gain_bytes;
-        bool pressure = s->level >= POLICY_LEVEL_ELEVATED;
+        /* Not while the level is only decaying through its hysteresis band. */
+        bool pressure = pressing;
         /* A target lowered under the heap takes effect at the runtime's next trigger check; a GC now
          * does not wait for it. */
         bool over = (d->actions & POLICY_ACTION_LOWER_TARGET) && x->runtime_total_bytes > s->target_bytes;
         /* Release (Go: FreeOSMemory, a GC plus a full scavenge under the heap lock) is the next rung:
          * at critical, or when a GC has had an interval to calm an elevated level and did not. */
-        bool release = s->level == POLICY_LEVEL_CRITICAL ||
-                       (pressure && held_for(s->pressure_since_usec, now, c->gc_interval_usec));
+        bool release = pressure && (s->level == POLICY_LEVEL_CRITICAL ||
+                                    held_for(s->pressure_since_usec, now, c->gc_interval_usec));
 
         if ((pressure || over) && worth && interval_passed(s->gc_usec, now, c->gc_interval_usec)) {
                 s->gc_usec = now;
                 d->actions |= POLICY_ACTION_GC;
-                fire(d, pressure ? POLICY_RULE_PRESSURE : POLICY_RULE_TARGET_DOWN);
+                if (pressure) /* otherwise the rule that lowered the target explains it */
+                        fire(d, POLICY_RULE_PRESSURE);
         }
         if (release && worth && interval_passed(s->release_usec, now, c->release_interval_usec)) {
                 s->release_usec = now;
@@ -410,9 +418,10 @@ void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySam
         uint64_t limit = observe_limit(s, x);
         bool connected = x->agent_present && !s->agent_was_present;
         PolicyRule breaker;
+        bool pressing;
 
         *ret = (PolicyDecision){.rule = POLICY_RULE_STEADY, .memory_high_bytes = x->limits.high_bytes};
-        update_level(c, s, x, ret);
+        pressing = update_level(c, s, x, ret);
         compute_fit(c, x, limit, ret);
 
         if (!x->agent_present)
@@ -432,7 +441,7 @@ void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySam
         else {
                 if (x->agent_present) {
                         steer_target(c, s, x, connected, ret);
-                        ask_agent(c, s, x, ret);
+                        ask_agent(c, s, x, pressing, ret);
                 }
                 reclaim_cache(c, s, x, ret);
                 adjust_high(c, s, x, ret);
@@ -648,8 +657,10 @@ const char *policy_actions_format(unsigned actions, char *buf, size_t size)
                         continue;
                 int k = snprintf(buf + n, size - n, "%s%s", n > 0 ? "," : "",
                                  policy_action_to_string((PolicyAction)(1u << i)));
-                if (k < 0 || (size_t)k >= size - n)
+                if (k < 0 || (size_t)k >= size - n) {
+                        buf[n] = '\0'; /* whole names only */
                         return buf;
+                }
                 n += (size_t)k;
         }
         if (n == 0)
