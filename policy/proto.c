@@ -172,12 +172,12 @@ static int fail(const char **reason, const char *why)
         return -EBADMSG;
 }
 
-static int check_bytes(const char *line, size_t len, const char **reason)
+static int check_bytes(const char *data, size_t len, bool newlines, const char **reason)
 {
-        if (len == 0)
-                return fail(reason, "empty line");
         for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)line[i];
+                unsigned char c = (unsigned char)data[i];
+                if (c == '\n' && newlines)
+                        continue;
                 if (c == 0)
                         return fail(reason, "NUL byte");
                 if (c >= 0x80)
@@ -186,6 +186,11 @@ static int check_bytes(const char *line, size_t len, const char **reason)
                         return fail(reason, "control byte");
         }
         return 0;
+}
+
+int proto_check_bytes(const char *data, size_t size, const char **reason)
+{
+        return check_bytes(data, size, true, reason);
 }
 
 static int parse_type(const char *s, size_t n, const char **reason)
@@ -266,7 +271,9 @@ int proto_parse(char *line, size_t len, ProtoMessage *ret, const char **reason)
         char *p, *end = line + len;
         int r;
 
-        r = check_bytes(line, len, reason);
+        if (len == 0)
+                return fail(reason, "empty line");
+        r = check_bytes(line, len, false, reason);
         if (r < 0)
                 return r;
 

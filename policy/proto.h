@@ -78,6 +78,9 @@ void proto_framer_commit(ProtoFramer *f, size_t n);
 size_t proto_framer_feed(ProtoFramer *f, const void *data, size_t size);
 /* 1 and a line; 0 when no complete line is held; -EMSGSIZE for an over-long line. */
 int proto_framer_next(ProtoFramer *f, char **ret_line, size_t *ret_len);
+/* Whether data holds only bytes a line may hold (newlines included), so a reader can drop a peer
+ * that sends binary at once rather than when its line ends. -EBADMSG and *reason if not. */
+int proto_check_bytes(const char *data, size_t size, const char **reason);
 /* Bytes of an incomplete line held (0: between lines). */
 size_t proto_framer_pending(const ProtoFramer *f);
 

@@ -361,6 +361,17 @@ static void test_format(void)
               "shed round trip");
 }
 
+static void test_check_bytes(void)
+{
+        const char *reason = NULL;
+
+        CHECK(proto_check_bytes("hello v=1\nstats x=1\n", 20, &reason) == 0, "text and newlines");
+        CHECK(proto_check_bytes("\x00\x00\x00\x01", 4, &reason) == -EBADMSG && reason, "binary header");
+        CHECK(proto_check_bytes("ok\xc3\xa9", 4, &reason) == -EBADMSG, "raw UTF-8");
+        CHECK(proto_check_bytes("ok\r\n", 4, &reason) == -EBADMSG, "CR");
+        CHECK(proto_check_bytes("", 0, &reason) == 0, "nothing");
+}
+
 static void test_encode(void)
 {
         char buf[64];
@@ -384,6 +395,7 @@ int main(void)
         test_framer_byte_by_byte();
         test_framer_bounds();
         test_format();
+        test_check_bytes();
         test_encode();
         return check_finish("test-proto");
 }

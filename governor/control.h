@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The control channel: memgov's side of the protocol in docs/protocol.md,
+ * living in an sd-event loop. It hands the child one end of a socketpair
+ * (MEMGOV_FD) and may also listen on a path socket (MEMGOV_SOCKET); every
+ * agent that says hello gets its share of the target.
+ *
+ * Every connection is bounded (docs/protocol.md, "Limits"): one line of input
+ * buffered, a capped output queue, a message rate, timeouts for a missing
+ * hello, a trickled line and a peer that stops reading. A peer that breaks
+ * the protocol or a limit is closed with one log line; nothing it does
+ * reaches other connections or the child.
+ *
+ * Callbacks run from the event loop only, never from inside a control_server_*()
+ * call, so they may call back into the server. The AgentReport they get is
+ * valid for the duration of the callback.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "../policy/proto.h"
+#include "../policy/units.h"
+
+typedef struct ControlServer ControlServer;
+
+typedef struct AgentReport {
+        unsigned id; /* unique per server, from 1; also in the agent's welcome */
+        pid_t pid;   /* SO_PEERCRED for a path socket, hello's pid= for the socketpair, 0: unknown */
+        char runtime[32];
+        char version[64];
+        /* From the last stats message; fields it left out keep their previous value. */
+        uint64_t total_bytes, heap_live_bytes, gc_count;
+        double gc_cpu_fraction;
+        bool have_stats; /* a stats with total_bytes arrived */
+        /* The share last sent to this agent, and what it acknowledged. */
+        uint64_t target_seq, target_bytes; /* target_bytes: PROTO_LIMIT_NONE for "max" */
+        usec_t target_sent_usec;           /* CLOCK_MONOTONIC */
+        uint64_t last_applied_seq;
+        uint64_t applied_limit_bytes; /* as the agent read it back; PROTO_LIMIT_NONE for "max" */
+        usec_t applied_usec;          /* CLOCK_MONOTONIC, when the applied for target_seq arrived */
+} AgentReport;
+
+typedef struct ControlCallbacks {
+        void (*on_hello)(const AgentReport *a, void *userdata);
+        void (*on_stats)(const AgentReport *a, void *userdata);
+        void (*on_applied)(const AgentReport *a, uint64_t seq, void *userdata);
+        /* The agent said bye, closed, or was closed; reason is for a log line. */
+        void (*on_gone)(const AgentReport *a, const char *reason, void *userdata);
+        void *userdata;
+} ControlCallbacks;
+
+/* Per-connection limits. control_server_new() starts with CONTROL_LIMITS_DEFAULT. */
+typedef struct ControlLimits {
+        usec_t hello_timeout_usec; /* path-socket peers must say hello within this */
+        usec_t line_timeout_usec;  /* a started line must be complete within this */
+        usec_t output_stall_usec;  /* queued output with no byte taken for this long: closed */
+        size_t max_output_bytes;   /* queued output beyond this: closed */
+        unsigned max_connections;  /* further connections are closed at accept */
+        unsigned rate_per_sec;     /* messages read per second per connection ... */
+        unsigned rate_burst;       /* ... with bursts up to this; above it reading pauses */
+} ControlLimits;
+
+#define CONTROL_LIMITS_DEFAULT                          \
+        ((ControlLimits){                               \
+                .hello_timeout_usec = 5 * USEC_PER_SEC, \
+                .line_timeout_usec = 5 * USEC_PER_SEC,  \
+                .output_stall_usec = 10 * USEC_PER_SEC, \
+                .max_output_bytes = 64 * 1024,          \
+                .max_connections = 64,                  \
+                .rate_per_sec = 200,                    \
+                .rate_burst = 400,                      \
+        })
+
+/*
+ * cgroup_rel_path: the governed group relative to the cgroup2 root, as in
+ * /proc/<pid>/cgroup ("/memgov-app-42"); path-socket peers must be in it or
+ * below it. NULL: no cgroup check (tests). cb may be NULL.
+ */
+int control_server_new(sd_event *e, const char *cgroup_rel_path, const ControlCallbacks *cb,
+                       ControlServer **ret);
+ControlServer *control_server_free(ControlServer *s);
+
+/* Only for tests and tuning; call before connections arrive. */
+void control_server_set_limits(ControlServer *s, const ControlLimits *l);
+
+/*
+ * Creates the socketpair for the next child. *ret_child_fd is the child's end,
+ * close-on-exec (spawn keeps it for the child: pass it in keep_fds and set
+ * MEMGOV_FD=<fd> in the child's environment). After the spawn, call
+ * control_server_child_started(), which closes memgov's copy of the child's
+ * end so that the child's exit is seen as end-of-file. -EBUSY while a previous
+ * child end is still open.
+ */
+int control_server_prepare_child_fd(ControlServer *s, int *ret_child_fd);
+void control_server_child_started(ControlServer *s);
+
+/*
+ * Listens on <dir>/<memgov pid>.sock. dir NULL: /run/memgov as root, else
+ * $XDG_RUNTIME_DIR/memgov (-ENXIO when that is unset). The directory is
+ * created 0700; an existing one must be ours and not accessible to group or
+ * others (-EPERM). *ret_socket_path (malloc'd) goes into MEMGOV_SOCKET. The
+ * socket file is removed by control_server_free().
+ */
+int control_server_listen(ControlServer *s, const char *dir, char **ret_socket_path);
+
+/*
+ * Sets the budget for all agents together (PROTO_LIMIT_NONE: no limit) and the
+ * pressure level. It is remembered: each agent gets its share now and after
+ * every change of the agents (a new or reconnecting agent right after its
+ * welcome); an agent whose share and level did not change is not sent anything.
+ * Returns the number of agents a target was sent to, or -EINVAL.
+ */
+int control_server_set_target(ControlServer *s, uint64_t total_target_bytes, ProtoLevel level);
+
+/*
+ * Sends gc, release, shed (with level) or stats? to every agent. Returns the
+ * number of agents it was sent to, or -EINVAL.
+ */
+int control_server_request(ControlServer *s, ProtoRequest what, ProtoLevel level);
+
+/* The agents that said hello. The array is valid until the next call on the server or loop iteration. */
+size_t control_server_agents(ControlServer *s, const AgentReport **ret_array);
+
+/* Bytes held for all connections, input and output (for tests and diagnostics). */
+size_t control_server_buffered_bytes(const ControlServer *s);
