@@ -10,6 +10,10 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* The kernel keeps memory.high in pages, rounding a written value down: what reads back may be
+ * up to a page below what was written. 64K covers every page size Linux uses. */
+#define HIGH_SLACK_BYTES (UINT64_C(64) << 10)
+
 /* A moment that has not happened: timers not running, requests never made. */
 #define NEVER UINT64_MAX
 
@@ -114,13 +118,21 @@ void policy_state_init(PolicyState *s, const PolicyConfig *c)
         };
 }
 
+static bool high_matches(uint64_t read, uint64_t written)
+{
+        if (read == SIZE_MAX_UNLIMITED || written == SIZE_MAX_UNLIMITED)
+                return read == written;
+        return read <= written && written - read < HIGH_SLACK_BYTES;
+}
+
 /* The limit the law steers toward: memory.max, or memory.high when someone
  * other than memgov set it lower. A memory.high memgov wrote itself is an
  * actuator, not a limit: counting it would make the law chase its own tail. */
 static uint64_t observe_limit(PolicyState *s, const PolicySample *x)
 {
         uint64_t high = x->limits.high_bytes;
-        bool ours = s->high_written && (high == s->high_written_bytes || high == s->high_previous_bytes);
+        bool ours = s->high_written && (high_matches(high, s->high_written_bytes) ||
+                                        high_matches(high, s->high_previous_bytes));
 
         if (!ours) {
                 s->high_written = false;
@@ -137,8 +149,9 @@ static bool counter_grew(uint64_t *last, uint64_t now, bool seen)
         return grew;
 }
 
-/* Updates the level; returns whether the signals are still above the current level's "leave"
- * thresholds, i.e. pressure is still being applied and not just decaying through the band. */
+/* Updates the level; returns whether pressure is being applied now (an "enter" condition holds),
+ * as opposed to the level only decaying through its hysteresis band: avg10 lags the stall it
+ * measures by seconds, and asking for a GC or a release on the way down helps nobody. */
 static bool update_level(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
 {
         bool seen = s->seen_sample;
@@ -154,19 +167,16 @@ static bool update_level(const PolicyConfig *c, PolicyState *s, const PolicySamp
                           : enter_elevated ? POLICY_LEVEL_ELEVATED
                                            : POLICY_LEVEL_OK;
         PolicyLevel before = s->level;
-        bool calm = true;
-
         if (now > s->level) {
                 s->level = now;
                 s->calm_since_usec = NEVER;
-                calm = false;
         } else if (s->level > POLICY_LEVEL_OK) {
                 /* Leaving needs the lower "leave" threshold, held for a while: hysteresis. */
-                calm = s->level == POLICY_LEVEL_CRITICAL
-                               ? !enter_critical &&
-                                         x->psi_full_avg10_permyriad < c->critical_leave_full_permyriad
-                               : !enter_elevated &&
-                                         x->psi_some_avg10_permyriad < c->elevated_leave_some_permyriad;
+                bool calm = s->level == POLICY_LEVEL_CRITICAL
+                                    ? !enter_critical &&
+                                              x->psi_full_avg10_permyriad < c->critical_leave_full_permyriad
+                                    : !enter_elevated &&
+                                              x->psi_some_avg10_permyriad < c->elevated_leave_some_permyriad;
 
                 timer_track(&s->calm_since_usec, calm, x->now_usec);
                 if (held_for(s->calm_since_usec, x->now_usec, c->level_leave_usec)) {
@@ -179,7 +189,7 @@ static bool update_level(const PolicyConfig *c, PolicyState *s, const PolicySamp
         timer_track(&s->critical_since_usec, s->level == POLICY_LEVEL_CRITICAL, x->now_usec);
         d->level = s->level;
         d->level_changed = s->level != before;
-        return s->level > POLICY_LEVEL_OK && !calm;
+        return now > POLICY_LEVEL_OK;
 }
 
 /* ideal = limit - unseen - headroom; floor = live heap + its minimum headroom. */
@@ -389,7 +399,7 @@ static void adjust_high(const PolicyConfig *c, PolicyState *s, const PolicySampl
         if (!x->agent_present && desired == SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED) {
                 uint64_t room =
                         max_u64(of_limit(max, c->memory_high_headroom_permyriad), c->headroom_min_bytes);
-                desired = max - min_u64(room, max / 2);
+                desired = (max - min_u64(room, max / 2)) & ~(uint64_t)4095; /* what the kernel keeps */
         }
         in_force = s->high_written ? s->high_written_bytes : x->limits.high_bytes;
         if (desired == in_force)
@@ -668,13 +678,34 @@ const char *policy_actions_format(unsigned actions, char *buf, size_t size)
         return buf;
 }
 
+/* Exact when its own unit divides it ("1G", "100M"), else rounded down to a tenth ("872.7M"): a log line
+ * is read by people, and the exact bytes of a 5% headroom help nobody. */
+static const char *format_size(uint64_t bytes, char *buf, size_t size)
+{
+        static const char suffixes[] = "KMGT";
+        uint64_t unit = 1;
+        unsigned i = 0;
+
+        while (unit < (UINT64_C(1) << 40) && bytes >= unit * 1024)
+                unit *= 1024;
+        if (bytes == SIZE_MAX_UNLIMITED || bytes % unit == 0)
+                return units_format_size(bytes, buf, size);
+        /* Keep at least two significant digits before the point: 1084.4M, not 1.0G. */
+        for (unit = 1024; i < 3 && bytes >= unit * 1024 * 10; i++)
+                unit *= 1024;
+        uint64_t tenths = (uint64_t)(((unsigned __int128)bytes * 10 + unit / 2) / unit);
+        snprintf(buf, size, "%llu.%llu%c", (unsigned long long)(tenths / 10),
+                 (unsigned long long)(tenths % 10), suffixes[i]);
+        return buf;
+}
+
 static const char *format_target(uint64_t bytes, char *buf, size_t size)
 {
         if (bytes == POLICY_TARGET_NONE) {
                 snprintf(buf, size, "none");
                 return buf;
         }
-        return units_format_size(bytes, buf, size);
+        return format_size(bytes, buf, size);
 }
 
 const char *policy_decision_format(const PolicyDecision *d, char *buf, size_t size)
@@ -687,12 +718,12 @@ const char *policy_decision_format(const PolicyDecision *d, char *buf, size_t si
         if (d->actions & POLICY_ACTION_RECLAIM) {
                 char b[UNITS_SIZE_STRLEN];
                 n += (size_t)snprintf(extra + n, sizeof(extra) - n, " reclaim=%s",
-                                      units_format_size(d->reclaim_bytes, b, sizeof(b)));
+                                      format_size(d->reclaim_bytes, b, sizeof(b)));
         }
         if (d->actions & POLICY_ACTION_SET_HIGH) {
                 char b[UNITS_SIZE_STRLEN];
                 n += (size_t)snprintf(extra + n, sizeof(extra) - n, " high=%s",
-                                      units_format_size(d->memory_high_bytes, b, sizeof(b)));
+                                      format_size(d->memory_high_bytes, b, sizeof(b)));
         }
         if (d->actions & POLICY_ACTION_KILL)
                 snprintf(extra + n, sizeof(extra) - n, " exit=%d", d->exit_status);
@@ -703,11 +734,11 @@ const char *policy_decision_format(const PolicyDecision *d, char *buf, size_t si
                  policy_rule_to_string(d->rule), policy_level_to_string(d->level),
                  format_target(d->target_bytes, target, sizeof(target)),
                  policy_actions_format(d->actions, actions, sizeof(actions)), extra,
-                 units_format_size(d->limit_bytes, limit, sizeof(limit)),
-                 units_format_size(d->unseen_bytes, unseen, sizeof(unseen)),
-                 units_format_size(d->freeable_bytes, freeable, sizeof(freeable)),
-                 units_format_size(d->headroom_bytes, headroom, sizeof(headroom)),
+                 format_size(d->limit_bytes, limit, sizeof(limit)),
+                 format_size(d->unseen_bytes, unseen, sizeof(unseen)),
+                 format_size(d->freeable_bytes, freeable, sizeof(freeable)),
+                 format_size(d->headroom_bytes, headroom, sizeof(headroom)),
                  format_target(d->ideal_bytes, ideal, sizeof(ideal)),
-                 units_format_size(d->floor_bytes, floor, sizeof(floor)));
+                 format_size(d->floor_bytes, floor, sizeof(floor)));
         return buf;
 }
