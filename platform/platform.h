@@ -100,8 +100,8 @@ typedef struct PlatformChild {
 /*
  * Starts argv in the sandbox, so that neither the child nor anything it
  * starts ever runs outside it. path is the executable to run (already
- * resolved, see platform_find_executable()). Signal dispositions and the
- * signal mask are reset in the child. keep_fds are inherited by the program
+ * resolved, see platform_find_executable()). The signal mask is cleared in
+ * the child; ignored signals stay ignored, as across any exec. keep_fds are inherited by the program
  * under the same numbers (close-on-exec is cleared for it alone); every other
  * descriptor memgov holds is close-on-exec. Returns 0 once the child runs the new
  * program, or the negative errno of the failed exec (the child is then

@@ -46,15 +46,14 @@ typedef struct ExecRequest {
 
 _noreturn_ static void child_exec(int report_fd, const ExecRequest *x)
 {
-        struct sigaction sa = {.sa_handler = SIG_DFL};
-        sigset_t all;
+        sigset_t none;
         int e;
 
-        /* memgov blocks the signals it forwards; the program must start with a clean slate. */
-        for (int sig = 1; sig < NSIG; sig++)
-                (void)sigaction(sig, &sa, NULL);
-        sigemptyset(&all);
-        (void)sigprocmask(SIG_SETMASK, &all, NULL);
+        /* memgov blocks the signals it forwards (it reads them from a signalfd); the program starts with
+         * none blocked. Dispositions are left as memgov got them: exec resets caught ones, and a signal the
+         * caller chose to ignore (nohup's SIGHUP) stays ignored, as with any exec. */
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
 
         for (size_t i = 0; i < x->n_keep_fds; i++) {
                 int flags = fcntl(x->keep_fds[i], F_GETFD);

@@ -1,0 +1,309 @@
+#!/bin/bash
+# End-to-end tests of `memgov run`, from outside the built binary. Runs as root
+# inside the test VM (tests/vm/vmrun), on a real kernel with cgroup v2; it
+# creates and removes cgroups, so never run it on a host whose cgroups are not
+# yours. Usage: run-e2e.sh MEMGOV HELPER
+set -u
+MEMGOV=$(realpath "$1")
+HELPER=$(realpath "$2")
+CG=/sys/fs/cgroup
+T=$(mktemp -d /tmp/e2e.XXXXXX)
+passed=0
+failed=0
+current=
+
+if [ "$(stat -fc %T $CG)" != cgroup2fs ]; then
+        echo "run-e2e.sh: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
+        exit 2
+fi
+
+begin() {
+        current=$1
+        started=$(date +%s%N)
+}
+took() { echo "$((($(date +%s%N) - started) / 1000000))ms"; }
+pass() {
+        passed=$((passed + 1))
+        echo "ok - $current ($(took))"
+}
+fail() {
+        failed=$((failed + 1))
+        echo "not ok - $current: $* ($(took))"
+        [ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err" | head -20
+        return 0
+}
+# expect WHAT ACTUAL WANTED
+expect() {
+        if [ "$2" = "$3" ]; then return 0; fi
+        fail "$1: got '$2', want '$3'"
+        return 1
+}
+expect_grep() { # WHAT FILE PATTERN
+        if grep -qE -- "$3" "$2"; then return 0; fi
+        fail "$1: no line matching '$3' in $(basename "$2"): $(head -c 600 "$2")"
+        return 1
+}
+no_group() { # NAME: the group must be gone
+        if [ -e "$CG/$1" ]; then
+                fail "cgroup $1 left behind"
+                return 1
+        fi
+        return 0
+}
+# Waits up to 10 s for FILE to contain PATTERN.
+wait_for() {
+        for _ in $(seq 100); do
+                grep -q -- "$2" "$1" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        return 1
+}
+mg() { "$MEMGOV" "$@" >"$T/out" 2>"$T/err"; }
+
+# --- limits and environment -------------------------------------------------
+
+begin "limits appear in the child's own cgroup files"
+mg run --memory-max 64M --memory-high 48M --swap-max 0 --name lim -- "$HELPER" limits
+rc=$?
+expect "exit" $rc 0 &&
+        expect_grep memory.max "$T/out" "^memory.max=67108864$" &&
+        expect_grep memory.high "$T/out" "^memory.high=50331648$" &&
+        expect_grep memory.swap.max "$T/out" "^memory.swap.max=0$" &&
+        expect_grep memory.oom.group "$T/out" "^memory.oom.group=1$" &&
+        no_group lim && pass
+
+begin "memory-high as a percentage of memory-max"
+mg run --memory-max 100M --memory-high 50% --name pct -- "$HELPER" limits
+expect "exit" $? 0 && expect_grep memory.high "$T/out" "^memory.high=52428800$" && no_group pct && pass
+
+begin "child runs in the group memgov names"
+mg run --name named -- "$HELPER" cgroup
+expect "exit" $? 0 && expect "cgroup" "$(cat "$T/out")" "/named" && pass
+
+begin "GOMEMLIMIT is the budget minus 10% headroom"
+mg run --memory-max 1G -- "$HELPER" env GOMEMLIMIT
+expect "exit" $? 0 && expect "GOMEMLIMIT" "$(cat "$T/out")" "966367642" && pass
+
+begin "GOMEMLIMIT follows memory-high when set"
+mg run --memory-max 1G --memory-high 512M -- "$HELPER" env GOMEMLIMIT
+expect "exit" $? 0 && expect "GOMEMLIMIT" "$(cat "$T/out")" "483183821" && pass
+
+begin "a GOMEMLIMIT the user set is kept, with a note"
+GOMEMLIMIT=123MiB "$MEMGOV" run --memory-max 1G -- "$HELPER" env GOMEMLIMIT >"$T/out" 2>"$T/err"
+expect "exit" $? 0 && expect "GOMEMLIMIT" "$(cat "$T/out")" "123MiB" &&
+        expect_grep note "$T/err" "GOMEMLIMIT=123MiB is already set.*keeping it" && pass
+
+begin "no limit, no GOMEMLIMIT"
+mg run -- "$HELPER" env GOMEMLIMIT
+expect "exit" $? 0 && expect "GOMEMLIMIT" "$(cat "$T/out")" "(unset)" && pass
+
+# --- exit codes ---------------------------------------------------------------
+
+for code in 0 1 42 255; do
+        begin "exit code $code is passed through"
+        mg run --name ex$code -- "$HELPER" exit $code
+        expect "exit" $? $code && no_group ex$code && pass
+done
+
+begin "death by SIGTERM exits 128+15"
+mg run --name sig15 -- "$HELPER" kill-self 15
+expect "exit" $? 143 && no_group sig15 && pass
+
+begin "death by SIGSEGV exits 128+11"
+mg run --name sig11 -- "$HELPER" kill-self 11
+expect "exit" $? 139 && no_group sig11 && pass
+
+begin "command not found exits 127 with a message"
+mg run --name nf -- /nonexistent/prog
+expect "exit" $? 127 && expect_grep message "$T/err" "/nonexistent/prog: command not found" && no_group nf && pass
+
+begin "command not found on PATH exits 127"
+mg run -- memgov-no-such-program
+expect "exit" $? 127 && expect_grep message "$T/err" "memgov-no-such-program: command not found" && pass
+
+begin "a file without execute permission exits 126"
+printf '#!/bin/sh\nexit 0\n' >"$T/noexec"
+chmod 644 "$T/noexec"
+mg run -- "$T/noexec"
+expect "exit" $? 126 && expect_grep message "$T/err" "cannot execute" && pass
+
+begin "an executable that exec refuses (ENOEXEC) exits 126 and leaves no group"
+printf '\x7fELFgarbage' >"$T/badelf"
+chmod 755 "$T/badelf"
+mg run --name enoexec -- "$T/badelf"
+expect "exit" $? 126 && expect_grep message "$T/err" "cannot execute: Exec format error" && no_group enoexec && pass
+
+begin "a script whose interpreter is missing exits 127"
+printf '#!/nonexistent/interp\n' >"$T/badinterp"
+chmod 755 "$T/badinterp"
+mg run --name badinterp -- "$T/badinterp"
+expect "exit" $? 127 && no_group badinterp && pass
+
+# --- OOM ------------------------------------------------------------------------
+
+begin "OOM kill is reported with the limit and the peak"
+mg run --memory-max 32M --name oom -- "$HELPER" alloc 200
+rc=$?
+expect "exit" $rc 137 &&
+        expect_grep message "$T/err" "was OOM-killed: memory.max=32.0M, peak=3[0-9]\.[0-9]M" &&
+        no_group oom && pass
+
+begin "memory-high throttles without killing"
+# A few percent over memory.high: enough for the kernel to count "high" events and throttle, little
+# enough that the penalty (quadratic in the overage, no swap here) stays short.
+mg run --memory-high 32M --name high -- "$HELPER" alloc 32
+rc=$?
+expect "exit" $rc 0 && no_group high && expect_grep "high events" "$T/out" "^event high [1-9]" &&
+        expect_grep "no oom kill" "$T/out" "^event oom_kill 0$" &&
+        if grep -q OOM "$T/err"; then fail "OOM reported under memory.high alone"; else pass; fi
+
+# --- signals --------------------------------------------------------------------
+
+for sig in USR1 USR2 HUP WINCH QUIT TERM INT; do
+        begin "SIG$sig is forwarded to the child"
+        num=$(kill -l "$sig")
+        rm -f "$T/got"
+        "$HELPER" exec-clean "$MEMGOV" run --name fwd$sig -- "$HELPER" trap "$num" "$T/got" 7 >"$T/out" 2>"$T/err" &
+        pid=$!
+        if ! wait_for "$T/out" ready; then
+                fail "child never got ready"
+                kill -9 $pid
+                continue
+        fi
+        kill -s "$sig" $pid
+        wait $pid
+        rc=$?
+        expect "exit" $rc 7 && expect_grep signal "$T/got" . && no_group fwd$sig && pass
+done
+
+begin "SIGTERM to memgov: child ignoring it is killed after --grace"
+"$MEMGOV" run --grace 1s --name grace -- "$HELPER" ignore-term >"$T/out" 2>"$T/err" &
+pid=$!
+if wait_for "$T/out" ready; then
+        start=$(date +%s%N)
+        kill -TERM $pid
+        wait $pid
+        rc=$?
+        ms=$((($(date +%s%N) - start) / 1000000))
+        expect "exit" $rc 137 && no_group grace &&
+                if [ $ms -lt 900 ]; then fail "killed after ${ms}ms, before the 1s grace"; else pass; fi
+else
+        fail "child never got ready"
+        kill -9 $pid
+fi
+
+begin "descendants left behind get the grace period, then cgroup.kill"
+mg run --grace 500ms --name orphans -- "$HELPER" orphan "$T/orphan"
+rc=$?
+gpid=$(cat "$T/orphan" 2>/dev/null)
+expect "exit" $rc 0 && no_group orphans && expect_grep notice "$T/err" "descendants still run" &&
+        if [ -n "$gpid" ] && kill -0 "$gpid" 2>/dev/null; then fail "grandchild $gpid survived"; else pass; fi
+
+# --- the whole tree stays in the group ----------------------------------------
+
+begin "a child that forks at once keeps all its descendants in the group"
+mg run --name forky -- "$HELPER" fork-at-once 8
+expect "exit" $? 0 &&
+        expect "lines" "$(grep -c '/forky$' "$T/out")" 9 && no_group forky && pass
+
+begin "the fork+attach fallback also starts the child inside the group"
+MEMGOV_SPAWN_FORK=1 "$MEMGOV" run --name forkfb -- "$HELPER" fork-at-once 4 >"$T/out" 2>"$T/err"
+expect "exit" $? 0 && expect "lines" "$(grep -c '/forkfb$' "$T/out")" 5 && no_group forkfb && pass
+
+begin "the fork fallback reports exec failure as 126/127 too"
+MEMGOV_SPAWN_FORK=1 "$MEMGOV" run --name forkfb2 -- "$T/badelf" >"$T/out" 2>"$T/err"
+expect "exit" $? 126 && no_group forkfb2 && pass
+
+# --- placement ------------------------------------------------------------------
+
+begin "--parent places the group below an existing cgroup and enables memory there"
+mkdir -p $CG/e2e-parent/deeper
+mg run --parent /e2e-parent/deeper --memory-max 64M --name kid -- "$HELPER" limits
+rc=$?
+expect "exit" $rc 0 && expect_grep max "$T/out" "^memory.max=67108864$" &&
+        expect_grep subtree "$CG/e2e-parent/deeper/cgroup.subtree_control" memory &&
+        no_group e2e-parent/deeper/kid && pass
+rmdir $CG/e2e-parent/deeper $CG/e2e-parent
+
+begin "--parent also takes the full /sys/fs/cgroup path"
+mkdir -p $CG/e2e-full
+mg run --parent $CG/e2e-full --name kid -- "$HELPER" cgroup
+expect "exit" $? 0 && expect "cgroup" "$(cat "$T/out")" "/e2e-full/kid" && pass
+rmdir $CG/e2e-full
+
+begin "from a non-root cgroup, memgov moves itself into a 'supervisor' leaf"
+mkdir -p $CG/e2e-svc
+(
+        echo $BASHPID >$CG/e2e-svc/cgroup.procs
+        exec "$MEMGOV" run --name app -- "$HELPER" cgroup
+) >"$T/out" 2>"$T/err"
+rc=$?
+expect "exit" $rc 0 && expect "cgroup" "$(cat "$T/out")" "/e2e-svc/app" &&
+        [ -d $CG/e2e-svc/supervisor ] && no_group e2e-svc/app && pass
+rmdir $CG/e2e-svc/supervisor $CG/e2e-svc 2>/dev/null
+
+# --- errors ---------------------------------------------------------------------
+
+begin "an invalid size is refused with exit 125, naming the option"
+mg run --memory-max 12Q -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "--memory-max '12Q': expected" && pass
+
+begin "memory-high above memory-max is refused"
+mg run --memory-max 1G --memory-high 2G -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "memory-high is above --memory-max" && pass
+
+begin "a percentage without memory-max is refused"
+mg run --memory-high 90% -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "percentage needs --memory-max" && pass
+
+begin "a missing --parent is named"
+mg run --parent /no/such/group -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "parent cgroup /sys/fs/cgroup/no/such/group does not exist" && pass
+
+begin "a --name that is in use is refused, and the other group is left alone"
+mkdir $CG/taken
+mg run --name taken -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "cgroup /sys/fs/cgroup/taken already exists" && [ -d $CG/taken ] && pass
+rmdir $CG/taken
+
+begin "an invalid --name is refused"
+mg run --name memory.max -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "not a valid cgroup name" && pass
+
+begin "not root and no delegated cgroup: a clear error"
+if command -v setpriv >/dev/null; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMGOV" run --parent / --name nobody -- true >"$T/out" 2>"$T/err"
+        expect "exit" $? 125 && expect_grep message "$T/err" "Run as root, or pass --parent with a cgroup delegated to you" && no_group nobody && pass
+else
+        fail "setpriv is missing"
+fi
+
+begin "not root, delegated parent: works"
+mkdir -p $CG/e2e-deleg
+echo +memory >$CG/cgroup.subtree_control
+chown 65534:65534 $CG/e2e-deleg $CG/e2e-deleg/cgroup.procs $CG/e2e-deleg/cgroup.subtree_control
+# The delegatee must also be able to move itself: write access to the common ancestor's procs is the
+# kernel's rule, so start the unprivileged memgov from inside the delegated group.
+(
+        echo $BASHPID >$CG/e2e-deleg/cgroup.procs
+        exec setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMGOV" run --memory-max 32M --name app -- "$HELPER" limits
+) >"$T/out" 2>"$T/err"
+rc=$?
+expect "exit" $rc 0 && expect_grep max "$T/out" "^memory.max=33554432$" && no_group e2e-deleg/app && pass
+rmdir $CG/e2e-deleg/supervisor $CG/e2e-deleg 2>/dev/null
+
+begin "explain prints the plan and changes nothing"
+before=$(ls $CG | wc -l)
+mg explain --memory-max 1G --memory-high 90% --name plan -- "$HELPER" exit 0
+rc=$?
+expect "exit" $rc 0 && expect_grep group "$T/out" "^cgroup: +/sys/fs/cgroup/plan$" &&
+        expect_grep env "$T/out" "GOMEMLIMIT=869730877" && expect_grep high "$T/out" "^memory.high +966367641" &&
+        expect "entries" "$(ls $CG | wc -l)" "$before" && pass
+
+begin "nothing memgov made is left in the cgroup tree"
+left=$(find $CG -mindepth 1 -maxdepth 2 -type d \( -name 'memgov-*' -o -name 'e2e-*' \) | head -5)
+expect "leftovers" "$left" "" && pass
+
+rm -rf "$T"
+echo "e2e: $passed passed, $failed failed"
+[ $failed -eq 0 ]
