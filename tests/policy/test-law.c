@@ -633,6 +633,25 @@ static void test_no_agent_memory_high(void)
         RUN("no agent memory.high", &c, rows, NULL);
 }
 
+static void test_agent_takes_over_high(void)
+{
+        /* memgov set memory.high while there was no agent; an agent connects: the target takes over
+         * and memory.high goes back to what it was ("max"). */
+        static const Row rows[] = {
+                {NOAGENT, .cur = 600 * M, .rt = 500 * M, .live = 300 * M, .actions = SET_HIGH,
+                 .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = OURS(1024 * M)},
+                {NOAGENT, .cur = 600 * M, .rt = 500 * M, .live = 300 * M, .high = OURS(1024 * M)},
+                {BASE, .high = OURS(1024 * M), .actions = LOWER | SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW,
+                 /* memgov's own memory.high is not a limit: the ideal is from memory.max */
+                 .target = T_EQ, .target_bytes = 1024 * M - 100 * M - 1024 * M / 20, .high_bytes = UNL},
+                {BASE, .repeat = 3},
+        };
+        PolicyConfig c = defaults();
+
+        c.memory_high_adjust = true;
+        RUN("agent takes over memory.high", &c, rows, NULL);
+}
+
 static void test_no_agent_stall(void)
 {
         /* Critical for critical_stall_usec (5 s here): cannot-fit once; let-oom takes memgov's
@@ -770,6 +789,7 @@ int main(void)
         test_noisy_random();
         test_no_agent();
         test_no_agent_memory_high();
+        test_agent_takes_over_high();
         test_no_agent_stall();
         test_gc_cpu();
         test_reconnect();
