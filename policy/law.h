@@ -171,7 +171,7 @@ typedef struct PolicyState {
         bool agent_was_present;
         uint64_t target_bytes;
         usec_t target_changed_usec;
-        uint64_t limit_bytes;
+        uint64_t limit_bytes;     /* the effective limit at the last step, for status reports */
         usec_t above_since_usec;  /* ideal has stayed above target + hysteresis since */
         uint64_t above_min_bytes; /* ... and this was its smallest value meanwhile */
         PolicyLevel level;
