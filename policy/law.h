@@ -161,7 +161,7 @@ typedef struct PolicyDecision {
         uint64_t freeable_bytes; /* page cache counted as freeable */
         uint64_t headroom_bytes;
         uint64_t ideal_bytes; /* limit - unseen - headroom, before hysteresis and bounds */
-        uint64_t floor_bytes; /* live heap + its minimum headroom: the target never goes below */
+        uint64_t floor_bytes; /* live heap + its minimum headroom: never lowered below it */
 } PolicyDecision;
 
 /* Everything the law remembers between steps. Opaque to callers in spirit;
