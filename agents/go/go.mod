@@ -1,0 +1,3 @@
+module memgov.dev/agent
+
+go 1.19

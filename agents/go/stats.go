@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+
+package agent
+
+import (
+	"fmt"
+	"runtime/metrics"
+	"strings"
+	"sync"
+)
+
+// statsReader reads runtime/metrics and formats a stats line. Metrics a
+// runtime does not have (older Go) are left out of the line.
+type statsReader struct {
+	once    sync.Once
+	samples []metrics.Sample
+	index   map[string]int
+
+	lastGC, lastTotal float64 // CPU seconds at the previous report
+}
+
+const (
+	mTotal      = "/memory/classes/total:bytes"
+	mLive       = "/gc/heap/live:bytes"                // Go 1.21+
+	mHeapObjs   = "/memory/classes/heap/objects:bytes" // the live-heap fallback before 1.21
+	mCycles     = "/gc/cycles/total:gc-cycles"
+	mCPUGC      = "/cpu/classes/gc/total:cpu-seconds" // Go 1.20+
+	mCPUTotal   = "/cpu/classes/total:cpu-seconds"
+	mGoal       = "/gc/heap/goal:bytes"
+	mMemLimit   = "/gc/gomemlimit:bytes" // Go 1.21+
+	mGoroutines = "/sched/goroutines:goroutines"
+)
+
+var extras = []struct{ key, metric string }{
+	{"x-go-heap-goal", mGoal},
+	{"x-go-gomemlimit", mMemLimit},
+	{"x-go-goroutines", mGoroutines},
+	{"x-go-heap-objects", mHeapObjs},
+}
+
+func (s *statsReader) init() {
+	want := map[string]bool{mTotal: true, mLive: true, mHeapObjs: true, mCycles: true, mCPUGC: true,
+		mCPUTotal: true, mGoal: true, mMemLimit: true, mGoroutines: true}
+	s.index = map[string]int{}
+	for _, d := range metrics.All() {
+		if want[d.Name] {
+			s.index[d.Name] = len(s.samples)
+			s.samples = append(s.samples, metrics.Sample{Name: d.Name})
+		}
+	}
+}
+
+func (s *statsReader) value(name string) (float64, bool) {
+	i, ok := s.index[name]
+	if !ok {
+		return 0, false
+	}
+	v := s.samples[i].Value
+	switch v.Kind() {
+	case metrics.KindUint64:
+		return float64(v.Uint64()), true
+	case metrics.KindFloat64:
+		return v.Float64(), true
+	}
+	return 0, false
+}
+
+func (s *statsReader) u64(name string) (uint64, bool) {
+	i, ok := s.index[name]
+	if !ok || s.samples[i].Value.Kind() != metrics.KindUint64 {
+		return 0, false
+	}
+	return s.samples[i].Value.Uint64(), true
+}
+
+// line reads the metrics now. The GC CPU fraction is over the time since the
+// previous call (the runtime updates these counters at each GC).
+func (s *statsReader) line() string {
+	s.once.Do(s.init)
+	metrics.Read(s.samples)
+
+	var b strings.Builder
+	b.WriteString("stats")
+	if v, ok := s.u64(mTotal); ok {
+		fmt.Fprintf(&b, " total_bytes=%d", v)
+	}
+	if v, ok := s.u64(mLive); ok {
+		fmt.Fprintf(&b, " heap_live_bytes=%d", v)
+	} else if v, ok := s.u64(mHeapObjs); ok {
+		fmt.Fprintf(&b, " heap_live_bytes=%d", v)
+	}
+	if v, ok := s.u64(mCycles); ok {
+		fmt.Fprintf(&b, " gc_count=%d", v)
+	}
+	gc, ok1 := s.value(mCPUGC)
+	total, ok2 := s.value(mCPUTotal)
+	if ok1 && ok2 {
+		f := 0.0
+		if dt := total - s.lastTotal; dt > 0 {
+			f = (gc - s.lastGC) / dt
+		}
+		s.lastGC, s.lastTotal = gc, total
+		b.WriteString(" gc_cpu_fraction=" + formatFraction(f))
+	}
+	for _, x := range extras {
+		if v, ok := s.u64(x.metric); ok {
+			fmt.Fprintf(&b, " %s=%d", x.key, v)
+		}
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
