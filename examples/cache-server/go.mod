@@ -1,0 +1,3 @@
+module memgov.dev/examples/cache-server
+
+go 1.19
