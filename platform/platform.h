@@ -83,9 +83,44 @@ typedef struct PlatformSample {
         uint64_t max_bytes;  /* the limits in force now, which someone else may have changed */
         uint64_t high_bytes;
         uint64_t events_low, events_high, events_max, events_oom, events_oom_kill;
+        /* The breakdown (memory.stat); zero where the kernel has no such key. */
+        uint64_t anon_bytes, file_bytes, shmem_bytes, kernel_bytes, inactive_file_bytes;
+        /* Pressure on the group (memory.pressure): avg10 in hundredths of a percent, total stall in usec.
+         * have_psi is false where the kernel has no PSI (built without it, or booted with psi=0). */
+        bool have_psi;
+        uint32_t psi_some_avg10_permyriad, psi_full_avg10_permyriad;
+        uint64_t psi_some_total_usec, psi_full_total_usec;
 } PlatformSample;
 
+/* Reads the counters, the breakdown and the pressure in one go. */
 int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret);
+
+typedef enum PlatformPressure {
+        PLATFORM_PRESSURE_SOME, /* some task stalled on memory */
+        PLATFORM_PRESSURE_FULL, /* every non-idle task stalled at once */
+} PlatformPressure;
+
+/*
+ * Arms a pressure trigger: the returned descriptor becomes readable with
+ * POLLPRI when the group's tasks stalled on memory for stall_usec within
+ * window_usec (POLLERR once the group is gone). Privileged callers get the
+ * window they ask for (500 ms to 10 s); where that is refused the window is
+ * rounded up to a multiple of 2 s, which kernels since 6.4 grant to
+ * unprivileged callers, with the stall scaled along. *ret_window_usec says
+ * which was accepted. -EPERM (or -ENOENT/-EOPNOTSUPP without PSI) when no
+ * trigger can be had: the caller samples avg10 instead.
+ */
+int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,
+                                      uint64_t window_usec, int *ret_fd, uint64_t *ret_window_usec);
+
+/*
+ * Actuators. Both can block for a long time (the writer does the reclaim
+ * itself), so call them off the event loop. reclaim: memory.reclaim (5.19+;
+ * -ENOENT before), -EAGAIN when the kernel could not reclaim it all.
+ * set_high: memory.high; lowering it below usage makes the writer reclaim.
+ */
+int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes);
+int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes);
 
 /* Descriptors that become readable (POLLPRI/EPOLLPRI on Linux) when the
  * sandbox's events change: the memory event counters, and the populated state. */

@@ -82,3 +82,60 @@ int kfile_cgroup2_path(const char *text, char *buf, size_t size)
         }
         return -ENOENT;
 }
+
+/* "12.34" -> 1234 (hundredths); the kernel always prints two decimals, but be lenient. */
+static int parse_hundredths(const char *p, const char **endp, uint32_t *ret)
+{
+        uint64_t whole, frac = 0;
+        int r, digits = 0;
+
+        r = parse_u64(p, &p, &whole);
+        if (r < 0)
+                return r;
+        if (*p == '.') {
+                p++;
+                for (; *p >= '0' && *p <= '9'; p++, digits++)
+                        if (digits < 2)
+                                frac = frac * 10 + (uint64_t)(*p - '0');
+                if (digits == 0)
+                        return -EINVAL;
+                if (digits == 1)
+                        frac *= 10;
+        }
+        if (whole > 100)
+                return -ERANGE;
+        *endp = p;
+        *ret = (uint32_t)(whole * 100 + frac);
+        return 0;
+}
+
+int kfile_psi_parse(const char *text, const char *which, uint32_t *ret_avg10_permyriad,
+                    uint64_t *ret_total_usec)
+{
+        size_t wl = strlen(which);
+
+        for (const char *line = text; line && *line;) {
+                const char *nl = strchr(line, '\n');
+
+                if (strncmp(line, which, wl) == 0 && line[wl] == ' ') {
+                        const char *a = strstr(line, "avg10="), *t = strstr(line, "total=");
+                        uint32_t avg;
+                        uint64_t total;
+                        int r;
+
+                        if (!a || !t || (nl && (a > nl || t > nl)))
+                                return -EINVAL;
+                        r = parse_hundredths(a + 6, &a, &avg);
+                        if (r < 0)
+                                return -EINVAL;
+                        r = parse_u64(t + 6, &t, &total);
+                        if (r < 0)
+                                return -EINVAL;
+                        *ret_avg10_permyriad = avg;
+                        *ret_total_usec = total;
+                        return 0;
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        return -ENOENT;
+}

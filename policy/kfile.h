@@ -21,3 +21,9 @@ int kfile_parse_limit(const char *text, uint64_t *ret);
 /* The path of the "0::/path" line of /proc/<pid>/cgroup, copied into buf.
  * -ENOENT when there is no v2 line, -ENOBUFS when buf is too small. */
 int kfile_cgroup2_path(const char *text, char *buf, size_t size);
+
+/* One line of a PSI file ("some avg10=1.23 avg60=... avg300=... total=123"):
+ * avg10 in hundredths of a percent (1.23% -> 123) and total in usec.
+ * which is "some" or "full". -ENOENT when that line is absent. */
+int kfile_psi_parse(const char *text, const char *which, uint32_t *ret_avg10_permyriad,
+                    uint64_t *ret_total_usec);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -495,6 +496,44 @@ int platform_sandbox_kill(PlatformSandbox *s)
         return r;
 }
 
+static int sample_stat(PlatformSandbox *s, PlatformSample *x)
+{
+        char stat[16384];
+        int r;
+
+        r = cg_read_at(s->dirfd, "memory.stat", stat, sizeof(stat));
+        if (r < 0)
+                return r;
+        /* "kernel" is 6.1+; older kernels split it (kernel_stack, slab, percpu, sock): sum what is there. */
+        (void)kfile_get_key_u64(stat, "anon", &x->anon_bytes);
+        (void)kfile_get_key_u64(stat, "file", &x->file_bytes);
+        (void)kfile_get_key_u64(stat, "shmem", &x->shmem_bytes);
+        (void)kfile_get_key_u64(stat, "inactive_file", &x->inactive_file_bytes);
+        if (kfile_get_key_u64(stat, "kernel", &x->kernel_bytes) < 0) {
+                static const char *const parts[] = {"kernel_stack", "pagetables", "percpu", "sock", "slab"};
+                for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                        uint64_t v = 0;
+                        (void)kfile_get_key_u64(stat, parts[i], &v);
+                        x->kernel_bytes += v;
+                }
+        }
+        return 0;
+}
+
+static void sample_pressure(PlatformSandbox *s, PlatformSample *x)
+{
+        char text[512];
+
+        /* No PSI (CONFIG_PSI off, psi=0): the file is missing or fails with EOPNOTSUPP; the law then goes by
+         * memory.events alone. */
+        if (cg_read_at(s->dirfd, "memory.pressure", text, sizeof(text)) < 0)
+                return;
+        if (kfile_psi_parse(text, "some", &x->psi_some_avg10_permyriad, &x->psi_some_total_usec) < 0)
+                return;
+        (void)kfile_psi_parse(text, "full", &x->psi_full_avg10_permyriad, &x->psi_full_total_usec);
+        x->have_psi = true;
+}
+
 int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
 {
         PlatformSample x = {};
@@ -518,13 +557,17 @@ int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
         r = cg_read_at(s->dirfd, "memory.events", events, sizeof(events));
         if (r < 0)
                 return r;
-        /* Keys absent on older kernels (oom_group_kill, ...) are fine; the ones read here exist since 4.x.
-         */
+        /* Keys absent on older kernels (oom_group_kill, ...) are fine; these exist since 4.x. */
         (void)kfile_get_key_u64(events, "low", &x.events_low);
         (void)kfile_get_key_u64(events, "high", &x.events_high);
         (void)kfile_get_key_u64(events, "max", &x.events_max);
         (void)kfile_get_key_u64(events, "oom", &x.events_oom);
         (void)kfile_get_key_u64(events, "oom_kill", &x.events_oom_kill);
+
+        r = sample_stat(s, &x);
+        if (r < 0)
+                return r;
+        sample_pressure(s, &x);
         *ret = x;
         return 0;
 }
@@ -537,4 +580,61 @@ int platform_sandbox_memory_events_fd(PlatformSandbox *s)
 int platform_sandbox_populated_fd(PlatformSandbox *s)
 {
         return s->populated_fd;
+}
+
+static int arm_trigger(PlatformSandbox *s, const char *which, uint64_t stall_usec, uint64_t window_usec,
+                       int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        char spec[64];
+        int n;
+
+        fd = openat(s->dirfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        n = snprintf(spec, sizeof(spec), "%s %" PRIu64 " %" PRIu64, which, stall_usec, window_usec);
+        /* The kernel takes the trigger with its terminating NUL, as psi.rst's example writes it. */
+        if (write(fd, spec, (size_t)n + 1) < 0)
+                return negative_errno();
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,
+                                      uint64_t window_usec, int *ret_fd, uint64_t *ret_window_usec)
+{
+        const char *name = which == PLATFORM_PRESSURE_FULL ? "full" : "some";
+        const uint64_t two_s = 2000000;
+        uint64_t w2;
+        int r;
+
+        r = arm_trigger(s, name, stall_usec, window_usec, ret_fd);
+        if (r >= 0) {
+                *ret_window_usec = window_usec;
+                return 0;
+        }
+        if (r != -EPERM && r != -EACCES && r != -EINVAL)
+                return r;
+        /* Unprivileged (6.4+): whole multiples of 2 s only, checked by the 2 s averaging worker. */
+        w2 = (window_usec + two_s - 1) / two_s * two_s;
+        if (w2 == window_usec)
+                return r;
+        r = arm_trigger(s, name, stall_usec * w2 / window_usec, w2, ret_fd);
+        if (r < 0)
+                return r;
+        *ret_window_usec = w2;
+        return 0;
+}
+
+int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes)
+{
+        char value[32];
+
+        snprintf(value, sizeof(value), "%" PRIu64, bytes);
+        return cg_write_at(s->dirfd, "memory.reclaim", value);
+}
+
+int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
+{
+        return cg_write_limit_at(s->dirfd, "memory.high", bytes);
 }

@@ -53,8 +53,36 @@ static void test_cgroup_path(void)
         CHECK(kfile_cgroup2_path("0::\n", buf, sizeof(buf)) == -EINVAL, "empty path");
 }
 
+static void test_psi(void)
+{
+        const char *both = "some avg10=12.34 avg60=5.00 avg300=1.00 total=987654\n"
+                           "full avg10=0.50 avg60=0.00 avg300=0.00 total=42\n";
+        uint32_t avg = 0;
+        uint64_t total = 0;
+
+        CHECK(kfile_psi_parse(both, "some", &avg, &total) == 0 && avg == 1234 && total == 987654, "some");
+        CHECK(kfile_psi_parse(both, "full", &avg, &total) == 0 && avg == 50 && total == 42, "full");
+        CHECK(kfile_psi_parse("some avg10=100.00 avg60=0 avg300=0 total=1\n", "some", &avg, &total) == 0 &&
+                      avg == 10000,
+              "100%%");
+        CHECK(kfile_psi_parse("some avg10=0.5 avg60=0 avg300=0 total=1\n", "some", &avg, &total) == 0 &&
+                      avg == 50,
+              "one decimal");
+        CHECK(kfile_psi_parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", "full", &avg, &total) ==
+                      -ENOENT,
+              "no full line (cpu pressure on old kernels)");
+        CHECK(kfile_psi_parse("some avg10=x avg60=0 total=1\n", "some", &avg, &total) == -EINVAL, "garbage");
+        CHECK(kfile_psi_parse("some avg10=1.00 avg60=0\nfull avg10=0 total=3\n", "some", &avg, &total) ==
+                      -EINVAL,
+              "total on another line does not count");
+        CHECK(kfile_psi_parse("some avg10=101.00 avg60=0 avg300=0 total=1\n", "some", &avg, &total) ==
+                      -EINVAL,
+              "above 100%%");
+}
+
 int main(void)
 {
+        test_psi();
         test_keys();
         test_limit();
         test_cgroup_path();
