@@ -233,7 +233,7 @@ static void test_handshake(void)
         ControlServer *s = server_new(&rec, NULL);
         Peer *p = child_peer(s);
         char line[256];
-        uint64_t bytes, seq;
+        uint64_t bytes = 0, seq = 0;
         const AgentReport *a;
 
         CHECK(control_server_agents(s, &a) == 0, "no agent before hello");
@@ -383,7 +383,7 @@ static void test_split_and_resync(void)
         Recorder rec = {};
         char *tmp = make_tmpdir(), *path = NULL;
         ControlServer *s = server_new(&rec, NULL);
-        uint64_t b1, b2, b3;
+        uint64_t b1 = 0, b2 = 0, b3 = 0;
         Peer *p1, *p2, *p3;
 
         CHECK(control_server_listen(s, tmp, &path) == 0, "listen");
@@ -555,7 +555,7 @@ static void test_trickle(void)
         char *tmp = make_tmpdir(), *path = NULL, line[256];
         const char *text = "stats total_bytes=123456789\n";
         Peer *slow, *fast, *silent;
-        uint64_t b;
+        uint64_t b = 0;
         usec_t t0;
 
         l.line_timeout_usec = 2 * USEC_PER_SEC;
@@ -644,7 +644,7 @@ static void test_flood(void)
         rss0 = vm_rss_kib();
         end = now() + 3 * USEC_PER_SEC;
         for (uint64_t t = 1000; now() < end; t += 1000) {
-                uint64_t b;
+                uint64_t b = 0;
                 usec_t sent = now();
                 control_server_set_target(s, t, PROTO_LEVEL_OK);
                 /* The flooder reported, so the calm one's share varies: any target will do. */
