@@ -196,12 +196,30 @@ static bool conn_is_agent(const Conn *c)
         return c->hello_done && !c->closed;
 }
 
+/* t x w / sum, without overflow where the compiler has 128-bit integers (close enough elsewhere). */
+static uint64_t share_of(uint64_t t, uint64_t w, uint64_t sum)
+{
+#ifdef __SIZEOF_INT128__
+        return (uint64_t)((unsigned __int128)t * w / sum);
+#else
+        return (uint64_t)((long double)t * w / sum);
+#endif
+}
+
+/* An agent's reported total as a weight: at least 1, and capped (256 TiB) so that a peer
+ * reporting absurd numbers cannot overflow the sum. */
+#define WEIGHT_MAX (UINT64_C(1) << 48)
+static uint64_t weight_of(const AgentReport *a)
+{
+        return a->total_bytes == 0 ? 1 : a->total_bytes > WEIGHT_MAX ? WEIGHT_MAX : a->total_bytes;
+}
+
 /* docs/protocol.md, "Several agents": T x w_i / sum(w), w = reported total, else the mean of those reported.
  */
 static int server_distribute(ControlServer *s)
 {
         uint64_t reported_sum = 0, mean = 1;
-        unsigned __int128 wsum = 0;
+        uint64_t wsum = 0;
         size_t reporters = 0;
         int sent = 0;
 
@@ -210,7 +228,7 @@ static int server_distribute(ControlServer *s)
         for (size_t i = 0; i < s->n_conns; i++) {
                 const Conn *c = s->conns[i];
                 if (conn_is_agent(c) && c->report.have_stats) {
-                        reported_sum += c->report.total_bytes > 0 ? c->report.total_bytes : 1;
+                        reported_sum += weight_of(&c->report);
                         reporters++;
                 }
         }
@@ -219,7 +237,7 @@ static int server_distribute(ControlServer *s)
         for (size_t i = 0; i < s->n_conns; i++) {
                 const Conn *c = s->conns[i];
                 if (conn_is_agent(c))
-                        wsum += c->report.have_stats ? (c->report.total_bytes ?: 1) : mean;
+                        wsum += c->report.have_stats ? weight_of(&c->report) : mean;
         }
         for (size_t i = 0; i < s->n_conns; i++) {
                 Conn *c = s->conns[i];
@@ -227,10 +245,9 @@ static int server_distribute(ControlServer *s)
 
                 if (!conn_is_agent(c))
                         continue;
-                w = c->report.have_stats ? (c->report.total_bytes ?: 1) : mean;
-                share = s->target_bytes == PROTO_LIMIT_NONE
-                                ? PROTO_LIMIT_NONE
-                                : (uint64_t)((unsigned __int128)s->target_bytes * w / wsum);
+                w = c->report.have_stats ? weight_of(&c->report) : mean;
+                share = s->target_bytes == PROTO_LIMIT_NONE ? PROTO_LIMIT_NONE
+                                                            : share_of(s->target_bytes, w, wsum);
                 if (c->target_sent && c->sent_bytes == share && c->sent_level == s->level)
                         continue;
                 if (conn_send_target(c, share, s->level) > 0)
@@ -671,13 +688,15 @@ void control_server_set_limits(ControlServer *s, const ControlLimits *l)
         Conn **conns;
         AgentReport *snap;
 
+        if (cap < s->n_conns)
+                return;
         conns = realloc(s->conns, cap * sizeof(Conn *));
         if (conns)
                 s->conns = conns;
         snap = realloc(s->snapshot, cap * sizeof(AgentReport));
         if (snap)
                 s->snapshot = snap;
-        if (!conns || !snap || cap < s->n_conns)
+        if (!conns || !snap)
                 return;
         s->conns_cap = s->snapshot_cap = cap;
         s->limits = *l;

@@ -84,9 +84,10 @@ typedef struct ControlLimits {
  */
 int control_server_new(sd_event *e, const char *cgroup_rel_path, const ControlCallbacks *cb,
                        ControlServer **ret);
+/* Closes every connection without calling back. Not from inside a callback. */
 ControlServer *control_server_free(ControlServer *s);
 
-/* Only for tests and tuning; call before connections arrive. */
+/* Only for tests and tuning; call before connections arrive (max_connections cannot shrink below them). */
 void control_server_set_limits(ControlServer *s, const ControlLimits *l);
 
 /*

@@ -429,6 +429,16 @@ static void test_split_and_resync(void)
         CHECK(peer_target(p1, &b1, NULL, USEC_PER_SEC) && b1 == 500, "and the other shrinks: %llu",
               (unsigned long long)b1);
 
+        /* Absurd totals cannot overflow the split (nor divide by zero). */
+        CHECK(peer_send(p1, "stats total_bytes=18446744073709551615\n") &&
+                      peer_send(p2, "stats total_bytes=9223372036854775808\n"),
+              "huge stats");
+        pump(50 * USEC_PER_MSEC);
+        CHECK(control_server_set_target(s, 1000, PROTO_LEVEL_OK) == 2, "split of huge totals");
+        CHECK(peer_target(p1, &b1, NULL, USEC_PER_SEC) && peer_target(p2, &b2, NULL, USEC_PER_SEC) &&
+                      b1 + b2 <= 1000 && b1 >= 499 && b2 >= 499,
+              "huge totals split sanely: %llu %llu", (unsigned long long)b1, (unsigned long long)b2);
+
         /* No limit is no limit for everyone. */
         CHECK(control_server_set_target(s, PROTO_LIMIT_NONE, PROTO_LEVEL_OK) == 2, "max");
         char line[256];
