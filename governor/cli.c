@@ -16,6 +16,8 @@ enum {
         ARG_PARENT,
         ARG_GRACE,
         ARG_CGROUP_ROOT,
+        ARG_ON_CANNOT_FIT,
+        ARG_AGENT_SOCKET,
 };
 
 void cli_help_run(const char *verb)
@@ -38,15 +40,25 @@ void cli_help_run(const char *verb)
                "  --grace DURATION      after SIGTERM/SIGINT, or after the child exits while its\n"
                "                        descendants still run, wait this long, then kill the group\n"
                "                        (default 10s)\n"
-               "  -v, --verbose         say more about what memgov does\n"
+               "  --on-cannot-fit let-oom|kill\n"
+               "                        when the program cannot fit its limit (its live heap alone\n"
+               "                        outgrows it, or GC thrashes): stop squeezing and let the\n"
+               "                        kernel decide (let-oom, the default), or kill the group and\n"
+               "                        exit 122 (kill)\n"
+               "  --agent-socket        also offer a path socket (MEMGOV_SOCKET) for agents in\n"
+               "                        processes that cannot inherit MEMGOV_FD\n"
+               "  -v, --verbose         say more, including every decision of the control loop\n"
                "  -q, --quiet           only warnings and errors\n"
                "  -h, --help            show this help\n\n"
                "SIZE is bytes, or a number with K, M, G or T (1024-based: 512M, 1.5G), or 'max'.\n"
                "DURATION is a number with ms, s or m (500ms, 10s, 2m); a bare number is seconds.\n\n"
                "GOMEMLIMIT is set to the budget (memory.high if set, else memory.max) minus a 10%%\n"
                "headroom (at least 8M) unless the environment already has one.\n\n"
+               "While CMD runs, memgov watches the group's pressure and steers CMD's garbage\n"
+               "collector through an agent inside it (MEMGOV_FD; see docs/protocol.md).\n\n"
                "Exit status: the child's, or 128+N if signal N ended it; 127 if CMD was not found,\n"
-               "126 if it could not be executed, 125 if memgov itself failed.\n");
+               "126 if it could not be executed, 125 if memgov itself failed, 122 if memgov killed\n"
+               "it because it could not fit (--on-cannot-fit kill).\n");
 }
 
 static int parse_size_option(const char *option, const char *value, uint64_t *ret)
@@ -66,6 +78,8 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"name", required_argument, NULL, ARG_NAME},
                 {"parent", required_argument, NULL, ARG_PARENT},
                 {"grace", required_argument, NULL, ARG_GRACE},
+                {"on-cannot-fit", required_argument, NULL, ARG_ON_CANNOT_FIT},
+                {"agent-socket", no_argument, NULL, ARG_AGENT_SOCKET},
                 {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
@@ -126,6 +140,19 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                 log_error("--grace '%s': %s", optarg, units_error_hint(r, "duration"));
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_ON_CANNOT_FIT:
+                        if (strcmp(optarg, "kill") == 0)
+                                o.kill_on_cannot_fit = true;
+                        else if (strcmp(optarg, "let-oom") == 0)
+                                o.kill_on_cannot_fit = false;
+                        else {
+                                log_error("--on-cannot-fit '%s': expected 'let-oom' or 'kill'", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_AGENT_SOCKET:
+                        o.agent_socket = true;
                         break;
                 case ARG_CGROUP_ROOT:
                         o.cgroup_root = optarg;

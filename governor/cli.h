@@ -18,7 +18,9 @@ typedef struct RunOptions {
         const char *parent; /* NULL: memgov's own cgroup */
         const char *cgroup_root;
         usec_t grace_usec;
-        char **argv; /* the command, NULL-terminated; points into main()'s argv */
+        bool kill_on_cannot_fit; /* --on-cannot-fit kill; default let-oom */
+        bool agent_socket;       /* --agent-socket: also offer MEMGOV_SOCKET */
+        char **argv;             /* the command, NULL-terminated; points into main()'s argv */
 } RunOptions;
 
 /*

@@ -22,7 +22,17 @@ static int strv_push(char ***l, size_t *n, char *s)
         return 0;
 }
 
-int env_build(char *const *envp, const LaunchEnv *plan, char ***ret)
+static bool named_in(const char *entry, char *const *list)
+{
+        size_t n = strcspn(entry, "=");
+
+        for (char *const *e = list; e && *e; e++)
+                if (strncmp(*e, entry, n) == 0 && (*e)[n] == '=')
+                        return true;
+        return false;
+}
+
+int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char ***ret)
 {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         size_t n = 0;
@@ -30,7 +40,17 @@ int env_build(char *const *envp, const LaunchEnv *plan, char ***ret)
 
         if (!l)
                 return -ENOMEM;
+        for (char *const *e = extra; e && *e; e++) {
+                char *copy = strdup(*e);
+                if (!copy)
+                        return -ENOMEM;
+                r = strv_push(&l, &n, copy);
+                if (r < 0)
+                        return r;
+        }
         for (char *const *e = envp; e && *e; e++) {
+                if (named_in(*e, extra))
+                        continue;
                 char *copy = strdup(*e);
                 if (!copy)
                         return -ENOMEM;

@@ -21,6 +21,7 @@
 #include "../policy/launchenv.h"
 #include "../policy/macro.h"
 #include "env.h"
+#include "govern.h"
 #include "log.h"
 
 extern char **environ;
@@ -36,12 +37,14 @@ typedef struct Supervisor {
         MemoryLimits limits;
         sd_event *event;
         PlatformSandbox *sandbox;
+        Governor *governor;
         PlatformChild child;
         sd_event_source *child_source;
         sd_event_source *populated_source;
         sd_event_source *grace_source;
         sd_event_source *rmdir_source;
         int exit_code;
+        int policy_exit_code; /* >= 0 once the law killed the group */
         bool child_exited;
         bool finishing;
         unsigned rmdir_tries;
@@ -165,10 +168,13 @@ static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *use
         Supervisor *s = userdata;
 
         s->child_exited = true;
-        if (si->si_code == CLD_EXITED)
+        if (s->policy_exit_code >= 0)
+                s->exit_code = s->policy_exit_code;
+        else if (si->si_code == CLD_EXITED)
                 s->exit_code = si->si_status;
         else
                 s->exit_code = 128 + si->si_status;
+        governor_stop(s->governor);
         log_debug("Child %d exited, status %d.", (int)s->child.pid, s->exit_code);
 
         if (sandbox_empty(s)) {
@@ -259,8 +265,23 @@ static int block_signals(void)
         return 0;
 }
 
+static void on_policy_kill(int exit_status, void *userdata)
+{
+        Supervisor *s = userdata;
+        int r;
+
+        if (s->policy_exit_code >= 0)
+                return;
+        s->policy_exit_code = exit_status;
+        r = platform_sandbox_kill(s->sandbox);
+        if (r < 0)
+                log_error_errno(r, "Failed to kill the processes in %s: %m",
+                                platform_sandbox_path(s->sandbox));
+}
+
 static void supervisor_done(Supervisor *s)
 {
+        governor_free(s->governor);
         sd_event_source_disable_unref(s->child_source);
         sd_event_source_disable_unref(s->populated_source);
         sd_event_source_disable_unref(s->grace_source);
@@ -270,11 +291,12 @@ static void supervisor_done(Supervisor *s)
         sd_event_unref(s->event);
 }
 
-static int spawn_child(Supervisor *s, const char *path, char **envp)
+static int spawn_child(Supervisor *s, const char *path, char **envp, int keep_fd)
 {
         int r;
 
-        r = platform_sandbox_spawn(s->sandbox, path, s->opts->argv, envp, NULL, 0, &s->child);
+        r = platform_sandbox_spawn(s->sandbox, path, s->opts->argv, envp, &keep_fd, keep_fd >= 0 ? 1 : 0,
+                                   &s->child);
         if (r < 0) {
                 int code = r == -ENOENT ? 127 : 126;
                 log_error_errno(r, "%s: cannot execute: %m", s->opts->argv[0]);
@@ -285,6 +307,29 @@ static int spawn_child(Supervisor *s, const char *path, char **envp)
                 return code;
         }
         log_debug("Started %s as %d in %s.", path, (int)s->child.pid, platform_sandbox_path(s->sandbox));
+        return 0;
+}
+
+/* The loop, the agent channel and the child's environment: everything that needs the group to exist. */
+static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_envp, int *ret_keep_fd)
+{
+        _cleanup_strv_free_ char **extra = NULL;
+        GovernorOptions go;
+        int r;
+
+        governor_options_default(&go);
+        go.config.give_up = s->opts->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
+        go.agent_socket = s->opts->agent_socket;
+        r = governor_new(s->event, s->sandbox, &go, on_policy_kill, s, &s->governor);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start watching %s: %m",
+                                       platform_sandbox_path(s->sandbox));
+        r = governor_prepare_child(s->governor, ret_keep_fd, &extra);
+        if (r < 0)
+                return log_error_errno(r, "Failed to prepare the agent channel: %m");
+        r = env_build(environ, plan, extra, ret_envp);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the child's environment: %m");
         return 0;
 }
 
@@ -307,7 +352,13 @@ int run_main(const RunOptions *o)
 {
         _cleanup_strv_free_ char **envp = NULL;
         _cleanup_free_ char *path = NULL;
-        Supervisor s = {.opts = o, .child = {.wait_fd = -1}, .exit_code = EXIT_MEMGOV_FAILURE};
+        Supervisor s = {
+                .opts = o,
+                .child = {.wait_fd = -1},
+                .exit_code = EXIT_MEMGOV_FAILURE,
+                .policy_exit_code = -1,
+        };
+        int keep_fd = -1;
         char name[256], pid_text[16];
         PlatformError err = {};
         LimitError le;
@@ -326,11 +377,6 @@ int run_main(const RunOptions *o)
 
         launchenv_plan(environ, &s.limits, &plan);
         env_report(&plan);
-        r = env_build(environ, &plan, &envp);
-        if (r < 0) {
-                log_error_errno(r, "Failed to build the child's environment: %m");
-                return EXIT_MEMGOV_FAILURE;
-        }
 
         snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
         if (o->name)
@@ -359,17 +405,21 @@ int run_main(const RunOptions *o)
         }
 
         r = sd_event_default(&s.event);
-        if (r < 0) {
+        if (r < 0)
                 log_error_errno(r, "Failed to allocate the event loop: %m");
+        else
+                r = prepare_governor(&s, &plan, &envp, &keep_fd);
+        if (r < 0) {
                 (void)platform_sandbox_destroy(s.sandbox);
                 supervisor_done(&s);
                 return EXIT_MEMGOV_FAILURE;
         }
-        r = spawn_child(&s, path, envp);
+        r = spawn_child(&s, path, envp, keep_fd);
         if (r != 0) {
                 supervisor_done(&s);
                 return r;
         }
+        governor_child_started(s.governor);
 
         /* From here on the child runs: any failure to watch it kills the group rather than orphaning it. */
         r = watch_signals(&s);

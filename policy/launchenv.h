@@ -28,3 +28,7 @@ typedef struct LaunchEnv {
 const char *launchenv_get(char *const *envp, const char *name);
 
 void launchenv_plan(char *const *envp, const MemoryLimits *limits, LaunchEnv *ret);
+
+/* Standard base64 (RFC 4648, with padding) of n bytes into out, NUL-terminated.
+ * -ENOBUFS when out is too small (it needs 4 * ceil(n / 3) + 1 bytes). */
+int launchenv_base64(const void *in, size_t n, char *out, size_t size);

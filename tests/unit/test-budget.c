@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
 #include "../../policy/budget.h"
 #include "../../policy/launchenv.h"
 #include "check.h"
@@ -113,8 +115,31 @@ static void test_launchenv(void)
         CHECK(launchenv_get(NULL, "PATH") == NULL, "NULL env");
 }
 
+static void test_base64(void)
+{
+        static const struct {
+                const char *in, *out;
+        } rows[] = {
+                {"", ""},
+                {"f", "Zg=="},
+                {"fo", "Zm8="},
+                {"foo", "Zm9v"},
+                {"foob", "Zm9vYg=="},
+                {"some 200000 2000000", "c29tZSAyMDAwMDAgMjAwMDAwMA=="},
+        };
+        char buf[64];
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+                CHECK(launchenv_base64(rows[i].in, strlen(rows[i].in), buf, sizeof(buf)) == 0 &&
+                              strcmp(buf, rows[i].out) == 0,
+                      "base64(%s) = %s", rows[i].in, buf);
+        CHECK(launchenv_base64("foo", 3, buf, 4) == -ENOBUFS, "too small");
+        CHECK(launchenv_base64("foo", 3, buf, 5) == 0, "exactly enough");
+}
+
 int main(void)
 {
+        test_base64();
         test_limits_resolve();
         test_budget();
         test_launchenv();

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+#include "govern.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../policy/launchenv.h"
+#include "../policy/macro.h"
+#include "actuator.h"
+#include "control.h"
+#include "log.h"
+
+/* A burst of events (the kernel sends up to 100/s) becomes one sample. */
+#define STEP_COALESCE_USEC (10 * USEC_PER_MSEC)
+/* The PSI trigger window: short enough to act within a second, as privileged windows allow. */
+#define PSI_WINDOW_USEC (1 * USEC_PER_SEC)
+/* What programs using systemd's memory-pressure protocol watch for: systemd's own default. */
+#define MEMORY_PRESSURE_WRITE_DEFAULT "some 200000 2000000"
+
+struct Governor {
+        sd_event *event;
+        PlatformSandbox *sandbox;
+        GovernorOptions opts;
+        PolicyState state;
+        ControlServer *control;
+        Actuator *actuator;
+        sd_event_source *tick_source, *events_source, *step_source;
+        sd_event_source *psi_source[2];
+        int psi_fd[2];
+        bool fired[2];
+        bool stopped;
+        governor_kill_t on_kill;
+        void *userdata;
+        char *socket_path;
+};
+
+void governor_options_default(GovernorOptions *ret)
+{
+        *ret = (GovernorOptions){.tick_usec = USEC_PER_SEC};
+        policy_config_default(&ret->config);
+}
+
+static usec_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
+}
+
+static void sample_agents(Governor *g, PolicySample *ps)
+{
+        const AgentReport *agents;
+        size_t n = control_server_agents(g->control, &agents);
+
+        for (size_t i = 0; i < n; i++) {
+                uint32_t gc;
+
+                if (!agents[i].have_stats)
+                        continue;
+                ps->agent_present = true;
+                ps->runtime_total_bytes += agents[i].total_bytes;
+                ps->heap_live_bytes += agents[i].heap_live_bytes;
+                gc = (uint32_t)(agents[i].gc_cpu_fraction * 10000.0 + 0.5);
+                if (gc > ps->gc_cpu_permyriad)
+                        ps->gc_cpu_permyriad = gc > 10000 ? 10000 : gc;
+        }
+}
+
+static int build_sample(Governor *g, PolicySample *ret)
+{
+        PlatformSample x;
+        int r;
+
+        r = platform_sandbox_sample(g->sandbox, &x);
+        if (r < 0)
+                return r;
+        *ret = (PolicySample){
+                .now_usec = now_usec(),
+                .limits = {.max_bytes = x.max_bytes, .high_bytes = x.high_bytes},
+                .current_bytes = x.current_bytes,
+                .anon_bytes = x.anon_bytes,
+                .file_bytes = x.file_bytes,
+                .shmem_bytes = x.shmem_bytes,
+                .kernel_bytes = x.kernel_bytes,
+                .inactive_file_bytes = x.inactive_file_bytes,
+                .psi_some_avg10_permyriad = x.psi_some_avg10_permyriad,
+                .psi_full_avg10_permyriad = x.psi_full_avg10_permyriad,
+                .psi_some_fired = g->fired[PLATFORM_PRESSURE_SOME],
+                .psi_full_fired = g->fired[PLATFORM_PRESSURE_FULL],
+                .events_high = x.events_high,
+                .events_max = x.events_max,
+                .events_oom = x.events_oom,
+                .events_oom_kill = x.events_oom_kill,
+        };
+        g->fired[0] = g->fired[1] = false;
+        sample_agents(g, ret);
+        return 0;
+}
+
+static void log_decision(const PolicyDecision *d, const char *why)
+{
+        char line[POLICY_DECISION_STRLEN];
+        int level = LOG_INFO;
+
+        if (d->actions == 0 && !d->level_changed)
+                return;
+        if (d->actions & (POLICY_ACTION_CANNOT_FIT | POLICY_ACTION_KILL))
+                level = LOG_ERR;
+        else if (d->level_changed || (d->actions & POLICY_ACTION_SHED))
+                level = LOG_NOTICE;
+        log_full(level, "decision %s on=%s", policy_decision_format(d, line, sizeof(line)), why);
+}
+
+static void act(Governor *g, const PolicyDecision *d)
+{
+        ProtoLevel level = (ProtoLevel)d->level; /* the same three levels, in the same order */
+        int r;
+
+        if ((d->actions & (POLICY_ACTION_LOWER_TARGET | POLICY_ACTION_RAISE_TARGET)) || d->level_changed) {
+                uint64_t t = d->target_bytes == POLICY_TARGET_NONE ? PROTO_LIMIT_NONE : d->target_bytes;
+                r = control_server_set_target(g->control, t, level);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to send the target: %m, ignoring.");
+        }
+        if (d->actions & POLICY_ACTION_GC)
+                (void)control_server_request(g->control, PROTO_REQUEST_GC, level);
+        if (d->actions & POLICY_ACTION_RELEASE)
+                (void)control_server_request(g->control, PROTO_REQUEST_RELEASE, level);
+        if (d->actions & POLICY_ACTION_SHED)
+                (void)control_server_request(g->control, PROTO_REQUEST_SHED, level);
+        if (d->actions & POLICY_ACTION_RECLAIM)
+                actuator_submit(g->actuator, ACTUATOR_RECLAIM, d->reclaim_bytes);
+        if (d->actions & POLICY_ACTION_SET_HIGH)
+                actuator_submit(g->actuator, ACTUATOR_SET_HIGH, d->memory_high_bytes);
+        if (d->actions & POLICY_ACTION_CANNOT_FIT) {
+                char live[UNITS_SIZE_STRLEN], limit[UNITS_SIZE_STRLEN];
+                log_error("cannot fit: the program needs more than its limit allows (rule %s: live heap "
+                          "plus its "
+                          "headroom %s, effective limit %s); %s",
+                          policy_rule_to_string(d->rule),
+                          units_format_size_human(d->floor_bytes, live, sizeof(live)),
+                          units_format_size_human(d->limit_bytes, limit, sizeof(limit)),
+                          g->opts.config.give_up == POLICY_GIVE_UP_KILL
+                                  ? "killing it (--on-cannot-fit kill)"
+                                  : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
+        }
+        if ((d->actions & POLICY_ACTION_KILL) && g->on_kill)
+                g->on_kill(d->exit_status, g->userdata);
+}
+
+static void governor_step(Governor *g, const char *why)
+{
+        PolicySample ps;
+        PolicyDecision d;
+        int r;
+
+        if (g->stopped)
+                return;
+        r = build_sample(g, &ps);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
+                                platform_sandbox_path(g->sandbox));
+                return;
+        }
+        policy_step(&g->opts.config, &g->state, &ps, &d);
+        log_decision(&d, why);
+        act(g, &d);
+}
+
+static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        Governor *g = userdata;
+
+        g->step_source = sd_event_source_disable_unref(g->step_source);
+        governor_step(g, "event");
+        return 0;
+}
+
+static void request_step(Governor *g)
+{
+        int r;
+
+        if (g->step_source || g->stopped)
+                return;
+        r = sd_event_add_time_relative(g->event, &g->step_source, CLOCK_MONOTONIC, STEP_COALESCE_USEC, 0,
+                                       on_step, g);
+        if (r < 0)
+                governor_step(g, "event");
+}
+
+static int on_tick(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        Governor *g = userdata;
+
+        governor_step(g, "tick");
+        (void)sd_event_source_set_time(source, usec + g->opts.tick_usec);
+        return 0;
+}
+
+static int on_memory_events(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        request_step(userdata);
+        return 0;
+}
+
+static int on_psi(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Governor *g = userdata;
+        int which =
+                fd == g->psi_fd[PLATFORM_PRESSURE_FULL] ? PLATFORM_PRESSURE_FULL : PLATFORM_PRESSURE_SOME;
+
+        if (revents & EPOLLERR) { /* the group is gone */
+                (void)sd_event_source_set_enabled(source, SD_EVENT_OFF);
+                return 0;
+        }
+        g->fired[which] = true;
+        request_step(g);
+        return 0;
+}
+
+static int watch_memory_events(Governor *g)
+{
+        return sd_event_add_io(g->event, &g->events_source, platform_sandbox_memory_events_fd(g->sandbox),
+                               EPOLLPRI, on_memory_events, g);
+}
+
+static void watch_psi(Governor *g)
+{
+        static const char *const names[] = {"some", "full"};
+        uint32_t permyriad[2] = {g->opts.config.elevated_enter_some_permyriad,
+                                 g->opts.config.critical_enter_full_permyriad};
+
+        for (int i = 0; i < 2; i++) {
+                uint64_t window = 0;
+                uint64_t stall = PSI_WINDOW_USEC * permyriad[i] / 10000;
+                int r;
+
+                /* A fired trigger counts as entering its level (docs/control-law.md), so arm it at the enter
+                 * threshold. */
+                r = platform_sandbox_pressure_trigger(g->sandbox, (PlatformPressure)i, stall ?: 1000,
+                                                      PSI_WINDOW_USEC, &g->psi_fd[i], &window);
+                if (r < 0) {
+                        log_info("No PSI trigger for %s memory pressure (%s); sampling avg10 every tick "
+                                 "instead.",
+                                 names[i], strerror(-r));
+                        continue;
+                }
+                r = sd_event_add_io(g->event, &g->psi_source[i], g->psi_fd[i], EPOLLPRI, on_psi, g);
+                if (r < 0) {
+                        log_warning_errno(r,
+                                          "Failed to watch the %s PSI trigger: %m, sampling avg10 instead.",
+                                          names[i]);
+                        g->psi_fd[i] = safe_close(g->psi_fd[i]);
+                        continue;
+                }
+                log_debug("PSI trigger armed: %s %" PRIu64 "us in %" PRIu64 "us.", names[i], stall, window);
+        }
+}
+
+static void on_actuated(ActuatorKind kind, uint64_t bytes, int result, usec_t took_usec, void *userdata)
+{
+        char b[UNITS_SIZE_STRLEN];
+
+        units_format_size_human(bytes, b, sizeof(b));
+        if (result == -EAGAIN && kind == ACTUATOR_RECLAIM)
+                log_info("memory.reclaim %s: the kernel reclaimed less than asked (%" PRIu64 "ms).", b,
+                         took_usec / USEC_PER_MSEC);
+        else if (result < 0)
+                log_warning_errno(result, "Failed to write %s %s: %m, ignoring.",
+                                  actuator_kind_to_string(kind), b);
+        else
+                log_info("Wrote %s %s in %" PRIu64 "ms.", actuator_kind_to_string(kind), b,
+                         took_usec / USEC_PER_MSEC);
+}
+
+static void on_agent_hello(const AgentReport *a, void *userdata)
+{
+        log_info("Agent %u connected: %s %s, pid %d.", a->id, a->runtime, a->version, (int)a->pid);
+        request_step(userdata);
+}
+
+static void on_agent_applied(const AgentReport *a, uint64_t seq, void *userdata)
+{
+        char b[UNITS_SIZE_STRLEN];
+
+        if (seq != a->target_seq || a->applied_usec < a->target_sent_usec)
+                return;
+        units_format_size_human(a->applied_limit_bytes, b, sizeof(b));
+        log_info("Agent %u applied target %" PRIu64 " (limit %s) in %" PRIu64 "us.", a->id, seq, b,
+                 a->applied_usec - a->target_sent_usec);
+}
+
+static void on_agent_gone(const AgentReport *a, const char *reason, void *userdata)
+{
+        log_info("Agent %u went away: %s. The cgroup limits and the launch-time budget still hold.", a->id,
+                 reason);
+}
+
+int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, governor_kill_t on_kill,
+                 void *userdata, Governor **ret)
+{
+        const ControlCallbacks cb = {
+                .on_hello = on_agent_hello,
+                .on_applied = on_agent_applied,
+                .on_gone = on_agent_gone,
+        };
+        const char *abs = platform_sandbox_path(s);
+        Governor *g;
+        int r;
+
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        g->event = sd_event_ref(e);
+        g->sandbox = s;
+        g->opts = *o;
+        g->on_kill = on_kill;
+        g->userdata = userdata;
+        g->psi_fd[0] = g->psi_fd[1] = -1;
+        policy_state_init(&g->state, &g->opts.config);
+
+        ControlCallbacks cbu = cb;
+        cbu.userdata = g;
+        /* The control server checks path-socket peers against the group relative to the cgroup2 root. */
+        const char *rel = strstr(abs, "/sys/fs/cgroup") == abs ? abs + strlen("/sys/fs/cgroup") : NULL;
+        r = control_server_new(e, rel, &cbu, &g->control);
+        if (r >= 0)
+                r = actuator_new(e, s, on_actuated, g, &g->actuator);
+        if (r >= 0)
+                r = watch_memory_events(g);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &g->tick_source, CLOCK_MONOTONIC, g->opts.tick_usec, 0,
+                                               on_tick, g);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(g->tick_source, SD_EVENT_ON);
+        if (r >= 0 && g->opts.agent_socket)
+                r = control_server_listen(g->control, g->opts.socket_dir, &g->socket_path);
+        if (r < 0) {
+                governor_free(g);
+                return r;
+        }
+        watch_psi(g);
+        *ret = g;
+        return 0;
+}
+
+static int strv_add(char ***l, size_t *n, const char *name, const char *value)
+{
+        char *s, **k;
+
+        if (asprintf(&s, "%s=%s", name, value) < 0)
+                return -ENOMEM;
+        k = realloc(*l, (*n + 2) * sizeof(char *));
+        if (!k) {
+                free(s);
+                return -ENOMEM;
+        }
+        k[(*n)++] = s;
+        k[*n] = NULL;
+        *l = k;
+        return 0;
+}
+
+int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)
+{
+        _cleanup_strv_free_ char **env = NULL;
+        char fdtext[16], write64[64];
+        _cleanup_free_ char *watch = NULL;
+        size_t n = 0;
+        int fd, r;
+
+        r = control_server_prepare_child_fd(g->control, &fd);
+        if (r < 0)
+                return r;
+        snprintf(fdtext, sizeof(fdtext), "%d", fd);
+        if (asprintf(&watch, "%s/memory.pressure", platform_sandbox_path(g->sandbox)) < 0)
+                return -ENOMEM;
+        r = launchenv_base64(MEMORY_PRESSURE_WRITE_DEFAULT, strlen(MEMORY_PRESSURE_WRITE_DEFAULT), write64,
+                             sizeof(write64));
+        if (r < 0)
+                return r;
+
+        if ((r = strv_add(&env, &n, "MEMGOV_FD", fdtext)) < 0 ||
+            (g->socket_path && (r = strv_add(&env, &n, "MEMGOV_SOCKET", g->socket_path)) < 0) ||
+            (r = strv_add(&env, &n, "MEMORY_PRESSURE_WATCH", watch)) < 0 ||
+            (r = strv_add(&env, &n, "MEMORY_PRESSURE_WRITE", write64)) < 0)
+                return r;
+        *ret_keep_fd = fd;
+        *ret_env = TAKE_PTR(env);
+        return 0;
+}
+
+void governor_child_started(Governor *g)
+{
+        control_server_child_started(g->control);
+        governor_step(g, "start");
+}
+
+void governor_stop(Governor *g)
+{
+        if (!g || g->stopped)
+                return;
+        g->stopped = true;
+        g->tick_source = sd_event_source_disable_unref(g->tick_source);
+        g->events_source = sd_event_source_disable_unref(g->events_source);
+        g->step_source = sd_event_source_disable_unref(g->step_source);
+        for (int i = 0; i < 2; i++)
+                g->psi_source[i] = sd_event_source_disable_unref(g->psi_source[i]);
+}
+
+Governor *governor_free(Governor *g)
+{
+        if (!g)
+                return NULL;
+        governor_stop(g);
+        actuator_free(g->actuator);
+        control_server_free(g->control);
+        for (int i = 0; i < 2; i++)
+                safe_close(g->psi_fd[i]);
+        free(g->socket_path);
+        sd_event_unref(g->event);
+        free(g);
+        return NULL;
+}

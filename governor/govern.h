@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The closed loop: watch the group (memory.events, PSI triggers, a periodic
+ * tick), ask the control law (policy/law.h) what to do, and do it: targets,
+ * GC, release and shed through the control channel; memory.reclaim and
+ * memory.high through the actuator. Every decision that does something is
+ * one log line with its inputs, outputs and rule.
+ */
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "../platform/platform.h"
+#include "../policy/law.h"
+
+typedef struct Governor Governor;
+
+typedef struct GovernorOptions {
+        PolicyConfig config;
+        usec_t tick_usec;       /* the slow periodic sample */
+        bool agent_socket;      /* also listen on a path socket (MEMGOV_SOCKET) */
+        const char *socket_dir; /* NULL: the default */
+} GovernorOptions;
+
+void governor_options_default(GovernorOptions *ret);
+
+/* Called when the law decides to kill the group (give-up = kill). */
+typedef void (*governor_kill_t)(int exit_status, void *userdata);
+
+int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, governor_kill_t on_kill,
+                 void *userdata, Governor **ret);
+
+/*
+ * What the child needs to reach its governor: the fd to keep across exec and
+ * the environment entries to add (MEMGOV_FD, MEMGOV_SOCKET,
+ * MEMORY_PRESSURE_WATCH, MEMORY_PRESSURE_WRITE). *ret_env is a malloc'd
+ * NULL-terminated list of malloc'd "NAME=value" strings.
+ */
+int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env);
+void governor_child_started(Governor *g);
+
+/* Stops watching and deciding (the child is gone); the last decision stays readable. */
+void governor_stop(Governor *g);
+Governor *governor_free(Governor *g);
