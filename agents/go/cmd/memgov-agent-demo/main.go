@@ -27,10 +27,10 @@ func main() {
 			fmt.Printf("event target bytes=%d level=%s\n", b, l)
 		}
 	})
-	fmt.Println("ready")
-
+	// Before "ready": the driver may send SIGTERM as soon as it reads it.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	fmt.Println("ready")
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
