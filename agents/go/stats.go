@@ -21,6 +21,7 @@ type statsReader struct {
 
 const (
 	mTotal      = "/memory/classes/total:bytes"
+	mReleased   = "/memory/classes/heap/released:bytes"
 	mLive       = "/gc/heap/live:bytes"                // Go 1.21+
 	mHeapObjs   = "/memory/classes/heap/objects:bytes" // the live-heap fallback before 1.21
 	mCycles     = "/gc/cycles/total:gc-cycles"
@@ -39,7 +40,7 @@ var extras = []struct{ key, metric string }{
 }
 
 func (s *statsReader) init() {
-	want := map[string]bool{mTotal: true, mLive: true, mHeapObjs: true, mCycles: true, mCPUGC: true,
+	want := map[string]bool{mTotal: true, mReleased: true, mLive: true, mHeapObjs: true, mCycles: true, mCPUGC: true,
 		mCPUTotal: true, mGoal: true, mMemLimit: true, mGoroutines: true}
 	s.index = map[string]int{}
 	for _, d := range metrics.All() {
@@ -82,6 +83,11 @@ func (s *statsReader) line() string {
 	var b strings.Builder
 	b.WriteString("stats")
 	if v, ok := s.u64(mTotal); ok {
+		// What the OS charges: heap pages the scavenger already returned are mapped but not resident,
+		// and memgov compares this with the cgroup's memory.current.
+		if r, ok := s.u64(mReleased); ok && r <= v {
+			v -= r
+		}
 		fmt.Fprintf(&b, " total_bytes=%d", v)
 	}
 	if v, ok := s.u64(mLive); ok {

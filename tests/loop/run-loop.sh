@@ -1,0 +1,147 @@
+#!/bin/bash
+# The closed loop against a real kernel with real Go children (issue "Close the
+# loop", tests (a)-(d)). Each shape runs twice where it can: under the static
+# setting automemlimit gives (GOMEMLIMIT at 90% of memory.max, set once, in a
+# bare cgroup with no memgov), and under memgov run with the Go agent linked in.
+# Runs as root inside tests/vm/vmrun (cgroup v2). Usage: run-loop.sh MEMGOV WORKLOAD
+set -u
+MEMGOV=$(realpath "$1")
+WORKLOAD=$(realpath "$2")
+CG=/sys/fs/cgroup
+T=$(mktemp -d /tmp/loop.XXXXXX)
+passed=0
+failed=0
+export GOGC=off # the setting that pairs with GOMEMLIMIT: the heap grows to the limit
+
+begin() {
+        current=$1
+        started=$(date +%s%N)
+}
+took_ms() { echo $((($(date +%s%N) - started) / 1000000)); }
+pass() {
+        passed=$((passed + 1))
+        echo "ok - $current ($(took_ms)ms)"
+}
+fail() {
+        failed=$((failed + 1))
+        echo "not ok - $current: $* ($(took_ms)ms)"
+        for f in out err; do
+                [ -s "$T/$f" ] && tail -n 15 "$T/$f" | sed "s/^/#   $f: /"
+        done
+        return 0
+}
+
+# static MAX CMD...: the automemlimit baseline. GOMEMLIMIT = 90% of MAX, set once.
+static() {
+        local max=$1 cg=$CG/static-$$-$RANDOM rc
+        shift
+        mkdir "$cg"
+        echo "$max" >"$cg/memory.max"
+        echo 1 >"$cg/memory.oom.group"
+        (
+                echo $BASHPID >"$cg/cgroup.procs"
+                GOMEMLIMIT=$((max * 9 / 10)) exec "$@"
+        ) >"$T/out" 2>"$T/err"
+        rc=$?
+        oom_kill=$(awk '$1 == "oom_kill" {print $2}' "$cg/memory.events")
+        rmdir "$cg"
+        return $rc
+}
+
+MAX=$((256 << 20))
+
+# (a) --------------------------------------------------------------------------
+begin "(a) outside-heap growth: the static GOMEMLIMIT is OOM-killed"
+static $MAX "$WORKLOAD" outside
+rc=$?
+if [ $rc -eq 137 ] && [ "$oom_kill" -gt 0 ]; then pass; else fail "exit $rc, oom_kill=$oom_kill (want 137, >0)"; fi
+
+begin "(a) outside-heap growth: completes under memgov"
+"$MEMGOV" run -v --memory-max $MAX --name loop-a -- "$WORKLOAD" outside >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^completed" "$T/out" && grep -q "rule=target-down" "$T/err"; then
+        pass
+else
+        fail "exit $rc (want 0, a 'completed' line, and target-down decisions)"
+fi
+
+# (b) --------------------------------------------------------------------------
+begin "(b) an unbounded leak ends with 'cannot fit' and exit 122, not hours of GC"
+"$MEMGOV" run -v --memory-max $MAX --on-cannot-fit kill --name loop-b -- "$WORKLOAD" leak >"$T/out" 2>"$T/err"
+rc=$?
+ms=$(took_ms)
+if [ $rc -eq 122 ] && grep -q "cannot fit" "$T/err" && [ "$(grep -c 'memgov: cannot fit' "$T/err")" -eq 1 ]; then
+        pass
+else
+        fail "exit $rc after ${ms}ms (want 122 and exactly one 'cannot fit' line)"
+fi
+
+begin "(b) with --on-cannot-fit let-oom the kernel ends it, and memgov reports both"
+"$MEMGOV" run -v --memory-max $MAX --name loop-b2 -- "$WORKLOAD" leak >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 137 ] && grep -q "cannot fit" "$T/err" && grep -q "was OOM-killed" "$T/err"; then
+        pass
+else
+        fail "exit $rc (want 137, a 'cannot fit' line and the OOM line)"
+fi
+
+# (c) --------------------------------------------------------------------------
+# With GOGC=off the next GC comes when the heap reaches the limit. A jump of memory outside the heap must
+# make memgov lower the target, so the GC comes at a smaller heap than without the jump.
+heap_at_first_gc() { # NAME OUTSIDE_MIB
+        "$MEMGOV" run -v --memory-max $MAX --name "$1" -- "$WORKLOAD" burst -outside "$2" >"$T/out" 2>"$T/err" || return 1
+        sed -n 's/^first_gc heap_mib=\([0-9]*\).*/\1/p' "$T/out"
+}
+begin "(c) a burst of pressure brings an earlier GC"
+quiet=$(heap_at_first_gc loop-c0 0)
+rc0=$?
+jumped=$(heap_at_first_gc loop-c1 60)
+rc1=$?
+echo "#   first GC at a heap of ${quiet:-?}M without the jump, ${jumped:-?}M after a 60M jump"
+if [ $rc0 -eq 0 ] && [ $rc1 -eq 0 ] && [ -n "$quiet" ] && [ -n "$jumped" ] && [ $((jumped + 30)) -lt "$quiet" ]; then
+        pass
+else
+        fail "exit $rc0/$rc1; want both to complete and the GC at least 30M earlier after the jump"
+fi
+
+# (d) --------------------------------------------------------------------------
+# resize_run NAME CMD...: starts CMD, lowers memory.max of group NAME to 160M once the
+# workload says its heap is low, waits for CMD.
+resize_run() {
+        local group=$1 pid
+        shift
+        "$@" >"$T/out" 2>"$T/err" &
+        pid=$!
+        for _ in $(seq 400); do
+                grep -q "^low" "$T/out" 2>/dev/null && break
+                sleep 0.05
+        done
+        local dir
+        dir=$(find $CG -maxdepth 1 -name "$group*" | head -1)
+        if [ -z "$dir" ] || ! grep -q "^low" "$T/out"; then
+                echo "# resize_run: the workload never reported its low point" >>"$T/err"
+                kill -9 $pid 2>/dev/null
+                wait $pid
+                return 99
+        fi
+        echo $((160 << 20)) >"$dir/memory.max"
+        wait $pid
+}
+
+begin "(d) memory.max lowered at run time: the static GOMEMLIMIT is OOM-killed"
+resize_run static static $MAX "$WORKLOAD" resize
+rc=$?
+if [ $rc -eq 137 ]; then pass; else fail "exit $rc (want 137)"; fi
+
+begin "(d) memory.max lowered at run time: memgov brings the target down first"
+resize_run loop-d "$MEMGOV" run -v --memory-max $MAX --name loop-d -- "$WORKLOAD" resize
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^completed" "$T/out" && grep -q "rule=target-down" "$T/err"; then
+        pass
+else
+        fail "exit $rc (want 0 and a target-down decision)"
+fi
+
+rm -rf "$T"
+echo "loop: $passed passed, $failed failed"
+[ $failed -eq 0 ]
