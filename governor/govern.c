@@ -101,7 +101,7 @@ static int build_sample(Governor *g, PolicySample *ret)
         return 0;
 }
 
-static void log_decision(const PolicyDecision *d, const char *why)
+static void log_decision(const PolicyDecision *d, usec_t at_usec, const char *why)
 {
         char line[POLICY_DECISION_STRLEN];
         int level = LOG_INFO;
@@ -112,7 +112,9 @@ static void log_decision(const PolicyDecision *d, const char *why)
                 level = LOG_ERR;
         else if (d->level_changed || (d->actions & POLICY_ACTION_SHED))
                 level = LOG_NOTICE;
-        log_full(level, "decision %s on=%s", policy_decision_format(d, line, sizeof(line)), why);
+        /* at_us is CLOCK_MONOTONIC, so bench/ can line decisions up with the child's own clock. */
+        log_full(level, "decision %s on=%s at_us=%" PRIu64, policy_decision_format(d, line, sizeof(line)), why,
+                 (uint64_t)at_usec);
 }
 
 static void act(Governor *g, const PolicyDecision *d)
@@ -167,7 +169,7 @@ static void governor_step(Governor *g, const char *why)
                 return;
         }
         policy_step(&g->opts.config, &g->state, &ps, &d);
-        log_decision(&d, why);
+        log_decision(&d, ps.now_usec, why);
         act(g, &d);
 }
 

@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+	"unsafe"
 
 	_ "memgov.dev/agent"
 )
@@ -55,6 +56,13 @@ func churn(rate int, until time.Time) {
 			time.Sleep(d)
 		}
 	}
+}
+
+// monotonicUsec is CLOCK_MONOTONIC, the clock memgov stamps its decisions with.
+func monotonicUsec() int64 {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Sec*1000000 + ts.Nsec/1000
 }
 
 func numGC() uint32 {
@@ -134,7 +142,9 @@ func burst(args []string) {
 	time.Sleep(2 * time.Second) // let memgov see the quiet state first
 	before := numGC()
 	if *jump > 0 {
+		fmt.Printf("jump at_us=%d\n", monotonicUsec())
 		mmapOutside(*jump)
+		fmt.Printf("jumped at_us=%d\n", monotonicUsec())
 	}
 	start := time.Now()
 	tick := time.Second / time.Duration(*rate)
