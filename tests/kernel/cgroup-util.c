@@ -44,6 +44,17 @@ bool kt_inside_vmrun(void) {
         return strstr(buf, "memgov.vmrun=1") != NULL;
 }
 
+/* The line printed when a test hangs past KT_TEST_TIMEOUT_SEC, ready for a signal handler. */
+static char kt_timeout_line[256];
+
+static void kt_on_alarm(int sig) {
+        (void)sig;
+        if (write(STDOUT_FILENO, kt_timeout_line, strlen(kt_timeout_line)) < 0)
+                _exit(1);
+        /* Children left in test groups die with the VM. */
+        _exit(1);
+}
+
 int kt_run_tests(const char *root, const KtTest *tests, size_t n_tests) {
         char name[64];
         char *parent;
@@ -68,9 +79,16 @@ int kt_run_tests(const char *root, const KtTest *tests, size_t n_tests) {
                 cg_destroy(parent);
                 return 2;
         }
+        /* A hung test becomes a "not ok" in a minute, not a VM timeout without a name. */
+        signal(SIGALRM, kt_on_alarm);
         for (size_t i = 0; i < n_tests; i++) {
-                int r = tests[i].fn(parent);
+                int r;
 
+                snprintf(kt_timeout_line, sizeof(kt_timeout_line), "not ok %zu %s # timed out after %d s\n",
+                         i + 1, tests[i].name, KT_TEST_TIMEOUT_SEC);
+                alarm(KT_TEST_TIMEOUT_SEC);
+                r = tests[i].fn(parent);
+                alarm(0);
                 printf("%sok %zu %s\n", r == KT_PASS ? "" : "not ", i + 1, tests[i].name);
                 failed += r != KT_PASS;
         }
@@ -242,14 +260,44 @@ int cg_enter_current(const char *cg) {
 }
 
 pid_t cg_run_nowait(const char *cg, CgChildFn fn, void *arg) {
-        pid_t pid = fork();
+        int ready[2];
+        char c;
+        ssize_t n;
+        pid_t pid;
 
-        if (pid < 0)
+        if (pipe2(ready, O_CLOEXEC) < 0)
                 return -errno;
+        pid = fork();
+        if (pid < 0) {
+                n = -errno;
+                close(ready[0]);
+                close(ready[1]);
+                return (pid_t)n;
+        }
         if (pid == 0) {
+                close(ready[0]);
                 if (cg_enter_current(cg) < 0)
                         _exit(125);
+                /* Tell the parent the child is in place before running the body. */
+                if (write(ready[1], "", 1) != 1)
+                        _exit(125);
+                close(ready[1]);
                 _exit(fn(cg, arg));
+        }
+        /*
+         * Returning only once the child is in cg: otherwise a test that acts on the
+         * group right away (cgroup.kill) races with the child's move and misses it.
+         */
+        close(ready[1]);
+        do
+                n = read(ready[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        close(ready[0]);
+        if (n != 1) {
+                int status;
+
+                waitpid(pid, &status, 0);
+                return -ECHILD;
         }
         return pid;
 }

@@ -13,6 +13,8 @@
 
 enum { KT_PASS = 0, KT_FAIL = 1 };
 
+#define KT_TEST_TIMEOUT_SEC 60
+
 /* Print a "# ..." diagnostic line under the current test. */
 void kt_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -61,7 +63,10 @@ int cg_enter(const char *cg, pid_t pid);
 int cg_enter_current(const char *cg);
 
 typedef int (*CgChildFn)(const char *cg, void *arg);
-/* Fork a child, move it into cg, run fn there and _exit with its result. */
+/*
+ * Fork a child, move it into cg, run fn there and _exit with its result. Returns
+ * once the child is in cg (-ECHILD if it could not get there).
+ */
 pid_t cg_run_nowait(const char *cg, CgChildFn fn, void *arg);
 /* The same, waiting: returns the child's wait status or negative errno. */
 int cg_run(const char *cg, CgChildFn fn, void *arg);
