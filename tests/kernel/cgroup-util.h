@@ -13,7 +13,9 @@
 
 enum { KT_PASS = 0, KT_FAIL = 1 };
 
+#ifndef KT_TEST_TIMEOUT_SEC
 #define KT_TEST_TIMEOUT_SEC 60
+#endif
 
 /* Print a "# ..." diagnostic line under the current test. */
 void kt_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
