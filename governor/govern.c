@@ -31,6 +31,7 @@ struct Governor {
         sd_event_source *psi_source[2];
         int psi_fd[2];
         bool fired[2];
+        const char *step_why; /* what armed the pending coalesced step */
         bool stopped;
         governor_kill_t on_kill;
         void *userdata;
@@ -113,8 +114,8 @@ static void log_decision(const PolicyDecision *d, usec_t at_usec, const char *wh
         else if (d->level_changed || (d->actions & POLICY_ACTION_SHED))
                 level = LOG_NOTICE;
         /* at_us is CLOCK_MONOTONIC, so bench/ can line decisions up with the child's own clock. */
-        log_full(level, "decision %s on=%s at_us=%" PRIu64, policy_decision_format(d, line, sizeof(line)), why,
-                 (uint64_t)at_usec);
+        log_full(level, "decision %s on=%s at_us=%" PRIu64, policy_decision_format(d, line, sizeof(line)),
+                 why, (uint64_t)at_usec);
 }
 
 static void act(Governor *g, const PolicyDecision *d)
@@ -168,6 +169,8 @@ static void governor_step(Governor *g, const char *why)
                                 platform_sandbox_path(g->sandbox));
                 return;
         }
+        log_debug("Sampled on=%s: current=%" PRIu64 " max=%" PRIu64 " high=%" PRIu64 ".", why,
+                  ps.current_bytes, ps.limits.max_bytes, ps.limits.high_bytes);
         policy_step(&g->opts.config, &g->state, &ps, &d);
         log_decision(&d, ps.now_usec, why);
         act(g, &d);
@@ -178,20 +181,22 @@ static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
         Governor *g = userdata;
 
         g->step_source = sd_event_source_disable_unref(g->step_source);
-        governor_step(g, "event");
+        governor_step(g, g->step_why);
         return 0;
 }
 
-static void request_step(Governor *g)
+/* why names the first source of a burst; it goes into the decision's log line. */
+static void request_step(Governor *g, const char *why)
 {
         int r;
 
         if (g->step_source || g->stopped)
                 return;
+        g->step_why = why;
         r = sd_event_add_time_relative(g->event, &g->step_source, CLOCK_MONOTONIC, STEP_COALESCE_USEC, 0,
                                        on_step, g);
         if (r < 0)
-                governor_step(g, "event");
+                governor_step(g, why);
 }
 
 static int on_tick(sd_event_source *source, uint64_t usec, void *userdata)
@@ -205,7 +210,8 @@ static int on_tick(sd_event_source *source, uint64_t usec, void *userdata)
 
 static int on_memory_events(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
-        request_step(userdata);
+        (void)platform_watch_ack(fd);
+        request_step(userdata, "memory.events");
         return 0;
 }
 
@@ -220,7 +226,7 @@ static int on_psi(sd_event_source *source, int fd, uint32_t revents, void *userd
                 return 0;
         }
         g->fired[which] = true;
-        request_step(g);
+        request_step(g, which == PLATFORM_PRESSURE_FULL ? "psi-full" : "psi-some");
         return 0;
 }
 
@@ -282,7 +288,7 @@ static void on_actuated(ActuatorKind kind, uint64_t bytes, int result, usec_t to
 static void on_agent_hello(const AgentReport *a, void *userdata)
 {
         log_info("Agent %u connected: %s %s, pid %d.", a->id, a->runtime, a->version, (int)a->pid);
-        request_step(userdata);
+        request_step(userdata, "agent-hello");
 }
 
 static void on_agent_applied(const AgentReport *a, uint64_t seq, void *userdata)

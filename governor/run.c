@@ -191,6 +191,7 @@ static int on_populated_changed(sd_event_source *source, int fd, uint32_t revent
 {
         Supervisor *s = userdata;
 
+        (void)platform_watch_ack(fd);
         /* populated=0 before the child's exit is reaped is possible; the child source finishes then. */
         if (s->child_exited && !s->finishing && sandbox_empty(s))
                 finish(s);

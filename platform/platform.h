@@ -123,9 +123,13 @@ int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes);
 int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes);
 
 /* Descriptors that become readable (POLLPRI/EPOLLPRI on Linux) when the
- * sandbox's events change: the memory event counters, and the populated state. */
+ * sandbox's events change: the memory event counters, and the populated state.
+ * After each wake-up, call platform_watch_ack() on the descriptor: the kernel
+ * keeps reporting the change until it is read through that very descriptor,
+ * so a level-triggered loop that skips it spins. */
 int platform_sandbox_memory_events_fd(PlatformSandbox *s);
 int platform_sandbox_populated_fd(PlatformSandbox *s);
+int platform_watch_ack(int fd);
 
 typedef struct PlatformChild {
         pid_t pid;

@@ -638,3 +638,13 @@ int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
 {
         return cg_write_limit_at(s->dirfd, "memory.high", bytes);
 }
+
+int platform_watch_ack(int fd)
+{
+        char buf[1024];
+
+        /* kernfs marks the change seen when the file is read through this open file (of->event). */
+        if (pread(fd, buf, sizeof(buf), 0) < 0)
+                return negative_errno();
+        return 0;
+}

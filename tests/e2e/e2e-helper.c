@@ -7,7 +7,8 @@
  *   env NAME               print $NAME, or "(unset)"
  *   exit N                 exit with N
  *   kill-self SIG          die by signal SIG
- *   alloc MIB              touch MIB mebibytes, one at a time, print the group's memory.events, exit 0
+ *   alloc MIB [SECONDS]    touch MIB mebibytes, one at a time, print the group's memory.events, stay
+ *                          SECONDS (default 0), exit 0
  *   fork-at-once N         fork N children first thing; every process prints its cgroup
  *   trap SIG FILE CODE     wait for SIG, write its name to FILE, exit CODE
  *   ignore-term            ignore SIGTERM and sleep
@@ -70,7 +71,7 @@ static int cmd_limits(void)
         return 0;
 }
 
-static int cmd_alloc(long mib)
+static int cmd_alloc(long mib, unsigned hold_seconds)
 {
         char group[4096], path[4200], line[256];
         FILE *f;
@@ -90,6 +91,9 @@ static int cmd_alloc(long mib)
         while (fgets(line, sizeof(line), f))
                 printf("event %s", line);
         fclose(f);
+        fflush(stdout);
+        while (hold_seconds > 0)
+                hold_seconds = sleep(hold_seconds);
         return 0;
 }
 
@@ -192,7 +196,7 @@ int main(int argc, char *argv[])
                 return 99;
         }
         if (strcmp(cmd, "alloc") == 0 && argc > 2)
-                return cmd_alloc(atol(argv[2]));
+                return cmd_alloc(atol(argv[2]), argc > 3 ? (unsigned)atoi(argv[3]) : 0);
         if (strcmp(cmd, "trap") == 0 && argc > 4)
                 return cmd_trap(atoi(argv[2]), argv[3], atoi(argv[4]));
         if (strcmp(cmd, "ignore-term") == 0) {

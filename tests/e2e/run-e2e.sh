@@ -157,6 +157,26 @@ expect "exit" $rc 0 && no_group high && expect_grep "high events" "$T/out" "^eve
         expect_grep "no oom kill" "$T/out" "^event oom_kill 0$" &&
         if grep -q OOM "$T/err"; then fail "OOM reported under memory.high alone"; else pass; fi
 
+begin "memgov stays idle once an event was seen (no busy loop on memory.events)"
+# Crossing memory.high marks memory.events changed; unless memgov reads it through the descriptor it
+# polls, the kernel keeps reporting it and the loop samples without end. Count memgov's samples over
+# 4 idle seconds: the 1 s tick gives about 4.
+"$MEMGOV" run -v --memory-high 32M --name idle -- "$HELPER" alloc 32 6 >"$T/out" 2>"$T/err" &
+pid=$!
+if wait_for "$T/out" "^event oom_kill"; then
+        sleep 0.5
+        n0=$(grep -c "Sampled on=" "$T/err")
+        sleep 4
+        n1=$(grep -c "Sampled on=" "$T/err")
+        wait $pid
+        rc=$?
+        expect "exit" $rc 0 && expect_grep "high events" "$T/out" "^event high [1-9]" &&
+                if [ $((n1 - n0)) -gt 10 ]; then fail "memgov sampled $((n1 - n0)) times in 4 idle seconds"; else pass; fi
+else
+        fail "child never reported"
+        kill -9 $pid
+fi
+
 # --- signals --------------------------------------------------------------------
 
 for sig in USR1 USR2 HUP WINCH QUIT TERM INT; do
