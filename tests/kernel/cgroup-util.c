@@ -20,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-void kt_diag(const char *fmt, ...) {
+void kt_diag(const char *fmt, ...)
+{
         va_list ap;
 
         va_start(ap, fmt);
@@ -31,7 +32,8 @@ void kt_diag(const char *fmt, ...) {
         fflush(stdout);
 }
 
-bool kt_inside_vmrun(void) {
+bool kt_inside_vmrun(void)
+{
         char buf[4096] = "";
         FILE *f = fopen("/proc/cmdline", "re");
 
@@ -47,7 +49,8 @@ bool kt_inside_vmrun(void) {
 /* The line printed when a test hangs past KT_TEST_TIMEOUT_SEC, ready for a signal handler. */
 static char kt_timeout_line[256];
 
-static void kt_on_alarm(int sig) {
+static void kt_on_alarm(int sig)
+{
         (void)sig;
         if (write(STDOUT_FILENO, kt_timeout_line, strlen(kt_timeout_line)) < 0)
                 _exit(1);
@@ -55,7 +58,8 @@ static void kt_on_alarm(int sig) {
         _exit(1);
 }
 
-int kt_run_tests(const char *root, const KtTest *tests, size_t n_tests) {
+int kt_run_tests(const char *root, const KtTest *tests, size_t n_tests)
+{
         char name[64];
         char *parent;
         int failed = 0;
@@ -99,7 +103,8 @@ int kt_run_tests(const char *root, const KtTest *tests, size_t n_tests) {
         return failed ? 1 : 0;
 }
 
-char *cg_name(const char *parent, const char *name) {
+char *cg_name(const char *parent, const char *name)
+{
         char *s;
 
         if (asprintf(&s, "%s/%s", parent, name) < 0)
@@ -107,11 +112,13 @@ char *cg_name(const char *parent, const char *name) {
         return s;
 }
 
-int cg_create(const char *cg) {
+int cg_create(const char *cg)
+{
         return mkdir(cg, 0755) < 0 ? -errno : 0;
 }
 
-static int cg_kill_all(const char *cg) {
+static int cg_kill_all(const char *cg)
+{
         char buf[4096];
         char *p, *end;
 
@@ -131,7 +138,8 @@ static int cg_kill_all(const char *cg) {
         return 0;
 }
 
-int cg_destroy(const char *cg) {
+int cg_destroy(const char *cg)
+{
         DIR *d;
         struct dirent *e;
 
@@ -163,14 +171,16 @@ int cg_destroy(const char *cg) {
         return -EBUSY;
 }
 
-int cg_open(const char *cg, const char *file, int flags) {
+int cg_open(const char *cg, const char *file, int flags)
+{
         char path[PATH_MAX];
 
         snprintf(path, sizeof(path), "%s/%s", cg, file);
         return open(path, flags | O_CLOEXEC);
 }
 
-int cg_write(const char *cg, const char *file, const char *value) {
+int cg_write(const char *cg, const char *file, const char *value)
+{
         int fd = cg_open(cg, file, O_WRONLY);
         ssize_t n;
         int r = 0;
@@ -186,14 +196,16 @@ int cg_write(const char *cg, const char *file, const char *value) {
         return r;
 }
 
-int cg_write_long(const char *cg, const char *file, long value) {
+int cg_write_long(const char *cg, const char *file, long value)
+{
         char buf[32];
 
         snprintf(buf, sizeof(buf), "%ld", value);
         return cg_write(cg, file, buf);
 }
 
-int cg_read(const char *cg, const char *file, char *buf, size_t size) {
+int cg_read(const char *cg, const char *file, char *buf, size_t size)
+{
         int fd = cg_open(cg, file, O_RDONLY);
         size_t len = 0;
         int r = 0;
@@ -214,7 +226,8 @@ int cg_read(const char *cg, const char *file, char *buf, size_t size) {
         return r < 0 ? r : (int)len;
 }
 
-long cg_read_long(const char *cg, const char *file) {
+long cg_read_long(const char *cg, const char *file)
+{
         char buf[64];
         int r = cg_read(cg, file, buf, sizeof(buf));
 
@@ -225,7 +238,8 @@ long cg_read_long(const char *cg, const char *file) {
         return strtol(buf, NULL, 10);
 }
 
-long cg_read_key_long(const char *cg, const char *file, const char *key) {
+long cg_read_key_long(const char *cg, const char *file, const char *key)
+{
         char buf[8192];
         size_t klen = strlen(key);
         int r = cg_read(cg, file, buf, sizeof(buf));
@@ -244,22 +258,26 @@ long cg_read_key_long(const char *cg, const char *file, const char *key) {
         return -ENOENT;
 }
 
-bool cg_read_contains(const char *cg, const char *file, const char *needle) {
+bool cg_read_contains(const char *cg, const char *file, const char *needle)
+{
         char buf[8192];
 
         return cg_read(cg, file, buf, sizeof(buf)) >= 0 && strstr(buf, needle);
 }
 
-int cg_enter(const char *cg, pid_t pid) {
+int cg_enter(const char *cg, pid_t pid)
+{
         return cg_write_long(cg, "cgroup.procs", pid);
 }
 
-int cg_enter_current(const char *cg) {
+int cg_enter_current(const char *cg)
+{
         /* "0" is the writer itself, in cgroup v1 and v2 alike. */
         return cg_write(cg, "cgroup.procs", "0");
 }
 
-pid_t cg_run_nowait(const char *cg, CgChildFn fn, void *arg) {
+pid_t cg_run_nowait(const char *cg, CgChildFn fn, void *arg)
+{
         int ready[2];
         char c;
         ssize_t n;
@@ -302,7 +320,8 @@ pid_t cg_run_nowait(const char *cg, CgChildFn fn, void *arg) {
         return pid;
 }
 
-int cg_run(const char *cg, CgChildFn fn, void *arg) {
+int cg_run(const char *cg, CgChildFn fn, void *arg)
+{
         int status;
         pid_t pid = cg_run_nowait(cg, fn, arg);
 
@@ -313,14 +332,16 @@ int cg_run(const char *cg, CgChildFn fn, void *arg) {
         return status;
 }
 
-static long now_ms(void) {
+static long now_ms(void)
+{
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int cg_wait_populated(const char *cg, int value, int timeout_ms) {
+int cg_wait_populated(const char *cg, int value, int timeout_ms)
+{
         char buf[256], want[32];
         long deadline = now_ms() + timeout_ms;
         int fd = cg_open(cg, "cgroup.events", O_RDONLY);
@@ -351,7 +372,8 @@ int cg_wait_populated(const char *cg, int value, int timeout_ms) {
         return r;
 }
 
-int alloc_anon(const char *cg, void *arg) {
+int alloc_anon(const char *cg, void *arg)
+{
         size_t size = (size_t)arg;
         volatile char *p;
 
@@ -365,17 +387,20 @@ int alloc_anon(const char *cg, void *arg) {
         return 0;
 }
 
-int sleep_forever(const char *cg, void *arg) {
+int sleep_forever(const char *cg, void *arg)
+{
         (void)cg;
         (void)arg;
         for (;;)
                 pause();
 }
 
-bool killed_by(int wait_status, int sig) {
+bool killed_by(int wait_status, int sig)
+{
         return wait_status >= 0 && WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == sig;
 }
 
-bool exited_with(int wait_status, int code) {
+bool exited_with(int wait_status, int code)
+{
         return wait_status >= 0 && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == code;
 }

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define KT_MB(n) ((size_t)(n) * 1024 * 1024)
+#define KT_MB(n) ((size_t)(n)*1024 * 1024)
 
 enum { KT_PASS = 0, KT_FAIL = 1 };
 
@@ -21,12 +21,12 @@ enum { KT_PASS = 0, KT_FAIL = 1 };
 void kt_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Leave the test through its cleanup label when cond is false, saying which. */
-#define expect(cond)                                                                   \
-        do {                                                                           \
-                if (!(cond)) {                                                         \
-                        kt_diag("%s:%d: expected %s", __FILE__, __LINE__, #cond);      \
-                        goto cleanup;                                                  \
-                }                                                                      \
+#define expect(cond)                                                              \
+        do {                                                                      \
+                if (!(cond)) {                                                    \
+                        kt_diag("%s:%d: expected %s", __FILE__, __LINE__, #cond); \
+                        goto cleanup;                                             \
+                }                                                                 \
         } while (0)
 
 typedef int (*KtTestFn)(const char *parent);

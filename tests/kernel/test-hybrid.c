@@ -19,13 +19,15 @@
 
 static const char *base = "/sys/fs/cgroup";
 
-static bool fs_is(const char *path, long magic) {
+static bool fs_is(const char *path, long magic)
+{
         struct statfs st;
 
         return statfs(path, &st) == 0 && (long)st.f_type == magic;
 }
 
-static bool self_cgroup_has_line(const char *prefix_or_infix) {
+static bool self_cgroup_has_line(const char *prefix_or_infix)
+{
         char line[512];
         FILE *f = fopen("/proc/self/cgroup", "re");
         bool found = false;
@@ -38,7 +40,8 @@ static bool self_cgroup_has_line(const char *prefix_or_infix) {
         return found;
 }
 
-static int test_base_is_tmpfs_of_hierarchies(const char *parent) {
+static int test_base_is_tmpfs_of_hierarchies(const char *parent)
+{
         int ret = KT_FAIL;
 
         (void)parent;
@@ -48,7 +51,8 @@ cleanup:
         return ret;
 }
 
-static int test_memory_is_on_v1(const char *parent) {
+static int test_memory_is_on_v1(const char *parent)
+{
         char *memory = cg_name(base, "memory");
         int ret = KT_FAIL;
 
@@ -62,7 +66,8 @@ cleanup:
         return ret;
 }
 
-static int test_unified_is_cgroup2_without_memory(const char *parent) {
+static int test_unified_is_cgroup2_without_memory(const char *parent)
+{
         char *unified = cg_name(base, "unified");
         char controllers[256];
         int ret = KT_FAIL;
@@ -87,7 +92,8 @@ static const KtTest tests[] = {
         {test_unified_is_cgroup2_without_memory, "unified is cgroup2 without the memory controller"},
 };
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
         char *unified;
         int r;
 

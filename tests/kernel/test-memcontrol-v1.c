@@ -25,7 +25,8 @@
  * Register an eventfd for events of file in cg (cgroup.event_control). extra is
  * the file-specific argument ("low", a threshold) or NULL. Returns the eventfd.
  */
-static int cg_register_event(const char *cg, const char *file, const char *extra) {
+static int cg_register_event(const char *cg, const char *file, const char *extra)
+{
         char line[128];
         int efd, fd, r;
 
@@ -50,7 +51,8 @@ static int cg_register_event(const char *cg, const char *file, const char *extra
 }
 
 /* Wait for an eventfd to count; returns the count, 0 on timeout, or -errno. */
-static long eventfd_wait(int efd, int timeout_ms) {
+static long eventfd_wait(int efd, int timeout_ms)
+{
         struct pollfd p = {.fd = efd, .events = POLLIN};
         uint64_t n;
         int r = poll(&p, 1, timeout_ms);
@@ -62,7 +64,8 @@ static long eventfd_wait(int efd, int timeout_ms) {
         return (long)n;
 }
 
-static int test_limit_in_bytes_oom_kills(const char *parent) {
+static int test_limit_in_bytes_oom_kills(const char *parent)
+{
         char *cg = cg_name(parent, "limit_oom");
         int ret = KT_FAIL, status;
 
@@ -83,7 +86,8 @@ cleanup:
         return ret;
 }
 
-static int test_oom_control_notifies_and_holds_when_kill_disabled(const char *parent) {
+static int test_oom_control_notifies_and_holds_when_kill_disabled(const char *parent)
+{
         char *cg = cg_name(parent, "oom_control");
         int ret = KT_FAIL, efd = -1, status = -1;
         pid_t pid = -1;
@@ -119,7 +123,8 @@ cleanup:
         return ret;
 }
 
-static int test_pressure_level_notifies_through_event_control(const char *parent) {
+static int test_pressure_level_notifies_through_event_control(const char *parent)
+{
         char *cg = cg_name(parent, "pressure_level");
         int ret = KT_FAIL, efd = -1, status;
 
@@ -143,7 +148,8 @@ cleanup:
         return ret;
 }
 
-static int test_usage_threshold_notifies(const char *parent) {
+static int test_usage_threshold_notifies(const char *parent)
+{
         char *cg = cg_name(parent, "threshold");
         char threshold[32];
         int ret = KT_FAIL, efd = -1, status;
@@ -175,7 +181,8 @@ static const KtTest tests[] = {
         {test_usage_threshold_notifies, "a memory.usage_in_bytes threshold notifies when crossed"},
 };
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
         const char *root = argc > 1 ? argv[1] : "/sys/fs/cgroup/memory";
 
         return kt_run_tests(root, tests, sizeof(tests) / sizeof(tests[0]));

@@ -28,13 +28,15 @@
 #endif
 
 /* No swap in the VM; where swap accounting exists, make sure none is used anyway. */
-static int cg_no_swap(const char *cg) {
+static int cg_no_swap(const char *cg)
+{
         int r = cg_write(cg, "memory.swap.max", "0");
 
         return r == -ENOENT ? 0 : r;
 }
 
-static long psi_some_total_usec(const char *cg) {
+static long psi_some_total_usec(const char *cg)
+{
         char buf[512];
         char *total;
 
@@ -44,21 +46,24 @@ static long psi_some_total_usec(const char *cg) {
         return total && !strncmp(buf, "some", 4) ? strtol(total + 6, NULL, 10) : -1;
 }
 
-static double now_sec(void) {
+static double now_sec(void)
+{
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int wait_pollpri(int fd, int timeout_ms) {
+static int wait_pollpri(int fd, int timeout_ms)
+{
         struct pollfd p = {.fd = fd, .events = POLLPRI};
         int n = poll(&p, 1, timeout_ms);
 
         return n < 0 ? -errno : n == 0 ? 0 : p.revents;
 }
 
-static int test_new_group_has_memory_controller(const char *parent) {
+static int test_new_group_has_memory_controller(const char *parent)
+{
         char *cg = cg_name(parent, "controllers");
         int ret = KT_FAIL;
 
@@ -72,7 +77,8 @@ cleanup:
         return ret;
 }
 
-static int test_memory_max_oom_kills(const char *parent) {
+static int test_memory_max_oom_kills(const char *parent)
+{
         char *cg = cg_name(parent, "max_oom");
         int ret = KT_FAIL, status;
 
@@ -96,7 +102,8 @@ cleanup:
  * Just over memory.high, so the penalty stays short: it grows with the square of
  * the overage and reaches the 2 s cap per 64-page batch at 1/8 over.
  */
-static int test_memory_high_throttles_without_killing(const char *parent) {
+static int test_memory_high_throttles_without_killing(const char *parent)
+{
         char *cg = cg_name(parent, "high");
         int ret = KT_FAIL, status;
         double start;
@@ -122,7 +129,8 @@ cleanup:
         return ret;
 }
 
-static int test_psi_trigger_fires_pollpri(const char *parent) {
+static int test_psi_trigger_fires_pollpri(const char *parent)
+{
         static const char trigger[] = "some 50000 1000000"; /* 50 ms stalled in 1 s */
         char *cg = cg_name(parent, "psi");
         int ret = KT_FAIL, fd = -1, revents, status;
@@ -155,7 +163,8 @@ cleanup:
         return ret;
 }
 
-static int test_memory_events_poll_wakes_on_change(const char *parent) {
+static int test_memory_events_poll_wakes_on_change(const char *parent)
+{
         char *cg = cg_name(parent, "events_poll");
         char buf[512];
         int ret = KT_FAIL, fd = -1, revents, status = -1;
@@ -192,7 +201,8 @@ cleanup:
 }
 
 /* The child checks where it is before doing anything else. */
-static int clone3_child(const char *expect_suffix, int wait_fd) {
+static int clone3_child(const char *expect_suffix, int wait_fd)
+{
         char buf[512] = "", line[512];
         char c;
         FILE *f = fopen("/proc/self/cgroup", "re");
@@ -211,7 +221,8 @@ static int clone3_child(const char *expect_suffix, int wait_fd) {
         return found && !strcmp(buf, expect_suffix) ? 0 : 1;
 }
 
-static int test_clone3_into_cgroup_starts_child_inside(const char *parent) {
+static int test_clone3_into_cgroup_starts_child_inside(const char *parent)
+{
         char *cg = cg_name(parent, "clone3");
         char pidstr[32];
         int ret = KT_FAIL, dirfd = -1, pipefd[2] = {-1, -1}, status = -1;
@@ -261,7 +272,8 @@ cleanup:
         return ret;
 }
 
-static int test_cgroup_kill_kills_subtree(const char *parent) {
+static int test_cgroup_kill_kills_subtree(const char *parent)
+{
         char *cg = cg_name(parent, "kill");
         char *inner = cg_name(cg, "inner");
         pid_t pids[3] = {-1, -1, -1};
@@ -297,7 +309,8 @@ cleanup:
 }
 
 /* arg is a pipe; the child drops its copy of the write end so EOF can arrive. */
-static int wait_for_eof(const char *cg, void *arg) {
+static int wait_for_eof(const char *cg, void *arg)
+{
         int *pipefd = arg;
         char c;
 
@@ -306,7 +319,8 @@ static int wait_for_eof(const char *cg, void *arg) {
         return read(pipefd[0], &c, 1) < 0 ? 1 : 0;
 }
 
-static int test_populated_zero_after_last_exit(const char *parent) {
+static int test_populated_zero_after_last_exit(const char *parent)
+{
         char *cg = cg_name(parent, "populated");
         int ret = KT_FAIL, pipefd[2] = {-1, -1}, status;
         pid_t pid = -1;
@@ -352,7 +366,8 @@ static const KtTest tests[] = {
         {test_populated_zero_after_last_exit, "cgroup.events says populated 0 once the last process exits"},
 };
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
         const char *root = argc > 1 ? argv[1] : "/sys/fs/cgroup";
 
         return kt_run_tests(root, tests, sizeof(tests) / sizeof(tests[0]));
