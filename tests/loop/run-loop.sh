@@ -3,10 +3,13 @@
 # loop", tests (a)-(d)). Each shape runs twice where it can: under the static
 # setting automemlimit gives (GOMEMLIMIT at 90% of memory.max, set once, in a
 # bare cgroup with no memgov), and under memgov run with the Go agent linked in.
-# Runs as root inside tests/vm/vmrun (cgroup v2). Usage: run-loop.sh MEMGOV WORKLOAD
+# Runs as root inside tests/vm/vmrun (cgroup v2).
+# Usage: run-loop.sh MEMGOV WORKLOAD CACHEFILE
+# CACHEFILE: a host file of at least 150M (sparse is fine), read through the VM's 9p root to make page cache.
 set -u
 MEMGOV=$(realpath "$1")
 WORKLOAD=$(realpath "$2")
+CACHEFILE=${3:-}
 CG=/sys/fs/cgroup
 T=$(mktemp -d /tmp/loop.XXXXXX)
 passed=0
@@ -146,6 +149,26 @@ if [ $rc -eq 0 ] && [ -n "$limit" ] && [ "$limit" -lt 160 ]; then
         pass
 else
         fail "exit $rc, final limit '${limit}'M (want 0 and a limit below 160M)"
+fi
+
+# (e) --------------------------------------------------------------------------
+begin "(e) without an agent, memgov reclaims the group's page cache through memory.reclaim"
+# The host root is 9p with cache=loose in the VM: reading a host file fills page cache charged to the
+# reader's group. Read 150M in a 96M box, then idle: usage sits near the limit, and the law's reclaim rung
+# (above 90% of the limit) must write memory.reclaim. The child has no agent.
+if [ -r "$CACHEFILE" ]; then
+        "$MEMGOV" run -v --memory-max 96M --name loop-e -- sh -c 'cat "$1" >/dev/null && sleep 4' sh "$CACHEFILE" \
+                >"$T/out" 2>"$T/err"
+        rc=$?
+        writes=$(grep -cE "Wrote memory.reclaim|reclaimed less than asked" "$T/err")
+        if [ $rc -eq 0 ] && grep -q "rule=reclaim" "$T/err" && [ "$writes" -gt 0 ]; then
+                echo "#   $writes reclaim write(s); $(grep -m1 'Wrote memory.reclaim' "$T/err" | sed 's/memgov: //')"
+                pass
+        else
+                fail "exit $rc, $writes reclaim writes; want reclaim decisions and memory.reclaim writes"
+        fi
+else
+        fail "no CACHEFILE given (the third argument)"
 fi
 
 rm -rf "$T"
