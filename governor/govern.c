@@ -265,7 +265,9 @@ static void watch_psi(Governor *g)
                         g->psi_fd[i] = safe_close(g->psi_fd[i]);
                         continue;
                 }
-                log_debug("PSI trigger armed: %s %" PRIu64 "us in %" PRIu64 "us.", names[i], stall, window);
+                /* An unprivileged trigger gets a longer window, with the stall scaled along. */
+                log_debug("PSI trigger armed: %s %" PRIu64 "us in %" PRIu64 "us.", names[i],
+                          (stall ?: 1000) * window / PSI_WINDOW_USEC, window);
         }
 }
 
@@ -358,19 +360,11 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
 
 static int strv_add(char ***l, size_t *n, const char *name, const char *value)
 {
-        char *s, **k;
+        char *s;
 
         if (asprintf(&s, "%s=%s", name, value) < 0)
                 return -ENOMEM;
-        k = realloc(*l, (*n + 2) * sizeof(char *));
-        if (!k) {
-                free(s);
-                return -ENOMEM;
-        }
-        k[(*n)++] = s;
-        k[*n] = NULL;
-        *l = k;
-        return 0;
+        return strv_append(l, n, s);
 }
 
 int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)

@@ -106,8 +106,8 @@ typedef enum PlatformPressure {
  * window_usec (POLLERR once the group is gone). Privileged callers get the
  * window they ask for (500 ms to 10 s); where that is refused the window is
  * rounded up to a multiple of 2 s, which kernels since 6.4 grant to
- * unprivileged callers, with the stall scaled along. *ret_window_usec says
- * which was accepted. -EPERM (or -ENOENT/-EOPNOTSUPP without PSI) when no
+ * unprivileged callers (Debian's 6.1 too, as measured), with the stall scaled
+ * along. *ret_window_usec says which was accepted. -EPERM (or -ENOENT/-EOPNOTSUPP without PSI) when no
  * trigger can be had: the caller samples avg10 instead.
  */
 int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,

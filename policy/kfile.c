@@ -1,24 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "kfile.h"
 
+#include "macro.h"
+
 #include <errno.h>
 #include <string.h>
-
-static int parse_u64(const char *p, const char **endp, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        if (*p < '0' || *p > '9')
-                return -EINVAL;
-        for (; *p >= '0' && *p <= '9'; p++) {
-                if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-                        return -ERANGE;
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
-        *endp = p;
-        *ret = v;
-        return 0;
-}
 
 int kfile_get_key_u64(const char *text, const char *key, uint64_t *ret)
 {
@@ -30,7 +16,7 @@ int kfile_get_key_u64(const char *text, const char *key, uint64_t *ret)
                 if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
                         const char *end;
                         uint64_t v;
-                        int r = parse_u64(line + klen + 1, &end, &v);
+                        int r = parse_u64_prefix(line + klen + 1, &end, &v);
                         if (r < 0)
                                 return -EINVAL;
                         if (*end != '\n' && *end != '\0')
@@ -53,7 +39,7 @@ int kfile_parse_limit(const char *text, uint64_t *ret)
                 *ret = UINT64_MAX;
                 return 0;
         }
-        r = parse_u64(text, &end, &v);
+        r = parse_u64_prefix(text, &end, &v);
         if (r < 0)
                 return -EINVAL;
         if (*end != '\n' && *end != '\0')
@@ -89,7 +75,7 @@ static int parse_hundredths(const char *p, const char **endp, uint32_t *ret)
         uint64_t whole, frac = 0;
         int r, digits = 0;
 
-        r = parse_u64(p, &p, &whole);
+        r = parse_u64_prefix(p, &p, &whole);
         if (r < 0)
                 return r;
         if (*p == '.') {
@@ -128,7 +114,7 @@ int kfile_psi_parse(const char *text, const char *which, uint32_t *ret_avg10_per
                         r = parse_hundredths(a + 6, &a, &avg);
                         if (r < 0)
                                 return -EINVAL;
-                        r = parse_u64(t + 6, &t, &total);
+                        r = parse_u64_prefix(t + 6, &t, &total);
                         if (r < 0)
                                 return -EINVAL;
                         *ret_avg10_permyriad = avg;

@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -70,6 +71,37 @@ static inline void strv_freep(char ***l)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
+
+/* Appends s (taking ownership; freed on failure) to the NULL-terminated list *l of *n entries. */
+static inline int strv_append(char ***l, size_t *n, char *s)
+{
+        char **k = realloc(*l, (*n + 2) * sizeof(char *));
+        if (!k) {
+                free(s);
+                return -ENOMEM;
+        }
+        k[(*n)++] = s;
+        k[*n] = NULL;
+        *l = k;
+        return 0;
+}
+
+/* A decimal u64 at p ("123abc" -> 123, *endp at "abc"): -EINVAL without a digit, -ERANGE past UINT64_MAX. */
+static inline int parse_u64_prefix(const char *p, const char **endp, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t)(*p - '0');
+        }
+        *endp = p;
+        *ret = v;
+        return 0;
+}
 
 /* Negative errno from a libc call that sets errno, never 0 by accident. */
 static inline int negative_errno(void)

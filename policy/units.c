@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "units.h"
 
+#include "macro.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,16 +12,13 @@
  * needs). *endp points after the number. */
 static int parse_decimal(const char *s, const char **endp, uint64_t *ret_int, uint64_t *ret_frac_nano)
 {
-        uint64_t v = 0, frac = 0, scale = 100000000;
-        const char *p = s;
+        uint64_t v, frac = 0, scale = 100000000;
+        const char *p;
+        int r;
 
-        if (*p < '0' || *p > '9')
-                return -EINVAL;
-        for (; *p >= '0' && *p <= '9'; p++) {
-                if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-                        return -ERANGE;
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
+        r = parse_u64_prefix(s, &p, &v);
+        if (r < 0)
+                return r;
         if (*p == '.') {
                 p++;
                 if (*p < '0' || *p > '9')

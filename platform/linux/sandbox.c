@@ -132,13 +132,10 @@ static int resolve_parent(const SandboxOptions *o, const char *root, char *buf, 
         return 0;
 }
 
-int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_supervisor,
-                          PlatformError *err)
+/* Checks the name and finds the parent: relative to the root (parent, for walking down) and as a path. */
+static int sandbox_resolve(const SandboxOptions *o, const char *root, char parent[static 4096],
+                           char **ret_parent_path, bool *ret_move_self, PlatformError *err)
 {
-        const char *root = o->cgroup_root ?: CGROUP_ROOT_DEFAULT;
-        char parent[4096];
-        _cleanup_free_ char *parent_path = NULL;
-        bool move_self;
         int r;
 
         r = cg_name_valid(o->name);
@@ -149,12 +146,25 @@ int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_s
                      o->name ?: "");
                 return r;
         }
-        r = resolve_parent(o, root, parent, sizeof(parent), &move_self, err);
+        r = resolve_parent(o, root, parent, 4096, ret_move_self, err);
         if (r < 0)
                 return r;
-        parent_path = cg_join(root, parent);
-        if (!parent_path)
-                return -ENOMEM;
+        *ret_parent_path = cg_join(root, parent);
+        return *ret_parent_path ? 0 : -ENOMEM;
+}
+
+int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_supervisor,
+                          PlatformError *err)
+{
+        const char *root = o->cgroup_root ?: CGROUP_ROOT_DEFAULT;
+        char parent[4096];
+        _cleanup_free_ char *parent_path = NULL;
+        bool move_self;
+        int r;
+
+        r = sandbox_resolve(o, root, parent, &parent_path, &move_self, err);
+        if (r < 0)
+                return r;
         if (ret_supervisor) {
                 *ret_supervisor = move_self ? cg_join(parent_path, SUPERVISOR_LEAF) : NULL;
                 if (move_self && !*ret_supervisor)
@@ -357,16 +367,9 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
         r = platform_probe(root, &info, err);
         if (r < 0)
                 return r;
-        r = platform_sandbox_plan(o, &parent_path, NULL, err); /* validates the name */
+        r = sandbox_resolve(o, root, parent, &parent_path, &move_self, err);
         if (r < 0)
                 return r;
-        free(TAKE_PTR(parent_path));
-        r = resolve_parent(o, root, parent, sizeof(parent), &move_self, err);
-        if (r < 0)
-                return r;
-        parent_path = cg_join(root, parent);
-        if (!parent_path)
-                return -ENOMEM;
         parent_fd = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (parent_fd < 0) {
                 r = negative_errno();

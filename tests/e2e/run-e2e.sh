@@ -98,9 +98,9 @@ mg run -- "$HELPER" env GOMEMLIMIT
 expect "exit" $? 0 && expect "GOMEMLIMIT" "$(cat "$T/out")" "(unset)" && pass
 
 begin "the child gets MEMGOV_FD, a socket, and systemd's memory-pressure variables"
-mg run --name envs -- sh -c 'echo "fd=$MEMGOV_FD"; echo "watch=$MEMORY_PRESSURE_WATCH"; echo "write=$MEMORY_PRESSURE_WRITE"; [ -S /proc/self/fd/$MEMGOV_FD ] || readlink /proc/self/fd/$MEMGOV_FD'
+mg run --name envs -- sh -c 'echo "fd=$MEMGOV_FD"; echo "watch=$MEMORY_PRESSURE_WATCH"; echo "write=$MEMORY_PRESSURE_WRITE"; [ -S /proc/self/fd/$MEMGOV_FD ] && echo "a socket"'
 expect "exit" $? 0 && expect_grep fd "$T/out" "^fd=[0-9]+$" &&
-        expect_grep socket "$T/out" "^socket:\[" &&
+        expect_grep socket "$T/out" "^a socket$" &&
         expect_grep watch "$T/out" "^watch=/sys/fs/cgroup/envs/memory.pressure$" &&
         expect "write" "$(sed -n 's/^write=//p' "$T/out" | base64 -d)" "some 200000 2000000" && pass
 
@@ -326,9 +326,11 @@ chown 65534:65534 $CG/e2e-deleg $CG/e2e-deleg/cgroup.procs $CG/e2e-deleg/cgroup.
         exec setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMGOV" run -v --memory-max 32M --name app -- "$HELPER" limits
 ) >"$T/out" 2>"$T/err"
 rc=$?
-# Linux 6.1 grants PSI triggers to CAP_SYS_RESOURCE only (6.4+ also 2 s windows to anyone): sampled instead.
+# Unprivileged, the 1 s window is refused; a 2 s one is granted where the kernel allows it (6.4+, and
+# Debian's 6.1 has that backported), with the stall scaled along; else memgov samples avg10.
 expect "exit" $rc 0 && expect_grep max "$T/out" "^memory.max=33554432$" && no_group e2e-deleg/app &&
-        expect_grep "psi fallback" "$T/err" "No PSI trigger for some memory pressure .*sampling avg10" && pass
+        expect_grep "psi fallback" "$T/err" "PSI trigger armed: some 100000us in 2000000us|No PSI trigger for some memory pressure .*sampling avg10" &&
+        if grep -q "PSI trigger armed: some 50000us in 1000000us" "$T/err"; then fail "got a privileged window"; else pass; fi
 rmdir $CG/e2e-deleg/supervisor $CG/e2e-deleg 2>/dev/null
 
 begin "explain prints the plan and changes nothing"
