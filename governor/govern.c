@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../policy/launchenv.h"
+#include "../policy/postmortem.h"
 #include "../policy/macro.h"
 #include "actuator.h"
 #include "control.h"
@@ -35,6 +36,11 @@ struct Governor {
         bool stopped;
         governor_kill_t on_kill;
         void *userdata;
+        const char *program; /* for the post-mortem */
+        /* The last sample and decision, for the post-mortem. */
+        bool have_last;
+        PolicySample last_sample;
+        PolicyDecision last_decision;
         char *socket_path;
 };
 
@@ -150,6 +156,9 @@ static void act(Governor *g, const PolicyDecision *d)
                           g->opts.config.give_up == POLICY_GIVE_UP_KILL
                                   ? "killing it (--on-cannot-fit kill)"
                                   : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
+                PlatformSample now;
+                if (platform_sandbox_sample(g->sandbox, &now) >= 0)
+                        governor_postmortem(g, g->program ?: "the program", "cannot fit", &now);
         }
         if ((d->actions & POLICY_ACTION_KILL) && g->on_kill)
                 g->on_kill(d->exit_status, g->userdata);
@@ -172,6 +181,9 @@ static void governor_step(Governor *g, const char *why)
         log_debug("Sampled on=%s: current=%" PRIu64 " max=%" PRIu64 " high=%" PRIu64 ".", why,
                   ps.current_bytes, ps.limits.max_bytes, ps.limits.high_bytes);
         policy_step(&g->opts.config, &g->state, &ps, &d);
+        g->have_last = true;
+        g->last_sample = ps;
+        g->last_decision = d;
         log_decision(&d, ps.now_usec, why);
         act(g, &d);
 }
@@ -330,6 +342,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         g->opts = *o;
         g->on_kill = on_kill;
         g->userdata = userdata;
+        g->program = o->program;
         g->psi_fd[0] = g->psi_fd[1] = -1;
         policy_state_init(&g->state, &g->opts.config);
 
@@ -400,6 +413,49 @@ void governor_child_started(Governor *g)
 {
         control_server_child_started(g->control);
         governor_step(g, "start");
+}
+
+void governor_postmortem(Governor *g, const char *what, const char *cause, const PlatformSample *final)
+{
+        char text[POSTMORTEM_STRLEN];
+        Postmortem p = {
+                .what = what,
+                .cause = cause,
+                .max_bytes = final->max_bytes,
+                .high_bytes = final->high_bytes,
+                .peak_bytes = final->peak_bytes,
+        };
+
+        if (g && g->have_last) {
+                const PolicySample *x = &g->last_sample;
+                const PolicyDecision *d = &g->last_decision;
+                usec_t now = now_usec();
+
+                p.have_sample = true;
+                p.sample_age_usec = now > x->now_usec ? now - x->now_usec : 0;
+                p.current_bytes = x->current_bytes;
+                p.anon_bytes = x->anon_bytes;
+                p.file_bytes = x->file_bytes;
+                p.shmem_bytes = x->shmem_bytes;
+                p.kernel_bytes = x->kernel_bytes;
+                p.psi_some_avg10_permyriad = x->psi_some_avg10_permyriad;
+                p.psi_full_avg10_permyriad = x->psi_full_avg10_permyriad;
+                p.events_high = x->events_high;
+                p.events_max = x->events_max;
+                p.events_oom_kill = final->events_oom_kill;
+                p.have_decision = true;
+                p.target_bytes = d->target_bytes;
+                p.level = d->level;
+                p.rule = d->rule;
+                p.have_agent = x->agent_present;
+                p.runtime_total_bytes = x->runtime_total_bytes;
+                p.heap_live_bytes = x->heap_live_bytes;
+                p.gc_cpu_permyriad = x->gc_cpu_permyriad;
+        }
+        postmortem_format(&p, text, sizeof(text));
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save))
+                log_error("%s", line);
 }
 
 void governor_stop(Governor *g)

@@ -22,6 +22,7 @@ typedef struct GovernorOptions {
         usec_t tick_usec;       /* the slow periodic sample */
         bool agent_socket;      /* also listen on a path socket (MEMGOV_SOCKET) */
         const char *socket_dir; /* NULL: the default */
+        const char *program;    /* names the program in the post-mortem; must outlive the governor */
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);
@@ -40,6 +41,10 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
  */
 int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env);
 void governor_child_started(Governor *g);
+
+/* Prints the post-mortem (policy/postmortem.h) after an OOM kill or a "cannot fit": final is the group's
+ * state now (limits, peak); the rest comes from the last sample and decision. */
+void governor_postmortem(Governor *g, const char *what, const char *cause, const PlatformSample *final);
 
 /* Stops watching and deciding (the child is gone); the last decision stays readable. */
 void governor_stop(Governor *g);

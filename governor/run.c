@@ -89,6 +89,7 @@ static void report_oom(Supervisor *s)
         log_error("%s was OOM-killed: memory.max=%s, peak=%s, %" PRIu64
                   " process(es) killed in %s. Raise --memory-max, or make the program use less memory.",
                   s->opts->argv[0], max, peak, x.events_oom_kill, platform_sandbox_path(s->sandbox));
+        governor_postmortem(s->governor, s->opts->argv[0], "was OOM-killed", &x);
 }
 
 /* Everything is gone: remove the group, retrying briefly while the kernel finishes tearing down. */
@@ -321,6 +322,7 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
         governor_options_default(&go);
         go.config.give_up = s->opts->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
         go.agent_socket = s->opts->agent_socket;
+        go.program = s->opts->argv[0];
         r = governor_new(s->event, s->sandbox, &go, on_policy_kill, s, &s->governor);
         if (r < 0)
                 return log_error_errno(r, "Failed to start watching %s: %m",

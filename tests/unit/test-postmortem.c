@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#include "../../policy/postmortem.h"
+#include "check.h"
+
+#define M (UINT64_C(1) << 20)
+
+static Postmortem base(void)
+{
+        return (Postmortem){
+                .what = "./server",
+                .cause = "was OOM-killed",
+                .max_bytes = 256 * M,
+                .high_bytes = UINT64_MAX,
+                .peak_bytes = 256 * M,
+        };
+}
+
+int main(void)
+{
+        char buf[POSTMORTEM_STRLEN];
+        Postmortem p = base();
+
+        /* Nothing but the limits: advice from the peak. */
+        postmortem_format(&p, buf, sizeof(buf));
+        CHECK(strstr(buf, "post-mortem: ./server was OOM-killed\n"), "%s", buf);
+        CHECK(strstr(buf, "limits: memory.max=256.0M memory.high=max; peak 256.0M\n"), "%s", buf);
+        CHECK(strstr(buf, "agent: none connected"), "%s", buf);
+        CHECK(strstr(buf, "raise memory.max to at least 281.6M (the peak plus 10%)"), "%s", buf);
+        CHECK(!strstr(buf, "last sample"), "no sample, no line: %s", buf);
+        CHECK(postmortem_suggested_max(&p) == 256 * M + 256 * M / 10, "peak + 10%%");
+
+        /* With an agent: the live heap plus what the runtime does not see, plus 10%. */
+        p.have_sample = true;
+        p.sample_age_usec = 420000;
+        p.current_bytes = 250 * M;
+        p.anon_bytes = 240 * M;
+        p.kernel_bytes = 10 * M;
+        p.have_agent = true;
+        p.runtime_total_bytes = 200 * M;
+        p.heap_live_bytes = 180 * M;
+        p.gc_cpu_permyriad = 4200;
+        p.have_decision = true;
+        p.target_bytes = 190 * M;
+        p.level = POLICY_LEVEL_CRITICAL;
+        p.rule = POLICY_RULE_HEAP_CANNOT_FIT;
+        CHECK(postmortem_suggested_max(&p) == (180 * M + 50 * M) + (180 * M + 50 * M) / 10,
+              "live + unseen + 10%%");
+        postmortem_format(&p, buf, sizeof(buf));
+        CHECK(strstr(buf, "last sample (420ms before): current 250.0M = anon 240.0M, file 0B, shmem 0B, "
+                          "kernel 10.0M"),
+              "%s", buf);
+        CHECK(strstr(buf, "agent: runtime total 200.0M, live heap 180.0M, GC CPU 42.00%"), "%s", buf);
+        CHECK(strstr(buf, "the live heap alone is 180.0M; raise memory.max to at least 253.0M"), "%s", buf);
+        CHECK(strstr(buf, "last target: 190.0M (level critical, rule "), "%s", buf);
+        CHECK(!strstr(buf, "shmem/tmpfs"), "no shmem note: %s", buf);
+
+        /* shmem that dominates is named. */
+        p.shmem_bytes = 100 * M;
+        postmortem_format(&p, buf, sizeof(buf));
+        CHECK(strstr(buf, "shmem/tmpfs holds 100.0M"), "%s", buf);
+
+        /* Unknown peak, no agent: no number is invented. */
+        p = base();
+        p.peak_bytes = UINT64_MAX;
+        CHECK(postmortem_suggested_max(&p) == 0, "nothing to go on");
+        postmortem_format(&p, buf, sizeof(buf));
+        CHECK(strstr(buf, "peak unknown") && strstr(buf, "what to change: raise memory.max, or"), "%s", buf);
+
+        /* A small buffer is cut, never overrun. */
+        char tiny[40];
+        postmortem_format(&p, tiny, sizeof(tiny));
+        CHECK(strlen(tiny) < sizeof(tiny), "cut at %zu", strlen(tiny));
+        return check_finish("test-postmortem");
+}
