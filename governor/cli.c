@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../policy/launchenv.h"
 #include "log.h"
 
 enum {
@@ -18,6 +19,11 @@ enum {
         ARG_CGROUP_ROOT,
         ARG_ON_CANNOT_FIT,
         ARG_AGENT_SOCKET,
+        ARG_RUNTIME,
+        ARG_GOGC,
+        ARG_JVM_RESERVE,
+        ARG_NODE_RESERVE,
+        ARG_DOTNET_RESERVE,
 };
 
 void cli_help_run(const char *verb)
@@ -47,13 +53,24 @@ void cli_help_run(const char *verb)
                "                        exit 122 (kill)\n"
                "  --agent-socket        also offer a path socket (MEMGOV_SOCKET) for agents in\n"
                "                        processes that cannot inherit MEMGOV_FD\n"
+               "  --runtime auto|go|jvm|node|dotnet|glibc|jemalloc|none\n"
+               "                        the runtime CMD runs, which decides the settings below\n"
+               "                        (default auto: detected from the executable; see\n"
+               "                        docs/runtimes.md); none sets nothing in the environment\n"
+               "  --gogc VALUE          also set GOGC (default: GOGC is left alone)\n"
+               "  --jvm-reserve SIZE    non-heap memory kept out of the JVM heap, on top of 10%% of\n"
+               "                        the budget (default 144M)\n"
+               "  --node-reserve SIZE   the same for Node's old space (default 96M)\n"
+               "  --dotnet-reserve SIZE the same for .NET's GC heap hard limit (default 64M)\n"
                "  -v, --verbose         say more, including every decision of the control loop\n"
                "  -q, --quiet           only warnings and errors\n"
                "  -h, --help            show this help\n\n"
                "SIZE is bytes, or a number with K, M, G or T (1024-based: 512M, 1.5G), or 'max'.\n"
                "DURATION is a number with ms, s or m (500ms, 10s, 2m); a bare number is seconds.\n\n"
                "GOMEMLIMIT is set to the budget (memory.high if set, else memory.max) minus a 10%%\n"
-               "headroom (at least 8M) unless the environment already has one.\n\n"
+               "headroom (at least 8M) unless the environment already has one. The runtime's own\n"
+               "settings (JAVA_TOOL_OPTIONS, NODE_OPTIONS, DOTNET_GCHeapHardLimit, MALLOC_ARENA_MAX,\n"
+               "MALLOC_CONF, ...) are derived from the same budget and merged with yours.\n\n"
                "While CMD runs, memgov watches the group's pressure and steers CMD's garbage\n"
                "collector through an agent inside it (MEMGOV_FD; see docs/protocol.md).\n\n"
                "Exit status: the child's, or 128+N if signal N ended it; 127 if CMD was not found,\n"
@@ -80,6 +97,11 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"grace", required_argument, NULL, ARG_GRACE},
                 {"on-cannot-fit", required_argument, NULL, ARG_ON_CANNOT_FIT},
                 {"agent-socket", no_argument, NULL, ARG_AGENT_SOCKET},
+                {"runtime", required_argument, NULL, ARG_RUNTIME},
+                {"gogc", required_argument, NULL, ARG_GOGC},
+                {"jvm-reserve", required_argument, NULL, ARG_JVM_RESERVE},
+                {"node-reserve", required_argument, NULL, ARG_NODE_RESERVE},
+                {"dotnet-reserve", required_argument, NULL, ARG_DOTNET_RESERVE},
                 {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
@@ -93,6 +115,10 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                 .memory_high_bytes = SIZE_MAX_UNLIMITED,
                         },
                 .grace_usec = GRACE_DEFAULT_USEC,
+                .runtime = RUNTIME_AUTO,
+                .jvm_reserve_bytes = LAUNCHENV_JVM_RESERVE_BYTES,
+                .node_reserve_bytes = LAUNCHENV_NODE_RESERVE_BYTES,
+                .dotnet_reserve_bytes = LAUNCHENV_DOTNET_RESERVE_BYTES,
         };
         int c, r;
 
@@ -154,6 +180,40 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 case ARG_AGENT_SOCKET:
                         o.agent_socket = true;
                         break;
+                case ARG_RUNTIME:
+                        if (runtime_from_string(optarg, &o.runtime) < 0) {
+                                log_error("--runtime '%s': expected auto, go, jvm, node, dotnet, glibc, "
+                                          "jemalloc or none",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_GOGC:
+                        if (!*optarg ||
+                            (strcmp(optarg, "off") != 0 && strspn(optarg, "0123456789") != strlen(optarg))) {
+                                log_error("--gogc '%s': expected a percentage such as 100, or 'off'",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        o.gogc = optarg;
+                        break;
+                case ARG_JVM_RESERVE:
+                case ARG_NODE_RESERVE:
+                case ARG_DOTNET_RESERVE: {
+                        uint64_t *dst = c == ARG_JVM_RESERVE    ? &o.jvm_reserve_bytes
+                                        : c == ARG_NODE_RESERVE ? &o.node_reserve_bytes
+                                                                : &o.dotnet_reserve_bytes;
+                        const char *name = c == ARG_JVM_RESERVE    ? "--jvm-reserve"
+                                           : c == ARG_NODE_RESERVE ? "--node-reserve"
+                                                                   : "--dotnet-reserve";
+                        r = parse_size_option(name, optarg, dst);
+                        if (r < 0 || *dst == SIZE_MAX_UNLIMITED) {
+                                if (r >= 0)
+                                        log_error("%s: a reserve must be a size, not 'max'", name);
+                                return -EINVAL;
+                        }
+                        break;
+                }
                 case ARG_CGROUP_ROOT:
                         o.cgroup_root = optarg;
                         break;

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "../policy/budget.h"
+#include "../policy/runtime.h"
 #include "../policy/units.h"
 
 /* memgov's own failures (bad options, no cgroup) exit with this, as env(1), timeout(1) and docker do, so
@@ -18,9 +19,14 @@ typedef struct RunOptions {
         const char *parent; /* NULL: memgov's own cgroup */
         const char *cgroup_root;
         usec_t grace_usec;
-        bool kill_on_cannot_fit; /* --on-cannot-fit kill; default let-oom */
-        bool agent_socket;       /* --agent-socket: also offer MEMGOV_SOCKET */
-        char **argv;             /* the command, NULL-terminated; points into main()'s argv */
+        bool kill_on_cannot_fit;    /* --on-cannot-fit kill; default let-oom */
+        bool agent_socket;          /* --agent-socket: also offer MEMGOV_SOCKET */
+        Runtime runtime;            /* --runtime; RUNTIME_AUTO detects it */
+        const char *gogc;           /* --gogc, or NULL */
+        uint64_t jvm_reserve_bytes; /* fixed non-heap reserves (docs/runtimes.md) */
+        uint64_t node_reserve_bytes;
+        uint64_t dotnet_reserve_bytes;
+        char **argv; /* the command, NULL-terminated; points into main()'s argv */
 } RunOptions;
 
 /*

@@ -2,12 +2,16 @@
 #include "env.h"
 
 #include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../policy/macro.h"
 #include "../policy/units.h"
 #include "log.h"
+
+extern char **environ;
 
 static int strv_push(char ***l, size_t *n, char *s)
 {
@@ -20,6 +24,17 @@ static int strv_push(char ***l, size_t *n, char *s)
         k[*n] = NULL;
         *l = k;
         return 0;
+}
+
+static bool replaced_by_plan(const char *entry, const LaunchEnv *plan)
+{
+        size_t n = strcspn(entry, "=");
+
+        for (unsigned i = 0; i < plan->n_vars; i++)
+                if (plan->vars[i].action != LAUNCHVAR_KEPT && strncmp(entry, plan->vars[i].name, n) == 0 &&
+                    plan->vars[i].name[n] == '\0')
+                        return true;
+        return false;
 }
 
 static bool named_in(const char *entry, char *const *list)
@@ -49,7 +64,7 @@ int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char
                         return r;
         }
         for (char *const *e = envp; e && *e; e++) {
-                if (named_in(*e, extra))
+                if (named_in(*e, extra) || replaced_by_plan(*e, plan))
                         continue;
                 char *copy = strdup(*e);
                 if (!copy)
@@ -66,6 +81,17 @@ int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char
                 if (r < 0)
                         return r;
         }
+        for (unsigned i = 0; i < plan->n_vars; i++) {
+                const LaunchVar *v = &plan->vars[i];
+                char *s;
+                if (v->action == LAUNCHVAR_KEPT)
+                        continue;
+                if (asprintf(&s, "%s=%s", v->name, v->value) < 0)
+                        return -ENOMEM;
+                r = strv_push(&l, &n, s);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -74,6 +100,18 @@ void env_report(const LaunchEnv *plan)
 {
         char a[UNITS_SIZE_STRLEN];
 
+        for (unsigned i = 0; i < plan->n_vars; i++) {
+                const LaunchVar *v = &plan->vars[i];
+                if (v->conflict[0])
+                        log_warning("%s.", v->conflict);
+                if (v->action == LAUNCHVAR_KEPT && v->user_value)
+                        log_notice("%s=%s is already set in the environment; keeping it", v->name,
+                                   v->user_value);
+                else if (v->action == LAUNCHVAR_MERGED)
+                        log_info("%s: kept yours and added what was missing: %s", v->name, v->value);
+                else if (v->action == LAUNCHVAR_SET)
+                        log_debug("%s=%s (%s)", v->name, v->value, v->why);
+        }
         if (plan->go_source != GOMEMLIMIT_USER)
                 return;
         if (plan->budget_bytes == SIZE_MAX_UNLIMITED)
@@ -82,4 +120,68 @@ void env_report(const LaunchEnv *plan)
         else
                 log_notice("GOMEMLIMIT=%s is already set in the environment; keeping it instead of %s",
                            plan->go_user_value, units_format_size(plan->go_memlimit_bytes, a, sizeof(a)));
+}
+
+const char *env_node_agent_path(void)
+{
+        static char found[PATH_MAX];
+        static bool searched;
+        _cleanup_free_ char *exe = NULL;
+        char *slash;
+
+        if (searched)
+                return found[0] ? found : NULL;
+        searched = true;
+        exe = realpath("/proc/self/exe", NULL);
+        if (exe && (slash = strrchr(exe, '/'))) {
+                *slash = '\0';
+                snprintf(found, sizeof(found), "%s/../lib/memgov/memgov-agent.js", exe);
+                if (access(found, R_OK) == 0) {
+                        char *canonical = realpath(found, NULL);
+                        if (canonical) {
+                                snprintf(found, sizeof(found), "%s", canonical);
+                                free(canonical);
+                        }
+                        return found;
+                }
+        }
+        /* In the build tree: this file's own path, which the compiler was given absolute. */
+        snprintf(found, sizeof(found), "%s", __FILE__);
+        slash = strrchr(found, '/');
+        if (found[0] == '/' && slash) {
+                *slash = '\0';
+                slash = strrchr(found, '/');
+                if (slash) {
+                        snprintf(slash, sizeof(found) - (size_t)(slash - found),
+                                 "/agents/node/memgov-agent.js");
+                        if (access(found, R_OK) == 0)
+                                return found;
+                }
+        }
+        found[0] = '\0';
+        return NULL;
+}
+
+void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits, RuntimeDetection *d,
+              LaunchEnv *ret)
+{
+        LaunchOptions lo;
+
+        launchenv_options_default(&lo);
+        if (o->runtime == RUNTIME_AUTO) {
+                runtime_detect(path, o->argv, launchenv_get(environ, "PATH"), d);
+                log_debug("Runtime: %s (%s).", runtime_to_string(d->runtime), d->reason);
+        } else {
+                memset(d, 0, sizeof(*d));
+                d->runtime = o->runtime;
+                snprintf(d->reason, sizeof(d->reason), "--runtime %s", runtime_to_string(o->runtime));
+        }
+        lo.runtime = d->runtime;
+        lo.gogc = o->gogc;
+        lo.jvm_reserve_bytes = o->jvm_reserve_bytes;
+        lo.node_reserve_bytes = o->node_reserve_bytes;
+        lo.dotnet_reserve_bytes = o->dotnet_reserve_bytes;
+        if (lo.runtime == RUNTIME_NODE)
+                lo.node_agent = env_node_agent_path();
+        launchenv_plan_runtime(environ, limits, &lo, ret);
 }

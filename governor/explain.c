@@ -8,6 +8,7 @@
 #include "../platform/platform.h"
 #include "../policy/launchenv.h"
 #include "../policy/macro.h"
+#include "env.h"
 #include "log.h"
 #include "run.h"
 
@@ -49,9 +50,37 @@ static void print_environment(const LaunchEnv *plan)
                 printf("\n");
                 break;
         case GOMEMLIMIT_NONE:
-                printf("  (no GOMEMLIMIT: no memory limit to derive it from)\n");
+                if (plan->runtime == RUNTIME_NONE)
+                        printf("  (nothing: --runtime none)\n");
+                else
+                        printf("  (no GOMEMLIMIT: no memory limit to derive it from)\n");
                 break;
         }
+        for (unsigned i = 0; i < plan->n_vars; i++) {
+                const LaunchVar *v = &plan->vars[i];
+                switch (v->action) {
+                case LAUNCHVAR_SET:
+                        printf("  %s=%s    # %s\n", v->name, v->value, v->why);
+                        break;
+                case LAUNCHVAR_MERGED:
+                        printf("  %s=%s    # yours, with what was missing added; %s\n", v->name, v->value,
+                               v->why);
+                        break;
+                case LAUNCHVAR_KEPT:
+                        if (v->user_value)
+                                printf("  %s=%s    # already set by you: kept\n", v->name, v->user_value);
+                        break;
+                }
+                if (v->conflict[0])
+                        printf("  # warning: %s\n", v->conflict);
+        }
+}
+
+static void print_runtime(const RuntimeDetection *d)
+{
+        printf("runtime:           %s (%s)\n", runtime_to_string(d->runtime), d->reason);
+        if (d->is_static)
+                printf("                   statically linked: no LD_PRELOAD agent can be injected\n");
 }
 
 int explain_main(const RunOptions *o)
@@ -62,6 +91,7 @@ int explain_main(const RunOptions *o)
         PlatformInfo info = {};
         MemoryLimits limits;
         LaunchEnv plan;
+        RuntimeDetection detection;
         LimitError le;
         int r, status = 0;
 
@@ -116,7 +146,8 @@ int explain_main(const RunOptions *o)
                 printf("  (%s: run would exit 126)", strerror(-r));
         printf("\n");
 
-        launchenv_plan(environ, &limits, &plan);
+        env_plan(o, r < 0 ? o->argv[0] : path, &limits, &detection, &plan);
+        print_runtime(&detection);
         print_environment(&plan);
         return status;
 }

@@ -366,6 +366,7 @@ int run_main(const RunOptions *o)
         PlatformError err = {};
         LimitError le;
         LaunchEnv plan;
+        RuntimeDetection detection;
         SandboxOptions so;
         int r;
 
@@ -378,7 +379,7 @@ int run_main(const RunOptions *o)
         if (r != 0)
                 return r;
 
-        launchenv_plan(environ, &s.limits, &plan);
+        env_plan(o, path, &s.limits, &detection, &plan);
         env_report(&plan);
 
         snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());

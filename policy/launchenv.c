@@ -2,6 +2,9 @@
 #include "launchenv.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *launchenv_get(char *const *envp, const char *name)
@@ -14,19 +17,368 @@ const char *launchenv_get(char *const *envp, const char *name)
         return NULL;
 }
 
-void launchenv_plan(char *const *envp, const MemoryLimits *limits, LaunchEnv *ret)
+void launchenv_options_default(LaunchOptions *ret)
 {
-        LaunchEnv plan = {.budget_bytes = budget_bytes(limits)};
+        *ret = (LaunchOptions){
+                .runtime = RUNTIME_UNKNOWN,
+                .jvm_reserve_bytes = LAUNCHENV_JVM_RESERVE_BYTES,
+                .node_reserve_bytes = LAUNCHENV_NODE_RESERVE_BYTES,
+                .dotnet_reserve_bytes = LAUNCHENV_DOTNET_RESERVE_BYTES,
+        };
+}
+
+uint64_t launchenv_heap_bytes(uint64_t budget, uint64_t fixed_reserve)
+{
+        uint64_t reserve, heap, floor;
+
+        if (budget == SIZE_MAX_UNLIMITED || budget == 0)
+                return 0;
+        reserve = units_apply_permyriad(budget, LAUNCHENV_RESERVE_PERMYRIAD);
+        reserve = fixed_reserve > UINT64_MAX - reserve ? UINT64_MAX : reserve + fixed_reserve;
+        floor = budget / 4;
+        heap = reserve < budget ? budget - reserve : 0;
+        if (heap < floor)
+                heap = floor;
+        return heap & ~((UINT64_C(1) << 20) - 1);
+}
+
+int launchenv_parse_jvm_size(const char *s, uint64_t *ret_bytes)
+{
+        uint64_t v = 0;
+        unsigned shift = 0;
+        const char *p = s;
+
+        if (!*p)
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (UINT64_MAX - 9) / 10)
+                        return -EINVAL;
+                v = v * 10 + (uint64_t)(*p - '0');
+        }
+        if (p == s)
+                return -EINVAL;
+        switch (*p) {
+        case '\0':
+                break;
+        case 'k':
+        case 'K':
+                shift = 10;
+                p++;
+                break;
+        case 'm':
+        case 'M':
+                shift = 20;
+                p++;
+                break;
+        case 'g':
+        case 'G':
+                shift = 30;
+                p++;
+                break;
+        case 't':
+        case 'T':
+                shift = 40;
+                p++;
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (*p || (shift && v > (UINT64_MAX >> shift)))
+                return -EINVAL;
+        *ret_bytes = v << shift;
+        return 0;
+}
+
+/* The next blank-separated word of *p (advanced past it): its start and length, or NULL at the end. */
+static const char *next_word(const char **p, size_t *ret_len)
+{
+        const char *s = *p, *w;
+
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+                s++;
+        if (!*s)
+                return NULL;
+        w = s;
+        while (*s && *s != ' ' && *s != '\t' && *s != '\n')
+                s++;
+        *ret_len = s - w;
+        *p = s;
+        return w;
+}
+
+static bool word_starts(const char *w, size_t len, const char *prefix)
+{
+        size_t n = strlen(prefix);
+        return len >= n && strncmp(w, prefix, n) == 0;
+}
+
+static LaunchVar *plan_var(LaunchEnv *plan, char *const *envp, const char *name)
+{
+        LaunchVar *v = &plan->vars[plan->n_vars++];
+
+        *v = (LaunchVar){.name = name, .user_value = launchenv_get(envp, name)};
+        v->action = v->user_value ? LAUNCHVAR_KEPT : LAUNCHVAR_SET;
+        return v;
+}
+
+/* Appends " text" (no blank when value is empty) to v->value; false when it does not fit. */
+static bool var_append(LaunchVar *v, const char *sep, const char *text)
+{
+        size_t len = strlen(v->value);
+        int k = snprintf(v->value + len, sizeof(v->value) - len, "%s%s", len ? sep : "", text);
+        return k >= 0 && (size_t)k < sizeof(v->value) - len;
+}
+
+/* The user's value followed by additions; additions are ' '-separated option words (or sep-separated). */
+static void var_merge(LaunchVar *v, const char *sep, const char *additions)
+{
+        if (!*additions) {
+                v->action = LAUNCHVAR_KEPT; /* with no user_value: nothing to set */
+                return;
+        }
+        v->value[0] = '\0';
+        if (v->user_value && !var_append(v, sep, v->user_value)) {
+                v->action = LAUNCHVAR_KEPT;
+                snprintf(v->conflict, sizeof(v->conflict), "%s is too long to merge into; kept as it is",
+                         v->name);
+                return;
+        }
+        if (!var_append(v, sep, additions)) {
+                v->action = v->user_value ? LAUNCHVAR_KEPT : LAUNCHVAR_SET;
+                snprintf(v->conflict, sizeof(v->conflict), "%s would be too long; not set", v->name);
+                if (!v->user_value)
+                        v->action = LAUNCHVAR_KEPT; /* nothing to set */
+                return;
+        }
+        v->action = v->user_value && *v->user_value ? LAUNCHVAR_MERGED : LAUNCHVAR_SET;
+}
+
+static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
+{
+        LaunchVar *v = plan_var(plan, envp, "JAVA_TOOL_OPTIONS");
+        bool user_heap = false, user_maxram = false;
+        const char *p = v->user_value ? v->user_value : "", *w;
+        char add[256] = "", fa[UNITS_SIZE_STRLEN], fb[UNITS_SIZE_STRLEN];
+        size_t len;
+
+        plan->heap_bytes = launchenv_heap_bytes(plan->budget_bytes, o->jvm_reserve_bytes);
+        while ((w = next_word(&p, &len))) {
+                char value[64];
+                uint64_t bytes;
+                size_t skip = word_starts(w, len, "-Xmx")               ? 4
+                              : word_starts(w, len, "-XX:MaxHeapSize=") ? 16
+                                                                        : 0;
+
+                if (skip || word_starts(w, len, "-XX:MaxRAMPercentage=") ||
+                    word_starts(w, len, "-XX:MaxRAMFraction="))
+                        user_heap = true;
+                if (word_starts(w, len, "-XX:MaxRAM="))
+                        user_maxram = true;
+                if (!skip || len - skip >= sizeof(value))
+                        continue;
+                memcpy(value, w + skip, len - skip);
+                value[len - skip] = '\0';
+                if (launchenv_parse_jvm_size(value, &bytes) == 0 && bytes > plan->budget_bytes)
+                        snprintf(v->conflict, sizeof(v->conflict),
+                                 "JAVA_TOOL_OPTIONS asks for a heap of %s, above the memory budget of %s: "
+                                 "the JVM may be OOM-killed before its GC runs",
+                                 value, units_format_size(plan->budget_bytes, fa, sizeof(fa)));
+        }
+        if (!user_maxram)
+                snprintf(add, sizeof(add), "-XX:MaxRAM=%" PRIu64, plan->budget_bytes);
+        if (!user_heap)
+                snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s-Xmx%" PRIu64 "m", *add ? " " : "",
+                         plan->heap_bytes >> 20);
+        snprintf(v->why, sizeof(v->why), "heap %s = budget %s - reserve (%s fixed + 10%% of the budget)",
+                 units_format_size(plan->heap_bytes, fa, sizeof(fa)),
+                 units_format_size(plan->budget_bytes, fb, sizeof(fb)),
+                 units_format_size(o->jvm_reserve_bytes, (char[UNITS_SIZE_STRLEN]){}, UNITS_SIZE_STRLEN));
+        if (user_heap)
+                snprintf(v->why, sizeof(v->why),
+                         "your heap setting is kept (memgov would use -Xmx%" PRIu64 "m)",
+                         plan->heap_bytes >> 20);
+        var_merge(v, " ", add);
+}
+
+/* NODE_OPTIONS accepts double quotes around a value with blanks. */
+static void node_require(char *buf, size_t size, const char *path)
+{
+        if (strpbrk(path, " \t"))
+                snprintf(buf, size, "--require \"%s\"", path);
+        else
+                snprintf(buf, size, "--require %s", path);
+}
+
+static void plan_node(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
+{
+        LaunchVar *v;
+        const char *p, *w;
+        bool user_heap = false, user_agent = false, limited = plan->budget_bytes != SIZE_MAX_UNLIMITED;
+        char add[LAUNCHENV_VALUE_MAX / 2] = "", fa[UNITS_SIZE_STRLEN], fb[UNITS_SIZE_STRLEN];
+        size_t len;
+
+        if (!limited && !o->node_agent)
+                return;
+        v = plan_var(plan, envp, "NODE_OPTIONS");
+        p = v->user_value ? v->user_value : "";
+        plan->heap_bytes = launchenv_heap_bytes(plan->budget_bytes, o->node_reserve_bytes);
+        while ((w = next_word(&p, &len))) {
+                const char *value = NULL;
+                if (word_starts(w, len, "--max-old-space-size") ||
+                    word_starts(w, len, "--max_old_space_size")) {
+                        user_heap = true;
+                        value = memchr(w, '=', len);
+                }
+                if (o->node_agent && memmem(w, len, o->node_agent, strlen(o->node_agent)))
+                        user_agent = true;
+                if (value && limited && strtoull(value + 1, NULL, 10) > plan->budget_bytes >> 20)
+                        snprintf(
+                                v->conflict, sizeof(v->conflict),
+                                "NODE_OPTIONS asks for an old space of %.*s MiB, above the memory budget of "
+                                "%s: node may be OOM-killed before its GC runs",
+                                (int)(len - (size_t)(value + 1 - w)), value + 1,
+                                units_format_size(plan->budget_bytes, fa, sizeof(fa)));
+        }
+        if (limited && !user_heap)
+                snprintf(add, sizeof(add), "--max-old-space-size=%" PRIu64, plan->heap_bytes >> 20);
+        if (o->node_agent && !user_agent) {
+                char req[LAUNCHENV_VALUE_MAX / 4];
+                node_require(req, sizeof(req), o->node_agent);
+                snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s%s", *add ? " " : "", req);
+        }
+        if (limited)
+                snprintf(v->why, sizeof(v->why), "old space %s = budget %s - reserve (%s fixed + 10%%)%s",
+                         units_format_size(plan->heap_bytes, fa, sizeof(fa)),
+                         units_format_size(plan->budget_bytes, fb, sizeof(fb)),
+                         units_format_size(o->node_reserve_bytes, (char[UNITS_SIZE_STRLEN]){},
+                                           UNITS_SIZE_STRLEN),
+                         user_heap ? "; your --max-old-space-size is kept" : "");
+        else
+                snprintf(v->why, sizeof(v->why), "no limit: no heap size%s",
+                         o->node_agent ? ", only the agent" : "");
+        var_merge(v, " ", add);
+}
+
+static void plan_dotnet(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
+{
+        static const char *const user_names[] = {"DOTNET_GCHeapHardLimitPercent", "COMPlus_GCHeapHardLimit",
+                                                 "COMPlus_GCHeapHardLimitPercent"};
+        LaunchVar *v = plan_var(plan, envp, "DOTNET_GCHeapHardLimit");
+        char fa[UNITS_SIZE_STRLEN], fb[UNITS_SIZE_STRLEN];
+
+        plan->heap_bytes = launchenv_heap_bytes(plan->budget_bytes, o->dotnet_reserve_bytes);
+        for (size_t i = 0; i < sizeof(user_names) / sizeof(user_names[0]) && !v->user_value; i++)
+                if (launchenv_get(envp, user_names[i])) {
+                        v->name = user_names[i];
+                        v->user_value = launchenv_get(envp, user_names[i]);
+                        v->action = LAUNCHVAR_KEPT;
+                }
+        snprintf(v->value, sizeof(v->value), "0x%" PRIx64, plan->heap_bytes);
+        snprintf(v->why, sizeof(v->why), "GC heap hard limit %s = budget %s - reserve (%s fixed + 10%%)",
+                 units_format_size(plan->heap_bytes, fa, sizeof(fa)),
+                 units_format_size(plan->budget_bytes, fb, sizeof(fb)),
+                 units_format_size(o->dotnet_reserve_bytes, (char[UNITS_SIZE_STRLEN]){}, UNITS_SIZE_STRLEN));
+}
+
+static void plan_glibc(LaunchEnv *plan, char *const *envp)
+{
+        LaunchVar *v = plan_var(plan, envp, "MALLOC_ARENA_MAX");
+
+        snprintf(v->value, sizeof(v->value), LAUNCHENV_GLIBC_ARENA_MAX);
+        snprintf(v->why, sizeof(v->why), "fewer arenas: less memory held free per thread");
+        v = plan_var(plan, envp, "MALLOC_TRIM_THRESHOLD_");
+        snprintf(v->value, sizeof(v->value), LAUNCHENV_GLIBC_TRIM_THRESHOLD);
+        snprintf(v->why, sizeof(v->why),
+                 "return free heap top above 128K to the OS (and no dynamic growth of "
+                 "the mmap threshold)");
+}
+
+/* MALLOC_CONF is "key:value,key:value": add each default key the user's value lacks. */
+static void plan_jemalloc(LaunchEnv *plan, char *const *envp)
+{
+        LaunchVar *v = plan_var(plan, envp, "MALLOC_CONF");
+        const char *d = LAUNCHENV_JEMALLOC_CONF;
+        char add[256] = "";
+
+        while (*d) {
+                size_t len = strcspn(d, ","), key = strcspn(d, ":");
+                bool have = false;
+                for (const char *u = v->user_value; u && *u;) {
+                        size_t ulen = strcspn(u, ","), ukey = strcspn(u, ":");
+                        if (ukey == key && ukey <= ulen && strncmp(u, d, key) == 0)
+                                have = true;
+                        u += ulen + (u[ulen] == ',');
+                }
+                if (!have)
+                        snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s%.*s", *add ? "," : "",
+                                 (int)len, d);
+                d += len + (d[len] == ',');
+        }
+        snprintf(v->why, sizeof(v->why), "purge freed pages within a second, from a background thread");
+        var_merge(v, ",", add);
+}
+
+static void plan_gogc(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
+{
+        LaunchVar *v = plan_var(plan, envp, "GOGC");
+
+        snprintf(v->value, sizeof(v->value), "%s", o->gogc);
+        snprintf(v->why, sizeof(v->why), "--gogc");
+        if (v->user_value && strcmp(v->user_value, o->gogc) != 0)
+                snprintf(v->conflict, sizeof(v->conflict), "--gogc %s is ignored: GOGC=%s is already set",
+                         o->gogc, v->user_value);
+}
+
+void launchenv_plan_runtime(char *const *envp, const MemoryLimits *limits, const LaunchOptions *o,
+                            LaunchEnv *ret)
+{
+        LaunchEnv *plan = ret;
+        bool limited;
         const char *user;
 
-        if (budget_go_memlimit(plan.budget_bytes, &plan.go_memlimit_bytes))
-                plan.go_source = GOMEMLIMIT_COMPUTED;
+        memset(plan, 0, sizeof(*plan));
+        plan->budget_bytes = budget_bytes(limits);
+        plan->runtime = o->runtime;
+        if (o->runtime == RUNTIME_NONE)
+                return;
+        limited = plan->budget_bytes != SIZE_MAX_UNLIMITED;
+        if (budget_go_memlimit(plan->budget_bytes, &plan->go_memlimit_bytes))
+                plan->go_source = GOMEMLIMIT_COMPUTED;
         user = launchenv_get(envp, "GOMEMLIMIT");
         if (user) {
-                plan.go_source = GOMEMLIMIT_USER;
-                plan.go_user_value = user;
+                plan->go_source = GOMEMLIMIT_USER;
+                plan->go_user_value = user;
         }
-        *ret = plan;
+        if (o->gogc)
+                plan_gogc(plan, envp, o);
+        if (o->runtime == RUNTIME_NODE)
+                plan_node(plan, envp, o);
+        if (!limited)
+                return;
+        switch (o->runtime) {
+        case RUNTIME_JVM:
+                plan_jvm(plan, envp, o);
+                break;
+        case RUNTIME_DOTNET:
+                plan_dotnet(plan, envp, o);
+                break;
+        case RUNTIME_GLIBC:
+                plan_glibc(plan, envp);
+                break;
+        case RUNTIME_JEMALLOC:
+                plan_jemalloc(plan, envp);
+                break;
+        default:
+                break;
+        }
+}
+
+void launchenv_plan(char *const *envp, const MemoryLimits *limits, LaunchEnv *ret)
+{
+        LaunchOptions o;
+
+        launchenv_options_default(&o);
+        launchenv_plan_runtime(envp, limits, &o, ret);
 }
 
 int launchenv_base64(const void *in, size_t n, char *out, size_t size)

@@ -3,31 +3,85 @@
 
 /*
  * What memgov adds to the child's environment at launch, decided from the
- * limits and the environment the user already has. Settings the user made
- * are respected: they are kept and reported, never clobbered.
+ * limits, the runtime the child runs, and the environment the user already
+ * has. Settings the user made are respected: they are kept and reported, or
+ * merged (only what is missing is added), never clobbered. The numbers and
+ * why they are what they are: docs/runtimes.md.
  */
 
 #include <stdint.h>
 
 #include "budget.h"
+#include "runtime.h"
 
 typedef enum GoMemLimitSource {
-        GOMEMLIMIT_NONE,     /* no budget to derive one from (no limit) */
+        GOMEMLIMIT_NONE,     /* no budget to derive one from (no limit), or --runtime none */
         GOMEMLIMIT_COMPUTED, /* memgov sets it */
         GOMEMLIMIT_USER,     /* already in the environment: kept */
 } GoMemLimitSource;
 
+/* Non-heap reserves: the fixed part (configurable) plus 10% of the budget. */
+#define LAUNCHENV_RESERVE_PERMYRIAD    1000u
+#define LAUNCHENV_JVM_RESERVE_BYTES    (UINT64_C(144) << 20) /* metaspace 64M + code cache 48M + stacks 32M */
+#define LAUNCHENV_NODE_RESERVE_BYTES   (UINT64_C(96) << 20)  /* young generation 48M + code, native 48M */
+#define LAUNCHENV_DOTNET_RESERVE_BYTES (UINT64_C(64) << 20)  /* runtime, JIT, native */
+#define LAUNCHENV_GLIBC_ARENA_MAX      "2"
+#define LAUNCHENV_GLIBC_TRIM_THRESHOLD "131072"
+#define LAUNCHENV_JEMALLOC_CONF        "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
+#define LAUNCHENV_VALUE_MAX            4096
+#define LAUNCHENV_VARS_MAX             8
+
+typedef struct LaunchOptions {
+        Runtime runtime;            /* decided (detected or --runtime); RUNTIME_NONE sets nothing */
+        uint64_t jvm_reserve_bytes; /* fixed part of each reserve */
+        uint64_t node_reserve_bytes;
+        uint64_t dotnet_reserve_bytes;
+        const char *gogc;       /* --gogc, or NULL: GOGC is left alone */
+        const char *node_agent; /* absolute path of memgov-agent.js to --require, or NULL */
+} LaunchOptions;
+
+typedef enum LaunchVarAction {
+        LAUNCHVAR_SET,    /* the user had none: memgov's value */
+        LAUNCHVAR_MERGED, /* the user's value with what was missing appended */
+        LAUNCHVAR_KEPT,   /* the user's value, untouched */
+} LaunchVarAction;
+
+typedef struct LaunchVar {
+        const char *name;
+        LaunchVarAction action;
+        const char *user_value;          /* points into envp when MERGED or KEPT */
+        char value[LAUNCHENV_VALUE_MAX]; /* what the child gets when SET or MERGED */
+        char why[200];                   /* for explain and the log */
+        char conflict[256];              /* non-empty: a warning for the user */
+} LaunchVar;
+
 typedef struct LaunchEnv {
         uint64_t budget_bytes;
+        Runtime runtime;
         GoMemLimitSource go_source;
         uint64_t go_memlimit_bytes; /* what memgov computed (also when the user's is kept) */
         const char *go_user_value;  /* points into envp when GOMEMLIMIT_USER */
+        uint64_t heap_bytes;        /* JVM -Xmx, Node old space, .NET hard limit: what memgov computed */
+        LaunchVar vars[LAUNCHENV_VARS_MAX];
+        unsigned n_vars;
 } LaunchEnv;
 
 /* The value of name in a NULL-terminated "NAME=value" list, or NULL. */
 const char *launchenv_get(char *const *envp, const char *name);
 
+void launchenv_options_default(LaunchOptions *ret);
+
+/* GOMEMLIMIT only, as for a child whose runtime is unknown. */
 void launchenv_plan(char *const *envp, const MemoryLimits *limits, LaunchEnv *ret);
+void launchenv_plan_runtime(char *const *envp, const MemoryLimits *limits, const LaunchOptions *opts,
+                            LaunchEnv *ret);
+
+/* budget - (fixed + 10% of budget), at least a quarter of the budget, rounded down to MiB. 0 without a
+ * budget. */
+uint64_t launchenv_heap_bytes(uint64_t budget, uint64_t fixed_reserve);
+
+/* A JVM size ("512m", "2G", "1048576"): 0 or -EINVAL. */
+int launchenv_parse_jvm_size(const char *s, uint64_t *ret_bytes);
 
 /* Standard base64 (RFC 4648, with padding) of n bytes into out, NUL-terminated.
  * -ENOBUFS when out is too small (it needs 4 * ceil(n / 3) + 1 bytes). */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <string.h>
 
 #include "../../policy/budget.h"
 #include "../../policy/launchenv.h"
+#include "../../policy/macro.h"
 #include "check.h"
 
 #define M   (UINT64_C(1) << 20)
@@ -115,6 +117,148 @@ static void test_launchenv(void)
         CHECK(launchenv_get(NULL, "PATH") == NULL, "NULL env");
 }
 
+/* One row per case: the runtime, the user's environment and limits, and what the child gets for name. */
+static void test_launchenv_runtime(void)
+{
+        static const struct {
+                Runtime runtime;
+                const char *env; /* one "NAME=value" or NULL */
+                uint64_t max, high;
+                const char *name; /* the variable checked */
+                LaunchVarAction action;
+                const char *value; /* the child's value (or the user's when KEPT); NULL: not planned */
+                bool conflict;
+        } rows[] = {
+                /* JVM: MaxRAM = budget, heap = budget - (144M + 10%), floor budget/4, in MiB */
+                {RUNTIME_JVM, NULL, G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
+                 "-XX:MaxRAM=1073741824 -Xmx777m"},
+                {RUNTIME_JVM, NULL, G, 512 * M, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
+                 "-XX:MaxRAM=536870912 -Xmx316m"},
+                {RUNTIME_JVM, NULL, 128 * M, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
+                 "-XX:MaxRAM=134217728 -Xmx32m"},
+                {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Dx=1", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
+                 "-Dx=1 -XX:MaxRAM=1073741824 -Xmx777m"},
+                {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx256m", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
+                 "-Xmx256m -XX:MaxRAM=1073741824"},
+                {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx2g", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
+                 "-Xmx2g -XX:MaxRAM=1073741824", true},
+                {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-XX:MaxHeapSize=3G -XX:MaxRAM=4g", G, UNL,
+                 "JAVA_TOOL_OPTIONS", LAUNCHVAR_KEPT, "-XX:MaxHeapSize=3G -XX:MaxRAM=4g", true},
+                {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=50 -XX:MaxRAM=1g", G, UNL,
+                 "JAVA_TOOL_OPTIONS", LAUNCHVAR_KEPT, "-XX:MaxRAMPercentage=50 -XX:MaxRAM=1g"},
+                {RUNTIME_JVM, NULL, UNL, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET, NULL},
+                /* Node: old space = budget - (96M + 10%) in MiB */
+                {RUNTIME_NODE, NULL, G, UNL, "NODE_OPTIONS", LAUNCHVAR_SET, "--max-old-space-size=825"},
+                {RUNTIME_NODE, "NODE_OPTIONS=--trace-gc", 512 * M, UNL, "NODE_OPTIONS", LAUNCHVAR_MERGED,
+                 "--trace-gc --max-old-space-size=364"},
+                {RUNTIME_NODE, "NODE_OPTIONS=--max-old-space-size=4096", 512 * M, UNL, "NODE_OPTIONS",
+                 LAUNCHVAR_KEPT, "--max-old-space-size=4096", true},
+                {RUNTIME_NODE, "NODE_OPTIONS=--max_old_space_size=100", 512 * M, UNL, "NODE_OPTIONS",
+                 LAUNCHVAR_KEPT, "--max_old_space_size=100"},
+                {RUNTIME_NODE, NULL, UNL, UNL, "NODE_OPTIONS", LAUNCHVAR_SET, NULL},
+                /* .NET: hex bytes, budget - (64M + 10%) */
+                {RUNTIME_DOTNET, NULL, G, UNL, "DOTNET_GCHeapHardLimit", LAUNCHVAR_SET, "0x35900000"},
+                {RUNTIME_DOTNET, "DOTNET_GCHeapHardLimitPercent=0x32", G, UNL,
+                 "DOTNET_GCHeapHardLimitPercent", LAUNCHVAR_KEPT, "0x32"},
+                {RUNTIME_DOTNET, "DOTNET_GCHeapHardLimit=0x1000000", G, UNL, "DOTNET_GCHeapHardLimit",
+                 LAUNCHVAR_KEPT, "0x1000000"},
+                /* glibc */
+                {RUNTIME_GLIBC, NULL, G, UNL, "MALLOC_ARENA_MAX", LAUNCHVAR_SET, "2"},
+                {RUNTIME_GLIBC, NULL, G, UNL, "MALLOC_TRIM_THRESHOLD_", LAUNCHVAR_SET, "131072"},
+                {RUNTIME_GLIBC, "MALLOC_ARENA_MAX=8", G, UNL, "MALLOC_ARENA_MAX", LAUNCHVAR_KEPT, "8"},
+                {RUNTIME_GLIBC, NULL, UNL, UNL, "MALLOC_ARENA_MAX", LAUNCHVAR_SET, NULL},
+                /* jemalloc: key by key */
+                {RUNTIME_JEMALLOC, NULL, G, UNL, "MALLOC_CONF", LAUNCHVAR_SET,
+                 "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"},
+                {RUNTIME_JEMALLOC, "MALLOC_CONF=dirty_decay_ms:5000,narenas:2", G, UNL, "MALLOC_CONF",
+                 LAUNCHVAR_MERGED, "dirty_decay_ms:5000,narenas:2,background_thread:true,muzzy_decay_ms:0"},
+                {RUNTIME_JEMALLOC, "MALLOC_CONF=background_thread:false,dirty_decay_ms:0,muzzy_decay_ms:0",
+                 G, UNL, "MALLOC_CONF", LAUNCHVAR_KEPT,
+                 "background_thread:false,dirty_decay_ms:0,muzzy_decay_ms:0"},
+                /* Other runtimes get none of these */
+                {RUNTIME_GO, NULL, G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET, NULL},
+                {RUNTIME_UNKNOWN, NULL, G, UNL, "MALLOC_ARENA_MAX", LAUNCHVAR_SET, NULL},
+                {RUNTIME_NONE, NULL, G, UNL, "MALLOC_ARENA_MAX", LAUNCHVAR_SET, NULL},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                char *env[] = {(char *)rows[i].env, NULL};
+                MemoryLimits limits = {rows[i].max, rows[i].high};
+                LaunchOptions o;
+                LaunchEnv p;
+                const LaunchVar *v = NULL;
+
+                launchenv_options_default(&o);
+                o.runtime = rows[i].runtime;
+                launchenv_plan_runtime(env, &limits, &o, &p);
+                for (unsigned k = 0; k < p.n_vars; k++)
+                        if (strcmp(p.vars[k].name, rows[i].name) == 0)
+                                v = &p.vars[k];
+                if (!rows[i].value) {
+                        CHECK(!v, "row %zu: %s not planned", i, rows[i].name);
+                        continue;
+                }
+                if (!v) {
+                        CHECK(false, "row %zu: %s planned", i, rows[i].name);
+                        continue;
+                }
+                CHECK(v->action == rows[i].action, "row %zu: action %d, want %d", i, v->action,
+                      rows[i].action);
+                CHECK(strcmp(v->action == LAUNCHVAR_KEPT ? v->user_value : v->value, rows[i].value) == 0,
+                      "row %zu: '%s', want '%s'", i, v->action == LAUNCHVAR_KEPT ? v->user_value : v->value,
+                      rows[i].value);
+                CHECK(!!v->conflict[0] == rows[i].conflict, "row %zu: conflict '%s'", i, v->conflict);
+        }
+}
+
+static void test_launchenv_extras(void)
+{
+        char *plain[] = {"PATH=/bin", NULL};
+        char *user_gogc[] = {"GOGC=50", NULL};
+        MemoryLimits one_g = {G, UNL}, none = {UNL, UNL};
+        LaunchOptions o;
+        LaunchEnv p;
+        uint64_t b;
+
+        launchenv_options_default(&o);
+        o.runtime = RUNTIME_NODE;
+        o.node_agent = "/opt/memgov/lib/memgov/memgov-agent.js";
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 1 &&
+                      strcmp(p.vars[0].value, "--require /opt/memgov/lib/memgov/memgov-agent.js") == 0,
+              "no limit: the node agent alone");
+        o.node_agent = "/a b/memgov-agent.js";
+        launchenv_plan_runtime(plain, &one_g, &o, &p);
+        CHECK(p.n_vars == 1 && strcmp(p.vars[0].value,
+                                      "--max-old-space-size=825 --require \"/a b/memgov-agent.js\"") == 0,
+              "quoted agent path: %s", p.vars[0].value);
+
+        launchenv_options_default(&o);
+        o.runtime = RUNTIME_GO;
+        o.gogc = "200";
+        launchenv_plan_runtime(plain, &one_g, &o, &p);
+        CHECK(p.n_vars == 1 && p.vars[0].action == LAUNCHVAR_SET && strcmp(p.vars[0].value, "200") == 0,
+              "--gogc");
+        launchenv_plan_runtime(user_gogc, &one_g, &o, &p);
+        CHECK(p.n_vars == 1 && p.vars[0].action == LAUNCHVAR_KEPT && p.vars[0].conflict[0],
+              "user's GOGC wins");
+        o.runtime = RUNTIME_NONE;
+        launchenv_plan_runtime(plain, &one_g, &o, &p);
+        CHECK(p.n_vars == 0 && p.go_source == GOMEMLIMIT_NONE,
+              "--runtime none: nothing, not even GOMEMLIMIT");
+
+        CHECK(launchenv_heap_bytes(G, 0) == 921 * M, "1G less 10%%, in whole MiB: %llu",
+              (unsigned long long)launchenv_heap_bytes(G, 0));
+        CHECK(launchenv_heap_bytes(64 * M, LAUNCHENV_JVM_RESERVE_BYTES) == 16 * M, "floor: a quarter");
+        CHECK(launchenv_heap_bytes(UNL, 0) == 0, "no budget, no heap");
+        CHECK(launchenv_parse_jvm_size("512m", &b) == 0 && b == 512 * M, "512m");
+        CHECK(launchenv_parse_jvm_size("2G", &b) == 0 && b == 2 * G, "2G");
+        CHECK(launchenv_parse_jvm_size("4096", &b) == 0 && b == 4096, "bytes");
+        CHECK(launchenv_parse_jvm_size("1.5g", &b) == -EINVAL, "no fractions");
+        CHECK(launchenv_parse_jvm_size("", &b) == -EINVAL, "empty");
+        CHECK(launchenv_parse_jvm_size("99999999999999999999g", &b) == -EINVAL, "overflow");
+}
+
 static void test_base64(void)
 {
         static const struct {
@@ -143,5 +287,7 @@ int main(void)
         test_limits_resolve();
         test_budget();
         test_launchenv();
+        test_launchenv_runtime();
+        test_launchenv_extras();
         return check_finish("test-budget");
 }
