@@ -76,7 +76,8 @@ begin "(b) an unbounded leak ends with 'cannot fit' and exit 122, not hours of G
 "$MEMGOV" run -v --memory-max $MAX --on-cannot-fit kill --name loop-b -- "$WORKLOAD" leak >"$T/out" 2>"$T/err"
 rc=$?
 ms=$(took_ms)
-if [ $rc -eq 122 ] && grep -q "cannot fit" "$T/err" && [ "$(grep -c 'memgov: cannot fit' "$T/err")" -eq 1 ]; then
+if [ $rc -eq 122 ] && grep -q "cannot fit" "$T/err" && [ "$(grep -c 'memgov: cannot fit' "$T/err")" -eq 1 ] &&
+        grep -qE "what to change: the live heap alone is [0-9.]+M; raise memory.max to at least" "$T/err"; then
         pass
 else
         fail "exit $rc after ${ms}ms (want 122 and exactly one 'cannot fit' line)"
