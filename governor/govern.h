@@ -19,10 +19,12 @@ typedef struct Governor Governor;
 
 typedef struct GovernorOptions {
         PolicyConfig config;
-        usec_t tick_usec;       /* the slow periodic sample */
-        bool agent_socket;      /* also listen on a path socket (MEMGOV_SOCKET) */
-        const char *socket_dir; /* NULL: the default */
-        const char *program;    /* names the program in the post-mortem; must outlive the governor */
+        usec_t tick_usec;              /* the slow periodic sample */
+        usec_t fast_tick_usec;         /* the sample near the limit or under pressure */
+        uint32_t fast_above_permyriad; /* near the limit: usage above this share of it */
+        bool agent_socket;             /* also listen on a path socket (MEMGOV_SOCKET) */
+        const char *socket_dir;        /* NULL: the default */
+        const char *program;           /* names the program in the post-mortem; must outlive the governor */
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);
