@@ -122,44 +122,59 @@ void env_report(const LaunchEnv *plan)
                            plan->go_user_value, units_format_size(plan->go_memlimit_bytes, a, sizeof(a)));
 }
 
+/* name in <dir of memgov>/../lib/memgov/ (installed), else in <dir of memgov>/build_subdir (the build tree),
+ * else in <source>/source_subdir (this file's own path, which the compiler was given absolute). */
+static bool find_agent(const char *name, const char *build_subdir, const char *source_subdir, char *found,
+                       size_t size)
+{
+        _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL), *canonical = NULL;
+        char *slash;
+
+        if (exe && (slash = strrchr(exe, '/'))) {
+                *slash = '\0';
+                snprintf(found, size, "%s/../lib/memgov/%s", exe, name);
+                canonical = realpath(found, NULL);
+                if (!canonical && build_subdir) {
+                        snprintf(found, size, "%s/%s/%s", exe, build_subdir, name);
+                        canonical = realpath(found, NULL);
+                }
+                if (canonical && access(canonical, R_OK) == 0) {
+                        snprintf(found, size, "%s", canonical);
+                        return true;
+                }
+        }
+        if (!source_subdir)
+                return false;
+        snprintf(found, size, "%s", __FILE__);
+        slash = strrchr(found, '/');
+        if (found[0] != '/' || !slash)
+                return false;
+        *slash = '\0';
+        slash = strrchr(found, '/');
+        if (!slash)
+                return false;
+        snprintf(slash, size - (size_t)(slash - found), "/%s/%s", source_subdir, name);
+        return access(found, R_OK) == 0;
+}
+
 const char *env_node_agent_path(void)
 {
         static char found[PATH_MAX];
-        static bool searched;
-        _cleanup_free_ char *exe = NULL;
-        char *slash;
+        static int searched = -1;
 
-        if (searched)
-                return found[0] ? found : NULL;
-        searched = true;
-        exe = realpath("/proc/self/exe", NULL);
-        if (exe && (slash = strrchr(exe, '/'))) {
-                *slash = '\0';
-                snprintf(found, sizeof(found), "%s/../lib/memgov/memgov-agent.js", exe);
-                if (access(found, R_OK) == 0) {
-                        char *canonical = realpath(found, NULL);
-                        if (canonical) {
-                                snprintf(found, sizeof(found), "%s", canonical);
-                                free(canonical);
-                        }
-                        return found;
-                }
-        }
-        /* In the build tree: this file's own path, which the compiler was given absolute. */
-        snprintf(found, sizeof(found), "%s", __FILE__);
-        slash = strrchr(found, '/');
-        if (found[0] == '/' && slash) {
-                *slash = '\0';
-                slash = strrchr(found, '/');
-                if (slash) {
-                        snprintf(slash, sizeof(found) - (size_t)(slash - found),
-                                 "/agents/node/memgov-agent.js");
-                        if (access(found, R_OK) == 0)
-                                return found;
-                }
-        }
-        found[0] = '\0';
-        return NULL;
+        if (searched < 0)
+                searched = find_agent("memgov-agent.js", NULL, "agents/node", found, sizeof(found));
+        return searched ? found : NULL;
+}
+
+const char *env_java_agent_path(void)
+{
+        static char found[PATH_MAX];
+        static int searched = -1;
+
+        if (searched < 0)
+                searched = find_agent("memgov-agent.jar", "agents/java", NULL, found, sizeof(found));
+        return searched ? found : NULL;
 }
 
 void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits, RuntimeDetection *d,
@@ -183,5 +198,7 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
         lo.dotnet_reserve_bytes = o->dotnet_reserve_bytes;
         if (lo.runtime == RUNTIME_NODE)
                 lo.node_agent = env_node_agent_path();
+        if (lo.runtime == RUNTIME_JVM)
+                lo.java_agent = env_java_agent_path();
         launchenv_plan_runtime(environ, limits, &lo, ret);
 }

@@ -13,6 +13,9 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
 /* The Node agent memgov injects: <dir of memgov>/../lib/memgov/memgov-agent.js once installed, else the
  * source tree memgov was built from. NULL when neither exists. Not freed. */
 const char *env_node_agent_path(void);
+/* The JVM agent: <dir of memgov>/../lib/memgov/memgov-agent.jar once installed, else
+ * <dir of memgov>/agents/java/memgov-agent.jar in the build tree. */
+const char *env_java_agent_path(void);
 
 /* A malloc'd copy of envp with the plan's variables set, and extra ("NAME=value", may be NULL) set over any
  * entry of the same name: a nested memgov's child must talk to the inner memgov, not the outer one. */

@@ -321,7 +321,8 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
 
         governor_options_default(&go);
         go.config.give_up = s->opts->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
-        go.agent_socket = s->opts->agent_socket;
+        /* Java cannot adopt an inherited socket: its agent connects to MEMGOV_SOCKET. */
+        go.agent_socket = s->opts->agent_socket || plan->java_agent;
         go.program = s->opts->argv[0];
         r = governor_new(s->event, s->sandbox, &go, on_policy_kill, s, &s->governor);
         if (r < 0)

@@ -42,6 +42,17 @@ uint64_t launchenv_heap_bytes(uint64_t budget, uint64_t fixed_reserve)
         return heap & ~((UINT64_C(1) << 20) - 1);
 }
 
+uint64_t launchenv_jvm_align(uint64_t heap)
+{
+        uint64_t align = LAUNCHENV_JVM_ALIGN_MIN_BYTES;
+
+        /* G1's region size is at most the power of two above heap/2048; a multiple of it is aligned for
+         * every collector, so the JVM does not round the -Xmx up. */
+        while (align < heap / 2048)
+                align <<= 1;
+        return heap >= align ? heap & ~(align - 1) : heap;
+}
+
 int launchenv_parse_jvm_size(const char *s, uint64_t *ret_bytes)
 {
         uint64_t v = 0;
@@ -155,13 +166,21 @@ static void var_merge(LaunchVar *v, const char *sep, const char *additions)
 
 static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
 {
-        LaunchVar *v = plan_var(plan, envp, "JAVA_TOOL_OPTIONS");
-        bool user_heap = false, user_maxram = false;
-        const char *p = v->user_value ? v->user_value : "", *w;
-        char add[256] = "", fa[UNITS_SIZE_STRLEN], fb[UNITS_SIZE_STRLEN];
+        bool user_heap = false, user_maxram = false, user_agent = false,
+             limited = plan->budget_bytes != SIZE_MAX_UNLIMITED;
+        /* JAVA_TOOL_OPTIONS is split at blanks: a jar path with one cannot be passed. */
+        bool agent = o->java_agent && !strpbrk(o->java_agent, " \t\n");
+        char add[LAUNCHENV_VALUE_MAX / 2] = "", fa[UNITS_SIZE_STRLEN], fb[UNITS_SIZE_STRLEN];
+        const char *p, *w;
+        LaunchVar *v;
         size_t len;
 
-        plan->heap_bytes = launchenv_heap_bytes(plan->budget_bytes, o->jvm_reserve_bytes);
+        if (!limited && !agent)
+                return;
+        v = plan_var(plan, envp, "JAVA_TOOL_OPTIONS");
+        p = v->user_value ? v->user_value : "";
+        plan->heap_bytes =
+                launchenv_jvm_align(launchenv_heap_bytes(plan->budget_bytes, o->jvm_reserve_bytes));
         while ((w = next_word(&p, &len))) {
                 char value[64];
                 uint64_t bytes;
@@ -174,7 +193,10 @@ static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
                         user_heap = true;
                 if (word_starts(w, len, "-XX:MaxRAM="))
                         user_maxram = true;
-                if (!skip || len - skip >= sizeof(value))
+                if (agent && word_starts(w, len, "-javaagent:") &&
+                    memmem(w, len, o->java_agent, strlen(o->java_agent)))
+                        user_agent = true;
+                if (!skip || len - skip >= sizeof(value) || !limited)
                         continue;
                 memcpy(value, w + skip, len - skip);
                 value[len - skip] = '\0';
@@ -184,19 +206,29 @@ static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
                                  "the JVM may be OOM-killed before its GC runs",
                                  value, units_format_size(plan->budget_bytes, fa, sizeof(fa)));
         }
-        if (!user_maxram)
+        if (limited && !user_maxram)
                 snprintf(add, sizeof(add), "-XX:MaxRAM=%" PRIu64, plan->budget_bytes);
-        if (!user_heap)
+        if (limited && !user_heap)
                 snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s-Xmx%" PRIu64 "m", *add ? " " : "",
                          plan->heap_bytes >> 20);
-        snprintf(v->why, sizeof(v->why), "heap %s = budget %s - reserve (%s fixed + 10%% of the budget)",
-                 units_format_size(plan->heap_bytes, fa, sizeof(fa)),
-                 units_format_size(plan->budget_bytes, fb, sizeof(fb)),
-                 units_format_size(o->jvm_reserve_bytes, (char[UNITS_SIZE_STRLEN]){}, UNITS_SIZE_STRLEN));
-        if (user_heap)
+        if (agent && !user_agent) {
+                snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s-javaagent:%s", *add ? " " : "",
+                         o->java_agent);
+                plan->java_agent = true;
+        }
+        if (!limited)
+                snprintf(v->why, sizeof(v->why), "no limit: no heap size, only the agent");
+        else if (user_heap)
                 snprintf(v->why, sizeof(v->why),
                          "your heap setting is kept (memgov would use -Xmx%" PRIu64 "m)",
                          plan->heap_bytes >> 20);
+        else
+                snprintf(v->why, sizeof(v->why),
+                         "heap %s = budget %s - reserve (%s fixed + 10%% of the budget)",
+                         units_format_size(plan->heap_bytes, fa, sizeof(fa)),
+                         units_format_size(plan->budget_bytes, fb, sizeof(fb)),
+                         units_format_size(o->jvm_reserve_bytes, (char[UNITS_SIZE_STRLEN]){},
+                                           UNITS_SIZE_STRLEN));
         var_merge(v, " ", add);
 }
 
@@ -353,12 +385,11 @@ void launchenv_plan_runtime(char *const *envp, const MemoryLimits *limits, const
                 plan_gogc(plan, envp, o);
         if (o->runtime == RUNTIME_NODE)
                 plan_node(plan, envp, o);
+        if (o->runtime == RUNTIME_JVM)
+                plan_jvm(plan, envp, o);
         if (!limited)
                 return;
         switch (o->runtime) {
-        case RUNTIME_JVM:
-                plan_jvm(plan, envp, o);
-                break;
         case RUNTIME_DOTNET:
                 plan_dotnet(plan, envp, o);
                 break;

@@ -38,6 +38,7 @@ typedef struct LaunchOptions {
         uint64_t dotnet_reserve_bytes;
         const char *gogc;       /* --gogc, or NULL: GOGC is left alone */
         const char *node_agent; /* absolute path of memgov-agent.js to --require, or NULL */
+        const char *java_agent; /* absolute path of memgov-agent.jar for -javaagent:, or NULL */
 } LaunchOptions;
 
 typedef enum LaunchVarAction {
@@ -62,6 +63,7 @@ typedef struct LaunchEnv {
         uint64_t go_memlimit_bytes; /* what memgov computed (also when the user's is kept) */
         const char *go_user_value;  /* points into envp when GOMEMLIMIT_USER */
         uint64_t heap_bytes;        /* JVM -Xmx, Node old space, .NET hard limit: what memgov computed */
+        bool java_agent;            /* -javaagent added: the JVM agent needs MEMGOV_SOCKET */
         LaunchVar vars[LAUNCHENV_VARS_MAX];
         unsigned n_vars;
 } LaunchEnv;
@@ -79,6 +81,11 @@ void launchenv_plan_runtime(char *const *envp, const MemoryLimits *limits, const
 /* budget - (fixed + 10% of budget), at least a quarter of the budget, rounded down to MiB. 0 without a
  * budget. */
 uint64_t launchenv_heap_bytes(uint64_t budget, uint64_t fixed_reserve);
+
+/* The JVM's heap rounded down to a multiple of its heap alignment: 2 MiB, or the power of two at or above
+ * heap/2048 (G1's largest region for that heap), whichever is larger. The JVM would round -Xmx up. */
+#define LAUNCHENV_JVM_ALIGN_MIN_BYTES (UINT64_C(2) << 20)
+uint64_t launchenv_jvm_align(uint64_t heap);
 
 /* A JVM size ("512m", "2G", "1048576"): 0 or -EINVAL. */
 int launchenv_parse_jvm_size(const char *s, uint64_t *ret_bytes);

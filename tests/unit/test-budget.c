@@ -131,13 +131,13 @@ static void test_launchenv_runtime(void)
         } rows[] = {
                 /* JVM: MaxRAM = budget, heap = budget - (144M + 10%), floor budget/4, in MiB */
                 {RUNTIME_JVM, NULL, G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
-                 "-XX:MaxRAM=1073741824 -Xmx777m"},
+                 "-XX:MaxRAM=1073741824 -Xmx776m"},
                 {RUNTIME_JVM, NULL, G, 512 * M, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
                  "-XX:MaxRAM=536870912 -Xmx316m"},
                 {RUNTIME_JVM, NULL, 128 * M, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
                  "-XX:MaxRAM=134217728 -Xmx32m"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Dx=1", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
-                 "-Dx=1 -XX:MaxRAM=1073741824 -Xmx777m"},
+                 "-Dx=1 -XX:MaxRAM=1073741824 -Xmx776m"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx256m", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
                  "-Xmx256m -XX:MaxRAM=1073741824"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx2g", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
@@ -234,6 +234,22 @@ static void test_launchenv_extras(void)
               "quoted agent path: %s", p.vars[0].value);
 
         launchenv_options_default(&o);
+        o.runtime = RUNTIME_JVM;
+        o.java_agent = "/p/memgov-agent.jar";
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 1 && strcmp(p.vars[0].value, "-javaagent:/p/memgov-agent.jar") == 0 &&
+                      p.java_agent,
+              "no limit: the java agent alone");
+        char *user_agent[] = {"JAVA_TOOL_OPTIONS=-javaagent:/p/memgov-agent.jar -Xmx1g", NULL};
+        launchenv_plan_runtime(user_agent, &one_g, &o, &p);
+        CHECK(p.n_vars == 1 && strcmp(p.vars[0].value,
+                                      "-javaagent:/p/memgov-agent.jar -Xmx1g -XX:MaxRAM=1073741824") == 0,
+              "the agent is not added twice: %s", p.vars[0].value);
+        o.java_agent = "/a b/memgov-agent.jar";
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 0 && !p.java_agent, "a jar path with a blank cannot go in JAVA_TOOL_OPTIONS");
+
+        launchenv_options_default(&o);
         o.runtime = RUNTIME_GO;
         o.gogc = "200";
         launchenv_plan_runtime(plain, &one_g, &o, &p);
@@ -251,6 +267,10 @@ static void test_launchenv_extras(void)
               (unsigned long long)launchenv_heap_bytes(G, 0));
         CHECK(launchenv_heap_bytes(64 * M, LAUNCHENV_JVM_RESERVE_BYTES) == 16 * M, "floor: a quarter");
         CHECK(launchenv_heap_bytes(UNL, 0) == 0, "no budget, no heap");
+        CHECK(launchenv_jvm_align(547 * M) == 546 * M, "2M alignment");
+        CHECK(launchenv_jvm_align(14553 * M) == 14552 * M,
+              "8M alignment for a 14G heap (G1 regions up to 8M)");
+        CHECK(launchenv_jvm_align(1 * M) == 1 * M, "below the alignment: unchanged");
         CHECK(launchenv_parse_jvm_size("512m", &b) == 0 && b == 512 * M, "512m");
         CHECK(launchenv_parse_jvm_size("2G", &b) == 0 && b == 2 * G, "2G");
         CHECK(launchenv_parse_jvm_size("4096", &b) == 0 && b == 4096, "bytes");

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+package io.memgov.agent;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+
+/**
+ * memgov's agent for the JVM: speaks docs/protocol.md with the memgov that runs this JVM. Loaded without
+ * code changes with -javaagent:memgov-agent.jar in JAVA_TOOL_OPTIONS, which memgov adds when it detects
+ * java (docs/runtimes.md). Java cannot adopt an inherited socket descriptor, so this agent connects to
+ * MEMGOV_SOCKET (memgov offers it for JVM children); with MEMGOV_FD alone it says so once and does nothing.
+ *
+ * <p>A target sets SoftMaxHeapSize where the collector honours it (ZGC, Shenandoah) and, for every
+ * collector, MinHeapFreeRatio/MaxHeapFreeRatio by level, so the heap shrinks after collections under
+ * pressure. gc and release run System.gc(). Everything runs on one daemon thread: the agent never keeps
+ * the JVM alive and never throws into the application.
+ */
+public final class Agent implements Runnable {
+    static final int PROTO_VERSION = 1;
+    static final int LINE_MAX = 4096;
+    static final String SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~,:/+-";
+
+    /** Listeners for applications: (level, bytes or -1 for max) on target; (level, null) on shed. */
+    private static final List<BiConsumer<String, Long>> listeners = new CopyOnWriteArrayList<>();
+
+    public static void onMemoryPressure(BiConsumer<String, Long> listener) {
+        listeners.add(listener);
+    }
+
+    private final String path;
+    private final long intervalMs;
+    private final HotSpotDiagnosticMXBean hotspot;
+    private final boolean softMax;
+    private final String minFree0;
+    private final String maxFree0;
+    private SocketChannel channel;
+    private long lastGcMs;
+    private long lastCpuNs;
+
+    public static void premain(String args, Instrumentation inst) {
+        start();
+    }
+
+    public static void agentmain(String args, Instrumentation inst) {
+        start();
+    }
+
+    private static void start() {
+        try {
+            String path = System.getenv("MEMGOV_SOCKET");
+            if (path == null || path.isEmpty()) {
+                if (System.getenv("MEMGOV_FD") != null)
+                    log("MEMGOV_FD cannot be adopted from Java; run memgov with --agent-socket (MEMGOV_SOCKET)");
+                return;
+            }
+            Thread t = new Thread(new Agent(path, System.getenv("MEMGOV_STATS_INTERVAL")), "memgov-agent");
+            t.setDaemon(true);
+            t.start();
+        } catch (Throwable e) {
+            log("not started: " + e);
+        }
+    }
+
+    static void log(String msg) {
+        System.err.println("memgov-agent: " + msg);
+    }
+
+    Agent(String path, String interval) {
+        this.path = path;
+        this.intervalMs = parseInterval(interval);
+        this.hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        boolean soft = false;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            String n = gc.getName();
+            if (n.startsWith("ZGC") || n.startsWith("Shenandoah"))
+                soft = true;
+        }
+        this.softMax = soft;
+        this.minFree0 = option("MinHeapFreeRatio");
+        this.maxFree0 = option("MaxHeapFreeRatio");
+    }
+
+    static long parseInterval(String s) {
+        if (s == null || s.isEmpty())
+            return 1000;
+        try {
+            if (s.endsWith("ms"))
+                return Math.round(Double.parseDouble(s.substring(0, s.length() - 2)));
+            if (s.endsWith("m"))
+                return Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 60000);
+            if (s.endsWith("s"))
+                return Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000);
+            return Math.round(Double.parseDouble(s) * 1000);
+        } catch (NumberFormatException e) {
+            log("MEMGOV_STATS_INTERVAL=" + s + " is not a duration, using 1s");
+            return 1000;
+        }
+    }
+
+    private String option(String name) {
+        try {
+            return hotspot.getVMOption(name).getValue();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void run() {
+        long backoff = 250;
+        for (;;) {
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(path));
+                backoff = 250;
+                synchronized (this) {
+                    channel = ch;
+                }
+                serve(ch);
+            } catch (Malformed e) {
+                log("malformed line from memgov: " + e.getMessage() + ", closing the connection");
+            } catch (IOException e) {
+                // memgov gone or not yet there: retry below
+            } catch (Throwable e) {
+                log("closing the connection: " + e);
+            }
+            synchronized (this) {
+                channel = null;
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                return;
+            }
+            backoff = Math.min(backoff * 2, 30000);
+        }
+    }
+
+    private void serve(SocketChannel ch) throws IOException, Malformed {
+        String caps = "limit,gc,release,shed,stats";
+        send("hello v=" + PROTO_VERSION + " runtime=java version=" + encode(Runtime.version().toString())
+                + " pid=" + ProcessHandle.current().pid() + " caps=" + caps);
+        Thread stats = null;
+        if (intervalMs > 0) {
+            stats = new Thread(() -> {
+                try {
+                    for (;;) {
+                        Thread.sleep(intervalMs);
+                        send(statsLine());
+                    }
+                } catch (InterruptedException | IOException e) {
+                    // connection closed or agent stopping
+                }
+            }, "memgov-agent-stats");
+            stats.setDaemon(true);
+            stats.start();
+        }
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(LINE_MAX);
+            for (;;) {
+                if (ch.read(buf) < 0)
+                    return;
+                buf.flip();
+                int start = 0;
+                for (int i = 0; i < buf.limit(); i++) {
+                    if (buf.get(i) != '\n')
+                        continue;
+                    byte[] line = new byte[i - start];
+                    buf.get(start, line);
+                    start = i + 1;
+                    if (handle(Proto.parse(line)))
+                        return;
+                }
+                buf.position(start);
+                buf.compact();
+                if (!buf.hasRemaining())
+                    throw new Malformed("line longer than " + LINE_MAX + " bytes");
+            }
+        } finally {
+            if (stats != null)
+                stats.interrupt();
+        }
+    }
+
+    private void send(String line) throws IOException {
+        synchronized (this) {
+            if (channel == null)
+                throw new IOException("not connected");
+            ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII));
+            while (b.hasRemaining())
+                channel.write(b);
+        }
+    }
+
+    /** Returns true on bye. */
+    private boolean handle(Proto.Message m) throws IOException, Malformed {
+        switch (m.type) {
+        case "welcome":
+            if (m.u64("v") != PROTO_VERSION) {
+                send("bye reason=version");
+                throw new Malformed("memgov speaks protocol version " + m.get("v"));
+            }
+            return false;
+        case "target":
+            applyTarget(m);
+            return false;
+        case "gc":
+        case "release":
+            System.gc();
+            return false;
+        case "shed":
+            notifyListeners(m.level("level"), null);
+            return false;
+        case "stats?":
+            send(statsLine());
+            return false;
+        case "bye":
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    private void applyTarget(Proto.Message m) throws IOException, Malformed {
+        long seq = m.u64("seq");
+        long bytes = m.limit("bytes"); // -1: max
+        String level = m.level("level");
+        String applied = bytes < 0 ? "max" : Long.toUnsignedString(bytes);
+        long maxHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax();
+        if (softMax && maxHeap > 0) {
+            long soft = bytes < 0 || Long.compareUnsigned(bytes, maxHeap) > 0 ? maxHeap : bytes;
+            try {
+                hotspot.setVMOption("SoftMaxHeapSize", Long.toString(soft));
+                String now = option("SoftMaxHeapSize");
+                if (now != null)
+                    applied = bytes < 0 && Long.parseLong(now) == maxHeap ? "max" : now;
+            } catch (RuntimeException e) {
+                log("cannot set SoftMaxHeapSize: " + e.getMessage());
+            }
+        }
+        setFreeRatios(level);
+        send("applied seq=" + seq + " limit_bytes=" + applied + " x-max-heap-bytes=" + Math.max(0, maxHeap)
+                + " x-soft-max=" + (softMax ? "yes" : "no"));
+        notifyListeners(level, bytes);
+    }
+
+    /* Under pressure the heap keeps less free space after a collection: G1 and Parallel shrink towards
+     * it. At ok, the JVM's own values come back. */
+    private void setFreeRatios(String level) {
+        String min = minFree0, max = maxFree0;
+        if (level.equals("elevated")) {
+            min = "10";
+            max = "30";
+        } else if (level.equals("critical")) {
+            min = "5";
+            max = "10";
+        }
+        if (min == null || max == null)
+            return;
+        try {
+            // Min must stay <= Max at every step: lower Min first when shrinking, raise Max first otherwise.
+            if (Integer.parseInt(min) <= Integer.parseInt(option("MinHeapFreeRatio"))) {
+                hotspot.setVMOption("MinHeapFreeRatio", min);
+                hotspot.setVMOption("MaxHeapFreeRatio", max);
+            } else {
+                hotspot.setVMOption("MaxHeapFreeRatio", max);
+                hotspot.setVMOption("MinHeapFreeRatio", min);
+            }
+        } catch (RuntimeException e) {
+            log("cannot set the heap free ratios: " + e.getMessage());
+        }
+    }
+
+    private static void notifyListeners(String level, Long bytes) {
+        for (BiConsumer<String, Long> l : listeners) {
+            try {
+                l.accept(level, bytes);
+            } catch (Throwable e) {
+                log("a memory-pressure listener threw: " + e);
+            }
+        }
+    }
+
+    String statsLine() {
+        MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+        MemoryUsage heap = mem.getHeapMemoryUsage(), nonHeap = mem.getNonHeapMemoryUsage();
+        long direct = 0;
+        for (BufferPoolMXBean p : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
+            direct += Math.max(0, p.getMemoryUsed());
+        long live = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage after = p.getType() == MemoryType.HEAP ? p.getCollectionUsage() : null;
+            if (after != null)
+                live += after.getUsed();
+        }
+        long gcCount = 0, gcMs = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            gcCount += Math.max(0, gc.getCollectionCount());
+            gcMs += Math.max(0, gc.getCollectionTime());
+        }
+        long cpuNs = 0;
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean)
+            cpuNs = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        double frac = 0;
+        if (cpuNs > lastCpuNs)
+            frac = Math.min(1.0, (gcMs - lastGcMs) * 1e6 / (cpuNs - lastCpuNs));
+        lastGcMs = gcMs;
+        lastCpuNs = cpuNs;
+        long total = heap.getCommitted() + nonHeap.getCommitted() + direct;
+        return "stats total_bytes=" + Math.max(1, total) + " heap_live_bytes=" + live + " gc_count=" + gcCount
+                + " gc_cpu_fraction=" + String.format(Locale.ROOT, "%.6f", Math.max(0, frac))
+                + " x-heap-committed=" + heap.getCommitted() + " x-heap-used=" + heap.getUsed()
+                + " x-nonheap-committed=" + nonHeap.getCommitted() + " x-direct=" + direct;
+    }
+
+    static String encode(String s) {
+        StringBuilder b = new StringBuilder();
+        for (byte c : s.getBytes(StandardCharsets.UTF_8)) {
+            if (SAFE.indexOf(c & 0xff) >= 0 && c > 0)
+                b.append((char) c);
+            else
+                b.append(String.format(Locale.ROOT, "%%%02X", c & 0xff));
+        }
+        return b.toString();
+    }
+
+    static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Malformed(String why) {
+            super(why);
+        }
+    }
+
+    /** The protocol's line format: parse and check, as policy/proto.c does. */
+    static final class Proto {
+        static final class Message {
+            final String type;
+            final Map<String, String> fields = new HashMap<>();
+
+            Message(String type) {
+                this.type = type;
+            }
+
+            String get(String k) {
+                return fields.get(k);
+            }
+
+            String need(String k) throws Malformed {
+                String v = fields.get(k);
+                if (v == null)
+                    throw new Malformed(type + " without " + k + "=");
+                return v;
+            }
+
+            long u64(String k) throws Malformed {
+                String v = need(k);
+                if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9'))
+                    throw new Malformed("bad number in " + k + "=");
+                try {
+                    return Long.parseUnsignedLong(v);
+                } catch (NumberFormatException e) {
+                    throw new Malformed("number out of range in " + k + "=");
+                }
+            }
+
+            long limit(String k) throws Malformed {
+                return "max".equals(need(k)) ? -1 : u64(k);
+            }
+
+            String level(String k) throws Malformed {
+                String v = need(k);
+                if (!v.equals("ok") && !v.equals("elevated") && !v.equals("critical"))
+                    throw new Malformed("bad level");
+                return v;
+            }
+        }
+
+        static Message parse(byte[] line) throws Malformed {
+            if (line.length == 0)
+                throw new Malformed("empty line");
+            if (line.length >= LINE_MAX)
+                throw new Malformed("line too long");
+            for (byte c : line)
+                if (c < 0x20 || c == 0x7f)
+                    throw new Malformed("byte outside printable ASCII");
+            String[] tokens = new String(line, StandardCharsets.US_ASCII).split(" ", -1);
+            if (tokens[0].length() > 32 || !tokens[0].matches("[a-z][a-z0-9_-]*\\??"))
+                throw new Malformed("bad message type");
+            Message m = new Message(tokens[0]);
+            for (int i = 1; i < tokens.length; i++) {
+                String t = tokens[i];
+                int eq = t.indexOf('=');
+                if (t.isEmpty() || eq < 0)
+                    throw new Malformed("bad key=value");
+                String k = t.substring(0, eq);
+                if (k.length() > 64 || !k.matches("[a-z][a-z0-9_-]*"))
+                    throw new Malformed("bad key");
+                if (m.fields.containsKey(k))
+                    throw new Malformed("duplicate key");
+                if (m.fields.size() >= 32)
+                    throw new Malformed("too many key=value pairs");
+                m.fields.put(k, decode(t.substring(eq + 1)));
+            }
+            return m;
+        }
+
+        static String decode(String raw) throws Malformed {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < raw.length(); i++) {
+                char c = raw.charAt(i);
+                if (SAFE.indexOf(c) >= 0) {
+                    out.write(c);
+                    continue;
+                }
+                if (c != '%')
+                    throw new Malformed("character not allowed in a value");
+                int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+                int lo = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 2), 16) : -1;
+                if (hi < 0 || lo < 0)
+                    throw new Malformed("bad percent-encoding");
+                int v = hi << 4 | lo;
+                if (v == 0)
+                    throw new Malformed("%00 in a value");
+                out.write(v);
+                i += 2;
+            }
+            String s;
+            try {
+                s = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(out.toByteArray())).toString();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new Malformed("value is not UTF-8 text");
+            }
+            if (s.chars().anyMatch(ch -> ch < 0x20 || (ch >= 0x7f && ch <= 0x9f)))
+                throw new Malformed("value is not UTF-8 text");
+            return s;
+        }
+    }
+}

@@ -1,0 +1,220 @@
+#!/bin/bash
+# Runtime detection and launch-time budgets with the real runtimes of this
+# machine (java 17 and Temurin 25, node, a Go binary), inside the test VM
+# (tests/vm/vmrun): the child's effective heap limit must be what memgov
+# computed. .NET and jemalloc are not installed here: they are checked at the
+# level of the environment only. Usage: run-runtime.sh MEMGOV GO-BINARY WORKDIR
+set -u
+MEMGOV=$(realpath "$1")
+GOBIN=$(realpath "$2")
+W=$(realpath "$3")
+CG=/sys/fs/cgroup
+T=$(mktemp -d /tmp/runtime.XXXXXX)
+passed=0
+failed=0
+current=
+
+if [ "$(stat -fc %T $CG)" != cgroup2fs ]; then
+        echo "run-runtime.sh: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
+        exit 2
+fi
+
+begin() {
+        current=$1
+        started=$(date +%s%N)
+}
+took() { echo "$((($(date +%s%N) - started) / 1000000))ms"; }
+pass() {
+        passed=$((passed + 1))
+        echo "ok - $current${1:+: $1} ($(took))"
+}
+fail() {
+        failed=$((failed + 1))
+        echo "not ok - $current: $* ($(took))"
+        [ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err" | head -20
+        return 0
+}
+expect() { # WHAT ACTUAL WANTED
+        if [ "$2" = "$3" ]; then return 0; fi
+        fail "$1: got '$2', want '$3'"
+        return 1
+}
+expect_grep() { # WHAT FILE PATTERN
+        if grep -qE -- "$3" "$2"; then return 0; fi
+        fail "$1: no line matching '$3' in $(basename "$2"): $(head -c 600 "$2")"
+        return 1
+}
+mg() { "$MEMGOV" "$@" >"$T/out" 2>"$T/err"; }
+# The -Xmx memgov plans, in MiB, from explain's JAVA_TOOL_OPTIONS line.
+planned_xmx() { "$MEMGOV" explain "$@" | sed -n 's/.*JAVA_TOOL_OPTIONS=.*-Xmx\([0-9]*\)m.*/\1/p'; }
+planned_old_space() { "$MEMGOV" explain "$@" | sed -n 's/.*NODE_OPTIONS=.*--max-old-space-size=\([0-9]*\).*/\1/p'; }
+max_heap_size() { sed -n 's/.* MaxHeapSize *= *\([0-9]*\) .*/\1/p' "$T/out"; }
+
+JAVA17=$(readlink -f "$(command -v java)")
+JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+NODE=$(command -v node)
+
+# --- detection ---------------------------------------------------------------
+
+printf '#!/bin/sh\nset -e\nexec java "$@"\n' >"$W/execs-java.sh"
+printf '#!/usr/bin/env -S node --no-warnings\nconsole.log(1)\n' >"$W/env-node.js"
+chmod +x "$W/execs-java.sh" "$W/env-node.js"
+
+for row in "java|jvm|argv\[0\] is the java launcher /usr/lib/jvm/" \
+        "node|node|argv\[0\] is the node launcher" \
+        "$GOBIN|go|Go build info" \
+        "/bin/true|glibc|dynamically linked ELF with glibc" \
+        "$W/execs-java.sh|jvm|shell script .* execs java \(line 3\)" \
+        "$W/env-node.js|node|runs .env -S node --no-warnings.: the node launcher" \
+        "env -i A=1 java|jvm|env runs: the java launcher"; do
+        IFS='|' read -r cmd want why <<<"$row"
+        begin "explain detects $want for $cmd"
+        # shellcheck disable=SC2086
+        "$MEMGOV" explain --memory-max 512M -- $cmd >"$T/out" 2>"$T/err"
+        expect_grep "runtime line" "$T/out" "^runtime: +$want \(.*$why" && pass "$(sed -n 's/^runtime: *//p' "$T/out")"
+done
+
+begin "--runtime overrides detection"
+"$MEMGOV" explain --memory-max 512M --runtime none -- java >"$T/out" 2>"$T/err"
+expect_grep "runtime" "$T/out" "^runtime: +none \(--runtime none\)" &&
+        expect "no JAVA_TOOL_OPTIONS" "$(grep -c JAVA_TOOL_OPTIONS "$T/out")" 0 && pass
+
+# --- JVM: the effective MaxHeapSize is what memgov computed ------------------
+
+jvm_heap() { # JAVA LABEL MEMGOV-OPTIONS...
+        local java=$1 label=$2
+        shift 2
+        begin "$label: MaxHeapSize under memgov $*"
+        local xmx
+        xmx=$(planned_xmx "$@" -- "$java")
+        [ -n "$xmx" ] || {
+                fail "explain planned no -Xmx"
+                return
+        }
+        mg run "$@" -- "$java" -XX:+PrintFlagsFinal -version
+        expect "exit" $? 0 || return
+        local got
+        got=$(max_heap_size)
+        expect "MaxHeapSize" "$got" $((xmx * 1048576)) && pass "computed -Xmx${xmx}m = $((xmx * 1048576)), effective MaxHeapSize $got"
+}
+jvm_heap "$JAVA17" "java 17" --memory-max 512M
+jvm_heap "$JAVA17" "java 17" --memory-max 1G --memory-high 768M
+jvm_heap "$JAVA17" "java 17" --memory-max 2G --jvm-reserve 64M
+jvm_heap "$JAVA17" "java 17" --memory-max 16G
+[ -x "$JAVA25" ] && jvm_heap "$JAVA25" "java 25" --memory-max 512M
+
+begin "java: the user's -Xmx is kept, MaxRAM still added"
+JAVA_TOOL_OPTIONS=-Xmx64m mg run --memory-max 512M -- java -XX:+PrintFlagsFinal -version
+expect "exit" $? 0 && expect "MaxHeapSize" "$(max_heap_size)" $((64 << 20)) &&
+        expect_grep "MaxRAM" "$T/out" " MaxRAM += 536870912 " && pass
+
+begin "java: a user's -Xmx above the budget is kept, with a warning"
+JAVA_TOOL_OPTIONS=-Xmx2g mg run --memory-max 512M -- java -XX:+PrintFlagsFinal -version
+expect "exit" $? 0 && expect "MaxHeapSize" "$(max_heap_size)" $((2 << 30)) &&
+        expect_grep "warning" "$T/err" "asks for a heap of 2g, above the memory budget" && pass
+
+# --- Node: heap_size_limit reflects --max-old-space-size ---------------------
+
+HEAP_LIMIT='console.log(require("v8").getHeapStatistics().heap_size_limit)'
+node_heap() { # MEMGOV-OPTIONS...
+        begin "node: heap_size_limit under memgov $*"
+        local mib
+        mib=$(planned_old_space "$@" -- node)
+        [ -n "$mib" ] || {
+                fail "explain planned no --max-old-space-size"
+                return
+        }
+        mg run "$@" -- node -e "$HEAP_LIMIT"
+        expect "exit" $? 0 || return
+        local got direct
+        got=$(tail -1 "$T/out")
+        # heap_size_limit is the old space plus V8's young generation, which V8 sizes from the cgroup's
+        # limit too: compare with node given the same flag in the same limits, without memgov's settings.
+        direct=$(NODE_OPTIONS= "$MEMGOV" run --runtime none "$@" -- "$NODE" --max-old-space-size="$mib" -e "$HEAP_LIMIT")
+        expect "heap_size_limit" "$got" "$direct" &&
+                [ "$got" -ge $((mib << 20)) ] && pass "planned --max-old-space-size=$mib, heap_size_limit $got (old space $((mib << 20)) + young generation $((got - (mib << 20))))"
+}
+node_heap --memory-max 512M
+node_heap --memory-max 1G --memory-high 700M
+
+begin "node: the user's --max-old-space-size is kept"
+NODE_OPTIONS=--max-old-space-size=100 mg run -v --memory-max 512M -- node -e "$HEAP_LIMIT"
+expect "exit" $? 0 && expect "heap_size_limit" "$(tail -1 "$T/out")" \
+        "$(NODE_OPTIONS= "$MEMGOV" run --runtime none --memory-max 512M -- "$NODE" --max-old-space-size=100 -e "$HEAP_LIMIT")" &&
+        expect_grep "merged" "$T/err" "NODE_OPTIONS: kept yours and added what was missing: --max-old-space-size=100 --require /" && pass
+
+# --- the Node agent ----------------------------------------------------------
+
+begin "node: the agent is injected, connects and applies a target"
+cat >"$W/agent-check.js" <<'JS'
+process.on('memory-pressure', (level, info) => console.log(`event ${info.source} level=${level} bytes=${info.bytes}`));
+setTimeout(() => console.log(`agent=${!!global[Symbol.for('memgov.agent')]} MEMGOV_FD=${process.env.MEMGOV_FD}`), 4000);
+JS
+mg run -v --memory-max 512M -- node "$W/agent-check.js"
+expect "exit" $? 0 && expect_grep connected "$T/err" "Agent [0-9]+ connected: node v[0-9.]+, pid [0-9]+" &&
+        expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+        expect_grep event "$T/out" "^event target level=(ok|elevated|critical) bytes=[0-9]+" &&
+        expect_grep "fd taken" "$T/out" "^agent=true MEMGOV_FD=undefined$" &&
+        pass "$(grep -oE 'Agent [0-9]+ (connected: [^ ]+ [^,]+|applied target [0-9]+ \(limit [^)]*\))' "$T/err" | tr '\n' ';')"
+
+begin "node: the agent keeps no event loop alive"
+mg run --memory-max 512M -- node -e 'console.log("done")'
+expect "exit" $? 0 && expect_grep done "$T/out" "^done$" && pass
+
+# --- the JVM agent -----------------------------------------------------------
+
+cat >"$W/Sleep.java" <<'JAVA'
+public class Sleep {
+    public static void main(String[] a) throws Exception {
+        Thread.sleep(Long.parseLong(a[0]));
+        System.out.println("MEMGOV_SOCKET set: " + (System.getenv("MEMGOV_SOCKET") != null));
+    }
+}
+JAVA
+for java in "$JAVA17" "$JAVA25"; do
+        [ -x "$java" ] || continue
+        begin "java agent ($("$java" -version 2>&1 | head -1)): injected, connects over MEMGOV_SOCKET, applies a target"
+        mg run -v --memory-max 512M -- "$java" "$W/Sleep.java" 6000
+        expect "exit" $? 0 && expect_grep "picked up" "$T/err" "Picked up JAVA_TOOL_OPTIONS: .*-javaagent:/.*memgov-agent.jar" &&
+                expect_grep socket "$T/out" "MEMGOV_SOCKET set: true" &&
+                expect_grep connected "$T/err" "Agent [0-9]+ connected: java [0-9]" &&
+                expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+                pass "$(grep -oE 'Agent [0-9]+ (connected: [^ ]+ [^,]+|applied target [0-9]+ \(limit [^)]*\))' "$T/err" | tr '\n' ';')"
+done
+
+# --- Go ----------------------------------------------------------------------
+
+begin "go: GOMEMLIMIT as before, GOGC only with --gogc"
+mg run --memory-max 512M --gogc 50 -- env
+expect "exit" $? 0 && expect_grep GOMEMLIMIT "$T/out" "^GOMEMLIMIT=483183821$" &&
+        expect_grep GOGC "$T/out" "^GOGC=50$" && pass
+
+# --- environment only: .NET, glibc, jemalloc ---------------------------------
+
+begin ".NET (not installed here): DOTNET_GCHeapHardLimit in hex"
+mg run --memory-max 1G --runtime dotnet -- env
+expect "exit" $? 0 && expect_grep hardlimit "$T/out" "^DOTNET_GCHeapHardLimit=0x35900000$" && pass
+
+begin ".NET: the user's percent is kept"
+DOTNET_GCHeapHardLimitPercent=0x32 mg run --memory-max 1G --runtime dotnet -- env
+expect "exit" $? 0 && expect_grep pct "$T/out" "^DOTNET_GCHeapHardLimitPercent=0x32$" &&
+        expect "no hard limit" "$(grep -c '^DOTNET_GCHeapHardLimit=' "$T/out")" 0 && pass
+
+begin "glibc: MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ for a glibc program, yours kept"
+MALLOC_ARENA_MAX=4 mg run --memory-max 512M -- env
+expect "exit" $? 0 && expect_grep arena "$T/out" "^MALLOC_ARENA_MAX=4$" &&
+        expect_grep trim "$T/out" "^MALLOC_TRIM_THRESHOLD_=131072$" && pass
+
+begin "jemalloc (not installed here): MALLOC_CONF merged key by key"
+MALLOC_CONF=dirty_decay_ms:5000,narenas:2 mg run --memory-max 512M --runtime jemalloc -- env
+expect "exit" $? 0 &&
+        expect_grep conf "$T/out" "^MALLOC_CONF=dirty_decay_ms:5000,narenas:2,background_thread:true,muzzy_decay_ms:0$" &&
+        pass
+
+begin "no limit: no heap settings, only the agent"
+mg run --runtime jvm -- env
+expect "exit" $? 0 && expect_grep "agent only" "$T/out" '^JAVA_TOOL_OPTIONS=-javaagent:[^ ]*memgov-agent.jar$' && pass
+
+rm -rf "$T"
+echo "run-runtime.sh: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
