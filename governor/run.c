@@ -325,6 +325,15 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
         go.agent_socket = s->opts->agent_socket || plan->java_agent;
         go.program = s->opts->argv[0];
         r = governor_new(s->event, s->sandbox, &go, on_policy_kill, s, &s->governor);
+        if (r < 0 && go.agent_socket && !s->opts->agent_socket) {
+                /* Only the JVM agent wanted the socket (unprivileged, no XDG_RUNTIME_DIR...): run without.
+                 */
+                (void)log_full_errno(
+                        LOG_NOTICE, r,
+                        "Cannot offer a path socket for the JVM agent: %m; the JVM runs without it.");
+                go.agent_socket = false;
+                r = governor_new(s->event, s->sandbox, &go, on_policy_kill, s, &s->governor);
+        }
         if (r < 0)
                 return log_error_errno(r, "Failed to start watching %s: %m",
                                        platform_sandbox_path(s->sandbox));

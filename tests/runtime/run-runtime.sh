@@ -143,6 +143,44 @@ expect "exit" $? 0 && expect "heap_size_limit" "$(tail -1 "$T/out")" \
         "$(NODE_OPTIONS= "$MEMGOV" run --runtime none --memory-max 512M -- "$NODE" --max-old-space-size=100 -e "$HEAP_LIMIT")" &&
         expect_grep "merged" "$T/err" "NODE_OPTIONS: kept yours and added what was missing: --max-old-space-size=100 --require /" && pass
 
+# --- a live set the runtime's own defaults cannot hold ------------------------
+
+# 200M of live data in a 512M group. Without memgov's settings (--runtime none) the JVM sizes its heap
+# from the cgroup on its own (25% of memory.max: 128M) and fails; with them (-Xmx316m) the same program
+# completes inside the same memory.max. Node is not in this test: its default heap_size_limit here is
+# 259M whatever the group's limit (measured in this VM for 128M, 256M and 512M), and no live set was found
+# that fails with it yet fits memgov's smaller old space; the row below only records the two limits.
+cat >"$W/Live.java" <<'JAVA'
+import java.util.ArrayList;
+public class Live {
+    public static void main(String[] a) {
+        ArrayList<byte[]> live = new ArrayList<>();
+        for (int i = 0; i < 200; i++) live.add(new byte[1 << 20]);
+        long sum = 0;
+        for (int i = 0; i < 2000; i++) sum += new byte[64 << 10].length; // garbage around it
+        System.out.println("done " + live.size() + " " + sum);
+    }
+}
+JAVA
+begin "java: a 200M live set in memory.max=512M fails with the JVM's defaults and completes under memgov"
+mg run --runtime none --memory-max 512M -- java "$W/Live.java"
+without=$?
+without_err=$(grep -m1 -oE 'OutOfMemoryError[^"]*|OOM-killed' "$T/err")
+mg run --memory-max 512M -- java "$W/Live.java"
+with=$?
+if [ "$without" -ne 0 ] && [ "$with" -eq 0 ] && grep -q "^done " "$T/out"; then
+        pass "without: exit $without ($without_err); with memgov: exit 0"
+else
+        fail "without memgov's settings exit $without ($without_err), with them exit $with"
+fi
+
+begin "node: memgov's heap limit replaces node's default in a 512M group"
+mg run --runtime none --memory-max 512M -- node -e "$HEAP_LIMIT"
+default_limit=$(tail -1 "$T/out")
+mg run --memory-max 512M -- node -e "$HEAP_LIMIT"
+expect "exit" $? 0 && [ "$(tail -1 "$T/out")" != "$default_limit" ] &&
+        pass "default heap_size_limit $default_limit, under memgov $(tail -1 "$T/out")"
+
 # --- the Node agent ----------------------------------------------------------
 
 begin "node: the agent is injected, connects and applies a target"
