@@ -13,19 +13,6 @@
 
 extern char **environ;
 
-static int strv_push(char ***l, size_t *n, char *s)
-{
-        char **k = realloc(*l, (*n + 2) * sizeof(char *));
-        if (!k) {
-                free(s);
-                return -ENOMEM;
-        }
-        k[(*n)++] = s;
-        k[*n] = NULL;
-        *l = k;
-        return 0;
-}
-
 static bool replaced_by_plan(const char *entry, const LaunchEnv *plan)
 {
         size_t n = strcspn(entry, "=");
@@ -59,7 +46,7 @@ int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char
                 char *copy = strdup(*e);
                 if (!copy)
                         return -ENOMEM;
-                r = strv_push(&l, &n, copy);
+                r = strv_append(&l, &n, copy);
                 if (r < 0)
                         return r;
         }
@@ -69,7 +56,7 @@ int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char
                 char *copy = strdup(*e);
                 if (!copy)
                         return -ENOMEM;
-                r = strv_push(&l, &n, copy);
+                r = strv_append(&l, &n, copy);
                 if (r < 0)
                         return r;
         }
@@ -77,7 +64,7 @@ int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char
                 char *s;
                 if (asprintf(&s, "GOMEMLIMIT=%" PRIu64, plan->go_memlimit_bytes) < 0)
                         return -ENOMEM;
-                r = strv_push(&l, &n, s);
+                r = strv_append(&l, &n, s);
                 if (r < 0)
                         return r;
         }
@@ -88,7 +75,7 @@ int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char
                         continue;
                 if (asprintf(&s, "%s=%s", v->name, v->value) < 0)
                         return -ENOMEM;
-                r = strv_push(&l, &n, s);
+                r = strv_append(&l, &n, s);
                 if (r < 0)
                         return r;
         }
