@@ -34,6 +34,15 @@ static bool named_in(const char *entry, char *const *list)
         return false;
 }
 
+static int append_copy(char ***l, size_t *n, const char *entry)
+{
+        char *copy = strdup(entry);
+
+        if (!copy)
+                return -ENOMEM;
+        return strv_append(l, n, copy);
+}
+
 int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char ***ret)
 {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
@@ -43,20 +52,14 @@ int env_build(char *const *envp, const LaunchEnv *plan, char *const *extra, char
         if (!l)
                 return -ENOMEM;
         for (char *const *e = extra; e && *e; e++) {
-                char *copy = strdup(*e);
-                if (!copy)
-                        return -ENOMEM;
-                r = strv_append(&l, &n, copy);
+                r = append_copy(&l, &n, *e);
                 if (r < 0)
                         return r;
         }
         for (char *const *e = envp; e && *e; e++) {
                 if (named_in(*e, extra) || replaced_by_plan(*e, plan))
                         continue;
-                char *copy = strdup(*e);
-                if (!copy)
-                        return -ENOMEM;
-                r = strv_append(&l, &n, copy);
+                r = append_copy(&l, &n, *e);
                 if (r < 0)
                         return r;
         }

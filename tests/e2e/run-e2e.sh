@@ -8,57 +8,8 @@ MEMGOV=$(realpath "$1")
 HELPER=$(realpath "$2")
 CG=/sys/fs/cgroup
 T=$(mktemp -d /tmp/e2e.XXXXXX)
-passed=0
-failed=0
-current=
-
-if [ "$(stat -fc %T $CG)" != cgroup2fs ]; then
-        echo "run-e2e.sh: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
-        exit 2
-fi
-
-begin() {
-        current=$1
-        started=$(date +%s%N)
-}
-took() { echo "$((($(date +%s%N) - started) / 1000000))ms"; }
-pass() {
-        passed=$((passed + 1))
-        echo "ok - $current ($(took))"
-}
-fail() {
-        failed=$((failed + 1))
-        echo "not ok - $current: $* ($(took))"
-        [ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err" | head -20
-        return 0
-}
-# expect WHAT ACTUAL WANTED
-expect() {
-        if [ "$2" = "$3" ]; then return 0; fi
-        fail "$1: got '$2', want '$3'"
-        return 1
-}
-expect_grep() { # WHAT FILE PATTERN
-        if grep -qE -- "$3" "$2"; then return 0; fi
-        fail "$1: no line matching '$3' in $(basename "$2"): $(head -c 600 "$2")"
-        return 1
-}
-no_group() { # NAME: the group must be gone
-        if [ -e "$CG/$1" ]; then
-                fail "cgroup $1 left behind"
-                return 1
-        fi
-        return 0
-}
-# Waits up to 10 s for FILE to contain PATTERN.
-wait_for() {
-        for _ in $(seq 100); do
-                grep -q -- "$2" "$1" 2>/dev/null && return 0
-                sleep 0.1
-        done
-        return 1
-}
-mg() { "$MEMGOV" "$@" >"$T/out" 2>"$T/err"; }
+. "$(dirname "$0")/../lib/harness.sh"
+require_cgroup2 run-e2e.sh
 
 # --- limits and environment -------------------------------------------------
 
@@ -349,6 +300,4 @@ begin "nothing memgov made is left in the cgroup tree"
 left=$(find $CG -mindepth 1 -maxdepth 2 -type d \( -name 'memgov-*' -o -name 'e2e-*' \) | head -5)
 expect "leftovers" "$left" "" && pass
 
-rm -rf "$T"
-echo "e2e: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish e2e

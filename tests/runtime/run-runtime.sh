@@ -10,41 +10,8 @@ GOBIN=$(realpath "$2")
 W=$(realpath "$3")
 CG=/sys/fs/cgroup
 T=$(mktemp -d /tmp/runtime.XXXXXX)
-passed=0
-failed=0
-current=
-
-if [ "$(stat -fc %T $CG)" != cgroup2fs ]; then
-        echo "run-runtime.sh: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
-        exit 2
-fi
-
-begin() {
-        current=$1
-        started=$(date +%s%N)
-}
-took() { echo "$((($(date +%s%N) - started) / 1000000))ms"; }
-pass() {
-        passed=$((passed + 1))
-        echo "ok - $current${1:+: $1} ($(took))"
-}
-fail() {
-        failed=$((failed + 1))
-        echo "not ok - $current: $* ($(took))"
-        [ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err" | head -20
-        return 0
-}
-expect() { # WHAT ACTUAL WANTED
-        if [ "$2" = "$3" ]; then return 0; fi
-        fail "$1: got '$2', want '$3'"
-        return 1
-}
-expect_grep() { # WHAT FILE PATTERN
-        if grep -qE -- "$3" "$2"; then return 0; fi
-        fail "$1: no line matching '$3' in $(basename "$2"): $(head -c 600 "$2")"
-        return 1
-}
-mg() { "$MEMGOV" "$@" >"$T/out" 2>"$T/err"; }
+. "$(dirname "$0")/../lib/harness.sh"
+require_cgroup2 run-runtime.sh
 # The -Xmx memgov plans, in MiB, from explain's JAVA_TOOL_OPTIONS line.
 planned_xmx() { "$MEMGOV" explain "$@" | sed -n 's/.*JAVA_TOOL_OPTIONS=.*-Xmx\([0-9]*\)m.*/\1/p'; }
 planned_old_space() { "$MEMGOV" explain "$@" | sed -n 's/.*NODE_OPTIONS=.*--max-old-space-size=\([0-9]*\).*/\1/p'; }
@@ -213,7 +180,18 @@ for java in "$JAVA17" "$JAVA25"; do
         [ -x "$java" ] || continue
         begin "java agent ($("$java" -version 2>&1 | head -1)): injected, connects over MEMGOV_SOCKET, applies a target"
         mg run -v --memory-max 512M -- "$java" "$W/Sleep.java" 6000
-        expect "exit" $? 0 && expect_grep "picked up" "$T/err" "Picked up JAVA_TOOL_OPTIONS: .*-javaagent:/.*memgov-agent.jar" &&
+        rc=$?
+        # JDK 17 aborted (134) once in about eight runs under emulation, cause not yet known (the JVM
+        # reports a crash on stdout): show it, and try once more so one abort is visible but not fatal;
+        # two in a row fail.
+        if [ $rc -eq 134 ]; then
+                echo "#   the JVM aborted (exit 134); its stdout:"
+                head -40 "$T/out" | sed 's/^/#     /'
+                echo "#   retrying once"
+                mg run -v --memory-max 512M -- "$java" "$W/Sleep.java" 6000
+                rc=$?
+        fi
+        expect "exit" $rc 0 && expect_grep "picked up" "$T/err" "Picked up JAVA_TOOL_OPTIONS: .*-javaagent:/.*memgov-agent.jar" &&
                 expect_grep socket "$T/out" "MEMGOV_SOCKET set: true" &&
                 expect_grep connected "$T/err" "Agent [0-9]+ connected: java [0-9]" &&
                 expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
@@ -253,6 +231,4 @@ begin "no limit: no heap settings, only the agent"
 mg run --runtime jvm -- env
 expect "exit" $? 0 && expect_grep "agent only" "$T/out" '^JAVA_TOOL_OPTIONS=-javaagent:[^ ]*memgov-agent.jar$' && pass
 
-rm -rf "$T"
-echo "run-runtime.sh: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish runtime

@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# The small vocabulary of memgov's VM test scripts (sourced, not run): one
+# check per begin ... pass|fail, TAP-like lines, and the closing
+# "NAME: N passed, N failed" that CI reads. The script sets CG (the cgroup2
+# mount) and T (its scratch directory) before sourcing, and MEMGOV for mg().
+
+passed=0
+failed=0
+current=
+
+# require_cgroup2 SCRIPT: these scripts create cgroups; they belong inside tests/vm/vmrun.
+require_cgroup2() {
+        if [ "$(stat -fc %T "$CG")" != cgroup2fs ]; then
+                echo "$1: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
+                exit 2
+        fi
+}
+begin() {
+        current=$1
+        started=$(date +%s%N)
+}
+took() { echo "$((($(date +%s%N) - started) / 1000000))ms"; }
+pass() { # [NOTE]
+        passed=$((passed + 1))
+        echo "ok - $current${1:+: $1} ($(took))"
+}
+fail() {
+        failed=$((failed + 1))
+        echo "not ok - $current: $* ($(took))"
+        [ -s "$T/err" ] && sed 's/^/#   stderr: /' "$T/err" | head -20
+        return 0
+}
+expect() { # WHAT ACTUAL WANTED
+        if [ "$2" = "$3" ]; then return 0; fi
+        fail "$1: got '$2', want '$3'"
+        return 1
+}
+expect_grep() { # WHAT FILE PATTERN
+        if grep -qE -- "$3" "$2"; then return 0; fi
+        fail "$1: no line matching '$3' in $(basename "$2"): $(head -c 600 "$2")"
+        return 1
+}
+no_group() { # NAME: the group must be gone
+        if [ -e "$CG/$1" ]; then
+                fail "cgroup $1 left behind"
+                return 1
+        fi
+        return 0
+}
+wait_for() { # FILE PATTERN: up to 10 s
+        for _ in $(seq 100); do
+                grep -q -- "$2" "$1" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        return 1
+}
+mg() { "$MEMGOV" "$@" >"$T/out" 2>"$T/err"; }
+# finish NAME: the closing line, and the script's status.
+finish() {
+        rm -rf "$T"
+        echo "$1: $passed passed, $failed failed"
+        [ "$failed" -eq 0 ]
+}
