@@ -40,6 +40,7 @@ struct Governor {
         /* The last sample and decision, for the post-mortem. */
         bool have_last;
         PolicySample last_sample;
+        PlatformSample last_platform; /* the same sample as the group reported it (limits, peak) */
         PolicyDecision last_decision;
         char *socket_path;
 };
@@ -56,12 +57,13 @@ void governor_options_default(GovernorOptions *ret)
         policy_config_default(&ret->config);
 }
 
-static usec_t now_usec(void)
+/* The loop's clock (CLOCK_MONOTONIC at this wake-up), as the control server stamps targets with. */
+static usec_t now_usec(const Governor *g)
 {
-        struct timespec ts;
+        uint64_t t = 0;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
+        (void)sd_event_now(g->event, CLOCK_MONOTONIC, &t);
+        return t;
 }
 
 static void sample_agents(Governor *g, PolicySample *ps)
@@ -91,8 +93,9 @@ static int build_sample(Governor *g, PolicySample *ret)
         r = platform_sandbox_sample(g->sandbox, &x);
         if (r < 0)
                 return r;
+        g->last_platform = x;
         *ret = (PolicySample){
-                .now_usec = now_usec(),
+                .now_usec = now_usec(g),
                 .limits = {.max_bytes = x.max_bytes, .high_bytes = x.high_bytes},
                 .current_bytes = x.current_bytes,
                 .anon_bytes = x.anon_bytes,
@@ -162,9 +165,8 @@ static void act(Governor *g, const PolicyDecision *d)
                           g->opts.config.give_up == POLICY_GIVE_UP_KILL
                                   ? "killing it (--on-cannot-fit kill)"
                                   : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
-                PlatformSample now;
-                if (platform_sandbox_sample(g->sandbox, &now) >= 0)
-                        governor_postmortem(g, g->program ?: "the program", "cannot fit", &now);
+                /* The step's own sample is current: no need to read the group again. */
+                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->last_platform);
         }
         if ((d->actions & POLICY_ACTION_KILL) && g->on_kill)
                 g->on_kill(d->exit_status, g->userdata);
@@ -452,7 +454,7 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
         if (g && g->have_last) {
                 const PolicySample *x = &g->last_sample;
                 const PolicyDecision *d = &g->last_decision;
-                usec_t now = now_usec();
+                usec_t now = now_usec(g);
 
                 p.have_sample = true;
                 p.sample_age_usec = now > x->now_usec ? now - x->now_usec : 0;
