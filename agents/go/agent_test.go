@@ -172,6 +172,14 @@ func TestAgentOverSocketpair(t *testing.T) {
 	// Unknown types and keys are ignored; the agent stays.
 	g.send("frobnicate seq=12 x=1")
 	g.send("stats? seq=13 future=yes")
+	// Periodic stats interleave with the reply to stats?, so use an
+	// acknowledged message as the barrier: the agent handles messages in
+	// order, so once seq=14 is applied, gc, release and shed have run.
+	g.send("target seq=14 bytes=max level=ok")
+	if ack = g.expect("applied"); u64(t, ack, "seq") != 14 {
+		t.Errorf("applied: %v", ack.values)
+	}
+	g.send("stats? seq=15")
 	st = g.expect("stats")
 	if gc1 := u64(t, st, "gc_count"); gc1 < gc0+2 {
 		t.Errorf("gc_count %d -> %d after gc and release", gc0, gc1)
@@ -180,12 +188,12 @@ func TestAgentOverSocketpair(t *testing.T) {
 	if len(sheds) != 1 || sheds[0] != LevelCritical {
 		t.Errorf("shed hooks: %v", sheds)
 	}
-	if len(targets) != 2 || targets[0] != 123456789 || targets[1] != math.MaxUint64 {
+	if len(targets) != 3 || targets[0] != 123456789 || targets[1] != math.MaxUint64 {
 		t.Errorf("target hooks: %v", targets)
 	}
 	mu.Unlock()
 
-	g.send("bye seq=14")
+	g.send("bye seq=16")
 	g.expectEOF()
 }
 
