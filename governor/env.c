@@ -147,24 +147,36 @@ static bool find_agent(const char *name, const char *build_subdir, const char *s
         return access(found, R_OK) == 0;
 }
 
+typedef struct AgentFile {
+        const char *name, *build_subdir, *source_subdir;
+        int searched; /* -1: not yet; else whether found holds it */
+        char found[PATH_MAX];
+} AgentFile;
+
+static const char *agent_path(AgentFile *a)
+{
+        if (a->searched < 0)
+                a->searched =
+                        find_agent(a->name, a->build_subdir, a->source_subdir, a->found, sizeof(a->found));
+        return a->searched ? a->found : NULL;
+}
+
 const char *env_node_agent_path(void)
 {
-        static char found[PATH_MAX];
-        static int searched = -1;
-
-        if (searched < 0)
-                searched = find_agent("memgov-agent.js", NULL, "agents/node", found, sizeof(found));
-        return searched ? found : NULL;
+        static AgentFile a = {"memgov-agent.js", NULL, "agents/node", -1, ""};
+        return agent_path(&a);
 }
 
 const char *env_java_agent_path(void)
 {
-        static char found[PATH_MAX];
-        static int searched = -1;
+        static AgentFile a = {"memgov-agent.jar", "agents/java", NULL, -1, ""};
+        return agent_path(&a);
+}
 
-        if (searched < 0)
-                searched = find_agent("memgov-agent.jar", "agents/java", NULL, found, sizeof(found));
-        return searched ? found : NULL;
+const char *env_c_agent_path(void)
+{
+        static AgentFile a = {"libmemgov-preload.so", "agents/c", NULL, -1, ""};
+        return agent_path(&a);
 }
 
 void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits, RuntimeDetection *d,
@@ -173,14 +185,13 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
         LaunchOptions lo;
 
         launchenv_options_default(&lo);
-        if (o->runtime == RUNTIME_AUTO) {
-                runtime_detect(path, o->argv, launchenv_get(environ, "PATH"), d);
-                log_debug("Runtime: %s (%s).", runtime_to_string(d->runtime), d->reason);
-        } else {
-                memset(d, 0, sizeof(*d));
+        /* Also with --runtime: what the program is (static, built with the agent) decides the C agent. */
+        runtime_detect(path, o->argv, launchenv_get(environ, "PATH"), d);
+        if (o->runtime != RUNTIME_AUTO) {
                 d->runtime = o->runtime;
                 snprintf(d->reason, sizeof(d->reason), "--runtime %s", runtime_to_string(o->runtime));
         }
+        log_debug("Runtime: %s (%s).", runtime_to_string(d->runtime), d->reason);
         lo.runtime = d->runtime;
         lo.gogc = o->gogc;
         lo.jvm_reserve_bytes = o->jvm_reserve_bytes;
@@ -190,5 +201,22 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
                 lo.node_agent = env_node_agent_path();
         if (lo.runtime == RUNTIME_JVM)
                 lo.java_agent = env_java_agent_path();
+        if (lo.runtime == RUNTIME_GLIBC || lo.runtime == RUNTIME_JEMALLOC || lo.runtime == RUNTIME_UNKNOWN) {
+                if (d->is_static)
+                        log_notice("%s is statically linked: the C agent cannot be preloaded into it (no "
+                                   "dynamic loader reads LD_PRELOAD); only its environment is set. Link "
+                                   "libmemgov-agent into it for run-time steering.",
+                                   d->program);
+                else if (d->has_agent)
+                        log_debug("%s is built with libmemgov-agent: nothing to preload.", d->program);
+                else if (runtime_is_shell(d->program))
+                        log_info("%s is a shell: the C agent is not preloaded (it would start in the shell, "
+                                 "not in the program the shell runs); name the program itself to get it.",
+                                 d->program);
+                else if (d->is_elf && lo.runtime != RUNTIME_UNKNOWN) {
+                        lo.c_agent = env_c_agent_path();
+                        lo.c_agent_exe = d->program;
+                }
+        }
         launchenv_plan_runtime(environ, limits, &lo, ret);
 }

@@ -16,6 +16,8 @@ const char *env_node_agent_path(void);
 /* The JVM agent: <dir of memgov>/../lib/memgov/memgov-agent.jar once installed, else
  * <dir of memgov>/agents/java/memgov-agent.jar in the build tree. */
 const char *env_java_agent_path(void);
+/* libmemgov-preload.so, the C agent for LD_PRELOAD: the same places. */
+const char *env_c_agent_path(void);
 
 /* A malloc'd copy of envp with the plan's variables set, and extra ("NAME=value", may be NULL) set over any
  * entry of the same name: a nested memgov's child must talk to the inner memgov, not the outer one. */

@@ -50,6 +50,7 @@ static void detect_elf(const MappedFile *m, RuntimeDetection *d, const char *pre
         (void)runtime_elf_parse(m->data, m->size, &f);
         d->is_elf = f.is_elf;
         d->is_static = f.is_elf && !f.has_interp;
+        d->has_agent = f.memgov_agent;
         d->runtime = runtime_from_elf(&f, &why);
         snprintf(d->reason, sizeof(d->reason), "%s%s: %s", prefix, d->program, why);
 }
@@ -98,18 +99,6 @@ static void detect_program(const char *name, const char *search_path, RuntimeDet
         detect_elf(&m, d, prefix);
 }
 
-static bool is_shell(const char *interp)
-{
-        static const char *const shells[] = {"sh", "bash", "dash", "ksh", "zsh", "ash", "busybox"};
-        const char *b = strrchr(interp, '/');
-
-        b = b ? b + 1 : interp;
-        for (size_t i = 0; i < ELEMENTSOF(shells); i++)
-                if (strcmp(b, shells[i]) == 0)
-                        return true;
-        return false;
-}
-
 static bool is_env(const char *path)
 {
         const char *b = strrchr(path, '/');
@@ -131,7 +120,7 @@ static void detect_script(const MappedFile *m, const char *search_path, RuntimeD
                 detect_program(cmd, search_path, d, prefix);
                 return;
         }
-        if (is_shell(interp)) {
+        if (runtime_is_shell(interp)) {
                 r = runtime_script_exec(m->data, m->size, &line);
                 if (r != RUNTIME_UNKNOWN) {
                         d->runtime = r;

@@ -350,6 +350,33 @@ static void plan_jemalloc(LaunchEnv *plan, char *const *envp)
         var_merge(v, ",", add);
 }
 
+/* LD_PRELOAD takes paths separated by blanks or colons: ours goes last, unless it is there already. */
+static void plan_c_agent(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
+{
+        LaunchVar *v;
+
+        if (strpbrk(o->c_agent, " \t:") || strpbrk(o->c_agent_exe, "\n"))
+                return; /* cannot be written into LD_PRELOAD */
+        v = plan_var(plan, envp, "LD_PRELOAD");
+        for (const char *p = v->user_value; p && *p;) {
+                size_t len = strcspn(p, " \t:");
+                if (len == strlen(o->c_agent) && memcmp(p, o->c_agent, len) == 0) {
+                        snprintf(v->why, sizeof(v->why), "the C agent: already in your LD_PRELOAD");
+                        return;
+                }
+                p += len + (p[len] != '\0');
+        }
+        snprintf(v->why, sizeof(v->why), "the C agent, started before main() in %s", o->c_agent_exe);
+        var_merge(v, ":", o->c_agent);
+        if (v->action == LAUNCHVAR_KEPT)
+                return; /* too long: the conflict says so */
+        plan->c_agent = true;
+        v = plan_var(plan, envp, "MEMGOV_PRELOAD_EXE");
+        v->action = LAUNCHVAR_SET; /* memgov's own variable: always the program of this run */
+        snprintf(v->value, sizeof(v->value), "%s", o->c_agent_exe);
+        snprintf(v->why, sizeof(v->why), "the only program the preloaded agent starts in");
+}
+
 static void plan_gogc(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
 {
         LaunchVar *v = plan_var(plan, envp, "GOGC");
@@ -387,6 +414,8 @@ void launchenv_plan_runtime(char *const *envp, const MemoryLimits *limits, const
                 plan_node(plan, envp, o);
         if (o->runtime == RUNTIME_JVM)
                 plan_jvm(plan, envp, o);
+        if ((o->runtime == RUNTIME_GLIBC || o->runtime == RUNTIME_JEMALLOC) && o->c_agent && o->c_agent_exe)
+                plan_c_agent(plan, envp, o);
         if (!limited)
                 return;
         switch (o->runtime) {

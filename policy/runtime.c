@@ -45,6 +45,17 @@ Runtime runtime_from_launcher_name(const char *name)
         return RUNTIME_UNKNOWN;
 }
 
+bool runtime_is_shell(const char *path)
+{
+        static const char *const shells[] = {"sh", "bash", "dash", "ksh", "zsh", "ash", "busybox"};
+        const char *b = basename_of(path);
+
+        for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
+                if (strcmp(b, shells[i]) == 0)
+                        return true;
+        return false;
+}
+
 static bool contains(const void *buf, size_t n, const char *s)
 {
         return memmem(buf, n, s, strlen(s)) != NULL;
@@ -149,6 +160,7 @@ int runtime_elf_parse(const void *data, size_t n, ElfFacts *ret)
                 f.go_buildinfo = true;
         f.has_jemalloc = contains(buf, n, "<jemalloc>: ");
         f.hostfxr = contains(buf, n, "libhostfxr.so");
+        f.memgov_agent = contains(buf, n, "libmemgov-agent");
         *ret = f;
         return 0;
 }

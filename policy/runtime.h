@@ -32,6 +32,9 @@ int runtime_from_string(const char *s, Runtime *ret);
 /* java, node, nodejs, dotnet (the basename of name); else RUNTIME_UNKNOWN. */
 Runtime runtime_from_launcher_name(const char *name);
 
+/* A shell by its file name (sh, bash, dash, ...; a path's last part). */
+bool runtime_is_shell(const char *path);
+
 /* What memgov looks at in an ELF file. Only 64-bit little-endian ELF is parsed; others give is_elf=false. */
 typedef struct ElfFacts {
         bool is_elf;
@@ -42,6 +45,7 @@ typedef struct ElfFacts {
         bool has_jemalloc;   /* the "<jemalloc>: " message prefix every jemalloc build carries */
         bool go_buildinfo;   /* a .go.buildinfo section, or the "\xff Go buildinf:" magic */
         bool hostfxr;        /* names libhostfxr.so: the dotnet muxer or an apphost */
+        bool memgov_agent;   /* names libmemgov-agent: built with the C agent (linked or DT_NEEDED) */
 } ElfFacts;
 
 int runtime_elf_parse(const void *buf, size_t n, ElfFacts *ret);

@@ -3,11 +3,13 @@
 # machine (java 17 and Temurin 25, node, a Go binary), inside the test VM
 # (tests/vm/vmrun): the child's effective heap limit must be what memgov
 # computed. .NET and jemalloc are not installed here: they are checked at the
-# level of the environment only. Usage: run-runtime.sh MEMGOV GO-BINARY WORKDIR
+# level of the environment only. C programs get the preloaded C agent.
+# Usage: run-runtime.sh MEMGOV GO-BINARY WORKDIR CPROG-DIR
 set -u
 MEMGOV=$(realpath "$1")
 GOBIN=$(realpath "$2")
 W=$(realpath "$3")
+CPROG=$(realpath "$4")/cprog
 CG=/sys/fs/cgroup
 T=$(mktemp -d /tmp/runtime.XXXXXX)
 . "$(dirname "$0")/../lib/harness.sh"
@@ -204,6 +206,48 @@ begin "go: GOMEMLIMIT as before, GOGC only with --gogc"
 mg run --memory-max 512M --gogc 50 -- env
 expect "exit" $? 0 && expect_grep GOMEMLIMIT "$T/out" "^GOMEMLIMIT=483183821$" &&
         expect_grep GOGC "$T/out" "^GOGC=50$" && pass
+
+# --- C: the preloaded agent ---------------------------------------------------
+
+begin "C: the agent is preloaded into a dynamically linked program and applies a target"
+mg run -v --memory-max 256M -- "$CPROG" 3
+expect "exit" $? 0 && expect_grep done "$T/out" "^done$" &&
+        expect_grep preload "$T/out" "^LD_PRELOAD=/.*/libmemgov-preload.so$" &&
+        expect_grep connected "$T/err" "Agent [0-9]+ connected: c libmemgov-preload-[0-9.]+, pid [0-9]+" &&
+        expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+        pass "$(grep -oE 'Agent [0-9]+ (connected: [^ ]+ [^,]+|applied target [0-9]+ \(limit [^)]*\))' "$T/err" | head -3 | tr '\n' ';')"
+
+begin "C: the user's LD_PRELOAD is kept and ours appended"
+LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 mg run -v --memory-max 256M -- "$CPROG" 1
+expect "exit" $? 0 && expect_grep merged "$T/out" "^LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6:/.*/libmemgov-preload.so$" &&
+        expect_grep connected "$T/err" "Agent [0-9]+ connected: c " && pass
+
+begin "C: only the program memgov launched starts the agent, not the programs it runs"
+# timeout(1) is the program here; it runs cprog, which inherits LD_PRELOAD and, with --agent-socket,
+# MEMGOV_SOCKET too: MEMGOV_PRELOAD_EXE keeps cprog's copy of the agent off, so one agent connects.
+mg run -v --agent-socket --memory-max 256M -- timeout 30 "$CPROG" 2
+expect "exit" $? 0 && expect_grep "cprog preloaded" "$T/out" "^LD_PRELOAD=/.*/libmemgov-preload.so$" &&
+        expect "agents connected" "$(grep -c 'connected: c ' "$T/err")" 1 &&
+        expect "agent errors" "$(grep -c 'libmemgov-preload:' "$T/err")" 0 && pass
+
+begin "C: a shell gets no preloaded agent"
+mg run -v --memory-max 256M -- /bin/sh -c "\"$CPROG\" 0; true"
+expect "exit" $? 0 && expect_grep unset "$T/out" "^LD_PRELOAD=\(unset\)$" &&
+        expect_grep notice "$T/err" "is a shell: the C agent is not preloaded" && pass
+
+begin "C: a statically linked program is reported, and nothing is preloaded"
+mg run -v --memory-max 256M -- "$CPROG-static" 0
+expect "exit" $? 0 && expect_grep unset "$T/out" "^LD_PRELOAD=\(unset\)$" &&
+        expect_grep notice "$T/err" "is statically linked: the C agent cannot be preloaded" &&
+        { "$MEMGOV" explain --memory-max 256M -- "$CPROG-static" >"$T/explain" 2>&1 || true; } &&
+        expect_grep "explain says" "$T/explain" "statically linked: no LD_PRELOAD agent can be injected" &&
+        pass "$(grep -o 'is statically linked[^;]*' "$T/err")"
+
+begin "C: a program built with libmemgov-agent gets no preloaded copy"
+"$MEMGOV" explain --memory-max 256M -- "$(dirname "$CPROG")/../../agents/c/memgov-agent-demo-c" >"$T/out" 2>&1
+expect_grep runtime "$T/out" "^runtime: +glibc" && expect "LD_PRELOAD lines" "$(grep -c LD_PRELOAD "$T/out")" 0 &&
+        "$MEMGOV" explain --memory-max 256M -- "$CPROG" >"$T/out" 2>&1 &&
+        expect_grep "explain shows the preload" "$T/out" "LD_PRELOAD=/.*libmemgov-preload.so" && pass
 
 # --- environment only: .NET, glibc, jemalloc ---------------------------------
 

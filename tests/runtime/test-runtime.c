@@ -87,7 +87,14 @@ static void test_elf(void)
                       runtime_to_string(runtime_from_elf(&facts, NULL)), runtime_to_string(rows[i].want),
                       why);
                 CHECK(facts.has_interp == !rows[i].is_static, "row %zu: static", i);
+                CHECK(!facts.memgov_agent, "row %zu: not built with the agent", i);
         }
+        fake_elf(&f, "/lib64/ld-linux-x86-64.so.2", "libmemgov-agent.so.0", NULL);
+        CHECK(runtime_elf_parse(f.buf, f.size, &facts) == 0 && facts.memgov_agent,
+              "DT_NEEDED libmemgov-agent");
+        fake_elf(&f, NULL, NULL, "libmemgov-agent-0.1.0");
+        CHECK(runtime_elf_parse(f.buf, f.size, &facts) == 0 && facts.memgov_agent,
+              "the static agent's version");
         CHECK(runtime_elf_parse("#!/bin/sh\n", 10, &facts) == 0 && !facts.is_elf, "a script is no ELF");
         CHECK(runtime_elf_parse("\177ELF", 4, &facts) == 0 && !facts.is_elf, "truncated");
         /* A header whose program headers point past the end must not be read. */

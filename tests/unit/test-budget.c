@@ -249,6 +249,35 @@ static void test_launchenv_extras(void)
         launchenv_plan_runtime(plain, &none, &o, &p);
         CHECK(p.n_vars == 0 && !p.java_agent, "a jar path with a blank cannot go in JAVA_TOOL_OPTIONS");
 
+        /* The C agent: LD_PRELOAD, after the user's own, and MEMGOV_PRELOAD_EXE */
+        launchenv_options_default(&o);
+        o.runtime = RUNTIME_GLIBC;
+        o.c_agent = "/p/libmemgov-preload.so";
+        o.c_agent_exe = "/srv/bin/server";
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 2 && p.c_agent && strcmp(p.vars[0].name, "LD_PRELOAD") == 0 &&
+                      strcmp(p.vars[0].value, "/p/libmemgov-preload.so") == 0 &&
+                      strcmp(p.vars[1].name, "MEMGOV_PRELOAD_EXE") == 0 &&
+                      strcmp(p.vars[1].value, "/srv/bin/server") == 0,
+              "no limit: the C agent alone");
+        char *user_preload[] = {"LD_PRELOAD=/x/libfoo.so", NULL};
+        launchenv_plan_runtime(user_preload, &one_g, &o, &p);
+        CHECK(p.n_vars == 4 && p.vars[0].action == LAUNCHVAR_MERGED &&
+                      strcmp(p.vars[0].value, "/x/libfoo.so:/p/libmemgov-preload.so") == 0,
+              "appended to the user's LD_PRELOAD: %s", p.vars[0].value);
+        char *has_it[] = {"LD_PRELOAD=/x/a.so /p/libmemgov-preload.so", NULL};
+        o.runtime = RUNTIME_JEMALLOC;
+        launchenv_plan_runtime(has_it, &none, &o, &p);
+        CHECK(p.n_vars == 1 && p.vars[0].action == LAUNCHVAR_KEPT && !p.c_agent,
+              "already in LD_PRELOAD: kept, not added twice");
+        o.c_agent = "/a:b/libmemgov-preload.so";
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 0 && !p.c_agent, "a path with a colon cannot go in LD_PRELOAD");
+        o.c_agent = "/p/libmemgov-preload.so";
+        o.runtime = RUNTIME_GO;
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 0 && !p.c_agent, "only glibc and jemalloc programs get the C agent");
+
         launchenv_options_default(&o);
         o.runtime = RUNTIME_GO;
         o.gogc = "200";

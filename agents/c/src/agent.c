@@ -24,7 +24,12 @@
 
 #include "../../../policy/proto.h"
 
-#define API            __attribute__((visibility("default")))
+/* libmemgov-preload.so carries this code too, but exports none of it (preload.c). */
+#ifdef MEMGOV_AGENT_PRELOAD
+#define API
+#else
+#define API __attribute__((visibility("default")))
+#endif
 #define MAX_CALLBACKS  8
 #define SEND_TIMEOUT_S 5
 
