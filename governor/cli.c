@@ -24,6 +24,8 @@ enum {
         ARG_JVM_RESERVE,
         ARG_NODE_RESERVE,
         ARG_DOTNET_RESERVE,
+        ARG_PROFILE,
+        ARG_CONFIG_DIR,
 };
 
 void cli_help_run(const char *verb)
@@ -62,6 +64,10 @@ void cli_help_run(const char *verb)
                "                        the budget (default 144M)\n"
                "  --node-reserve SIZE   the same for Node's old space (default 96M)\n"
                "  --dotnet-reserve SIZE the same for .NET's GC heap hard limit (default 64M)\n"
+               "  --profile NAME        use [profile \"NAME\"] of the policy files, whatever its match\n"
+               "                        rules say (also MEMGOV_PROFILE; see docs/policy.md)\n"
+               "  --config-dir DIR      read DIR/memgov.ini and DIR/conf.d/*.ini instead of /etc/memgov\n"
+               "                        (also MEMGOV_CONFIG_DIR)\n"
                "  -v, --verbose         say more, including every decision of the control loop\n"
                "  -q, --quiet           only warnings and errors\n"
                "  -h, --help            show this help\n\n"
@@ -102,6 +108,8 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"jvm-reserve", required_argument, NULL, ARG_JVM_RESERVE},
                 {"node-reserve", required_argument, NULL, ARG_NODE_RESERVE},
                 {"dotnet-reserve", required_argument, NULL, ARG_DOTNET_RESERVE},
+                {"profile", required_argument, NULL, ARG_PROFILE},
+                {"config-dir", required_argument, NULL, ARG_CONFIG_DIR},
                 {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
@@ -216,6 +224,12 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 }
                 case ARG_CGROUP_ROOT:
                         o.cgroup_root = optarg;
+                        break;
+                case ARG_PROFILE:
+                        o.profile = optarg;
+                        break;
+                case ARG_CONFIG_DIR:
+                        o.config_dir = optarg;
                         break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);

@@ -26,7 +26,11 @@ typedef struct RunOptions {
         uint64_t jvm_reserve_bytes; /* fixed non-heap reserves (docs/runtimes.md) */
         uint64_t node_reserve_bytes;
         uint64_t dotnet_reserve_bytes;
-        char **argv; /* the command, NULL-terminated; points into main()'s argv */
+        char **argv;            /* the command, NULL-terminated; points into main()'s argv */
+        const char *profile;    /* --profile: the policy profile by name, or NULL */
+        const char *config_dir; /* --config-dir: where memgov.ini and conf.d/ are, or NULL */
+        struct PolicyFile
+                *policy; /* the policy files behind these options (governor/policyfile.h), or NULL */
 } RunOptions;
 
 /*

@@ -10,6 +10,7 @@
 #include "../policy/macro.h"
 #include "env.h"
 #include "log.h"
+#include "policyfile.h"
 #include "run.h"
 
 extern char **environ;
@@ -149,5 +150,7 @@ int explain_main(const RunOptions *o)
         env_plan(o, r < 0 ? o->argv[0] : path, &limits, &detection, &plan);
         print_runtime(&detection);
         print_environment(&plan);
+        if (o->policy)
+                policyfile_explain(o->policy);
         return status;
 }

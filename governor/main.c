@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "explain.h"
 #include "log.h"
+#include "policyfile.h"
 #include "run.h"
 
 #ifndef MEMGOV_VERSION
@@ -19,6 +20,7 @@ static void help(void)
                "Usage:\n"
                "  memgov run [OPTIONS] -- CMD [ARG...]      run CMD in a memory-limited cgroup\n"
                "  memgov explain [OPTIONS] -- CMD [ARG...]  print what run would do, and do nothing\n"
+               "  memgov check [FILE...]                    validate policy files (docs/policy.md)\n"
                "  memgov --version\n\n"
                "'memgov run --help' lists the options.\n",
                MEMGOV_VERSION);
@@ -43,14 +45,21 @@ int main(int argc, char *argv[])
                 printf("memgov %s\n", MEMGOV_VERSION);
                 return 0;
         }
+        if (strcmp(verb, "check") == 0)
+                return policyfile_check_main(argc - 1, argv + 1);
         if (strcmp(verb, "run") != 0 && strcmp(verb, "explain") != 0) {
-                log_error("'%s' is not a memgov command (known: run, explain; see 'memgov --help')", verb);
+                log_error("'%s' is not a memgov command (known: run, explain, check; see 'memgov --help')",
+                          verb);
                 return EXIT_MEMGOV_FAILURE;
         }
 
         r = cli_parse_run(argc - 1, argv + 1, &o);
         if (r == 1)
                 return 0;
+        if (r < 0)
+                return EXIT_MEMGOV_FAILURE;
+        /* The policy files sit below the command line: parse again with their options first. */
+        r = policyfile_apply(argc - 1, argv + 1, &o);
         if (r < 0)
                 return EXIT_MEMGOV_FAILURE;
 

@@ -587,6 +587,43 @@ int policy_config_set(PolicyConfig *c, const char *key, const char *value)
         return -ENOENT;
 }
 
+static const char *format_permyriad(uint32_t pm, char *buf, size_t size)
+{
+        if (pm % 100 == 0)
+                snprintf(buf, size, "%u%%", (unsigned)(pm / 100));
+        else
+                snprintf(buf, size, "%u.%02u%%", (unsigned)(pm / 100), (unsigned)(pm % 100));
+        return buf;
+}
+
+int policy_config_format(const PolicyConfig *c, const char *key, char *buf, size_t size)
+{
+        for (size_t i = 0; i < ELEMENTSOF(config_fields); i++) {
+                const void *field = (const char *)c + config_fields[i].offset;
+
+                if (strcmp(key, config_fields[i].name) != 0)
+                        continue;
+                switch (config_fields[i].type) {
+                case FIELD_BYTES:
+                        units_format_size(*(const uint64_t *)field, buf, size);
+                        return 0;
+                case FIELD_PERMYRIAD:
+                        format_permyriad(*(const uint32_t *)field, buf, size);
+                        return 0;
+                case FIELD_USEC:
+                        units_format_duration(*(const usec_t *)field, buf, size);
+                        return 0;
+                case FIELD_BOOL:
+                        snprintf(buf, size, "%s", *(const bool *)field ? "yes" : "no");
+                        return 0;
+                case FIELD_GIVE_UP:
+                        snprintf(buf, size, "%s", policy_give_up_to_string(*(const PolicyGiveUp *)field));
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
 const char *policy_config_field_name(size_t i)
 {
         return i < ELEMENTSOF(config_fields) ? config_fields[i].name : NULL;

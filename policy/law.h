@@ -201,6 +201,9 @@ void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySam
  * "let-oom"/"kill" for give_up. Returns 0, -ENOENT (no such field) or the
  * units.h error. Written for the policy file and the replayer. */
 int policy_config_set(PolicyConfig *c, const char *key, const char *value);
+/* The field's value as text that policy_config_set() reads back: "5%", "8M", "10s", "yes", "kill".
+ * Returns 0 or -ENOENT. */
+int policy_config_format(const PolicyConfig *c, const char *key, char *buf, size_t size);
 /* The i-th field name, NULL past the end: to list them. */
 const char *policy_config_field_name(size_t i);
 
