@@ -483,6 +483,27 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
                 log_error("%s", line);
 }
 
+void governor_set_config(Governor *g, const PolicyConfig *c)
+{
+        bool rearm = c->elevated_enter_some_permyriad != g->opts.config.elevated_enter_some_permyriad ||
+                     c->critical_enter_full_permyriad != g->opts.config.critical_enter_full_permyriad;
+
+        /* The state stays: a target in force, the level and the timers carry over, so a reload acts as a
+         * change of parameters at the next step, not as a restart of the law. */
+        g->opts.config = *c;
+        if (g->stopped)
+                return;
+        if (rearm) {
+                /* The triggers were armed at the old enter thresholds. */
+                for (int i = 0; i < 2; i++) {
+                        g->psi_source[i] = sd_event_source_disable_unref(g->psi_source[i]);
+                        g->psi_fd[i] = safe_close(g->psi_fd[i]);
+                }
+                watch_psi(g);
+        }
+        request_step(g, "reload");
+}
+
 void governor_stop(Governor *g)
 {
         if (!g || g->stopped)

@@ -48,6 +48,9 @@ void governor_child_started(Governor *g);
  * state now (limits, peak); the rest comes from the last sample and decision. */
 void governor_postmortem(Governor *g, const char *what, const char *cause, const PlatformSample *final);
 
+/* Replaces the law's parameters (a policy reload) and decides again at once. */
+void governor_set_config(Governor *g, const PolicyConfig *c);
+
 /* Stops watching and deciding (the child is gone); the last decision stays readable. */
 void governor_stop(Governor *g);
 Governor *governor_free(Governor *g);

@@ -427,6 +427,11 @@ int policyfile_reload(PolicyFile *p, PolicyConfig *ret_law, usec_t *ret_grace_us
         return 0;
 }
 
+bool policyfile_in_use(const PolicyFile *p)
+{
+        return p && (p->dir_explicit || (p->paths && p->paths[0]));
+}
+
 void policyfile_explain(const PolicyFile *p)
 {
         char env[80];

@@ -49,6 +49,10 @@ int policyfile_apply(int argc, char **argv, RunOptions *o);
  */
 int policyfile_reload(PolicyFile *p, PolicyConfig *ret_law, usec_t *ret_grace_usec);
 
+/* memgov runs from policy files: it read at least one, or was pointed at a directory. SIGHUP reloads
+ * them then, and is not forwarded to the child. */
+bool policyfile_in_use(const PolicyFile *p);
+
 /* Prints the files read, the profile and each key's value and origin, for explain. */
 void policyfile_explain(const PolicyFile *p);
 

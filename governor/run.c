@@ -23,6 +23,7 @@
 #include "env.h"
 #include "govern.h"
 #include "log.h"
+#include "policyfile.h"
 
 extern char **environ;
 
@@ -45,6 +46,7 @@ typedef struct Supervisor {
         sd_event_source *rmdir_source;
         int exit_code;
         int policy_exit_code; /* >= 0 once the law killed the group */
+        usec_t grace_usec;    /* from the options; a policy reload may change it */
         bool child_exited;
         bool finishing;
         unsigned rmdir_tries;
@@ -156,7 +158,7 @@ static void start_grace(Supervisor *s)
 
         if (s->grace_source)
                 return;
-        r = sd_event_add_time_relative(s->event, &s->grace_source, CLOCK_MONOTONIC, s->opts->grace_usec, 0,
+        r = sd_event_add_time_relative(s->event, &s->grace_source, CLOCK_MONOTONIC, s->grace_usec, 0,
                                        on_grace_expired, s);
         if (r < 0) {
                 log_error_errno(r, "Failed to arm the grace timer: %m; killing the group now.");
@@ -199,10 +201,32 @@ static int on_populated_changed(sd_event_source *source, int fd, uint32_t revent
         return 0;
 }
 
+/* SIGHUP: read the policy files again; any error keeps the policy in force (policyfile_reload() says why).
+ */
+static void reload_policy(Supervisor *s)
+{
+        PolicyConfig law;
+        usec_t grace;
+
+        if (policyfile_reload(s->opts->policy, &law, &grace) < 0)
+                return;
+        s->grace_usec = grace;
+        if (s->governor)
+                governor_set_config(s->governor, &law);
+}
+
 static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
 {
         Supervisor *s = userdata;
         int sig = (int)si->ssi_signo, r;
+
+        /* With policy files, SIGHUP is memgov's: many programs (Go's default) exit on it. Without, it is
+         * forwarded as before. */
+        if (sig == SIGHUP && policyfile_in_use(s->opts->policy) && si->ssi_code != SI_KERNEL) {
+                log_notice("Got SIGHUP, reloading the policy.");
+                reload_policy(s);
+                return 0;
+        }
 
         /* Signals a terminal sends (Ctrl-C, Ctrl-\, window size, hangup) reach the whole foreground process
          * group, the child included: forwarding them again would deliver them twice. */
@@ -320,6 +344,8 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
         int r;
 
         governor_options_default(&go);
+        if (s->opts->policy)
+                go.config = s->opts->policy->law;
         go.config.give_up = s->opts->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
         /* Java cannot adopt an inherited socket: its agent connects to MEMGOV_SOCKET. */
         go.agent_socket = s->opts->agent_socket || plan->java_agent;
@@ -370,6 +396,7 @@ int run_main(const RunOptions *o)
                 .child = {.wait_fd = -1},
                 .exit_code = EXIT_MEMGOV_FAILURE,
                 .policy_exit_code = -1,
+                .grace_usec = o->grace_usec,
         };
         int keep_fd = -1;
         char name[256], pid_text[16];
