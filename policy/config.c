@@ -685,10 +685,10 @@ const char *config_env_name(const char *key, char *buf, size_t size)
         return buf;
 }
 
-static const char *env_get(char **environ, const char *name)
+static const char *env_get(char **envp, const char *name)
 {
         size_t n = strlen(name);
-        STRV_FOREACH (e, environ)
+        STRV_FOREACH (e, envp)
                 if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
                         return *e + n + 1;
         return NULL;
@@ -711,7 +711,7 @@ static const char *patterns_match(const char *patterns, const char *s, char *buf
         return NULL;
 }
 
-static const char *env_patterns_match(const char *patterns, char **environ, char *buf, size_t size)
+static const char *env_patterns_match(const char *patterns, char **envp, char *buf, size_t size)
 {
         for (const char *w = patterns; *w;) {
                 size_t n = strcspn(w, " \t");
@@ -723,7 +723,7 @@ static const char *env_patterns_match(const char *patterns, char **environ, char
                         eq = strchr(buf, '=');
                         if (eq) {
                                 *eq = '\0';
-                                v = env_get(environ, buf);
+                                v = env_get(envp, buf);
                                 *eq = '=';
                                 if (v && fnmatch(eq + 1, v, 0) == 0)
                                         return buf;
