@@ -338,8 +338,48 @@ static void test_schema(void)
         CHECK(n_law >= 25, "only %zu law keys", n_law);
 }
 
-int main(void)
+/* Every key is documented: in docs/policy.md as `key`, in the man page with its dashes escaped. */
+static void test_documented(const char *md_path, const char *man_path)
 {
+        static char md[1 << 17], man[1 << 17];
+        FILE *f;
+        size_t n;
+
+        f = fopen(md_path, "re");
+        CHECK(f, "%s: %m", md_path);
+        if (!f)
+                return;
+        n = fread(md, 1, sizeof(md) - 1, f);
+        md[n] = '\0';
+        fclose(f);
+        f = fopen(man_path, "re");
+        CHECK(f, "%s: %m", man_path);
+        if (!f)
+                return;
+        n = fread(man, 1, sizeof(man) - 1, f);
+        man[n] = '\0';
+        fclose(f);
+        for (size_t i = 0; i < config_key_count(); i++) {
+                char want[96], escaped[96];
+                size_t k = 0;
+                snprintf(want, sizeof(want), "`%s`", config_key(i)->name);
+                CHECK(strstr(md, want), "%s is not documented in %s", config_key(i)->name, md_path);
+                for (const char *c = config_key(i)->name; *c && k + 3 < sizeof(escaped); c++) {
+                        if (*c == '-')
+                                escaped[k++] = '\\';
+                        escaped[k++] = *c;
+                }
+                escaped[k] = '\0';
+                CHECK(strstr(man, escaped), "%s is not in %s", escaped, man_path);
+        }
+}
+
+int main(int argc, char *argv[])
+{
+        if (argc == 3) {
+                test_documented(argv[1], argv[2]);
+                return check_finish("test-config (docs)");
+        }
         test_messages();
         test_dangerous_lines();
         test_precedence();

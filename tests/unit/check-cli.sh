@@ -1,0 +1,66 @@
+#!/bin/bash
+# memgov check and explain with policy files, from outside: the exact lines and
+# exit status of check, the shipped examples, and explain's precedence and
+# origins. No cgroup is touched (explain only plans).
+# Usage: check-cli.sh MEMGOV SOURCE_DIR
+set -u
+MEMGOV=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+failed=0
+check() { # WHAT GOT WANT
+        if [ "$2" == "$3" ]; then echo "ok - $1"; else
+                echo "not ok - $1"
+                diff <(echo "$3") <(echo "$2") | sed 's/^/#   /'
+                failed=$((failed + 1))
+        fi
+}
+
+cat >"$T/bad.ini" <<'INI'
+[defaults]
+memory-max = 1G
+memroy-high = 90%
+grace = forever
+X-Note = hello
+[profile "api"]
+match-env = ROLE
+INI
+printf '[defaults]\nheadroom = 150%%\n' >"$T/bad2.ini"
+out=$("$MEMGOV" check "$T/bad.ini" "$T/bad2.ini" "$T/missing.ini")
+rc=$?
+check "check: exit status" "$rc" 1
+check "check: every problem in every file" "$out" "$T/bad.ini:3: memroy-high: unknown key
+$T/bad.ini:4: grace: 'forever': expected a number with a unit: ms, s or m (e.g. 500ms, 10s, 2m)
+$T/bad.ini:5: X-Note: warning: ignored (X- keys are left for local use)
+$T/bad.ini:7: match-env: expected NAME=PATTERN, such as ROLE=api
+$T/bad2.ini:2: headroom: '150%': a percentage must be at most 100%
+$T/missing.ini: cannot read: No such file or directory"
+
+out=$("$MEMGOV" check "$SRC/examples/policies/memgov.ini" "$SRC"/examples/policies/conf.d/*.ini)
+check "check: the shipped examples are valid" "$?" 0
+
+# explain: the drop-in over the file, the environment over the profile, the command line over all.
+out=$(MEMGOV_GRACE=3s MEMGOV_CONFIG_DIR="$SRC/examples/policies" "$MEMGOV" explain --memory-high 80% \
+        -- api-orders 2>/dev/null)
+grep_line() { echo "$out" | grep -E "^  $1 " | sed 's/  */ /g'; }
+check "explain: profile" "$(echo "$out" | grep '^profile:')" \
+        "profile:           api (match-command api-* ($SRC/examples/policies/memgov.ini:23))"
+check "explain: drop-in" "$(grep_line memory-max)" \
+        " memory-max 3G # [profile \"api\"] $SRC/examples/policies/conf.d/50-api-memory.ini:5"
+check "explain: environment" "$(grep_line grace)" " grace 3s # environment MEMGOV_GRACE"
+check "explain: command line" "$(grep_line memory-high)" " memory-high 80% # command line"
+check "explain: inherited from [defaults]" "$(grep_line headroom)" \
+        " headroom 5% # [defaults] $SRC/examples/policies/memgov.ini:9"
+check "explain: limits follow" "$(echo "$out" | grep '^memory.max')" "memory.max         3G"
+
+# run refuses a bad policy before touching anything (exit 125), naming file and line.
+mkdir -p "$T/dir/conf.d" && cp "$T/bad2.ini" "$T/dir/conf.d/"
+err=$("$MEMGOV" explain --config-dir "$T/dir" -- true 2>&1 >/dev/null)
+check "a bad policy stops explain/run with 125" "$?" 125
+check "... and says where" "$err" "memgov: $T/dir/conf.d/bad2.ini:2: headroom: '150%': a percentage must be at most 100%"
+err=$("$MEMGOV" explain --profile nope --config-dir "$SRC/examples/policies" -- true 2>&1 >/dev/null | grep -v X-Owner)
+check "an unknown --profile is an error" "$err" "memgov: command line: profile: no [profile \"nope\"] in the policy files"
+
+echo "check-cli.sh: $failed failed"
+[ "$failed" -eq 0 ]
