@@ -64,6 +64,9 @@ int main(int argc, char *argv[])
                 return EXIT_MEMGOV_FAILURE;
 
         if (strcmp(verb, "explain") == 0)
-                return explain_main(&o);
-        return run_main(&o);
+                r = explain_main(&o);
+        else
+                r = run_main(&o);
+        policyfile_free(o.policy);
+        return r;
 }
