@@ -525,6 +525,10 @@ static char *parser_read(char *str, int num, void *stream)
                 parser_problem(p, "", false, reason);
                 goto reject;
         }
+        if (p->line == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+                line += 3; /* a UTF-8 byte order mark, as editors on other systems write */
+                len -= 3;
+        }
         while (len > 0 && (*line == ' ' || *line == '\t')) {
                 line++;
                 len--;

@@ -91,6 +91,7 @@ static void test_messages(void)
                  "f.ini:5: not a known section: expected [defaults] or [profile \"NAME\"] (NAME of letters, "
                  "digits, "
                  "'-', '_' and '.')"},
+                {"\xEF\xBB\xBF[defaults]\ngrace = 1s\n", ""}, /* a byte order mark */
                 /* Comments, blank lines, CRLF, inline comments and indented keys are fine. */
                 {"; fleet\n# policy\n\n[defaults]\r\n    memory-max = 1G ; comment\r\n\tgrace = 5s\n", ""},
         };
