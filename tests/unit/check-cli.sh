@@ -62,5 +62,16 @@ check "... and says where" "$err" "memgov: $T/dir/conf.d/bad2.ini:2: headroom: '
 err=$("$MEMGOV" explain --profile nope --config-dir "$SRC/examples/policies" -- true 2>&1 >/dev/null | grep -v X-Owner)
 check "an unknown --profile is an error" "$err" "memgov: command line: profile: no [profile \"nope\"] in the policy files"
 
+# Every run option is a policy key (one row in policy/config.c's run_keys[]), except these, which are
+# about memgov's own invocation rather than the policy.
+not_keys=" help verbose quiet profile config-dir "
+keys=$("$MEMGOV" explain --config-dir "$T" -- true 2>/dev/null | sed -n 's/^  \([a-z-]*\) .*#.*/\1/p')
+missing=
+for opt in $("$MEMGOV" run --help | grep -oE -- '--[a-z][a-z-]+' | sed 's/^--//' | sort -u); do
+        case "$not_keys" in *" $opt "*) continue ;; esac
+        echo "$keys" | grep -qx -- "$opt" || missing="$missing $opt"
+done
+check "every run option is a policy key" "${missing:-none}" none
+
 echo "check-cli.sh: $failed failed"
 [ "$failed" -eq 0 ]
