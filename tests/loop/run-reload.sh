@@ -1,0 +1,113 @@
+#!/bin/bash
+# Policy reload under load (issue "Fleet policy files"): a Go child with the
+# agent churns its heap under memgov run with a policy directory; SIGHUP with a
+# larger headroom brings the target down; a broken drop-in and SIGHUP change
+# nothing (the law keeps the reloaded headroom, and not even the broken file's
+# valid line is taken). Runs as root inside tests/vm/vmrun (cgroup v2).
+# Usage: run-reload.sh MEMGOV WORKLOAD
+set -u
+MEMGOV=$(realpath "$1")
+WORKLOAD=$(realpath "$2")
+CG=/sys/fs/cgroup
+T=$(mktemp -d /tmp/reload.XXXXXX)
+# shellcheck source=../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+require_cgroup2 run-reload.sh
+export GOGC=off
+
+P=$T/policy
+mkdir -p "$P/conf.d"
+printf '[defaults]\nheadroom = 5%%\n' >"$P/memgov.ini"
+
+# last_decision PATTERN: the last decision line matching PATTERN.
+last_decision() { grep "decision .*$1" "$T/err" | tail -1; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+# mib SIZE: "230.6M" -> 230 (the decision line's sizes are K or M here).
+mib() { awk -v s="$1" 'BEGIN { v = s + 0; if (s ~ /K$/) v /= 1024; printf "%d", v }'; }
+# decision_after N [PATTERN]: the first decision (matching PATTERN) logged after line N of stderr (whatever woke the loop: the reload's
+# own step or a tick that came first), waiting up to 10 s. memgov's stderr is not opened for appending,
+# so the test marks places by line number, never by writing into it.
+decision_after() {
+        local d
+        for _ in $(seq 100); do
+                d=$(tail -n +"$(($1 + 1))" "$T/err" | grep -m1 "decision .*${2:-}")
+                [ -n "$d" ] && break
+                sleep 0.1
+        done
+        echo "$d"
+}
+# On failure, the policy's own lines say more than the first lines of stderr.
+explain_failure() { grep -E "decision|Policy|policy|reload|SIGHUP" "$T/err" | tail -25 | sed 's/^/#   /'; }
+
+begin "reload under load: a larger headroom brings the target down at once"
+"$MEMGOV" run -v --config-dir "$P" --memory-max 256M --name reload -- "$WORKLOAD" resize --for 60s \
+        >"$T/out" 2>"$T/err" &
+pid=$!
+if ! wait_for "$T/out" "^low" || ! wait_for "$T/err" "rule=target-initial"; then
+        fail "the workload never started or no initial target"
+        kill -9 $pid
+        finish run-reload.sh
+        exit
+fi
+before=$(last_decision "target=" | field target)
+before_headroom=$(last_decision "target=" | field headroom)
+sleep 1
+printf '[defaults]\nheadroom = 30%%\n' >"$P/memgov.ini"
+kill -HUP $pid
+if wait_for "$T/err" "Policy reloaded"; then
+        d=$(decision_after "$(grep -n "Policy reloaded" "$T/err" | head -1 | cut -d: -f1)")
+        after=$(echo "$d" | field target)
+        # 5% and 30% of 256M; the target falls by the difference, less what the heap did meanwhile.
+        if [ -z "$d" ]; then
+                fail "no decision after the reload"
+        elif expect "headroom before" "$before_headroom" "12.8M" &&
+                expect "headroom after" "$(echo "$d" | field headroom)" "76.8M" &&
+                expect_grep "reload notice" "$T/err" "Policy: headroom 5% -> 30%"; then
+                if [ "$(mib "$after")" -lt $(($(mib "$before") - 40)) ]; then
+                        pass "target $before -> $after"
+                else
+                        fail "target $before -> $after: want at least 40M lower"
+                fi
+        fi
+else
+        fail "the reload was not done"
+fi
+[ "$failed" -gt 0 ] && explain_failure
+
+begin "a broken drop-in is refused whole, with its reason, and the running policy stays"
+printf '[defaults]\nheadroom = 10%%\nwindow = soon\n' >"$P/conf.d/90-broken.ini"
+kill -HUP $pid
+if wait_for "$T/err" "keeping the policy in force"; then
+        # The law must still use 30%: move the limit a little (well above usage, so the write cannot block
+        # in reclaim) and read the headroom of the decision that follows. 10%, the broken file's valid line,
+        # would show as 24.8M.
+        dir=$(find $CG -maxdepth 2 -name "reload" -type d | head -1)
+        n=$(wc -l <"$T/err")
+        t0=$(date +%s%N)
+        timeout 10 sh -c "echo $((248 << 20)) >$dir/memory.max" || echo "#   writing memory.max failed"
+        echo "#   memory.max written in $((($(date +%s%N) - t0) / 1000000))ms (current $(cat "$dir/memory.current"))"
+        d=$(decision_after "$n" "limit=248M")
+        if [ -n "$d" ]; then
+                expect_grep "reason" "$T/err" "90-broken.ini:3: window: 'soon': expected a number with a unit" &&
+                        expect "headroom after the broken reload" "$(echo "$d" | field headroom)" "74.4M" &&
+                        pass "target $(echo "$d" | field target) with 30% of 248M as headroom"
+        else
+                fail "no decision after memory.max was lowered"
+        fi
+else
+        fail "the broken reload was not refused"
+fi
+[ "$failed" -gt 0 ] && explain_failure
+
+begin "the child completes, its Go runtime limit brought down by the reloaded policy"
+wait $pid
+rc=$?
+limit=$(sed -n 's/^completed .*limit_mib=\([0-9]*\)$/\1/p' "$T/out")
+# With 30% headroom the target stays below 256M - 76.8M = 179.2M; with the 5% it started with, above 230M.
+if [ $rc -eq 0 ] && [ -n "$limit" ] && [ "$limit" -lt 180 ]; then
+        pass "the runtime's limit ended at ${limit}M"
+else
+        fail "exit $rc, final limit '${limit}'M (want 0 and below 180M)"
+fi
+no_group reload
+finish run-reload.sh
