@@ -379,7 +379,7 @@ static void log_changes(const ConfigEffective *old, const ConfigEffective *new)
                 if (strcmp(a, b) == 0)
                         continue;
                 if (live)
-                        log_info("Policy: %s %s -> %s.", k->name, *a ? a : "(unset)", *b ? b : "(unset)");
+                        log_notice("Policy: %s %s -> %s.", k->name, *a ? a : "(unset)", *b ? b : "(unset)");
                 else
                         log_notice("Policy: %s changed from %s to %s; it applies when the program is next "
                                    "started, not to the running group.",
