@@ -14,24 +14,34 @@
 
 /* inih copies section and key names into fixed buffers of 50 and silently truncates longer ones; the reader
  * below rejects them first, so a truncated name can never match a real key. */
-#define INIH_NAME_MAX  49
-#define RUNTIME_VALUES "auto|go|jvm|node|dotnet|glibc|jemalloc|none"
+#define INIH_NAME_MAX 49
 
-/* The `run` options a policy can set: the key is the long option, the value its argument. */
+/* The `run` options a policy can set: the key is the long option, the value its argument, the default as
+ * `memgov run --help` states it ("" for not set). A new run option is one row here. */
+#define RUN_KEY(n, t, def)                                               \
+        {                                                                \
+                .name = n, .type = t, .builtin = def, .run_option = true \
+        }
+#define RUN_ENUM(n, vals, why, def)                                                          \
+        {                                                                                    \
+                .name = n, .type = CONFIG_ENUM, .values = vals, .hint = why, .builtin = def, \
+                .run_option = true                                                           \
+        }
 static const ConfigKey run_keys[] = {
-        {"memory-max", CONFIG_SIZE, NULL, "max", NULL, true},
-        {"memory-high", CONFIG_SIZE_OR_PERCENT, NULL, "max", NULL, true},
-        {"swap-max", CONFIG_SIZE, NULL, "", NULL, true},
-        {"name", CONFIG_STRING, NULL, "", NULL, true},
-        {"parent", CONFIG_STRING, NULL, "", NULL, true},
-        {"grace", CONFIG_DURATION, NULL, "10s", NULL, true},
-        {"on-cannot-fit", CONFIG_ENUM, "let-oom|kill", "let-oom", NULL, true},
-        {"agent-socket", CONFIG_BOOL, NULL, "no", NULL, true},
-        {"runtime", CONFIG_ENUM, RUNTIME_VALUES, "auto", NULL, true},
-        {"gogc", CONFIG_GOGC, NULL, "", NULL, true},
-        {"jvm-reserve", CONFIG_SIZE_NOT_MAX, NULL, "144M", NULL, true},
-        {"node-reserve", CONFIG_SIZE_NOT_MAX, NULL, "96M", NULL, true},
-        {"dotnet-reserve", CONFIG_SIZE_NOT_MAX, NULL, "64M", NULL, true},
+        RUN_KEY("memory-max", CONFIG_SIZE, "max"),
+        RUN_KEY("memory-high", CONFIG_SIZE_OR_PERCENT, "max"),
+        RUN_KEY("swap-max", CONFIG_SIZE, ""),
+        RUN_KEY("name", CONFIG_STRING, ""),
+        RUN_KEY("parent", CONFIG_STRING, ""),
+        RUN_KEY("grace", CONFIG_DURATION, "10s"),
+        RUN_ENUM("on-cannot-fit", "let-oom|kill", "expected let-oom or kill", "let-oom"),
+        RUN_KEY("agent-socket", CONFIG_BOOL, "no"),
+        RUN_ENUM("runtime", "auto|go|jvm|node|dotnet|glibc|jemalloc|none",
+                 "expected auto, go, jvm, node, dotnet, glibc, jemalloc or none", "auto"),
+        RUN_KEY("gogc", CONFIG_GOGC, ""),
+        RUN_KEY("jvm-reserve", CONFIG_SIZE_NOT_MAX, "144M"),
+        RUN_KEY("node-reserve", CONFIG_SIZE_NOT_MAX, "96M"),
+        RUN_KEY("dotnet-reserve", CONFIG_SIZE_NOT_MAX, "64M"),
 };
 
 #define KEYS_MAX 128
@@ -180,9 +190,7 @@ int config_key_validate(const ConfigKey *k, const char *value, const char **ret_
                 break;
         case CONFIG_ENUM:
                 if (!enum_has(k->values, value))
-                        reason = strcmp(k->values, RUNTIME_VALUES) == 0
-                                         ? "expected auto, go, jvm, node, dotnet, glibc, jemalloc or none"
-                                         : "expected let-oom or kill";
+                        reason = k->hint;
                 break;
         case CONFIG_STRING:
                 break;

@@ -37,7 +37,8 @@ typedef enum ConfigType {
 typedef struct ConfigKey {
         const char *name;      /* as in the file: "memory-max", "headroom-min" */
         ConfigType type;       /* for CONFIG_LAW: the law's own parser */
-        const char *values;    /* CONFIG_ENUM: "let-oom|kill" */
+        const char *values;    /* CONFIG_ENUM: "let-oom|kill" ... */
+        const char *hint;      /* ... and what an error says: "expected let-oom or kill" */
         const char *builtin;   /* the built-in default, as text */
         const char *law_field; /* CONFIG_LAW: the PolicyConfig field */
         bool run_option;       /* applied as --NAME by the command line parser */
