@@ -481,6 +481,8 @@ static int check_files(char **files, ConfigProblems *problems)
                 r = load_one(set, *path, problems);
                 if (r == -ENOMEM)
                         return r;
+                if (config_set_check(set, problems) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }

@@ -676,6 +676,44 @@ int config_set_load_buffer(ConfigSet *s, const char *filename, const char *text,
         return set_merge(s, stage);
 }
 
+/* The entry for key in the profile, else in [defaults]. */
+static const Entry *lookup_inherited(const Section *profile, const Section *defaults, const char *key)
+{
+        const Entry *e = section_lookup(profile, key);
+        return e ? e : section_lookup(defaults, key);
+}
+
+static int check_limits(const Section *profile, const Section *defaults, ConfigProblems *problems)
+{
+        const Entry *max = lookup_inherited(profile, defaults, "memory-max"),
+                    *high = lookup_inherited(profile, defaults, "memory-high");
+        uint64_t max_bytes, high_bytes;
+        char reason[256];
+
+        if (!max || !high || strchr(high->value, '%') || units_parse_size(max->value, &max_bytes) < 0 ||
+            units_parse_size(high->value, &high_bytes) < 0 || high_bytes <= max_bytes)
+                return 0;
+        snprintf(reason, sizeof(reason), "'%.32s' is above memory-max '%.32s' (%.64s:%u)%s%.64s%s",
+                 high->value, max->value, max->file, max->line, profile ? " in profile \"" : "",
+                 profile ? profile->profile : "", profile ? "\"" : "");
+        return config_problems_add(problems, high->file, high->line, "memory-high", true, reason);
+}
+
+int config_set_check(const ConfigSet *s, ConfigProblems *problems)
+{
+        const Section *defaults = section_find(s, NULL);
+        int r;
+
+        /* A profile that sets neither key repeats [defaults]' finding: say it once. */
+        r = check_limits(NULL, defaults, problems);
+        for (size_t i = 0; r >= 0 && i < s->n_sections; i++) {
+                const Section *p = &s->sections[i];
+                if (p->profile && (section_lookup(p, "memory-max") || section_lookup(p, "memory-high")))
+                        r = check_limits(p, defaults, problems);
+        }
+        return r;
+}
+
 /* ---- resolution ---- */
 
 const char *config_origin_to_string(ConfigOrigin o)

@@ -97,6 +97,13 @@ static inline void config_set_freep(ConfigSet **s)
 int config_set_load_buffer(ConfigSet *s, const char *filename, const char *text, size_t size,
                            ConfigProblems *problems);
 
+/*
+ * Checks what no single key can: for [defaults] and for each profile over it, memory-high as a size must
+ * not exceed memory-max. Warnings, at the memory-high line: the environment or the command line may still
+ * change either. Returns 0 or -ENOMEM.
+ */
+int config_set_check(const ConfigSet *s, ConfigProblems *problems);
+
 /* How many [profile "..."] sections, and the i-th name, in order of first appearance. */
 size_t config_set_profile_count(const ConfigSet *s);
 const char *config_set_profile_name(const ConfigSet *s, size_t i);

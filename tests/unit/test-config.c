@@ -303,6 +303,33 @@ static void test_dropins_and_staging(void)
         config_set_free(s);
 }
 
+static void test_cross_checks(void)
+{
+        static const char text[] = "[defaults]\nmemory-max = 1G\nmemory-high = 2G\n"
+                                   "[profile \"a\"]\nmemory-max = 4G\n"
+                                   "[profile \"b\"]\nmemory-high = 3G\n"
+                                   "[profile \"c\"]\nmemory-high = 90%\n";
+        ConfigProblems p = {};
+        ConfigSet *s;
+        char out[512], buf[512];
+
+        CHECK(load(text, strlen(text), out, sizeof(out), &s) == 0, "%s", out);
+        CHECK(config_set_check(s, &p) == 0, "check");
+        CHECK(p.n == 2 && p.n_errors == 0, "n=%zu errors=%zu", p.n, p.n_errors);
+        if (p.n == 2) {
+                CHECK(strcmp(config_problem_format(&p.items[0], buf, sizeof(buf)),
+                             "f.ini:3: memory-high: warning: '2G' is above memory-max '1G' (f.ini:2)") == 0,
+                      "%s", buf);
+                CHECK(strcmp(config_problem_format(&p.items[1], buf, sizeof(buf)),
+                             "f.ini:7: memory-high: warning: '3G' is above memory-max '1G' (f.ini:2) in "
+                             "profile "
+                             "\"b\"") == 0,
+                      "%s", buf);
+        }
+        config_problems_clear(&p);
+        config_set_free(s);
+}
+
 /* Every law parameter has a key, and its built-in text reads back to the built-in value. */
 static void test_schema(void)
 {
@@ -385,6 +412,7 @@ int main(int argc, char *argv[])
         test_dangerous_lines();
         test_precedence();
         test_dropins_and_staging();
+        test_cross_checks();
         test_schema();
         return check_finish("test-config");
 }
