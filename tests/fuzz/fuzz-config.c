@@ -73,6 +73,11 @@ static void load(ConfigSet *s, const char *name, const uint8_t *data, size_t siz
                 REQUIRE(p.items[i].line >= 1);
                 config_problem_format(&p.items[i], buf, sizeof(buf));
         }
+        if (r == 0) {
+                size_t errors = p.n_errors;
+                REQUIRE(config_set_check(s, &p) == 0);
+                REQUIRE(p.n_errors == errors); /* cross-checks only warn */
+        }
         after = snapshot(s);
         if (r < 0)
                 REQUIRE(strcmp(before, after) == 0);
