@@ -1,5 +1,6 @@
 #!/bin/bash
-# Policy reload under load (issue "Fleet policy files"): a Go child with the
+# Policy files in a real run (issue "Fleet policy files"): limits and the group
+# name from a file, below the command line. Then reload under load: a Go child with the
 # agent churns its heap under memgov run with a policy directory; SIGHUP with a
 # larger headroom brings the target down; a broken drop-in and SIGHUP change
 # nothing (the law keeps the reloaded headroom, and not even the broken file's
@@ -38,6 +39,15 @@ decision_after() {
 }
 # On failure, the policy's own lines say more than the first lines of stderr.
 explain_failure() { grep -E "decision|Policy|policy|reload|SIGHUP" "$T/err" | tail -25 | sed 's/^/#   /'; }
+
+begin "run takes its limits and group name from the policy files, the command line over them"
+F=$T/fromfile
+mkdir -p "$F"
+printf '[defaults]\nmemory-max = 64M\nmemory-high = 32M\nname = frompolicy\n' >"$F/memgov.ini"
+"$MEMGOV" run --config-dir "$F" --memory-high 48M -- sh -c \
+        'cat /sys/fs/cgroup/frompolicy/memory.max /sys/fs/cgroup/frompolicy/memory.high' >"$T/out" 2>"$T/err"
+rc=$?
+expect "exit" $rc 0 && expect "limits" "$(tr '\n' ' ' <"$T/out")" "67108864 50331648 " && no_group frompolicy && pass
 
 begin "reload under load: a larger headroom brings the target down at once"
 "$MEMGOV" run -v --config-dir "$P" --memory-max 256M --name reload -- "$WORKLOAD" resize --for 60s \
