@@ -16,15 +16,9 @@
 
 #include "../../policy/config.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "require.h"
 
-#define REQUIRE(x)                                                                                \
-        do {                                                                                      \
-                if (!(x)) {                                                                       \
-                        fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #x); \
-                        abort();                                                                  \
-                }                                                                                 \
-        } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *argv_[] = {(char *)"api-server", NULL};
 static char *env_[] = {(char *)"ROLE=web", NULL};

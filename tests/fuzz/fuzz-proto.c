@@ -14,15 +14,9 @@
 
 #include "../../policy/proto.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "require.h"
 
-#define REQUIRE(x)                                                                                \
-        do {                                                                                      \
-                if (!(x)) {                                                                       \
-                        fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #x); \
-                        abort();                                                                  \
-                }                                                                                 \
-        } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_round_trip(const ProtoMessage *m)
 {
