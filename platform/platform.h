@@ -155,3 +155,37 @@ void platform_child_close(PlatformChild *c);
 /* Searches PATH (NULL: the default) for name, like execvp(). *ret is malloc'd.
  * -ENOENT when not found, -EACCES when found but not executable. */
 int platform_find_executable(const char *name, const char *path, char **ret);
+
+/*
+ * Events as a queue, for backends whose notifications arrive on one rather
+ * than on pollable descriptors: the Windows backend (a Job Object's
+ * completion port) implements these, and its supervisor loop
+ * (governor/run-queue.c) waits here instead of in sd-event. The Linux backend
+ * offers the descriptors above and does not implement them.
+ */
+typedef enum PlatformEventKind {
+        PLATFORM_EVENT_TIMEOUT,      /* nothing happened within the timeout */
+        PLATFORM_EVENT_NEW_PROCESS,  /* a process joined the sandbox */
+        PLATFORM_EVENT_EXIT_PROCESS, /* a process in the sandbox exited (also abnormally) */
+        PLATFORM_EVENT_EMPTY,        /* the last process in the sandbox exited */
+        PLATFORM_EVENT_MEMORY_MAX,   /* an allocation was refused at the hard limit (sandbox or process) */
+        PLATFORM_EVENT_MEMORY_HIGH,  /* usage crossed the notification-only limit */
+        PLATFORM_EVENT_INTERRUPT,    /* the user asked memgov to stop (Ctrl-C, Ctrl-Break, console closed) */
+        _PLATFORM_EVENT_MAX,
+} PlatformEventKind;
+
+typedef struct PlatformEvent {
+        PlatformEventKind kind;
+        uint32_t pid; /* the process concerned, or 0 */
+} PlatformEvent;
+
+const char *platform_event_to_string(PlatformEventKind k);
+
+/* Waits up to timeout_usec for the next event; PLATFORM_EVENT_TIMEOUT when none came. */
+int platform_sandbox_next_event(PlatformSandbox *s, uint64_t timeout_usec, PlatformEvent *ret);
+
+/* The exit code of the child spawned into s, once it has exited; -EAGAIN while it runs. */
+int platform_child_exit_status(PlatformSandbox *s, const PlatformChild *c, int *ret);
+
+/* A monotonic clock in microseconds, for loops that have no sd-event to ask. */
+uint64_t platform_monotonic_usec(void);

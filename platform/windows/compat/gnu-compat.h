@@ -10,4 +10,14 @@
 
 #include <stddef.h>
 
+/* Windows descriptors are not inherited when opened with _O_NOINHERIT: close-on-exec's counterpart. */
+#include <fcntl.h>
+#ifndef O_CLOEXEC
+#define O_CLOEXEC _O_NOINHERIT
+#endif
+
 void *memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+/* The canonical absolute path of an existing file, malloc'd when resolved is NULL; NULL with errno set
+ * (ENOENT) when there is none. Symbolic links are not resolved. */
+char *realpath(const char *path, char *resolved);

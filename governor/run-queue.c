@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The supervisor for sandboxes that deliver their events on a queue rather
+ * than on pollable descriptors: Windows, where a Job Object reports through a
+ * completion port and there is no sd-event (run.c and govern.c are the Linux
+ * supervisor and loop). CMake builds one or the other. The steps are run.c's:
+ * resolve, plan the environment, create the sandbox, spawn, then loop
+ *   child exit -> note the code; if others remain in the sandbox, grace, then kill
+ *   sandbox empty -> exit with the child's code
+ *   interrupt (Ctrl-C, Ctrl-Break) -> grace, then kill (the child got it from the console)
+ *   memory-max/memory-high messages, and a tick -> sample, policy_step(), act
+ * The closed loop is the same law as on Linux, fed the sandbox's samples. What
+ * it cannot do here yet is reach an agent: the control channel is not built
+ * on Windows, so targets, GC and shed requests are decided and logged only.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../platform/platform.h"
+#include "../policy/launchenv.h"
+#include "../policy/law.h"
+#include "../policy/macro.h"
+#include "../policy/postmortem.h"
+#include "env.h"
+#include "log.h"
+
+extern char **environ;
+
+#define TICK_USEC            USEC_PER_SEC
+#define FAST_TICK_USEC       (250 * USEC_PER_MSEC)
+#define FAST_ABOVE_PERMYRIAD 8000
+/* How long to wait for the job to empty after a kill before giving up on it. */
+#define KILL_WAIT_USEC (5 * USEC_PER_SEC)
+
+typedef struct QueueSupervisor {
+        const RunOptions *opts;
+        MemoryLimits limits;
+        PlatformSandbox *sandbox;
+        PlatformChild child;
+        PolicyConfig config;
+        PolicyState state;
+        bool have_last;
+        PolicySample last_sample;
+        PlatformSample last_platform;
+        PolicyDecision last_decision;
+        bool said_no_agent;
+        int exit_code;
+        int policy_exit_code; /* >= 0 once the law killed the sandbox */
+        bool child_exited;
+        uint64_t grace_deadline_usec; /* 0: no grace period running */
+        uint64_t killed_at_usec;      /* 0: not killed */
+        uint64_t next_tick_usec;
+} QueueSupervisor;
+
+void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size)
+{
+        const char *base = cmd;
+        char clean[65];
+        size_t i;
+
+        for (const char *p = cmd; *p; p++)
+                if (*p == '/' || *p == '\\')
+                        base = p + 1;
+        for (i = 0; base[i] && i < sizeof(clean) - 1; i++) {
+                char c = base[i];
+                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '-' || c == '_' || c == '.';
+                clean[i] = ok ? c : '_';
+        }
+        clean[i] = '\0';
+        snprintf(buf, size, "memgov-%s-%s", clean, pid_text);
+}
+
+static void kill_sandbox(QueueSupervisor *q, const char *why)
+{
+        int r;
+
+        if (q->killed_at_usec)
+                return;
+        q->killed_at_usec = platform_monotonic_usec();
+        log_notice("%s, killing what is left in %s.", why, platform_sandbox_path(q->sandbox));
+        r = platform_sandbox_kill(q->sandbox);
+        if (r < 0)
+                log_error_errno(r, "Failed to kill the processes in %s: %m",
+                                platform_sandbox_path(q->sandbox));
+}
+
+static void start_grace(QueueSupervisor *q)
+{
+        if (q->grace_deadline_usec == 0)
+                q->grace_deadline_usec = platform_monotonic_usec() + q->opts->grace_usec;
+}
+
+static void postmortem(QueueSupervisor *q, const char *cause)
+{
+        char text[POSTMORTEM_STRLEN];
+        Postmortem p = {
+                .what = q->opts->argv[0],
+                .cause = cause,
+                .max_bytes = q->last_platform.max_bytes,
+                .high_bytes = q->last_platform.high_bytes,
+                .peak_bytes = q->last_platform.peak_bytes,
+        };
+
+        if (q->have_last) {
+                const PolicySample *x = &q->last_sample;
+                uint64_t now = platform_monotonic_usec();
+
+                p.have_sample = true;
+                p.sample_age_usec = now > x->now_usec ? now - x->now_usec : 0;
+                p.current_bytes = x->current_bytes;
+                p.anon_bytes = x->anon_bytes;
+                p.events_high = x->events_high;
+                p.events_max = x->events_max;
+                p.have_decision = true;
+                p.target_bytes = q->last_decision.target_bytes;
+                p.level = q->last_decision.level;
+                p.rule = q->last_decision.rule;
+        }
+        postmortem_format(&p, text, sizeof(text));
+        for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl = '\0';
+                log_error("%s", line);
+        }
+}
+
+static void act(QueueSupervisor *q, const PolicyDecision *d)
+{
+        if ((d->actions & (POLICY_ACTION_LOWER_TARGET | POLICY_ACTION_RAISE_TARGET | POLICY_ACTION_GC |
+                           POLICY_ACTION_RELEASE | POLICY_ACTION_SHED)) &&
+            !q->said_no_agent) {
+                q->said_no_agent = true;
+                log_notice("The control channel to an agent is not built on Windows yet: targets, GC and "
+                           "shed requests are decided and logged, not sent.");
+        }
+        if (d->actions & POLICY_ACTION_SET_HIGH) {
+                int r = platform_sandbox_set_high(q->sandbox, d->memory_high_bytes);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to set the notification limit: %m, ignoring.");
+        }
+        if (d->actions & POLICY_ACTION_CANNOT_FIT) {
+                log_error("cannot fit: the program needs more than its limit allows (rule %s); %s",
+                          policy_rule_to_string(d->rule),
+                          q->config.give_up == POLICY_GIVE_UP_KILL ? "killing it (--on-cannot-fit kill)"
+                                                                   : "no longer squeezing it");
+                postmortem(q, "cannot fit");
+        }
+        if ((d->actions & POLICY_ACTION_KILL) && q->policy_exit_code < 0) {
+                q->policy_exit_code = d->exit_status;
+                kill_sandbox(q, "The program cannot fit");
+        }
+}
+
+static void step(QueueSupervisor *q, const char *why)
+{
+        char line[POLICY_DECISION_STRLEN];
+        PlatformSample x;
+        PolicySample ps;
+        PolicyDecision d;
+        int r;
+
+        if (q->child_exited)
+                return;
+        r = platform_sandbox_sample(q->sandbox, &x);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
+                                platform_sandbox_path(q->sandbox));
+                return;
+        }
+        ps = (PolicySample){
+                .now_usec = platform_monotonic_usec(),
+                .limits = {.max_bytes = x.max_bytes, .high_bytes = x.high_bytes},
+                .current_bytes = x.current_bytes,
+                .anon_bytes = x.anon_bytes,
+                .events_high = x.events_high,
+                .events_max = x.events_max,
+                .events_oom = x.events_oom,
+                .events_oom_kill = x.events_oom_kill,
+        };
+        log_debug("Sampled on=%s: current=%" PRIu64 " peak=%" PRIu64 " max=%" PRIu64 ".", why,
+                  x.current_bytes, x.peak_bytes, x.max_bytes);
+        policy_step(&q->config, &q->state, &ps, &d);
+        q->have_last = true;
+        q->last_sample = ps;
+        q->last_platform = x;
+        q->last_decision = d;
+        if (d.actions != 0 || d.level_changed)
+                log_full(d.actions & (POLICY_ACTION_CANNOT_FIT | POLICY_ACTION_KILL) ? LOG_ERR
+                         : d.level_changed                                           ? LOG_NOTICE
+                                                                                     : LOG_INFO,
+                         "decision %s on=%s at_us=%" PRIu64, policy_decision_format(&d, line, sizeof(line)),
+                         why, ps.now_usec);
+        act(q, &d);
+}
+
+static uint64_t tick_interval(const QueueSupervisor *q)
+{
+        uint64_t limit =
+                q->limits.high_bytes < q->limits.max_bytes ? q->limits.high_bytes : q->limits.max_bytes;
+
+        if (q->have_last && (q->last_decision.level > POLICY_LEVEL_OK ||
+                             (limit != SIZE_MAX_UNLIMITED && q->last_sample.current_bytes / 10000 * 10000 >=
+                                                                     limit / 10000 * FAST_ABOVE_PERMYRIAD)))
+                return FAST_TICK_USEC;
+        return TICK_USEC;
+}
+
+static void note_child_exit(QueueSupervisor *q)
+{
+        int code, r;
+
+        if (q->child_exited)
+                return;
+        r = platform_child_exit_status(q->sandbox, &q->child, &code);
+        if (r < 0)
+                return;
+        q->child_exited = true;
+        q->exit_code = q->policy_exit_code >= 0 ? q->policy_exit_code : code;
+        log_debug("Child %d exited, status %d.", (int)q->child.pid, code);
+}
+
+static bool sandbox_empty(QueueSupervisor *q)
+{
+        bool populated = true;
+        int r = platform_sandbox_populated(q->sandbox, &populated);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to read whether %s is empty: %m, assuming it is in use.",
+                                  platform_sandbox_path(q->sandbox));
+        return !populated;
+}
+
+/* One turn of the loop; returns true when the supervisor is done. */
+static bool handle(QueueSupervisor *q, const PlatformEvent *e)
+{
+        uint64_t now = platform_monotonic_usec();
+
+        switch (e->kind) {
+        case PLATFORM_EVENT_MEMORY_MAX:
+        case PLATFORM_EVENT_MEMORY_HIGH:
+                step(q, platform_event_to_string(e->kind));
+                break;
+        case PLATFORM_EVENT_INTERRUPT:
+                log_debug("Interrupted, stopping within the grace period.");
+                start_grace(q);
+                break;
+        case PLATFORM_EVENT_NEW_PROCESS:
+                log_debug("Process %" PRIu32 " joined %s.", e->pid, platform_sandbox_path(q->sandbox));
+                break;
+        default:
+                break;
+        }
+        /* Exit messages are not guaranteed to reach the port: the child's handle is the authority. */
+        if (!q->child_exited) {
+                note_child_exit(q);
+                if (q->child_exited && !sandbox_empty(q)) {
+                        log_notice("%s exited; its descendants still run in %s, waiting up to the grace "
+                                   "period for them.",
+                                   q->opts->argv[0], platform_sandbox_path(q->sandbox));
+                        start_grace(q);
+                }
+        }
+        if (q->child_exited && sandbox_empty(q))
+                return true;
+        if (q->grace_deadline_usec && now >= q->grace_deadline_usec)
+                kill_sandbox(q, "Grace period over");
+        if (q->killed_at_usec && now >= q->killed_at_usec + KILL_WAIT_USEC && q->child_exited) {
+                log_warning("%s is still not empty %" PRIu64
+                            "s after the kill; leaving it to the job's close.",
+                            platform_sandbox_path(q->sandbox), KILL_WAIT_USEC / USEC_PER_SEC);
+                return true;
+        }
+        if (now >= q->next_tick_usec) {
+                step(q, "tick");
+                q->next_tick_usec = now + tick_interval(q);
+        }
+        return false;
+}
+
+static int loop(QueueSupervisor *q)
+{
+        q->next_tick_usec = platform_monotonic_usec() + TICK_USEC;
+        for (;;) {
+                uint64_t now = platform_monotonic_usec(), until = q->next_tick_usec;
+                PlatformEvent e;
+                int r;
+
+                if (q->grace_deadline_usec && !q->killed_at_usec && q->grace_deadline_usec < until)
+                        until = q->grace_deadline_usec;
+                r = platform_sandbox_next_event(q->sandbox, until > now ? until - now : 0, &e);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to wait for %s: %m",
+                                               platform_sandbox_path(q->sandbox));
+                if (handle(q, &e))
+                        return 0;
+        }
+}
+
+static int resolve_command(const char *cmd, char **ret_path)
+{
+        int r = platform_find_executable(cmd, launchenv_get(environ, "PATH"), ret_path);
+
+        if (r == -ENOENT) {
+                log_error("%s: command not found", cmd);
+                return 127;
+        }
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot execute: %m", cmd);
+                return 126;
+        }
+        return 0;
+}
+
+static int create_sandbox(QueueSupervisor *q)
+{
+        const RunOptions *o = q->opts;
+        char name[256], pid_text[16];
+        PlatformError err = {};
+        SandboxOptions so;
+        int r;
+
+        snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
+        if (o->name)
+                snprintf(name, sizeof(name), "%s", o->name);
+        else
+                run_default_name(o->argv[0], pid_text, name, sizeof(name));
+        so = (SandboxOptions){
+                .cgroup_root = o->cgroup_root,
+                .name = name,
+                .parent = o->parent,
+                .memory_max_bytes = q->limits.max_bytes,
+                .memory_high_bytes = q->limits.high_bytes,
+                .swap_max_bytes = o->spec.swap_max_bytes,
+                .swap_max_set = o->spec.swap_max_set,
+        };
+        r = platform_sandbox_create(&so, &q->sandbox, &err);
+        if (r < 0) {
+                log_error("%s", err.message[0] ? err.message : strerror(-r));
+                return r;
+        }
+        /* Created, with a feature this system refused: said once, here. */
+        if (err.message[0])
+                log_notice("%s.", err.message);
+        return 0;
+}
+
+int run_main(const RunOptions *o)
+{
+        _cleanup_strv_free_ char **envp = NULL;
+        _cleanup_free_ char *path = NULL;
+        QueueSupervisor q = {
+                .opts = o,
+                .child = {.wait_fd = -1},
+                .exit_code = EXIT_MEMGOV_FAILURE,
+                .policy_exit_code = -1,
+        };
+        RuntimeDetection detection;
+        LaunchEnv plan;
+        LimitError le;
+        int r;
+
+        le = limits_resolve(&o->spec, &q.limits);
+        if (le != LIMIT_OK) {
+                log_error("%s", limit_error_to_string(le));
+                return EXIT_MEMGOV_FAILURE;
+        }
+        r = resolve_command(o->argv[0], &path);
+        if (r != 0)
+                return r;
+        env_plan(o, path, &q.limits, &detection, &plan);
+        env_report(&plan);
+        r = env_build(environ, &plan, NULL, &envp);
+        if (r < 0) {
+                log_error_errno(r, "Failed to build the child's environment: %m");
+                return EXIT_MEMGOV_FAILURE;
+        }
+        policy_config_default(&q.config);
+        q.config.give_up = o->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
+        policy_state_init(&q.state, &q.config);
+
+        if (create_sandbox(&q) < 0)
+                return EXIT_MEMGOV_FAILURE;
+        r = platform_sandbox_spawn(q.sandbox, path, o->argv, envp, NULL, 0, &q.child);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot execute: %m", o->argv[0]);
+                platform_sandbox_free(q.sandbox);
+                return r == -ENOENT ? 127 : 126;
+        }
+        log_debug("Started %s as %d in %s.", path, (int)q.child.pid, platform_sandbox_path(q.sandbox));
+
+        /* From here on the child runs: a loop failure kills the job rather than orphaning it. */
+        r = loop(&q);
+        if (r < 0) {
+                (void)platform_sandbox_kill(q.sandbox);
+                q.exit_code = EXIT_MEMGOV_FAILURE;
+        }
+        platform_child_close(&q.child);
+        platform_sandbox_free(q.sandbox);
+        return q.exit_code;
+}
