@@ -16,8 +16,8 @@
 #include "../platform.h"
 
 typedef struct JobAccounting {
-        uint64_t current_bytes; /* the commit charge (private bytes) of every process in the job, summed */
-        uint64_t peak_bytes;    /* PeakJobMemoryUsed */
+        uint64_t current_bytes; /* the commit charge of every process in the job, summed */
+        uint64_t peak_bytes;    /* PeakJobMemoryUsed; PLATFORM_UNLIMITED when not tracked */
         uint32_t active_processes;
 } JobAccounting;
 

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The child the Windows tests start, in the job or through memgov.exe:
+ *   exit N          exit with N
+ *   env NAME        print NAME's value; exit 3 when unset
+ *   injob           exit 0 when this process is in a Job Object, else 4
+ *   sleep MS        sleep, then exit 0
+ *   tree PIDFILE    start "sleep 60000" as a grandchild, write its pid to PIDFILE, then sleep 60 s
+ *   alloc MB        commit MB megabytes; exit 0 when it could, 5 when refused
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <windows.h>
+
+static int start_grandchild(const char *pidfile)
+{
+        char self[MAX_PATH], cmd[MAX_PATH + 32];
+        STARTUPINFOA si = {.cb = sizeof(si)};
+        PROCESS_INFORMATION pi;
+        FILE *f;
+
+        GetModuleFileNameA(NULL, self, sizeof(self));
+        snprintf(cmd, sizeof(cmd), "\"%s\" sleep 60000", self);
+        if (!CreateProcessA(self, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+                return 6;
+        f = fopen(pidfile, "w");
+        if (!f)
+                return 7;
+        fprintf(f, "%lu\n", pi.dwProcessId);
+        fclose(f);
+        Sleep(60000);
+        return 0;
+}
+
+int main(int argc, char *argv[])
+{
+        if (argc == 3 && strcmp(argv[1], "exit") == 0)
+                return atoi(argv[2]);
+        if (argc == 3 && strcmp(argv[1], "env") == 0) {
+                const char *v = getenv(argv[2]);
+                if (!v)
+                        return 3;
+                printf("%s\n", v);
+                return 0;
+        }
+        if (argc == 2 && strcmp(argv[1], "injob") == 0) {
+                BOOL in = FALSE;
+                if (!IsProcessInJob(GetCurrentProcess(), NULL, &in))
+                        return 8;
+                return in ? 0 : 4;
+        }
+        if (argc == 3 && strcmp(argv[1], "sleep") == 0) {
+                Sleep((DWORD)atoi(argv[2]));
+                return 0;
+        }
+        if (argc == 3 && strcmp(argv[1], "tree") == 0)
+                return start_grandchild(argv[2]);
+        if (argc == 3 && strcmp(argv[1], "alloc") == 0) {
+                SIZE_T n = (SIZE_T)atoi(argv[2]) << 20;
+                return VirtualAlloc(NULL, n, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE) ? 0 : 5;
+        }
+        fprintf(stderr, "test-child: unknown mode\n");
+        return 2;
+}
