@@ -1,0 +1,64 @@
+#!/bin/bash
+# memgov.exe under Wine, driven from outside: exit codes, errors for bad
+# input, the child in its job, the environment budget.
+# Usage: run-e2e.sh BUILD_DIR MEMGOV.EXE TEST-CHILD.EXE
+set -uo pipefail
+build=$1 memgov=$2 child=$3
+wine_run=$(dirname "$0")/wine-run.sh
+failed=0 passed=0
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+# memgov ARGS...: runs memgov.exe, leaves stdout/stderr (without CRs) in $out/$err, the status in $rc.
+memgov() {
+        "$wine_run" "$build" "$memgov" "$@" >"$out" 2>"$err"
+        rc=$?
+        sed -i 's/\r$//' "$out" "$err"
+}
+check() { # check DESCRIPTION CONDITION...
+        local what=$1
+        shift
+        if "$@"; then
+                passed=$((passed + 1))
+        else
+                failed=$((failed + 1))
+                echo "FAILED: $what (status $rc)" >&2
+                sed 's/^/  stdout: /' "$out" >&2
+                sed 's/^/  stderr: /' "$err" >&2
+        fi
+}
+status_is() { [ "$rc" -eq "$1" ]; }
+says() { grep -qF -- "$1" "$err"; }
+prints() { [ "$(cat "$out")" = "$1" ]; }
+
+memgov run --memory-max 64M -- "$child" exit 0
+check "exit 0 passes through" status_is 0
+memgov run --memory-max 64M -- "$child" exit 7
+check "exit 7 passes through" status_is 7
+memgov run --memory-max 64M -- "$child" injob
+check "the child runs in a Job Object" status_is 0
+memgov run --memory-max 64M -- memgov-no-such-program
+check "a missing command is 127" status_is 127
+check "... and says so" says "memgov-no-such-program: command not found"
+memgov run --memory-max 1G --memory-high 2G -- "$child" exit 0
+check "high above max is refused with 125" status_is 125
+check "... naming the option" says "--memory-high is above --memory-max"
+memgov run --memory-max 12Q -- "$child" exit 0
+check "a bad size is refused with 125" status_is 125
+check "... naming the option" says "--memory-max"
+memgov run --memory-max 64M --swap-max 1G -- "$child" exit 0
+check "--swap-max is refused on Windows" status_is 125
+check "... with the reason" says "--swap-max has no counterpart on Windows"
+memgov run --memory-max 64M --parent /x -- "$child" exit 0
+check "--parent is refused on Windows" status_is 125
+check "... with the reason" says "--parent names a cgroup; Windows has none"
+memgov run --memory-max 64M --runtime go -- "$child" env GOMEMLIMIT
+check "GOMEMLIMIT reaches the child" prints 58720256
+GOMEMLIMIT=100MiB memgov run --memory-max 64M --runtime go -- "$child" env GOMEMLIMIT
+check "a user's GOMEMLIMIT is kept" prints 100MiB
+check "... and memgov says so" says "GOMEMLIMIT=100MiB is already set"
+memgov run --memory-max 64M --memory-high 48M -- "$child" exit 0
+check "memory-high without notifications still runs" status_is 0
+
+echo "run-e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
