@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The closed loop on Windows, driven through the fake notification source:
+ * memgov's run_main() with a real child in a real job, where the fake stages
+ * what Wine cannot produce (the memory-limit messages, a commit charge near
+ * the limit). Checks that policy_step() sees them and decides as on Linux,
+ * by the decision lines memgov logs. Usage: test-govern TEST-CHILD.EXE
+ */
+#include <io.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <windows.h>
+
+#include "../../governor/cli.h"
+#include "../../governor/log.h"
+#include "../../governor/run.h"
+#include "../unit/check.h"
+#include "fake-source.h"
+
+#define MB (1024ull * 1024)
+
+static const char *child_exe;
+static char log_path[MAX_PATH];
+static char captured[16384];
+
+/* Runs `memgov run ARGS -- child sleep MS` with stderr captured into `captured`; returns the status. */
+static int run_captured(const char *const *args, size_t n_args, const char *sleep_ms)
+{
+        char *argv[16];
+        size_t n = 0;
+        RunOptions o;
+        int saved, status;
+        FILE *f;
+
+        argv[n++] = "run";
+        for (size_t i = 0; i < n_args; i++)
+                argv[n++] = (char *)args[i];
+        argv[n++] = "--";
+        argv[n++] = (char *)child_exe;
+        argv[n++] = "sleep";
+        argv[n++] = (char *)sleep_ms;
+        argv[n] = NULL;
+        if (cli_parse_run((int)n, argv, &o) != 0)
+                return -1;
+
+        fflush(stderr);
+        saved = _dup(2);
+        if (!freopen(log_path, "w", stderr))
+                return -1;
+        status = run_main(&o);
+        fflush(stderr);
+        _dup2(saved, 2);
+        _close(saved);
+        log_set_max_level(LOG_NOTICE);
+
+        f = fopen(log_path, "r");
+        captured[0] = '\0';
+        if (f) {
+                size_t len = fread(captured, 1, sizeof(captured) - 1, f);
+                captured[len] = '\0';
+                fclose(f);
+        }
+        printf("---- memgov %s ... said:\n%s----\n", args[0], captured);
+        return status;
+}
+
+/* Whether one logged line holds every one of the words. */
+static bool logged(const char *w1, const char *w2, const char *w3)
+{
+        for (char *line = captured; line && *line;) {
+                char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                char buf[2048];
+
+                snprintf(buf, sizeof(buf), "%.*s", (int)len, line);
+                if (strstr(buf, w1) && (!w2 || strstr(buf, w2)) && (!w3 || strstr(buf, w3)))
+                        return true;
+                line = nl ? nl + 1 : NULL;
+        }
+        return false;
+}
+
+/* The hard limit refused an allocation: on Windows that is the program failing, so critical at once. */
+static void test_memory_max_message(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "-v"};
+        FakeScript s = {
+                .events = {{.kind = PLATFORM_EVENT_MEMORY_MAX}},
+                .n_events = 1,
+                .delay_ms = 200,
+                .override_current = true,
+                .current_bytes = 63 * MB,
+        };
+        int status;
+
+        fake_source_install(&s);
+        status = run_captured(args, 3, "1500");
+        fake_source_install(NULL);
+        CHECK(status == 0, "the child's status: %d", status);
+        CHECK(s.delivered == 1, "the fake delivered its message");
+        CHECK(s.accounting_calls >= 1, "memgov sampled through the source");
+        CHECK(logged("decision", "level=critical", "on=memory-max"), "the law went critical on the message");
+        /* Without an agent the ladder has no rung to take (no memory.reclaim on Windows): as on Linux. */
+        CHECK(logged("decision", "level=critical", "actions=none"),
+              "with nothing to ask of an absent agent");
+        CHECK(logged("decision", "limit=64M", "unseen=63M"), "from the staged commit charge");
+}
+
+/* The notification limit (memory-high) was crossed: elevated, as memory.events "high" on Linux. */
+static void test_memory_high_message(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "--memory-high", "48M", "-v"};
+        FakeScript s = {
+                .events = {{.kind = PLATFORM_EVENT_MEMORY_HIGH}},
+                .n_events = 1,
+                .delay_ms = 200,
+                .override_current = true,
+                .current_bytes = 49 * MB,
+        };
+        int status;
+
+        fake_source_install(&s);
+        status = run_captured(args, 5, "1500");
+        fake_source_install(NULL);
+        CHECK(status == 0, "the child's status: %d", status);
+        CHECK(logged("decision", "level=elevated", "on=memory-high"),
+              "the law went elevated on the message");
+        CHECK(!logged("level=critical", NULL, NULL), "and not critical");
+}
+
+/* No message, usage far below the limit: the ticks sample, and the law does nothing. */
+static void test_quiet(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "-v"};
+        FakeScript s = {.override_current = true, .current_bytes = 8 * MB};
+        int status;
+
+        fake_source_install(&s);
+        status = run_captured(args, 3, "2500");
+        fake_source_install(NULL);
+        CHECK(status == 0, "the child's status: %d", status);
+        CHECK(s.accounting_calls >= 2, "sampled on the ticks: %u", s.accounting_calls);
+        CHECK(logged("Sampled on=tick", "current=8388608", NULL), "the tick's sample is logged");
+        CHECK(!logged("decision", NULL, NULL), "no decision while calm");
+}
+
+int main(int argc, char *argv[])
+{
+        char dir[MAX_PATH];
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: test-govern TEST-CHILD.EXE\n");
+                return 2;
+        }
+        child_exe = argv[1];
+        GetTempPathA(sizeof(dir), dir);
+        snprintf(log_path, sizeof(log_path), "%s\\memgov-test-govern-%lu.log", dir, GetCurrentProcessId());
+        test_memory_max_message();
+        test_memory_high_message();
+        test_quiet();
+        DeleteFileA(log_path);
+        return check_finish("test-govern");
+}
