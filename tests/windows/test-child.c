@@ -6,14 +6,16 @@
  *   injob           exit 0 when this process is in a Job Object, else 4
  *   sleep MS        sleep, then exit 0
  *   tree PIDFILE    start "sleep 60000" as a grandchild, write its pid to PIDFILE, then sleep 60 s
+ *   orphan PIDFILE  the same, but exit 3 at once, leaving the grandchild behind
  *   alloc MB        commit MB megabytes; exit 0 when it could, 5 when refused
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <windows.h>
 
-static int start_grandchild(const char *pidfile)
+static int start_grandchild(const char *pidfile, bool stay)
 {
         char self[MAX_PATH], cmd[MAX_PATH + 32];
         STARTUPINFOA si = {.cb = sizeof(si)};
@@ -29,6 +31,8 @@ static int start_grandchild(const char *pidfile)
                 return 7;
         fprintf(f, "%lu\n", pi.dwProcessId);
         fclose(f);
+        if (!stay)
+                return 3;
         Sleep(60000);
         return 0;
 }
@@ -55,7 +59,9 @@ int main(int argc, char *argv[])
                 return 0;
         }
         if (argc == 3 && strcmp(argv[1], "tree") == 0)
-                return start_grandchild(argv[2]);
+                return start_grandchild(argv[2], true);
+        if (argc == 3 && strcmp(argv[1], "orphan") == 0)
+                return start_grandchild(argv[2], false);
         if (argc == 3 && strcmp(argv[1], "alloc") == 0) {
                 SIZE_T n = (SIZE_T)atoi(argv[2]) << 20;
                 return VirtualAlloc(NULL, n, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE) ? 0 : 5;

@@ -24,8 +24,8 @@ static const char *child_exe;
 static char log_path[MAX_PATH];
 static char captured[16384];
 
-/* Runs `memgov run ARGS -- child sleep MS` with stderr captured into `captured`; returns the status. */
-static int run_captured(const char *const *args, size_t n_args, const char *sleep_ms)
+/* Runs `memgov run ARGS -- child MODE ARG` with stderr captured into `captured`; returns the status. */
+static int run_mode_captured(const char *const *args, size_t n_args, const char *mode, const char *arg)
 {
         char *argv[16];
         size_t n = 0;
@@ -38,8 +38,8 @@ static int run_captured(const char *const *args, size_t n_args, const char *slee
                 argv[n++] = (char *)args[i];
         argv[n++] = "--";
         argv[n++] = (char *)child_exe;
-        argv[n++] = "sleep";
-        argv[n++] = (char *)sleep_ms;
+        argv[n++] = (char *)mode;
+        argv[n++] = (char *)arg;
         argv[n] = NULL;
         if (cli_parse_run((int)n, argv, &o) != 0)
                 return -1;
@@ -63,6 +63,24 @@ static int run_captured(const char *const *args, size_t n_args, const char *slee
         }
         printf("---- memgov %s ... said:\n%s----\n", args[0], captured);
         return status;
+}
+
+static int run_captured(const char *const *args, size_t n_args, const char *sleep_ms)
+{
+        return run_mode_captured(args, n_args, "sleep", sleep_ms);
+}
+
+static unsigned long read_pid(const char *pidfile)
+{
+        FILE *f = fopen(pidfile, "r");
+        unsigned long pid = 0;
+
+        if (!f)
+                return 0;
+        if (fscanf(f, "%lu", &pid) != 1)
+                pid = 0;
+        fclose(f);
+        return pid;
 }
 
 /* Whether one logged line holds every one of the words. */
@@ -145,6 +163,51 @@ static void test_quiet(void)
         CHECK(!logged("decision", NULL, NULL), "no decision while calm");
 }
 
+/* Ctrl-C or Ctrl-Break at memgov (staged: a console event cannot be sent to a test without a console):
+ * the grace period, then the job is killed and memgov exits with what the child got. */
+static void test_interrupt(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "--grace", "300ms", "-v"};
+        FakeScript s = {.events = {{.kind = PLATFORM_EVENT_INTERRUPT}}, .n_events = 1, .delay_ms = 200};
+        uint64_t start = platform_monotonic_usec(), took_ms;
+        int status;
+
+        fake_source_install(&s);
+        status = run_captured(args, 5, "60000");
+        fake_source_install(NULL);
+        took_ms = (platform_monotonic_usec() - start) / 1000;
+        CHECK(status == 137, "the killed child's status: %d", status);
+        CHECK(logged("Grace period over", NULL, NULL), "killed after the grace period");
+        CHECK(took_ms < 10000, "within the grace period, not the child's 60 s: %llu ms",
+              (unsigned long long)took_ms);
+}
+
+/* The child exits and leaves a grandchild: memgov waits the grace period, kills it, and exits with the
+ * child's own code. */
+static void test_descendants_after_exit(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "--grace", "500ms"};
+        char pidfile[MAX_PATH];
+        HANDLE grandchild;
+        unsigned long pid;
+        int status;
+
+        snprintf(pidfile, sizeof(pidfile), "%s.orphan", log_path);
+        DeleteFileA(pidfile);
+        status = run_mode_captured(args, 4, "orphan", pidfile);
+        CHECK(status == 3, "the child's own status: %d", status);
+        CHECK(logged("descendants still run", NULL, NULL), "memgov says it waits for the descendants");
+        pid = read_pid(pidfile);
+        CHECK(pid != 0, "the grandchild started");
+        /* It sleeps 60 s: gone already (OpenProcess fails) or exiting, it was killed. */
+        grandchild = pid ? OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid) : NULL;
+        CHECK(pid && (!grandchild || WaitForSingleObject(grandchild, 2000) == WAIT_OBJECT_0),
+              "the grandchild was killed");
+        if (grandchild)
+                CloseHandle(grandchild);
+        DeleteFileA(pidfile);
+}
+
 int main(int argc, char *argv[])
 {
         char dir[MAX_PATH];
@@ -159,6 +222,8 @@ int main(int argc, char *argv[])
         test_memory_max_message();
         test_memory_high_message();
         test_quiet();
+        test_interrupt();
+        test_descendants_after_exit();
         DeleteFileA(log_path);
         return check_finish("test-govern");
 }
