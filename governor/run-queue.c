@@ -203,10 +203,10 @@ static uint64_t tick_interval(const QueueSupervisor *q)
 {
         uint64_t limit =
                 q->limits.high_bytes < q->limits.max_bytes ? q->limits.high_bytes : q->limits.max_bytes;
+        bool near_limit = limit != SIZE_MAX_UNLIMITED &&
+                          q->last_sample.current_bytes >= limit / 10000 * FAST_ABOVE_PERMYRIAD;
 
-        if (q->have_last && (q->last_decision.level > POLICY_LEVEL_OK ||
-                             (limit != SIZE_MAX_UNLIMITED && q->last_sample.current_bytes / 10000 * 10000 >=
-                                                                     limit / 10000 * FAST_ABOVE_PERMYRIAD)))
+        if (q->have_last && (q->last_decision.level > POLICY_LEVEL_OK || near_limit))
                 return FAST_TICK_USEC;
         return TICK_USEC;
 }

@@ -33,7 +33,8 @@ struct PlatformSandbox {
         uint32_t child_pid;
 };
 
-static HANDLE interrupt_port; /* the port Ctrl-C is posted to: the newest sandbox's */
+/* The port Ctrl-C is posted to: the newest sandbox's. The console handler reads it on its own thread. */
+static HANDLE volatile interrupt_port;
 
 const char *platform_backend_to_string(PlatformBackend b)
 {
