@@ -57,8 +57,17 @@ check "GOMEMLIMIT reaches the child" prints 58720256
 GOMEMLIMIT=100MiB memgov run --memory-max 64M --runtime go -- "$child" env GOMEMLIMIT
 check "a user's GOMEMLIMIT is kept" prints 100MiB
 check "... and memgov says so" says "GOMEMLIMIT=100MiB is already set"
+memgov run --memory-max max -- "$child" exit 4
+check "no limit (max) runs too" status_is 4
+memgov run --memory-max 64M -- 'C:\windows'
+check "a directory is 126" status_is 126
+memgov run --memory-max 64M --grace xyz -- "$child" exit 0
+check "a bad duration is 125" status_is 125
+check "... naming the option" says "--grace 'xyz'"
+# Wine refuses notification limits (docs/windows.md): memgov must say so and go on.
 memgov run --memory-max 64M --memory-high 48M -- "$child" exit 0
 check "memory-high without notifications still runs" status_is 0
+check "... and says that it follows memory-high from samples only" says "followed from samples only"
 
 echo "run-e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
