@@ -5,7 +5,7 @@ set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 
 set(MINGW_PREFIX x86_64-w64-mingw32)
-# The -posix variant: its libgcc and libwinpthread match what Debian installs by default.
+# Debian's default variant (win32 threads); memgov needs no threads, and its .exe is linked statically.
 set(CMAKE_C_COMPILER ${MINGW_PREFIX}-gcc)
 set(CMAKE_RC_COMPILER ${MINGW_PREFIX}-windres)
 
