@@ -116,22 +116,52 @@ int win_build_environment_block(char *const envp[], char **ret)
         return 0;
 }
 
-static int make_job_list(HANDLE *job, LPPROC_THREAD_ATTRIBUTE_LIST *ret)
+/* The standard handles that can be inherited, without duplicates: all the child may inherit. */
+static size_t inheritable_std_handles(HANDLE ret[3])
 {
+        static const DWORD which[] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
+        size_t n = 0;
+
+        for (size_t i = 0; i < 3; i++) {
+                HANDLE h = GetStdHandle(which[i]);
+                DWORD flags;
+                bool dup = false;
+
+                if (!h || h == INVALID_HANDLE_VALUE || !GetHandleInformation(h, &flags) ||
+                    !(flags & HANDLE_FLAG_INHERIT))
+                        continue;
+                for (size_t k = 0; k < n; k++)
+                        dup = dup || ret[k] == h;
+                if (!dup)
+                        ret[n++] = h;
+        }
+        return n;
+}
+
+/* The attributes: the job to start in (job may be NULL: none), and the handles to inherit. */
+static int make_attributes(HANDLE *job, HANDLE *handles, size_t n_handles, LPPROC_THREAD_ATTRIBUTE_LIST *ret)
+{
+        DWORD count = (job ? 1 : 0) + (n_handles > 0 ? 1 : 0);
         LPPROC_THREAD_ATTRIBUTE_LIST list;
         SIZE_T size = 0;
+        int r = 0;
 
-        (void)InitializeProcThreadAttributeList(NULL, 1, 0, &size);
+        (void)InitializeProcThreadAttributeList(NULL, count, 0, &size);
         list = malloc(size);
         if (!list)
                 return -ENOMEM;
-        if (!InitializeProcThreadAttributeList(list, 1, 0, &size)) {
+        if (!InitializeProcThreadAttributeList(list, count, 0, &size)) {
                 free(list);
                 return win_last_errno();
         }
-        if (!UpdateProcThreadAttribute(list, 0, PROC_THREAD_ATTRIBUTE_JOB_LIST, job, sizeof(*job), NULL,
-                                       NULL)) {
-                int r = win_last_errno();
+        if (job && !UpdateProcThreadAttribute(list, 0, PROC_THREAD_ATTRIBUTE_JOB_LIST, job, sizeof(*job),
+                                              NULL, NULL))
+                r = win_last_errno();
+        if (r >= 0 && n_handles > 0 &&
+            !UpdateProcThreadAttribute(list, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, handles,
+                                       n_handles * sizeof(*handles), NULL, NULL))
+                r = win_last_errno();
+        if (r < 0) {
                 DeleteProcThreadAttributeList(list);
                 free(list);
                 return r;
@@ -143,33 +173,28 @@ static int make_job_list(HANDLE *job, LPPROC_THREAD_ATTRIBUTE_LIST *ret)
 static int create_process(const char *path, char *cmdline, char *env, HANDLE job, bool suspended,
                           PROCESS_INFORMATION *pi)
 {
-        STARTUPINFOEXA si = {.StartupInfo = {.cb = sizeof(si.StartupInfo)}};
-        LPPROC_THREAD_ATTRIBUTE_LIST list = NULL;
-        DWORD flags = 0;
+        STARTUPINFOEXA si = {.StartupInfo = {.cb = sizeof(si)}};
+        HANDLE inherit[3];
+        size_t n_inherit = inheritable_std_handles(inherit);
+        DWORD flags = EXTENDED_STARTUPINFO_PRESENT | (suspended ? CREATE_SUSPENDED : 0);
         BOOL ok;
         int r;
 
-        if (!suspended) {
-                r = make_job_list(&job, &list);
-                if (r < 0)
-                        return r;
-                si.StartupInfo.cb = sizeof(si);
-                si.lpAttributeList = list;
-                flags |= EXTENDED_STARTUPINFO_PRESENT;
-        } else
-                flags |= CREATE_SUSPENDED;
-        si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-        si.StartupInfo.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-        si.StartupInfo.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
-        si.StartupInfo.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-        /* The standard handles are all the child inherits that memgov opened: the job, the port and files
-         * memgov opens are not inheritable. */
-        ok = CreateProcessA(path, cmdline, NULL, NULL, TRUE, flags, env, NULL, &si.StartupInfo, pi);
-        r = ok ? 0 : win_last_errno();
-        if (list) {
-                DeleteProcThreadAttributeList(list);
-                free(list);
+        /* The standard handles, and nothing else memgov holds, reach the child (HANDLE_LIST): the job and
+         * the port are not inheritable anyway, but handles memgov itself inherited may be. */
+        r = make_attributes(suspended ? NULL : &job, inherit, n_inherit, &si.lpAttributeList);
+        if (r < 0)
+                return r;
+        if (n_inherit > 0) {
+                si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+                si.StartupInfo.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+                si.StartupInfo.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+                si.StartupInfo.hStdError = GetStdHandle(STD_ERROR_HANDLE);
         }
+        ok = CreateProcessA(path, cmdline, NULL, NULL, n_inherit > 0, flags, env, NULL, &si.StartupInfo, pi);
+        r = ok ? 0 : win_last_errno();
+        DeleteProcThreadAttributeList(si.lpAttributeList);
+        free(si.lpAttributeList);
         return r;
 }
 

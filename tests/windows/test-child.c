@@ -8,8 +8,10 @@
  *   tree PIDFILE    start "sleep 60000" as a grandchild, write its pid to PIDFILE, then sleep 60 s
  *   orphan PIDFILE  the same, but exit 3 at once, leaving the grandchild behind
  *   alloc MB        commit MB megabytes; exit 0 when it could, 5 when refused
+ *   handle VALUE    exit 0 when VALUE (a handle, in decimal) is open in this process, else 9
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,10 @@ int main(int argc, char *argv[])
         if (argc == 3 && strcmp(argv[1], "alloc") == 0) {
                 SIZE_T n = (SIZE_T)atoi(argv[2]) << 20;
                 return VirtualAlloc(NULL, n, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE) ? 0 : 5;
+        }
+        if (argc == 3 && strcmp(argv[1], "handle") == 0) {
+                DWORD flags;
+                return GetHandleInformation((HANDLE)(uintptr_t)strtoull(argv[2], NULL, 10), &flags) ? 0 : 9;
         }
         fprintf(stderr, "test-child: unknown mode\n");
         return 2;
