@@ -14,6 +14,8 @@
 typedef struct PortSource {
         JobSource base;
         HANDLE job, port;
+        JobSourceChannelHandler on_channel;
+        void *channel_userdata;
 } PortSource;
 
 static JobSourceWrap source_wrap;
@@ -45,13 +47,21 @@ static int port_next_event(JobSource *src, uint32_t timeout_ms, PlatformEvent *r
         DWORD message = 0;
         ULONG_PTR key = 0;
         LPOVERLAPPED ov = NULL;
+        BOOL ok = GetQueuedCompletionStatus(p->port, &message, &key, &ov, timeout_ms);
 
-        if (!GetQueuedCompletionStatus(p->port, &message, &key, &ov, timeout_ms)) {
-                if (!ov && GetLastError() == WAIT_TIMEOUT) {
+        if (!ok && !ov) {
+                if (GetLastError() == WAIT_TIMEOUT) {
                         *ret = (PlatformEvent){.kind = PLATFORM_EVENT_TIMEOUT};
                         return 0;
                 }
                 return win_last_errno();
+        }
+        if (key == JOB_SOURCE_KEY_CHANNEL) {
+                /* An I/O of the control channel, done or failed (the child closed its end). */
+                *ret = (PlatformEvent){.kind = PLATFORM_EVENT_TIMEOUT};
+                if (p->on_channel)
+                        p->on_channel(p->channel_userdata, ov, message, ok, ret);
+                return 0;
         }
         if (key == JOB_SOURCE_KEY_INTERRUPT) {
                 *ret = (PlatformEvent){.kind = PLATFORM_EVENT_INTERRUPT};
@@ -132,6 +142,14 @@ int job_source_new_port(HANDLE job, HANDLE port, JobSource **ret)
         };
         *ret = &p->base;
         return 0;
+}
+
+void job_source_port_set_channel(JobSource *port_source, JobSourceChannelHandler handler, void *userdata)
+{
+        PortSource *p = (PortSource *)port_source;
+
+        p->on_channel = handler;
+        p->channel_userdata = userdata;
 }
 
 void job_source_set_wrap(JobSourceWrap wrap, void *userdata)

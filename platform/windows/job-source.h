@@ -10,6 +10,7 @@
  * (tests/windows/fake-source.c).
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <windows.h>
 
@@ -33,6 +34,14 @@ struct JobSource {
 /* The completion key of memgov's own messages (Ctrl-C) on the port, next to the job's. */
 #define JOB_SOURCE_KEY_JOB       ((ULONG_PTR)1)
 #define JOB_SOURCE_KEY_INTERRUPT ((ULONG_PTR)2)
+#define JOB_SOURCE_KEY_CHANNEL   ((ULONG_PTR)3)
+
+/* The control channel's I/O completions (key JOB_SOURCE_KEY_CHANNEL) go to this handler, which says what
+ * the loop should see (PLATFORM_EVENT_CHANNEL, or PLATFORM_EVENT_TIMEOUT for nothing). */
+typedef void (*JobSourceChannelHandler)(void *userdata, OVERLAPPED *ov, DWORD bytes, bool ok,
+                                        PlatformEvent *ret);
+/* On the real source (job_source_new_port's) only; NULL handler: completions are dropped. */
+void job_source_port_set_channel(JobSource *port_source, JobSourceChannelHandler handler, void *userdata);
 
 /* The real source: messages from port (associated with job under JOB_SOURCE_KEY_JOB), accounting from
  * job. Neither handle is owned. */

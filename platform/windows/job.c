@@ -26,6 +26,7 @@
 struct PlatformSandbox {
         HANDLE job, port;
         JobSource *source;
+        JobSource *port_source; /* the real one behind source, for the channel's completions */
         char path[300];
         uint64_t max_bytes, high_bytes;
         uint64_t events_high, events_max;
@@ -59,7 +60,7 @@ const char *platform_event_to_string(PlatformEventKind k)
                 [PLATFORM_EVENT_TIMEOUT] = "tick",          [PLATFORM_EVENT_NEW_PROCESS] = "new-process",
                 [PLATFORM_EVENT_EXIT_PROCESS] = "exit",     [PLATFORM_EVENT_EMPTY] = "empty",
                 [PLATFORM_EVENT_MEMORY_MAX] = "memory-max", [PLATFORM_EVENT_MEMORY_HIGH] = "memory-high",
-                [PLATFORM_EVENT_INTERRUPT] = "interrupt",
+                [PLATFORM_EVENT_INTERRUPT] = "interrupt",   [PLATFORM_EVENT_CHANNEL] = "channel",
         };
         return (unsigned)k < _PLATFORM_EVENT_MAX ? names[k] : "unknown";
 }
@@ -171,6 +172,7 @@ static int open_port(PlatformSandbox *s)
         r = job_source_new_port(s->job, s->port, &real);
         if (r < 0)
                 return r;
+        s->port_source = real;
         s->source = job_source_wrap(real);
         return 0;
 }
@@ -366,6 +368,16 @@ uint64_t platform_monotonic_usec(void)
 HANDLE win_sandbox_job(PlatformSandbox *s)
 {
         return s->job;
+}
+
+HANDLE win_sandbox_port(PlatformSandbox *s)
+{
+        return s->port;
+}
+
+JobSource *win_sandbox_port_source(PlatformSandbox *s)
+{
+        return s->port_source;
 }
 
 void win_sandbox_set_child(PlatformSandbox *s, HANDLE process, uint32_t pid)

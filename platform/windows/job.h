@@ -8,6 +8,8 @@
 #include "../platform.h"
 
 HANDLE win_sandbox_job(PlatformSandbox *s);
+HANDLE win_sandbox_port(PlatformSandbox *s);
+struct JobSource *win_sandbox_port_source(PlatformSandbox *s);
 /* Hands the spawned child's process handle to the sandbox, which keeps it (and so its pid) until freed. */
 void win_sandbox_set_child(PlatformSandbox *s, HANDLE process, uint32_t pid);
 

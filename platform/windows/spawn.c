@@ -116,14 +116,15 @@ int win_build_environment_block(char *const envp[], char **ret)
         return 0;
 }
 
-/* The standard handles that can be inherited, without duplicates: all the child may inherit. */
-static size_t inheritable_std_handles(HANDLE ret[3])
+/* The standard handles that can be inherited, and keep (handle values), without duplicates: all the child
+ * may inherit. */
+static size_t inheritable_handles(const int *keep, size_t n_keep, HANDLE *ret)
 {
         static const DWORD which[] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
         size_t n = 0;
 
-        for (size_t i = 0; i < 3; i++) {
-                HANDLE h = GetStdHandle(which[i]);
+        for (size_t i = 0; i < 3 + n_keep; i++) {
+                HANDLE h = i < 3 ? GetStdHandle(which[i]) : (HANDLE)(uintptr_t)(unsigned)keep[i - 3];
                 DWORD flags;
                 bool dup = false;
 
@@ -171,11 +172,11 @@ static int make_attributes(HANDLE *job, HANDLE *handles, size_t n_handles, LPPRO
 }
 
 static int create_process(const char *path, char *cmdline, char *env, HANDLE job, bool suspended,
-                          PROCESS_INFORMATION *pi)
+                          const int *keep, size_t n_keep, PROCESS_INFORMATION *pi)
 {
         STARTUPINFOEXA si = {.StartupInfo = {.cb = sizeof(si)}};
-        HANDLE inherit[3];
-        size_t n_inherit = inheritable_std_handles(inherit);
+        HANDLE inherit[3 + 8];
+        size_t n_inherit = inheritable_handles(keep, n_keep, inherit);
         DWORD flags = EXTENDED_STARTUPINFO_PRESENT | (suspended ? CREATE_SUSPENDED : 0);
         BOOL ok;
         int r;
@@ -220,21 +221,22 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
         PROCESS_INFORMATION pi = {};
         int r;
 
-        /* Descriptor inheritance is a POSIX notion; the agent channel on Windows is not built yet. */
-        if (n_keep_fds > 0)
-                return -EOPNOTSUPP;
+        /* keep_fds are handle values here (platform_channel_open()'s), which must be inheritable. */
+        if (n_keep_fds > 8)
+                return -E2BIG;
         r = win_build_command_line(argv, &cmdline);
         if (r >= 0)
                 r = win_build_environment_block(envp, &env);
         if (r < 0)
                 return r;
 
-        r = create_process(path, cmdline, env, win_sandbox_job(s), suspended, &pi);
+        r = create_process(path, cmdline, env, win_sandbox_job(s), suspended, keep_fds, n_keep_fds, &pi);
         if (r == -EINVAL && !suspended) {
                 /* Before Windows 10 the job list attribute is refused: the suspended way, with its window.
                  */
                 suspended = true;
-                r = create_process(path, cmdline, env, win_sandbox_job(s), suspended, &pi);
+                r = create_process(path, cmdline, env, win_sandbox_job(s), suspended, keep_fds, n_keep_fds,
+                                   &pi);
         }
         if (r < 0)
                 return r;

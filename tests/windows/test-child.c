@@ -9,6 +9,8 @@
  *   orphan PIDFILE  the same, but exit 3 at once, leaving the grandchild behind
  *   alloc MB        commit MB megabytes; exit 0 when it could, 5 when refused
  *   handle VALUE    exit 0 when VALUE (a handle, in decimal) is open in this process, else 9
+ *   agent           on the channel in MEMGOV_HANDLE: say hello, expect "welcome v=1 id=1", send one
+ *                   stats line, exit 0 (10: no handle, 11: I/O failed, 12: another answer)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +18,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <windows.h>
+
+static int agent(void)
+{
+        static const char hello[] = "hello v=1 runtime=c pid=1 caps=limit\n",
+                          stats[] = "stats total_bytes=1234\n";
+        const char *v = getenv("MEMGOV_HANDLE");
+        char line[256];
+        size_t len = 0;
+        HANDLE h;
+        DWORD n;
+
+        if (!v)
+                return 10;
+        h = (HANDLE)(uintptr_t)strtoull(v, NULL, 10);
+        if (!WriteFile(h, hello, sizeof(hello) - 1, &n, NULL))
+                return 11;
+        while (len < sizeof(line) - 1) {
+                if (!ReadFile(h, line + len, 1, &n, NULL) || n == 0)
+                        return 11;
+                if (line[len] == '\n')
+                        break;
+                len++;
+        }
+        line[len] = '\0';
+        if (strcmp(line, "welcome v=1 id=1") != 0)
+                return 12;
+        if (!WriteFile(h, stats, sizeof(stats) - 1, &n, NULL))
+                return 11;
+        return 0;
+}
 
 static int start_grandchild(const char *pidfile, bool stay)
 {
@@ -68,6 +100,8 @@ int main(int argc, char *argv[])
                 SIZE_T n = (SIZE_T)atoi(argv[2]) << 20;
                 return VirtualAlloc(NULL, n, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE) ? 0 : 5;
         }
+        if (argc == 2 && strcmp(argv[1], "agent") == 0)
+                return agent();
         if (argc == 3 && strcmp(argv[1], "handle") == 0) {
                 DWORD flags;
                 return GetHandleInformation((HANDLE)(uintptr_t)strtoull(argv[2], NULL, 10), &flags) ? 0 : 9;

@@ -259,6 +259,62 @@ static void test_handles_not_inherited(void)
         CloseHandle(event);
 }
 
+/* The control channel: the child speaks first, memgov answers, the child's exit closes it; nobody else can
+ * open the pipe. */
+static void test_channel(void)
+{
+        PlatformSandbox *s = new_sandbox(64 * MB);
+        PlatformChannel *ch = NULL;
+        char env_handle[64], got[1024] = "", buf[256];
+        char *argv[] = {(char *)child_exe, "agent", NULL};
+        char *envp[] = {env_handle, "SystemRoot=C:\\windows", NULL};
+        uint64_t end = platform_monotonic_usec() + 10 * 1000000ull;
+        bool welcomed = false, closed = false;
+        PlatformChild c;
+        HANDLE intruder;
+        int h = -1, r, code = -1;
+
+        if (!s)
+                return;
+        CHECK(platform_channel_open(s, &ch, &h) == 0, "open the channel");
+        if (!ch) {
+                platform_sandbox_free(s);
+                return;
+        }
+        intruder = CreateFileA(platform_channel_name(ch), GENERIC_READ | GENERIC_WRITE, 0, NULL,
+                               OPEN_EXISTING, 0, NULL);
+        CHECK(intruder == INVALID_HANDLE_VALUE, "a second client cannot open %s", platform_channel_name(ch));
+        if (intruder != INVALID_HANDLE_VALUE)
+                CloseHandle(intruder);
+        snprintf(env_handle, sizeof(env_handle), "MEMGOV_HANDLE=%d", h);
+        CHECK(platform_sandbox_spawn(s, child_exe, argv, envp, &h, 1, &c) == 0, "spawn the agent");
+        platform_channel_child_started(ch);
+
+        while (!closed && platform_monotonic_usec() < end) {
+                PlatformEvent e;
+
+                if (platform_sandbox_next_event(s, 200000, &e) < 0)
+                        break;
+                while ((r = platform_channel_read(ch, buf, sizeof(buf) - 1)) > 0) {
+                        buf[r] = '\0';
+                        strncat(got, buf, sizeof(got) - strlen(got) - 1);
+                }
+                closed = r == -EPIPE;
+                if (!welcomed && strchr(got, '\n')) {
+                        welcomed = true;
+                        CHECK(platform_channel_write(ch, "welcome v=1 id=1\n", 17) == 0, "write welcome");
+                }
+        }
+        CHECK(strncmp(got, "hello v=1 runtime=c ", 20) == 0, "the child said hello: [%s]", got);
+        CHECK(strstr(got, "\nstats total_bytes=1234\n") != NULL, "and stats after the welcome: [%s]", got);
+        CHECK(closed, "the channel closed with the child");
+        code = wait_child(s, &c, NULL);
+        CHECK(code == 0, "the agent read the welcome: %d", code);
+        CHECK(platform_channel_write(ch, "bye seq=1\n", 10) == -EPIPE, "writing to a closed channel");
+        platform_channel_free(ch);
+        platform_sandbox_free(s);
+}
+
 /* A commit past the job's limit must fail, and the port must say so. Wine accepts the limit but never
  * enforces it: there the outcome is printed, on Windows it is checked. */
 static void test_limit_enforced(void)
@@ -371,6 +427,7 @@ int main(int argc, char *argv[])
         test_sample_and_kill();
         test_limit_enforced();
         test_handles_not_inherited();
+        test_channel();
         test_tree_dies_on_close();
         test_memgov_killed();
         return check_finish("test-job");
