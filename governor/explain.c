@@ -84,6 +84,26 @@ static void print_runtime(const RuntimeDetection *d)
                 printf("                   statically linked: no LD_PRELOAD agent can be injected\n");
 }
 
+static void print_cgroup_limits(const RunOptions *o, const MemoryLimits *limits)
+{
+        print_limit("memory.max", limits->max_bytes);
+        print_limit("memory.high", limits->high_bytes);
+        if (o->spec.swap_max_set)
+                print_limit("memory.swap.max", o->spec.swap_max_bytes);
+        else
+                printf("%-18s (not set: kernel default)\n", "memory.swap.max");
+        printf("%-18s 1  (the whole group is OOM-killed together)\n", "memory.oom.group");
+}
+
+/* The Job Object's terms (docs/windows.md). */
+static void print_job_limits(const MemoryLimits *limits)
+{
+        print_limit("JobMemoryLimit", limits->max_bytes);
+        printf("%-18s the same  (no single process may commit more)\n", "ProcessMemoryLimit");
+        print_limit("notification limit", limits->high_bytes);
+        printf("%-18s kill on job close  (the tree ends with memgov)\n", "job");
+}
+
 int explain_main(const RunOptions *o)
 {
         _cleanup_free_ char *group = NULL, *supervisor = NULL, *path = NULL;
@@ -114,27 +134,28 @@ int explain_main(const RunOptions *o)
                 snprintf(name, sizeof(name), "%s", o->name);
         else
                 run_default_name(o->argv[0], "<PID>", name, sizeof(name));
-        r = platform_sandbox_plan(
-                &(SandboxOptions){.cgroup_root = o->cgroup_root, .name = name, .parent = o->parent}, &group,
-                &supervisor, &err);
+        r = platform_sandbox_plan(&(SandboxOptions){.cgroup_root = o->cgroup_root,
+                                                    .name = name,
+                                                    .parent = o->parent,
+                                                    .swap_max_bytes = o->spec.swap_max_bytes,
+                                                    .swap_max_set = o->spec.swap_max_set},
+                                  &group, &supervisor, &err);
         if (r < 0) {
                 printf("problem:           %s\n", err.message);
                 status = EXIT_MEMGOV_FAILURE;
         } else {
-                printf("cgroup:            %s\n", group);
+                printf("%-18s %s\n",
+                       info.backend == PLATFORM_BACKEND_JOBOBJECT ? "sandbox:" : "cgroup:", group);
                 if (supervisor)
                         printf("supervisor:        %s  (memgov moves itself here first: no-internal-process "
                                "rule)\n",
                                supervisor);
         }
 
-        print_limit("memory.max", limits.max_bytes);
-        print_limit("memory.high", limits.high_bytes);
-        if (o->spec.swap_max_set)
-                print_limit("memory.swap.max", o->spec.swap_max_bytes);
+        if (info.backend == PLATFORM_BACKEND_JOBOBJECT)
+                print_job_limits(&limits);
         else
-                printf("%-18s (not set: kernel default)\n", "memory.swap.max");
-        printf("%-18s 1  (the whole group is OOM-killed together)\n", "memory.oom.group");
+                print_cgroup_limits(o, &limits);
         printf("%-18s %s\n", "grace", units_format_duration(o->grace_usec, d, sizeof(d)));
 
         r = platform_find_executable(o->argv[0], launchenv_get(environ, "PATH"), &path);

@@ -69,5 +69,13 @@ memgov run --memory-max 64M --memory-high 48M -- "$child" exit 0
 check "memory-high without notifications still runs" status_is 0
 check "... and says that it follows memory-high from samples only" says "followed from samples only"
 
+memgov explain --memory-max 64M --memory-high 48M -- "$child" exit 0
+check "explain works" status_is 0
+check "... in the Job Object's terms" grep -q "^JobMemoryLimit *64M$" "$out"
+check "... with the notification limit" grep -q "^notification limit *48M$" "$out"
+memgov explain --memory-max 64M --swap-max 1G -- "$child" exit 0
+check "explain names what run would refuse" status_is 125
+check "... and why" grep -q "^problem: .*--swap-max has no counterpart" "$out"
+
 echo "run-e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
