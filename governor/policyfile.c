@@ -350,7 +350,7 @@ int policyfile_apply(int argc, char **argv, RunOptions *o)
                 .profile = profile && *profile ? profile : NULL,
                 .argv = o->argv,
                 .exe_path = p->exe_path,
-                .environ = environ,
+                .envp = environ,
                 .cmdline_keys = p->cmdline_keys,
         };
         r = resolve(p, p->set, &p->effective, &p->law);

@@ -814,7 +814,7 @@ static bool profile_matches(const Section *sec, const ConfigSelector *sel, char 
                               exe->file, exe->line);
         }
         if (env) {
-                if (!(hit = env_patterns_match(env->value, sel->environ, buf, sizeof(buf))))
+                if (!(hit = env_patterns_match(env->value, sel->envp, buf, sizeof(buf))))
                         return false;
                 n += snprintf(why + n, n < size ? size - n : 0, "%smatch-env %s (%s:%u)", n ? ", " : "", hit,
                               env->file, env->line);
@@ -891,7 +891,7 @@ int config_resolve(const ConfigSet *s, const ConfigSelector *sel, ConfigEffectiv
                 if ((x = section_lookup(profile, k->name)))
                         *v = (ConfigValue){x->value, CONFIG_ORIGIN_PROFILE, x->file, x->line};
                 config_env_name(k->name, env_name, sizeof(env_name));
-                if ((env = env_get(sel->environ, env_name))) {
+                if ((env = env_get(sel->envp, env_name))) {
                         if (config_key_validate(k, env, &reason) < 0) {
                                 char buf[320];
                                 snprintf(buf, sizeof(buf), "'%.64s': %s", env, reason);

@@ -124,7 +124,7 @@ typedef struct ConfigSelector {
         const char *profile;  /* --profile / MEMGOV_PROFILE; NULL: match rules decide */
         char **argv;          /* the command */
         const char *exe_path; /* argv[0] resolved on PATH, or NULL */
-        char **environ;       /* read for match-env and MEMGOV_<KEY> */
+        char **envp;          /* the environment: read for match-env and MEMGOV_<KEY> */
         char **cmdline_keys;  /* "key=value" given as options on the command line */
 } ConfigSelector;
 

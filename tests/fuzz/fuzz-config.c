@@ -34,9 +34,9 @@ static char *snapshot(const ConfigSet *s)
         FILE *f;
         int r;
 
-        r = config_resolve(
-                s, &(ConfigSelector){.argv = argv_, .exe_path = "/usr/bin/api-server", .environ = env_}, &e,
-                &p);
+        r = config_resolve(s,
+                           &(ConfigSelector){.argv = argv_, .exe_path = "/usr/bin/api-server", .envp = env_},
+                           &e, &p);
         REQUIRE(r == 0 && p.n == 0);
         REQUIRE(config_effective_law(&e, &law) == 0);
         f = open_memstream(&out, &n);

@@ -150,7 +150,7 @@ static void test_dangerous_lines(void)
                 char *argv[] = {(char *)"x", NULL}, *env[] = {NULL};
                 ConfigProblems p = {};
                 ConfigEffective e;
-                CHECK(config_resolve(s, &(ConfigSelector){.argv = argv, .environ = env}, &e, &p) == 0,
+                CHECK(config_resolve(s, &(ConfigSelector){.argv = argv, .envp = env}, &e, &p) == 0,
                       "resolve");
                 CHECK(strcmp(value_of(&e, "name", NULL), "a") == 0, "name: %s", value_of(&e, "name", NULL));
                 CHECK(strcmp(value_of(&e, "grace", NULL), "2s") == 0, "grace: %s",
@@ -195,7 +195,7 @@ static void test_precedence(void)
         CHECK(r == 0 && !out[0], "fleet: r=%d %s", r, out);
 
         /* No profile matches: [defaults] over the built-ins. */
-        r = config_resolve(s, &(ConfigSelector){.argv = argv_other, .environ = env_none}, &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.argv = argv_other, .envp = env_none}, &e, &p);
         CHECK(r == 0 && !e.profile, "r=%d", r);
         CHECK(strcmp(value_of(&e, "memory-max", &o), "1G") == 0 && o == CONFIG_ORIGIN_DEFAULTS,
               "memory-max");
@@ -205,7 +205,7 @@ static void test_precedence(void)
         config_effective_clear(&e);
 
         /* match-command on the basename; the profile inherits what it does not set. */
-        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .environ = env_none}, &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .envp = env_none}, &e, &p);
         CHECK(r == 0 && e.profile && strcmp(e.profile, "api") == 0, "api: r=%d", r);
         CHECK(strstr(e.profile_why, "match-command api-* (f.ini:6)") != NULL, "why: %s", e.profile_why);
         CHECK(strcmp(value_of(&e, "memory-max", &o), "2G") == 0 && o == CONFIG_ORIGIN_PROFILE,
@@ -215,16 +215,15 @@ static void test_precedence(void)
         config_effective_clear(&e);
 
         /* match-exe on the resolved path. */
-        r = config_resolve(s,
-                           &(ConfigSelector){.argv = argv_java,
-                                             .exe_path = "/usr/lib/jvm/bin/java",
-                                             .environ = env_none},
-                           &e, &p);
+        r = config_resolve(
+                s,
+                &(ConfigSelector){.argv = argv_java, .exe_path = "/usr/lib/jvm/bin/java", .envp = env_none},
+                &e, &p);
         CHECK(r == 0 && e.profile && strcmp(e.profile, "jvm") == 0, "jvm");
         config_effective_clear(&e);
 
         /* match-env; an empty value resets to the built-in, even over [defaults]. */
-        r = config_resolve(s, &(ConfigSelector){.argv = argv_other, .environ = env_batch}, &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.argv = argv_other, .envp = env_batch}, &e, &p);
         CHECK(r == 0 && e.profile && strcmp(e.profile, "batch") == 0, "batch");
         CHECK(strcmp(value_of(&e, "headroom", NULL), "5%") == 0, "reset headroom: %s",
               value_of(&e, "headroom", NULL));
@@ -232,11 +231,11 @@ static void test_precedence(void)
         config_effective_clear(&e);
 
         /* By name, over the match rules; an unknown name is an error. */
-        r = config_resolve(s, &(ConfigSelector){.profile = "batch", .argv = argv_api, .environ = env_none},
-                           &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.profile = "batch", .argv = argv_api, .envp = env_none}, &e,
+                           &p);
         CHECK(r == 0 && strcmp(e.profile, "batch") == 0, "by name");
         config_effective_clear(&e);
-        r = config_resolve(s, &(ConfigSelector){.profile = "web", .argv = argv_api, .environ = env_none}, &e,
+        r = config_resolve(s, &(ConfigSelector){.profile = "web", .argv = argv_api, .envp = env_none}, &e,
                            &p);
         CHECK(r == -EINVAL && p.n == 1 &&
                       strcmp(p.items[0].reason, "no [profile \"web\"] in the policy files") == 0,
@@ -244,18 +243,18 @@ static void test_precedence(void)
         config_problems_clear(&p);
 
         /* MEMGOV_<KEY> over the profile; the command line over the environment. */
-        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .environ = env_grace}, &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .envp = env_grace}, &e, &p);
         CHECK(strcmp(value_of(&e, "grace", &o), "7s") == 0 && o == CONFIG_ORIGIN_ENV, "env grace");
         CHECK(strcmp(value_of(&e, "headroom", &o), "3%") == 0 && o == CONFIG_ORIGIN_ENV, "env headroom");
         config_effective_clear(&e);
-        r = config_resolve(
-                s, &(ConfigSelector){.argv = argv_api, .environ = env_grace, .cmdline_keys = cmd_grace}, &e,
-                &p);
+        r = config_resolve(s,
+                           &(ConfigSelector){.argv = argv_api, .envp = env_grace, .cmdline_keys = cmd_grace},
+                           &e, &p);
         CHECK(strcmp(value_of(&e, "grace", &o), "9s") == 0 && o == CONFIG_ORIGIN_CMDLINE, "cmdline grace");
         config_effective_clear(&e);
 
         /* A bad environment value is an error naming the variable. */
-        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .environ = env_bad}, &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .envp = env_bad}, &e, &p);
         CHECK(r == -EINVAL && p.n == 1 && strcmp(p.items[0].key, "MEMGOV_MEMORY_MAX") == 0, "env bad: r=%d",
               r);
         config_problems_clear(&p);
@@ -282,7 +281,7 @@ static void test_dropins_and_staging(void)
         CHECK(r == -EINVAL && p.n_errors == 1, "broken: r=%d", r);
         config_problems_clear(&p);
 
-        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .environ = env_none}, &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.argv = argv_api, .envp = env_none}, &e, &p);
         CHECK(r == 0, "resolve");
         for (size_t i = 0; i < e.n_values; i++)
                 if (strcmp(config_key(i)->name, "memory-max") == 0)
@@ -293,8 +292,8 @@ static void test_dropins_and_staging(void)
                               e.values[i].line);
         config_effective_clear(&e);
         /* The broken file's memory-max = 4G in [defaults] must not be there. */
-        r = config_resolve(s, &(ConfigSelector){.argv = (char *[]){(char *)"x", NULL}, .environ = env_none},
-                           &e, &p);
+        r = config_resolve(s, &(ConfigSelector){.argv = (char *[]){(char *)"x", NULL}, .envp = env_none}, &e,
+                           &p);
         CHECK(strcmp(value_of(&e, "memory-max", NULL), "1G") == 0, "staged: %s",
               value_of(&e, "memory-max", NULL));
         config_effective_clear(&e);
