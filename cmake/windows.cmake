@@ -11,7 +11,13 @@ include_directories(BEFORE SYSTEM ${PROJECT_SOURCE_DIR}/platform/windows/compat)
 add_compile_options(-include ${PROJECT_SOURCE_DIR}/platform/windows/compat/gnu-compat.h)
 
 file(GLOB MEMGOV_POLICY_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/policy/*.c)
-add_library(memgov-policy STATIC ${MEMGOV_POLICY_SOURCES} ${PROJECT_SOURCE_DIR}/platform/windows/compat/gnu-compat.c)
+add_library(memgov-policy STATIC ${MEMGOV_POLICY_SOURCES} ${PROJECT_SOURCE_DIR}/platform/windows/compat/gnu-compat.c
+                                 ${PROJECT_SOURCE_DIR}/platform/windows/compat/fnmatch.c)
+# inih, which policy/config.c parses policy files with: mingw-w64 has none, so its source, unchanged, from
+# third_party/inih/ (README.md there says where from). The Linux build links the system's libinih.
+add_library(inih STATIC ${PROJECT_SOURCE_DIR}/third_party/inih/ini.c)
+target_include_directories(inih SYSTEM PUBLIC ${PROJECT_SOURCE_DIR}/third_party/inih)
+target_link_libraries(memgov-policy PUBLIC inih)
 
 # platform/windows/: the Job Object backend behind platform/platform.h.
 file(GLOB MEMGOV_PLATFORM_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/platform/windows/*.c)
@@ -20,7 +26,7 @@ target_link_libraries(memgov-platform PUBLIC memgov-policy psapi)
 
 # governor/: what needs no sd-event is shared with Linux (options, logging, the child's environment,
 # runtime detection, explain, main); run-queue.c replaces run.c, govern.c, control.c and actuator.c.
-set(MEMGOV_GOVERNOR_SOURCES cli.c env.c explain.c log.c run-queue.c runtime-detect.c)
+set(MEMGOV_GOVERNOR_SOURCES cli.c env.c explain.c log.c policyfile.c run-queue.c runtime-detect.c)
 list(TRANSFORM MEMGOV_GOVERNOR_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/governor/)
 add_library(memgov-governor STATIC ${MEMGOV_GOVERNOR_SOURCES})
 target_link_libraries(memgov-governor PUBLIC memgov-platform memgov-policy)

@@ -20,6 +20,20 @@ void *memmem(const void *haystack, size_t haystack_len, const void *needle, size
         return NULL;
 }
 
+char *strndup(const char *s, size_t n)
+{
+        size_t len = strnlen(s, n);
+        char *p = malloc(len + 1);
+
+        if (!p) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        memcpy(p, s, len);
+        p[len] = '\0';
+        return p;
+}
+
 void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
         HANDLE file = (HANDLE)_get_osfhandle(fd), mapping;

@@ -15,6 +15,13 @@
 #ifndef O_CLOEXEC
 #define O_CLOEXEC _O_NOINHERIT
 #endif
+/* No controlling terminals on Windows. memgov asks for O_NOCTTY where it opens a file to read its bytes (the
+ * policy files), so there it gets what Linux gives: bytes, not CRLF translation and an end at Ctrl-Z. */
+#ifndef O_NOCTTY
+#define O_NOCTTY _O_BINARY
+#endif
+
+char *strndup(const char *s, size_t n);
 
 void *memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
 
