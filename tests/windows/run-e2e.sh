@@ -77,5 +77,36 @@ memgov explain --memory-max 64M --swap-max 1G -- "$child" exit 0
 check "explain names what run would refuse" status_is 125
 check "... and why" grep -q "^problem: .*--swap-max has no counterpart" "$out"
 
+# Policy files (docs/policy.md) on Windows; tests/unit/check-cli.sh runs under Wine too (windows/check-cli).
+pol=$(mktemp -d)
+trap 'rm -f "$out" "$err"; rm -rf "$pol"' EXIT
+printf '[defaults]\r\nmemory-max = 1G\r\n' >"$pol/crlf.ini"
+memgov check "$pol/crlf.ini"
+check "check: a file with CRLF line ends is valid, as on Linux" status_is 0
+# Read as bytes: text mode would end the file at the Ctrl-Z and see no problem at all.
+printf '[defaults]\nmemory-max = 1G\n\x1a\nmemroy-high = 1\n' >"$pol/ctrlz.ini"
+memgov check "$pol/ctrlz.ini"
+check "check: a Ctrl-Z byte is read, not an end of file" status_is 1
+check "... and every line after it" prints "$pol/ctrlz.ini:3: not a [section], a 'key = value' line or a comment
+$pol/ctrlz.ini:4: memroy-high: unknown key"
+mkdir -p "$pol/etc/conf.d"
+printf '[defaults]\nmemory-max = 32M\n[profile "child"]\nmatch-command = test-child*\nmemory-max = 64M\nruntime = go\n' \
+        >"$pol/etc/memgov.ini"
+printf '[profile "child"]\ngogc = 50\n' >"$pol/etc/conf.d/50-child.ini"
+memgov run --config-dir "$pol/etc" -- "$child" env GOMEMLIMIT
+check "run: the profile chosen by match-command sets the budget" prints 58720256
+MEMGOV_CONFIG_DIR=$pol/etc memgov run -- "$child" env GOGC
+check "run: MEMGOV_CONFIG_DIR, and the drop-in over the file" prints 50
+memgov run --config-dir "$pol/etc" --memory-max 32M -- "$child" env GOMEMLIMIT
+check "run: the command line over the profile" prints 25165824
+memgov run --config-dir "$pol/etc" --profile nope -- "$child" exit 0
+check "run: an unknown --profile is 125" status_is 125
+memgov run --config-dir "$pol/missing" -- "$child" exit 0
+check "run: a --config-dir that does not exist is 125" status_is 125
+printf '[defaults]\nheadroom = 150%%\n' >"$pol/etc/conf.d/60-bad.ini"
+memgov run --config-dir "$pol/etc" -- "$child" exit 0
+check "run: a bad policy file is 125" status_is 125
+check "... naming file and line" says "60-bad.ini:2: headroom: '150%': a percentage must be at most 100%"
+
 echo "run-e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
