@@ -27,6 +27,7 @@
 #include "../policy/postmortem.h"
 #include "env.h"
 #include "log.h"
+#include "policyfile.h"
 
 extern char **environ;
 
@@ -381,6 +382,8 @@ int run_main(const RunOptions *o)
                 return EXIT_MEMGOV_FAILURE;
         }
         policy_config_default(&q.config);
+        if (o->policy)
+                q.config = o->policy->law; /* the control law's keys from the policy files */
         q.config.give_up = o->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
         policy_state_init(&q.state, &q.config);
 

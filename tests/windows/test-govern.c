@@ -14,6 +14,7 @@
 
 #include "../../governor/cli.h"
 #include "../../governor/log.h"
+#include "../../governor/policyfile.h"
 #include "../../governor/run.h"
 #include "../unit/check.h"
 #include "fake-source.h"
@@ -41,7 +42,8 @@ static int run_mode_captured(const char *const *args, size_t n_args, const char 
         argv[n++] = (char *)mode;
         argv[n++] = (char *)arg;
         argv[n] = NULL;
-        if (cli_parse_run((int)n, argv, &o) != 0)
+        /* As main() does: the options, then the policy files below them (--config-dir, if given). */
+        if (cli_parse_run((int)n, argv, &o) != 0 || policyfile_apply((int)n, argv, &o) != 0)
                 return -1;
 
         fflush(stderr);
@@ -49,6 +51,7 @@ static int run_mode_captured(const char *const *args, size_t n_args, const char 
         if (!freopen(log_path, "w", stderr))
                 return -1;
         status = run_main(&o);
+        policyfile_free(o.policy);
         fflush(stderr);
         _dup2(saved, 2);
         _close(saved);
@@ -123,6 +126,41 @@ static void test_memory_max_message(void)
         CHECK(logged("decision", "level=critical", "actions=none"),
               "with nothing to ask of an absent agent");
         CHECK(logged("decision", "limit=64M", "unseen=63M"), "from the staged commit charge");
+        CHECK(logged("decision", "on=memory-max", "headroom=8M"), "with the built-in headroom");
+}
+
+/* The control law's parameters come from the policy files: the same staged message, a headroom-min of 20M
+ * instead of the built-in 8M. */
+static void test_policy_law(void)
+{
+        char dir[MAX_PATH], path[MAX_PATH + 16];
+        const char *args[] = {"--config-dir", dir, "--memory-max", "64M", "-v"};
+        FakeScript s = {
+                .events = {{.kind = PLATFORM_EVENT_MEMORY_MAX}},
+                .n_events = 1,
+                .delay_ms = 200,
+                .override_current = true,
+                .current_bytes = 63 * MB,
+        };
+        FILE *f;
+        int status;
+
+        snprintf(dir, sizeof(dir), "%s.policy", log_path);
+        CreateDirectoryA(dir, NULL);
+        snprintf(path, sizeof(path), "%s\\memgov.ini", dir);
+        f = fopen(path, "w");
+        CHECK(f, "%s: %m", path);
+        if (!f)
+                return;
+        fputs("[defaults]\nheadroom-min = 20M\n", f);
+        fclose(f);
+        fake_source_install(&s);
+        status = run_captured(args, 5, "1500");
+        fake_source_install(NULL);
+        CHECK(status == 0, "the child's status: %d", status);
+        CHECK(logged("decision", "on=memory-max", "headroom=20M"), "the law's headroom is the policy's");
+        DeleteFileA(path);
+        RemoveDirectoryA(dir);
 }
 
 /* The notification limit (memory-high) was crossed: elevated, as memory.events "high" on Linux. */
@@ -220,6 +258,7 @@ int main(int argc, char *argv[])
         GetTempPathA(sizeof(dir), dir);
         snprintf(log_path, sizeof(log_path), "%s\\memgov-test-govern-%lu.log", dir, GetCurrentProcessId());
         test_memory_max_message();
+        test_policy_law();
         test_memory_high_message();
         test_quiet();
         test_interrupt();
