@@ -22,7 +22,7 @@ target_link_libraries(memgov-policy PUBLIC inih)
 # platform/windows/: the Job Object backend behind platform/platform.h.
 file(GLOB MEMGOV_PLATFORM_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/platform/windows/*.c)
 add_library(memgov-platform STATIC ${MEMGOV_PLATFORM_SOURCES})
-target_link_libraries(memgov-platform PUBLIC memgov-policy psapi)
+target_link_libraries(memgov-platform PUBLIC memgov-policy psapi shell32 ole32 uuid)
 
 # governor/: what needs no sd-event is shared with Linux (options, logging, the child's environment,
 # runtime detection, explain, main); run-queue.c replaces run.c, govern.c, control.c and actuator.c.

@@ -67,6 +67,7 @@ void cli_help_run(const char *verb)
                "  --profile NAME        use [profile \"NAME\"] of the policy files, whatever its match\n"
                "                        rules say (also MEMGOV_PROFILE; see docs/policy.md)\n"
                "  --config-dir DIR      read DIR/memgov.ini and DIR/conf.d/*.ini instead of /etc/memgov\n"
+               "                        (%%ProgramData%%\\memgov on Windows)\n"
                "                        (also MEMGOV_CONFIG_DIR)\n"
                "  -v, --verbose         say more, including every decision of the control loop\n"
                "  -q, --quiet           only warnings and errors\n"

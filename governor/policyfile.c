@@ -332,7 +332,7 @@ int policyfile_apply(int argc, char **argv, RunOptions *o)
                 return log_error_errno(-ENOMEM, "Failed to read the policy: %m");
         dir = o->config_dir ?: launchenv_get(environ, "MEMGOV_CONFIG_DIR");
         p->dir_explicit = dir && *dir;
-        p->dir = strdup(p->dir_explicit ? dir : POLICY_CONFIG_DIR_DEFAULT);
+        p->dir = strdup(p->dir_explicit ? dir : platform_policy_dir());
         if (!p->dir)
                 return log_error_errno(-ENOMEM, "Failed to read the policy: %m");
         r = load_all(p->dir, p->dir_explicit, &p->set, &p->paths);
@@ -500,15 +500,15 @@ int policyfile_check_main(int argc, char **argv)
                        "Validate policy files (docs/policy.md). Prints one 'file:line: key: reason' line\n"
                        "for every problem and exits 1 if there is an error, 0 if there is none (warnings,\n"
                        "such as ignored X- keys, do not fail). Without FILE, checks the files memgov run\n"
-                       "reads: $MEMGOV_CONFIG_DIR or /etc/memgov, memgov.ini and conf.d/*.ini.\n");
+                       "reads: $MEMGOV_CONFIG_DIR or %s, memgov.ini and conf.d/*.ini.\n",
+                       platform_policy_dir());
                 return 0;
         }
         if (argc > 1) {
                 r = check_files(argv + 1, &problems);
         } else {
                 dir = launchenv_get(environ, "MEMGOV_CONFIG_DIR");
-                r = list_files(dir && *dir ? dir : POLICY_CONFIG_DIR_DEFAULT, dir && *dir, &listed,
-                               &problems);
+                r = list_files(dir && *dir ? dir : platform_policy_dir(), dir && *dir, &listed, &problems);
                 if (r >= 0)
                         r = check_files(listed, &problems);
                 else if (problems.n_errors > 0)

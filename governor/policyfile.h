@@ -4,7 +4,7 @@
 /*
  * The policy files on disk: where they are (DIR/memgov.ini, then
  * DIR/conf.d/NAME.ini in lexical order; DIR is --config-dir, MEMGOV_CONFIG_DIR
- * or /etc/memgov), reading them, applying the effective configuration to the
+ * or platform_policy_dir(): /etc/memgov on Linux), reading them, applying the effective configuration to the
  * run options, and reloading it. The schema and the parser are pure, in
  * policy/config.h.
  */
@@ -13,8 +13,6 @@
 
 #include "../policy/config.h"
 #include "cli.h"
-
-#define POLICY_CONFIG_DIR_DEFAULT "/etc/memgov"
 
 typedef struct PolicyFile {
         char *dir;

@@ -156,6 +156,10 @@ void platform_child_close(PlatformChild *c);
  * -ENOENT when not found, -EACCES when found but not executable. */
 int platform_find_executable(const char *name, const char *path, char **ret);
 
+/* The policy files' directory when neither --config-dir nor MEMGOV_CONFIG_DIR names one (docs/policy.md):
+ * /etc/memgov on Linux, the ProgramData folder's memgov on Windows. */
+const char *platform_policy_dir(void);
+
 /*
  * Events as a queue, for backends whose notifications arrive on one rather
  * than on pollable descriptors: the Windows backend (a Job Object's

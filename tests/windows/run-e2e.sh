@@ -89,6 +89,11 @@ memgov check "$pol/ctrlz.ini"
 check "check: a Ctrl-Z byte is read, not an end of file" status_is 1
 check "... and every line after it" prints "$pol/ctrlz.ini:3: not a [section], a 'key = value' line or a comment
 $pol/ctrlz.ini:4: memroy-high: unknown key"
+# Without --config-dir or MEMGOV_CONFIG_DIR: the ProgramData folder (C:\ProgramData under Wine), not /etc.
+memgov explain --memory-max 64M -- "$child" exit 0
+check "explain: the default policy directory is ProgramData's" grep -qF 'policy files:      none in C:\ProgramData\memgov' "$out"
+memgov check
+check "check: no default directory is no policy, as on Linux" status_is 0
 mkdir -p "$pol/etc/conf.d"
 printf '[defaults]\nmemory-max = 32M\n[profile "child"]\nmatch-command = test-child*\nmemory-max = 64M\nruntime = go\n' \
         >"$pol/etc/memgov.ini"

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#include "../platform.h"
+
+const char *platform_policy_dir(void)
+{
+        return "/etc/memgov";
+}
