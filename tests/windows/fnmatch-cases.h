@@ -30,6 +30,10 @@ static const FnmatchCase fnmatch_cases[] = {
         {"*/bin/java", "/usr/bin/javac", false, false},
         {"/opt/jdk*/bin/java", "/opt/jdk-21/bin/java", false, true},
         {"/opt/jdk*/bin/java", "/opt/jre/bin/java", false, false},
+        {"*\\\\bin\\\\java.exe", "C:\\jdk\\bin\\java.exe", false,
+         true}, /* Windows paths (docs/windows.md) */
+        {"*/bin/java", "C:\\jdk\\bin\\java.exe", false, false},
+        {"*api-server*", "C:\\srv\\api-server.exe", false, true},
         {"front*", "frontend", false, true},
         {"front*", "Frontend", false, false}, /* case matters */
         {"*", "", false, true},
