@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,9 @@ enum {
         ARG_DOTNET_RESERVE,
         ARG_PROFILE,
         ARG_CONFIG_DIR,
+        ARG_INIT,
+        ARG_OBSERVE,
+        ARG_OOM_SCORE_ADJ,
 };
 
 void cli_help_run(const char *verb)
@@ -69,6 +73,14 @@ void cli_help_run(const char *verb)
                "  --config-dir DIR      read DIR/memgov.ini and DIR/conf.d/*.ini instead of /etc/memgov\n"
                "                        (%%ProgramData%%\\memgov on Windows)\n"
                "                        (also MEMGOV_CONFIG_DIR)\n"
+               "  --init                act as an init even when not PID 1: reap every orphan\n"
+               "                        (as a subreaper), and after CMD exits wait --grace for\n"
+               "                        its descendants, then kill them (automatic as PID 1)\n"
+               "  --observe             govern inside the cgroup memgov already runs in (a\n"
+               "                        container's, a pod's): read its limits, set none; chosen\n"
+               "                        with a notice when no child group can be made there\n"
+               "  --oom-score-adj N     the child's oom_score_adj, -1000..1000 (default: the one\n"
+               "                        memgov started with; memgov lowers its own)\n"
                "  -v, --verbose         say more, including every decision of the control loop\n"
                "  -q, --quiet           only warnings and errors\n"
                "  -h, --help            show this help\n\n"
@@ -111,6 +123,9 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"dotnet-reserve", required_argument, NULL, ARG_DOTNET_RESERVE},
                 {"profile", required_argument, NULL, ARG_PROFILE},
                 {"config-dir", required_argument, NULL, ARG_CONFIG_DIR},
+                {"init", no_argument, NULL, ARG_INIT},
+                {"observe", no_argument, NULL, ARG_OBSERVE},
+                {"oom-score-adj", required_argument, NULL, ARG_OOM_SCORE_ADJ},
                 {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
@@ -223,6 +238,27 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                         }
                         break;
                 }
+                case ARG_INIT:
+                        o.init = true;
+                        break;
+                case ARG_OBSERVE:
+                        o.observe = true;
+                        break;
+                case ARG_OOM_SCORE_ADJ: {
+                        char *end;
+                        long v;
+
+                        errno = 0;
+                        v = strtol(optarg, &end, 10);
+                        if (!*optarg || *end || errno || v < -1000 || v > 1000) {
+                                log_error("--oom-score-adj '%s': expected a whole number from -1000 to 1000",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        o.oom_score_adj = (int)v;
+                        o.oom_score_adj_set = true;
+                        break;
+                }
                 case ARG_CGROUP_ROOT:
                         o.cgroup_root = optarg;
                         break;
@@ -260,6 +296,15 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
 
         if (optind >= argc) {
                 log_error("%s: no command given (usage: memgov %s [OPTIONS] -- CMD [ARG...])", argv[0],
+                          argv[0]);
+                return -EINVAL;
+        }
+        if (o.observe && (o.spec.memory_max_bytes != SIZE_MAX_UNLIMITED ||
+                          o.spec.memory_high_bytes != SIZE_MAX_UNLIMITED || o.spec.memory_high_is_percent ||
+                          o.spec.swap_max_set || o.parent || o.name)) {
+                log_error("%s: --observe governs the group memgov is already in and sets no limits; drop "
+                          "--memory-max, --memory-high, --swap-max, --parent and --name (the group's owner "
+                          "sets its limits)",
                           argv[0]);
                 return -EINVAL;
         }

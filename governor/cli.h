@@ -26,6 +26,10 @@ typedef struct RunOptions {
         uint64_t jvm_reserve_bytes; /* fixed non-heap reserves (docs/runtimes.md) */
         uint64_t node_reserve_bytes;
         uint64_t dotnet_reserve_bytes;
+        bool init;              /* --init: act as init (reap, subreaper) even when not PID 1 */
+        bool observe;           /* --observe: govern inside memgov's own group */
+        bool oom_score_adj_set; /* --oom-score-adj given */
+        int oom_score_adj;      /* for the child; default: memgov's own at start */
         char **argv;            /* the command, NULL-terminated; points into main()'s argv */
         const char *profile;    /* --profile: the policy profile by name, or NULL */
         const char *config_dir; /* --config-dir: where memgov.ini and conf.d/ are, or NULL */

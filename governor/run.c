@@ -22,6 +22,7 @@
 #include "../policy/macro.h"
 #include "env.h"
 #include "govern.h"
+#include "init.h"
 #include "log.h"
 #include "policyfile.h"
 
@@ -44,6 +45,9 @@ typedef struct Supervisor {
         sd_event_source *populated_source;
         sd_event_source *grace_source;
         sd_event_source *rmdir_source;
+        sd_event_source *sigchld_source; /* init mode: reaps every child, the main one included */
+        bool init_mode;
+        bool killing; /* the grace period is over: kill descendants that appear */
         int exit_code;
         int policy_exit_code; /* >= 0 once the law killed the group */
         usec_t grace_usec;    /* from the options; a policy reload may change it */
@@ -144,7 +148,10 @@ static int on_grace_expired(sd_event_source *source, uint64_t usec, void *userda
         Supervisor *s = userdata;
         int r;
 
-        log_notice("Grace period over, killing what is left in %s.", platform_sandbox_path(s->sandbox));
+        log_notice("Grace period over, killing what is left %s %s.",
+                   platform_sandbox_is_observe(s->sandbox) ? "of memgov's descendants in" : "in",
+                   platform_sandbox_path(s->sandbox));
+        s->killing = true;
         r = platform_sandbox_kill(s->sandbox);
         if (r < 0)
                 log_error_errno(r, "Failed to kill the processes in %s: %m",
@@ -166,27 +173,58 @@ static void start_grace(Supervisor *s)
         }
 }
 
-static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *userdata)
+static void child_exited(Supervisor *s, int code)
 {
-        Supervisor *s = userdata;
-
         s->child_exited = true;
-        if (s->policy_exit_code >= 0)
-                s->exit_code = s->policy_exit_code;
-        else if (si->si_code == CLD_EXITED)
-                s->exit_code = si->si_status;
-        else
-                s->exit_code = 128 + si->si_status;
+        s->exit_code = s->policy_exit_code >= 0 ? s->policy_exit_code : code;
         governor_stop(s->governor);
         log_debug("Child %d exited, status %d.", (int)s->child.pid, s->exit_code);
 
         if (sandbox_empty(s)) {
                 finish(s);
-                return 0;
+                return;
         }
         log_notice("%s exited; its descendants still run in %s, waiting up to the grace period for them.",
                    s->opts->argv[0], platform_sandbox_path(s->sandbox));
         start_grace(s);
+}
+
+static int on_child_exit(sd_event_source *source, const siginfo_t *si, void *userdata)
+{
+        Supervisor *s = userdata;
+
+        child_exited(s, si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status);
+        return 0;
+}
+
+/* Init mode: one SIGCHLD may stand for many exits (signals coalesce), so reap until none is left, and
+ * recognise the main child among them by its pid rather than expect a signal of its own. */
+static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
+{
+        Supervisor *s = userdata;
+        bool main_exited = false;
+        int code, main_code = 0, r;
+        pid_t pid;
+
+        while ((r = platform_process_reap_one(&pid, &code)) > 0) {
+                if (pid == s->child.pid && !s->child_exited) {
+                        main_exited = true;
+                        main_code = code;
+                } else
+                        log_debug("Reaped %d (status %d).", (int)pid, code);
+        }
+        if (r < 0 && r != -ECHILD)
+                log_warning_errno(r, "Failed to reap children: %m, ignoring.");
+        if (main_exited) {
+                child_exited(s, main_code);
+                return 0;
+        }
+        if (!s->child_exited || s->finishing)
+                return 0;
+        if (sandbox_empty(s))
+                finish(s);
+        else if (s->killing) /* descendants that were orphaned by the last round came back to us */
+                (void)platform_sandbox_kill(s->sandbox);
         return 0;
 }
 
@@ -257,6 +295,12 @@ static int watch_child(Supervisor *s)
 {
         int r;
 
+        if (s->init_mode) {
+                r = sd_event_add_signal(s->event, &s->sigchld_source, SIGCHLD, on_sigchld, s);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch SIGCHLD: %m");
+                return 0;
+        }
         if (s->child.wait_fd >= 0)
                 r = sd_event_add_child_pidfd(s->event, &s->child_source, s->child.wait_fd, WEXITED,
                                              on_child_exit, s);
@@ -312,6 +356,7 @@ static void supervisor_done(Supervisor *s)
         sd_event_source_disable_unref(s->populated_source);
         sd_event_source_disable_unref(s->grace_source);
         sd_event_source_disable_unref(s->rmdir_source);
+        sd_event_source_disable_unref(s->sigchld_source);
         platform_child_close(&s->child);
         platform_sandbox_free(s->sandbox);
         sd_event_unref(s->event);
@@ -372,6 +417,28 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
         return 0;
 }
 
+/* Observe mode: the budget comes from the limits someone else set on the group and its ancestors. */
+static void observe_limits(Supervisor *s)
+{
+        char max[UNITS_SIZE_STRLEN], high[UNITS_SIZE_STRLEN];
+        PlatformSample x;
+        int r;
+
+        r = platform_sandbox_sample(s->sandbox, &x);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to read the limits of %s: %m; the child gets no budget.",
+                                  platform_sandbox_path(s->sandbox));
+                return;
+        }
+        s->limits.max_bytes = x.max_bytes;
+        s->limits.high_bytes = x.high_bytes;
+        units_format_size_human(x.max_bytes, max, sizeof(max));
+        units_format_size_human(x.high_bytes, high, sizeof(high));
+        log_notice("Observing %s: effective memory.max=%s memory.high=%s (the lowest of the group and its "
+                   "ancestors); memgov sets no limits in this mode.",
+                   platform_sandbox_path(s->sandbox), max, high);
+}
+
 static int resolve_command(const char *cmd, char **ret_path)
 {
         int r = platform_find_executable(cmd, launchenv_get(environ, "PATH"), ret_path);
@@ -400,8 +467,9 @@ int run_main(const RunOptions *o)
         };
         int keep_fd = -1;
         char name[256], pid_text[16];
-        PlatformError err = {};
         LimitError le;
+        bool observe;
+        int child_oom;
         LaunchEnv plan;
         RuntimeDetection detection;
         SandboxOptions so;
@@ -415,9 +483,6 @@ int run_main(const RunOptions *o)
         r = resolve_command(o->argv[0], &path);
         if (r != 0)
                 return r;
-
-        env_plan(o, path, &s.limits, &detection, &plan);
-        env_report(&plan);
 
         snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
         if (o->name)
@@ -439,11 +504,21 @@ int run_main(const RunOptions *o)
                 log_error_errno(r, "Failed to block signals: %m");
                 return EXIT_MEMGOV_FAILURE;
         }
-        r = platform_sandbox_create(&so, &s.sandbox, &err);
-        if (r < 0) {
-                log_error("%s", err.message[0] ? err.message : strerror(-r));
+        if (init_protect(o, &child_oom) < 0)
+                return EXIT_MEMGOV_FAILURE;
+        r = init_acquire_sandbox(o, &so, &s.sandbox, &observe);
+        if (r < 0)
+                return EXIT_MEMGOV_FAILURE;
+        if (init_become_reaper(o, observe, &s.init_mode) < 0) {
+                (void)platform_sandbox_destroy(s.sandbox);
+                platform_sandbox_free(s.sandbox);
                 return EXIT_MEMGOV_FAILURE;
         }
+        platform_sandbox_set_spawn_options(s.sandbox, child_oom, true);
+        if (observe)
+                observe_limits(&s);
+        env_plan(o, path, &s.limits, &detection, &plan);
+        env_report(&plan);
 
         r = sd_event_default(&s.event);
         if (r < 0)

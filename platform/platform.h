@@ -152,6 +152,48 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
 int platform_child_signal(const PlatformChild *c, int sig);
 void platform_child_close(PlatformChild *c);
 
+/*
+ * Observe mode: a sandbox for the group memgov already runs in, which it does
+ * not own (a container's group, a pod's). Nothing is created or removed. Its
+ * samples report the effective limits (the lowest memory.max and memory.high
+ * of the group and of every ancestor memgov can see); set_high is refused
+ * (-EOPNOTSUPP); kill kills memgov's descendants, not the group, which holds
+ * memgov itself; populated says whether memgov has any child left. Needs
+ * platform_process_set_subreaper() so descendants stay memgov's children.
+ */
+int platform_sandbox_observe(const char *cgroup_root, PlatformSandbox **ret, PlatformError *err);
+bool platform_sandbox_is_observe(const PlatformSandbox *s);
+
+/*
+ * How the next spawn sets the child up, before it runs the program:
+ * oom_score_adj (PLATFORM_OOM_SCORE_ADJ_UNSET: leave it as inherited), and
+ * whether it gets SIGKILL when memgov dies (PR_SET_PDEATHSIG on Linux).
+ */
+#define PLATFORM_OOM_SCORE_ADJ_UNSET (-2000)
+void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent);
+
+/* Stale groups: children of the parent o would use, named as memgov names them
+ * (memgov-<program>-<pid>), whose memgov is gone (no process of that pid named
+ * memgov in this pid namespace) and whose processes are all visible here.
+ * Their processes are killed and the groups removed. *ret_removed (if asked)
+ * gets the paths removed, a NULL-terminated malloc'd list; groups that could
+ * not be removed are skipped silently (the caller logs the count it got). */
+int platform_cleanup_stale(const SandboxOptions *o, char ***ret_removed);
+
+/* memgov's own process. */
+int platform_process_get_oom_score_adj(int *ret);
+int platform_process_set_oom_score_adj(int value);
+/* Orphaned descendants are reparented to memgov (PR_SET_CHILD_SUBREAPER), not to init. */
+int platform_process_set_subreaper(void);
+bool platform_process_is_init(void);
+/* Reaps one exited child without blocking: 1 with *ret_pid and *ret_code (the
+ * exit code, or 128+signal), 0 when children remain but none has exited,
+ * -ECHILD when there is no child left. */
+int platform_process_reap_one(pid_t *ret_pid, int *ret_code);
+/* SIGKILLs every child memgov has (as subreaper, every descendant ends up one);
+ * as PID 1 of a namespace, every other process in it. Returns how many. */
+int platform_process_kill_descendants(void);
+
 /* Searches PATH (NULL: the default) for name, like execvp(). *ret is malloc'd.
  * -ENOENT when not found, -EACCES when found but not executable. */
 int platform_find_executable(const char *name, const char *path, char **ret);

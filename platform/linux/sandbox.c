@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "../../policy/kfile.h"
 #include "../../policy/macro.h"
@@ -332,6 +333,7 @@ static PlatformSandbox *sandbox_new(void)
         if (!s)
                 return NULL;
         s->dirfd = s->events_fd = s->populated_fd = -1;
+        s->oom_score_adj = PLATFORM_OOM_SCORE_ADJ_UNSET;
         return s;
 }
 
@@ -439,6 +441,8 @@ const char *platform_sandbox_path(const PlatformSandbox *s)
 
 int platform_sandbox_destroy(PlatformSandbox *s)
 {
+        if (s->observe) /* not ours to remove */
+                return 0;
         if (rmdir(s->path) < 0) {
                 if (errno == ENOENT)
                         return 0;
@@ -452,6 +456,19 @@ int platform_sandbox_populated(PlatformSandbox *s, bool *ret)
         uint64_t v;
         int r;
 
+        if (s->observe) {
+                /* The group holds memgov itself; what matters is whether any descendant is left, zombies
+                 * included (they are reaped next). */
+                siginfo_t si = {};
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+                        if (errno != ECHILD)
+                                return negative_errno();
+                        *ret = false;
+                        return 0;
+                }
+                *ret = true;
+                return 0;
+        }
         r = cg_read_key_at(s->dirfd, "cgroup.events", "populated", &v);
         if (r < 0)
                 return r;
@@ -493,6 +510,10 @@ int platform_sandbox_kill(PlatformSandbox *s)
 {
         int r;
 
+        if (s->observe) { /* cgroup.kill would kill memgov too */
+                r = platform_process_kill_descendants();
+                return r < 0 ? r : 0;
+        }
         r = cg_write_at(s->dirfd, "cgroup.kill", "1");
         if (r == -ENOENT) /* kernel older than 5.14 */
                 return kill_by_sweeping(s);
@@ -551,10 +572,13 @@ int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
                 x.peak_bytes = PLATFORM_UNLIMITED;
         else if (r < 0)
                 return r;
-        r = cg_read_limit_at(s->dirfd, "memory.max", &x.max_bytes);
-        if (r < 0)
-                return r;
-        r = cg_read_limit_at(s->dirfd, "memory.high", &x.high_bytes);
+        if (s->observe)
+                r = sandbox_effective_limits(s, &x.max_bytes, &x.high_bytes);
+        else {
+                r = cg_read_limit_at(s->dirfd, "memory.max", &x.max_bytes);
+                if (r >= 0)
+                        r = cg_read_limit_at(s->dirfd, "memory.high", &x.high_bytes);
+        }
         if (r < 0)
                 return r;
         r = cg_read_at(s->dirfd, "memory.events", events, sizeof(events));
@@ -639,6 +663,8 @@ int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes)
 
 int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
 {
+        if (s->observe) /* the limits belong to whoever made the group */
+                return -EOPNOTSUPP;
         return cg_write_limit_at(s->dirfd, "memory.high", bytes);
 }
 

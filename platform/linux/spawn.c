@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,7 +43,36 @@ typedef struct ExecRequest {
         char *const *envp;
         const int *keep_fds;
         size_t n_keep_fds;
+        const char *oom_score_adj; /* NULL: inherited */
+        pid_t parent;              /* > 0: die with it */
 } ExecRequest;
+
+/* The child's own settings, before the program runs. Returns 0 or a positive errno. */
+static int child_setup(const ExecRequest *x)
+{
+        if (x->parent > 0) {
+                /* SIGKILL when memgov's spawning thread (the main thread, which lives as long as memgov)
+                 * dies. If memgov died before this line, the signal will never come: check by hand. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                        return errno;
+                if (getppid() != x->parent)
+                        _exit(126);
+        }
+        if (x->oom_score_adj) {
+                int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                size_t len = strlen(x->oom_score_adj);
+                int e = 0;
+
+                if (fd < 0)
+                        return errno;
+                if (write(fd, x->oom_score_adj, len) != (ssize_t)len)
+                        e = errno;
+                close(fd);
+                if (e)
+                        return e;
+        }
+        return 0;
+}
 
 _noreturn_ static void child_exec(int report_fd, const ExecRequest *x)
 {
@@ -54,6 +84,12 @@ _noreturn_ static void child_exec(int report_fd, const ExecRequest *x)
          * caller chose to ignore (nohup's SIGHUP) stays ignored, as with any exec. */
         sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+        e = child_setup(x);
+        if (e) {
+                (void)!write(report_fd, &e, sizeof(e));
+                _exit(126);
+        }
 
         for (size_t i = 0; i < x->n_keep_fds; i++) {
                 int flags = fcntl(x->keep_fds[i], F_GETFD);
@@ -90,7 +126,8 @@ static int spawn_clone3(PlatformSandbox *s, int report_fd, const ExecRequest *x,
 {
         int pidfd = -1;
         struct clone_args args = {
-                .flags = CLONE_INTO_CGROUP | CLONE_PIDFD,
+                /* observe: the child stays in memgov's own group, which it is already in */
+                .flags = (s->observe ? 0 : CLONE_INTO_CGROUP) | CLONE_PIDFD,
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t)s->dirfd,
@@ -137,7 +174,7 @@ static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const ExecReques
         }
 
         snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
-        r = cg_write_at(s->dirfd, "cgroup.procs", pidtext);
+        r = s->observe ? 0 : cg_write_at(s->dirfd, "cgroup.procs", pidtext);
         if (r < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);
@@ -157,11 +194,19 @@ static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const ExecReques
 int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const argv[], char *const envp[],
                            const int *keep_fds, size_t n_keep_fds, PlatformChild *ret)
 {
-        const ExecRequest x = {path, argv, envp, keep_fds, n_keep_fds};
+        char oom[16];
+        ExecRequest x = {path, argv, envp, keep_fds, n_keep_fds, NULL, 0};
         _cleanup_close_ int report_r = -1, report_w = -1;
         int fds[2], pidfd = -1, r = -ENOSYS;
         pid_t pid = 0;
 
+        /* Formatted here: the child may only make async-signal-safe calls. */
+        if (s->oom_score_adj != PLATFORM_OOM_SCORE_ADJ_UNSET) {
+                snprintf(oom, sizeof(oom), "%d", s->oom_score_adj);
+                x.oom_score_adj = oom;
+        }
+        if (s->die_with_parent)
+                x.parent = getpid();
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return negative_errno();
         report_r = fds[0];

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#include "init.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../policy/macro.h"
+#include "log.h"
+
+int init_protect(const RunOptions *o, int *ret_child_oom_score_adj)
+{
+        int own = 0, lowered, r;
+
+        r = platform_process_get_oom_score_adj(&own);
+        if (r < 0)
+                log_debug_errno(r, "Failed to read memgov's oom_score_adj: %m, assuming 0.");
+        lowered = own < INIT_SELF_OOM_SCORE_ADJ ? own : INIT_SELF_OOM_SCORE_ADJ;
+        r = platform_process_set_oom_score_adj(lowered);
+        if (r < 0) {
+                /* Unprivileged (no CAP_SYS_RESOURCE): memgov is small, the OOM killer picks the child. */
+                log_debug_errno(r, "Failed to lower memgov's own oom_score_adj to %d: %m, ignoring.",
+                                lowered);
+                lowered = own;
+        }
+        if (!o->oom_score_adj_set) {
+                *ret_child_oom_score_adj = own; /* as it would have been without memgov */
+                return 0;
+        }
+        if (o->oom_score_adj < own && lowered == own) {
+                log_error("--oom-score-adj %d: below the %d memgov was started with; lowering it needs "
+                          "CAP_SYS_RESOURCE (run as root)",
+                          o->oom_score_adj, own);
+                return -EPERM;
+        }
+        *ret_child_oom_score_adj = o->oom_score_adj;
+        return 0;
+}
+
+int init_become_reaper(const RunOptions *o, bool observe, bool *ret_init_mode)
+{
+        int r;
+
+        /* Observe mode has no group of its own to find descendants in: they must come back to memgov. */
+        *ret_init_mode = o->init || observe || platform_process_is_init();
+        if (!*ret_init_mode || platform_process_is_init())
+                return 0;
+        r = platform_process_set_subreaper();
+        if (r < 0)
+                return log_error_errno(r, "Failed to become a subreaper (PR_SET_CHILD_SUBREAPER): %m");
+        return 0;
+}
+
+static void cleanup_stale(const SandboxOptions *so)
+{
+        char **removed = NULL;
+        int r;
+
+        r = platform_cleanup_stale(so, &removed);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to look for stale groups: %m, ignoring.");
+                return;
+        }
+        for (size_t i = 0; removed && removed[i]; i++) {
+                log_notice("Removed stale group %s: the memgov that made it is gone; its processes were "
+                           "killed.",
+                           removed[i]);
+                free(removed[i]);
+        }
+        free(removed);
+}
+
+static bool limits_asked(const RunOptions *o)
+{
+        return o->spec.memory_max_bytes != SIZE_MAX_UNLIMITED ||
+               o->spec.memory_high_bytes != SIZE_MAX_UNLIMITED || o->spec.memory_high_is_percent ||
+               o->spec.swap_max_set || o->parent || o->name;
+}
+
+int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, PlatformSandbox **ret,
+                         bool *ret_observe)
+{
+        PlatformError err = {}, err2 = {};
+        int r;
+
+        if (!o->observe) {
+                cleanup_stale(so);
+                r = platform_sandbox_create(so, ret, &err);
+                if (r >= 0) {
+                        *ret_observe = false;
+                        return 0;
+                }
+                /* A container's read-only /sys/fs/cgroup, a group not delegated to us: observe instead,
+                 * unless limits were asked for, which observe mode cannot set. */
+                if (limits_asked(o) || !(r == -EACCES || r == -EPERM || r == -EROFS)) {
+                        log_error("%s", err.message[0] ? err.message : strerror(-r));
+                        return r;
+                }
+                log_notice("Cannot make a group for %s (%s); governing in memgov's own group instead "
+                           "(observe mode: its limits are read, not set).",
+                           o->argv[0], err.message[0] ? err.message : strerror(-r));
+        }
+        r = platform_sandbox_observe(so->cgroup_root, ret, &err2);
+        if (r < 0) {
+                log_error("%s", err2.message[0] ? err2.message : strerror(-r));
+                return r;
+        }
+        *ret_observe = true;
+        return 0;
+}
