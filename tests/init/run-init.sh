@@ -1,0 +1,207 @@
+#!/bin/bash
+# memgov as an init (PID 1, --init), in observe mode, and its own safety
+# (issue 8). Runs as root inside the test VM (tests/vm/vmrun, cgroup v2); it
+# creates cgroups, so never run it on a host whose cgroups are not yours.
+# Usage: run-init.sh MEMGOV HELPER WORKLOAD
+set -u
+MEMGOV=$(realpath "$1")
+HELPER=$(realpath "$2")
+WORKLOAD=$(realpath "$3")
+CG=/sys/fs/cgroup
+T=$(mktemp -d /tmp/init.XXXXXX)
+. "$(dirname "$0")/../lib/harness.sh"
+require_cgroup2 run-init.sh
+
+# pid1 ARGS...: memgov run ARGS as PID 1 of a new pid namespace (with its own /proc).
+pid1() { unshare --pid --fork --mount-proc "$MEMGOV" run "$@" >"$T/out" 2>"$T/err"; }
+# alive PID: running, not a zombie
+alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^Z'; }
+# wait_gone PID: up to 5 s
+wait_gone() {
+        for _ in $(seq 50); do
+                alive "$1" || return 0
+                sleep 0.1
+        done
+        return 1
+}
+# wait_file FILE: up to 10 s
+wait_file() {
+        for _ in $(seq 100); do
+                [ -s "$1" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# --- PID 1 ------------------------------------------------------------------------
+
+begin "as PID 1, 1000 orphaned grandchildren are reaped: no zombies"
+pid1 --name pid1-orphans -- "$HELPER" orphans 1000
+expect "exit" $? 0 && expect "zombies" "$(cat "$T/out")" "zombies=0" && no_group pid1-orphans && pass
+
+begin "with --init (a subreaper, not PID 1), orphans are reaped too"
+mg run --init --name sub-orphans -- "$HELPER" orphans 100
+expect "exit" $? 0 && expect "zombies" "$(cat "$T/out")" "zombies=0" && no_group sub-orphans && pass
+
+# Signals reach PID 1 from the parent namespace, as `docker stop` and `docker kill -s` send them.
+for sig in HUP INT QUIT USR1 USR2 TERM WINCH; do
+        begin "as PID 1, SIG$sig is forwarded to the child"
+        unshare --pid --fork --mount-proc "$MEMGOV" run --name fwd -- "$HELPER" catch >"$T/out" 2>"$T/err" &
+        upid=$!
+        if wait_file "$T/out"; then
+                mpid=$(cat /proc/$upid/task/$upid/children)
+                kill -s $sig $mpid
+                wait $upid
+                rc=$?
+                expect "exit" $rc $((100 + $(kill -l $sig))) && no_group fwd && pass
+        else
+                fail "the child never got ready"
+                kill -9 $upid
+                wait $upid
+        fi
+done
+
+# Each memgov run costs 1-2 s in the emulated VM on a loaded host: by default the codes at the edges and
+# around the reserved ones; INIT_FULL_MATRIX=1 runs all 256.
+codes="0 1 2 63 64 100 122 124 125 126 127 128 129 137 143 200 253 254 255"
+[ "${INIT_FULL_MATRIX:-0}" = 1 ] && codes=$(seq 0 255)
+begin "as PID 1, exit codes are passed through ($(echo $codes | wc -w) of 0-255)"
+bad=
+for code in $codes; do
+        unshare --pid --fork "$MEMGOV" run -q --name codes -- "$HELPER" exit $code >/dev/null 2>"$T/err"
+        rc=$?
+        [ $rc -eq $code ] || bad="$bad $code->$rc"
+done
+expect "mismatches" "$bad" "" && no_group codes && pass
+
+begin "as PID 1, death by signal N exits 128+N"
+bad=
+sigs="1 2 3 6 9 11 13 15"
+[ "${INIT_FULL_MATRIX:-0}" = 1 ] && sigs="1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 24 25 26 27 30 31"
+for sig in $sigs; do
+        unshare --pid --fork "$MEMGOV" run -q --name sigs -- "$HELPER" kill-self $sig >/dev/null 2>"$T/err"
+        rc=$?
+        [ $rc -eq $((128 + sig)) ] || bad="$bad $sig->$rc"
+done
+expect "mismatches" "$bad" "" && no_group sigs && pass
+
+begin "as PID 1, a setsid grandchild that stays is killed after the grace period"
+pid1 --grace 500ms --name pid1-daemon -- "$HELPER" daemon "$T/d1"
+rc=$?
+expect "exit" $rc 0 && expect_grep notice "$T/err" "descendants still run" &&
+        expect_grep kill "$T/err" "Grace period over" && no_group pid1-daemon && pass
+
+# --- safety -----------------------------------------------------------------------
+
+begin "memgov lowers its own oom_score_adj; the child gets the one memgov started with"
+echo 0 >/proc/self/oom_score_adj
+mg run --name oom1 -- sh -c 'cat /proc/self/oom_score_adj /proc/$PPID/oom_score_adj'
+expect "exit" $? 0 && expect "scores" "$(tr '\n' ' ' <"$T/out")" "0 -900 " && pass
+
+begin "--oom-score-adj sets the child's"
+mg run --oom-score-adj 700 --name oom2 -- cat /proc/self/oom_score_adj
+expect "exit" $? 0 && expect "score" "$(cat "$T/out")" "700" && pass
+
+begin "--oom-score-adj out of range is refused"
+mg run --oom-score-adj 1001 -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "oom-score-adj '1001': expected a whole number from -1000 to 1000" && pass
+
+begin "memgov SIGKILLed: its child dies with it; the next memgov removes the stale group"
+"$MEMGOV" run -- "$HELPER" linger "$T/l" >"$T/out" 2>"$T/err" &
+mpid=$!
+if wait_file "$T/l" && wait_file "$T/l.gc"; then
+        cpid=$(cat "$T/l")
+        gpid=$(cat "$T/l.gc")
+        group=$(find $CG -maxdepth 2 -type d -name "memgov-init-helper-$mpid")
+        kill -9 $mpid
+        wait $mpid 2>/dev/null
+        if ! wait_gone "$cpid"; then
+                fail "the child $cpid outlived memgov"
+        elif ! alive "$gpid"; then
+                fail "the setsid grandchild was already gone: the cleanup below would prove nothing"
+        else
+                mg run --name next -- true
+                rc=$?
+                expect "exit" $rc 0 && expect_grep notice "$T/err" "Removed stale group .*memgov-init-helper-$mpid" &&
+                        if wait_gone "$gpid"; then
+                                if [ -n "$group" ] && [ -e "$group" ]; then fail "$group left behind"; else pass; fi
+                        else
+                                fail "the grandchild $gpid survived the cleanup"
+                        fi
+        fi
+else
+        fail "the child never started"
+        kill -9 $mpid
+fi
+
+# --- observe mode -------------------------------------------------------------------
+
+# A box made by someone else: a parent with the limit, memgov's group below it without one.
+mkdir -p $CG/box
+echo +memory >$CG/box/cgroup.subtree_control 2>/dev/null
+mkdir -p $CG/box/pod
+echo $((256 << 20)) >$CG/box/memory.max
+
+begin "--observe: the budget and the GC target follow the ancestors' limit"
+(
+        echo $BASHPID >$CG/box/pod/cgroup.procs
+        exec "$MEMGOV" run -v --observe -- "$WORKLOAD" resize --for 6s
+) >"$T/out" 2>"$T/err" &
+wpid=$!
+for _ in $(seq 400); do
+        grep -q "^low" "$T/out" 2>/dev/null && break
+        sleep 0.05
+done
+echo $((160 << 20)) >$CG/box/memory.max
+wait $wpid
+rc=$?
+limit=$(sed -n 's/^completed .*limit_mib=\([0-9]*\)$/\1/p' "$T/out")
+expect "exit" $rc 0 &&
+        expect_grep notice "$T/err" "Observing /sys/fs/cgroup/box/pod: effective memory.max=256.0M" &&
+        expect "GOMEMLIMIT from the observed limit" "$(sed -n 's/^low .*limit_mib=\([0-9]*\)$/\1/p' "$T/out")" 230 &&
+        expect_grep psi "$T/err" "PSI trigger armed: some" &&
+        expect_grep decision "$T/err" "decision .*limit=160" &&
+        if [ -n "$limit" ] && [ "$limit" -lt 160 ]; then
+                pass "the Go runtime's limit ended at ${limit}M, below the new memory.max of 160M"
+        else
+                fail "final limit '${limit}'M, want below 160M"
+        fi
+echo $((256 << 20)) >$CG/box/memory.max
+
+begin "--observe: a setsid grandchild that stays is killed after the grace period"
+(
+        echo $BASHPID >$CG/box/pod/cgroup.procs
+        exec "$MEMGOV" run --observe --grace 500ms -- "$HELPER" daemon "$T/d2"
+) >"$T/out" 2>"$T/err"
+rc=$?
+gpid=$(cat "$T/d2" 2>/dev/null)
+expect "exit" $rc 0 && expect_grep kill "$T/err" "Grace period over, killing what is left of memgov's descendants" &&
+        if [ -n "$gpid" ] && ! wait_gone "$gpid"; then fail "grandchild $gpid survived"; else pass; fi
+
+begin "no group can be made (unprivileged, not delegated): observe mode, with a notice"
+(
+        echo $BASHPID >$CG/box/pod/cgroup.procs
+        exec setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMGOV" run -- "$HELPER" exit 7
+) >"$T/out" 2>"$T/err"
+rc=$?
+expect "exit" $rc 7 && expect_grep notice "$T/err" "governing in memgov's own group instead \(observe mode" &&
+        expect_grep observing "$T/err" "Observing /sys/fs/cgroup/box/pod" && pass
+
+begin "no group can be made but limits were asked for: refused, not observed"
+(
+        echo $BASHPID >$CG/box/pod/cgroup.procs
+        exec setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMGOV" run --memory-max 64M -- "$HELPER" exit 7
+) >"$T/out" 2>"$T/err"
+expect "exit" $? 125 && expect_grep message "$T/err" "Run as root, or pass --parent" && pass
+
+begin "--observe with a limit is refused"
+mg run --observe --memory-max 1G -- true
+expect "exit" $? 125 && expect_grep message "$T/err" "observe governs the group memgov is already in and sets no limits" && pass
+
+rmdir $CG/box/pod/supervisor $CG/box/pod $CG/box 2>/dev/null
+
+begin "nothing memgov made is left in the cgroup tree"
+left=$(find $CG -mindepth 1 -maxdepth 2 -type d -name 'memgov-*' | head -5)
+expect "leftovers" "$left" "" && pass
+
+finish init
