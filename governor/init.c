@@ -2,7 +2,9 @@
 #include "init.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../policy/macro.h"
 #include "log.h"
@@ -76,6 +78,37 @@ static bool limits_asked(const RunOptions *o)
                o->spec.swap_max_set || o->parent || o->name;
 }
 
+/* Unprivileged: the user's systemd can give us a delegated scope; then the group is made inside it. On
+ * failure, err says why in the words of the first attempt and of systemd's. */
+static int enter_scope(const RunOptions *o, const SandboxOptions *so, PlatformSandbox **ret,
+                       PlatformError *err)
+{
+        PlatformError serr = {};
+        char unit[300], desc[300];
+        int r;
+
+        snprintf(unit, sizeof(unit), "%s.scope", so->name);
+        snprintf(desc, sizeof(desc), "memgov run %s", o->argv[0]);
+        r = platform_scope_enter(unit, so->memory_max_bytes, so->memory_high_bytes, desc, &serr);
+        if (r < 0) {
+                log_notice("No cgroup of our own (%s), and no transient scope from systemd either (%s).",
+                           err->message, serr.message);
+                snprintf(err->message, sizeof(err->message),
+                         "cannot make a cgroup as an unprivileged user, and %.300s. Run as root, pass "
+                         "--parent "
+                         "with a "
+                         "cgroup delegated to you, or run under systemd-run --user --scope -p Delegate=yes",
+                         serr.message);
+                return r;
+        }
+        log_info("In transient scope %s (Delegate=yes), from the user's systemd.", unit);
+        *err = (PlatformError){};
+        r = platform_sandbox_create(so, ret, err);
+        if (r < 0)
+                log_error("%s", err->message[0] ? err->message : strerror(-r));
+        return r;
+}
+
 int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, PlatformSandbox **ret,
                          bool *ret_observe)
 {
@@ -88,6 +121,13 @@ int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, Platform
                 if (r >= 0) {
                         *ret_observe = false;
                         return 0;
+                }
+                if ((r == -EACCES || r == -EPERM) && !o->parent && geteuid() != 0) {
+                        r = enter_scope(o, so, ret, &err);
+                        if (r >= 0) {
+                                *ret_observe = false;
+                                return 0;
+                        }
                 }
                 /* A container's read-only /sys/fs/cgroup, a group not delegated to us: observe instead,
                  * unless limits were asked for, which observe mode cannot set. */

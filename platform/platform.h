@@ -180,6 +180,16 @@ void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, b
  * not be removed are skipped silently (the caller logs the count it got). */
 int platform_cleanup_stale(const SandboxOptions *o, char ***ret_removed);
 
+/*
+ * Non-root on a systemd host: asks the user's service manager (over its bus)
+ * for a transient scope named unit ("NAME.scope") with Delegate=yes, MemoryMax
+ * and MemoryHigh (PLATFORM_UNLIMITED: not set), and moves memgov into it.
+ * Returns once systemd reports the job done; memgov's own group is then the
+ * scope, delegated to its user. err says why on failure (no user bus, refused).
+ */
+int platform_scope_enter(const char *unit, uint64_t max_bytes, uint64_t high_bytes, const char *description,
+                         PlatformError *err);
+
 /* memgov's own process. */
 int platform_process_get_oom_score_adj(int *ret);
 int platform_process_set_oom_score_adj(int value);
