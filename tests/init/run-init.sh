@@ -2,11 +2,12 @@
 # memgov as an init (PID 1, --init), in observe mode, and its own safety
 # (issue 8). Runs as root inside the test VM (tests/vm/vmrun, cgroup v2); it
 # creates cgroups, so never run it on a host whose cgroups are not yours.
-# Usage: run-init.sh MEMGOV HELPER WORKLOAD
+# Usage: run-init.sh MEMGOV HELPER WORKLOAD STUB_SYSTEMD
 set -u
 MEMGOV=$(realpath "$1")
 HELPER=$(realpath "$2")
 WORKLOAD=$(realpath "$3")
+STUB=$(realpath "$4")
 CG=/sys/fs/cgroup
 T=$(mktemp -d /tmp/init.XXXXXX)
 . "$(dirname "$0")/../lib/harness.sh"
@@ -199,6 +200,49 @@ mg run --observe --memory-max 1G -- true
 expect "exit" $? 125 && expect_grep message "$T/err" "observe governs the group memgov is already in and sets no limits" && pass
 
 rmdir $CG/box/pod/supervisor $CG/box/pod $CG/box 2>/dev/null
+
+# --- non-root through systemd ---------------------------------------------------------
+# The VM boots without systemd: a stub answers StartTransientUnit on a private bus (tests/init/stub-systemd.c).
+# What this proves is memgov's side of the call and what it does with a delegated scope, not systemd's.
+chmod 755 "$T"
+cat >"$T/bus.conf" <<EOC
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$T/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/> <allow own="*"/> <allow send_destination="*"/> <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOC
+dbus-daemon --config-file="$T/bus.conf" --fork --print-pid >"$T/bus.pid" 2>"$T/bus.err"
+DBUS_SESSION_BUS_ADDRESS=unix:path=$T/bus "$STUB" $CG >"$T/stub.out" 2>&1 &
+stub=$!
+begin "non-root: memgov asks systemd for a delegated scope and makes the child's group inside it"
+if wait_file "$T/stub.out"; then
+        DBUS_SESSION_BUS_ADDRESS=unix:path=$T/bus setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$MEMGOV" run -v --memory-max 64M --memory-high 48M --name app -- \
+                sh -c 'g=$(cut -d: -f3 /proc/self/cgroup); echo "$g"; cat /sys/fs/cgroup$g/memory.max' >"$T/out" 2>"$T/err"
+        rc=$?
+        expect "exit" $rc 0 &&
+                expect_grep call "$T/stub.out" "^StartTransientUnit name=app.scope mode=fail Delegate=1 PIDs=[0-9]+ MemoryMax=67108864 MemoryHigh=50331648$" &&
+                expect_grep scope "$T/err" "In transient scope app.scope \(Delegate=yes\)" &&
+                expect "child's group" "$(head -1 "$T/out")" "/user.slice/app.scope/app" &&
+                expect "child's memory.max" "$(sed -n 2p "$T/out")" 67108864 &&
+                expect "scope's memory.max" "$(cat $CG/user.slice/app.scope/memory.max)" 67108864 && pass
+else
+        fail "the stub never came up: $(cat "$T/stub.out" "$T/bus.err")"
+fi
+kill $stub "$(cat "$T/bus.pid")" 2>/dev/null
+rmdir $CG/user.slice/app.scope/supervisor $CG/user.slice/app.scope $CG/user.slice 2>/dev/null
+
+begin "non-root without systemd: a clear error names both attempts"
+DBUS_SESSION_BUS_ADDRESS=unix:path=$T/no-bus XDG_RUNTIME_DIR=$T/none setpriv --reuid=65534 --regid=65534 \
+        --clear-groups "$MEMGOV" run --memory-max 64M -- true >"$T/out" 2>"$T/err"
+expect "exit" $? 125 && expect_grep message "$T/err" "and cannot reach the user's systemd: no user bus" &&
+        expect_grep message "$T/err" "run under systemd-run --user --scope -p Delegate=yes" && pass
 
 begin "nothing memgov made is left in the cgroup tree"
 left=$(find $CG -mindepth 1 -maxdepth 2 -type d -name 'memgov-*' | head -5)
