@@ -9,6 +9,7 @@
 #include "../policy/launchenv.h"
 #include "../policy/macro.h"
 #include "env.h"
+#include "init.h"
 #include "log.h"
 #include "policyfile.h"
 #include "run.h"
@@ -134,13 +135,18 @@ int explain_main(const RunOptions *o)
                 snprintf(name, sizeof(name), "%s", o->name);
         else
                 run_default_name(o->argv[0], "<PID>", name, sizeof(name));
-        r = platform_sandbox_plan(&(SandboxOptions){.cgroup_root = o->cgroup_root,
-                                                    .name = name,
-                                                    .parent = o->parent,
-                                                    .swap_max_bytes = o->spec.swap_max_bytes,
-                                                    .swap_max_set = o->spec.swap_max_set},
-                                  &group, &supervisor, &err);
-        if (r < 0) {
+        if (o->observe) /* no group of its own: the one memgov is started in, whichever that is */
+                r = 0;
+        else
+                r = platform_sandbox_plan(&(SandboxOptions){.cgroup_root = o->cgroup_root,
+                                                            .name = name,
+                                                            .parent = o->parent,
+                                                            .swap_max_bytes = o->spec.swap_max_bytes,
+                                                            .swap_max_set = o->spec.swap_max_set},
+                                          &group, &supervisor, &err);
+        if (o->observe)
+                printf("cgroup:            the one memgov runs in (observe mode)\n");
+        else if (r < 0) {
                 printf("problem:           %s\n", err.message);
                 status = EXIT_MEMGOV_FAILURE;
         } else {
@@ -152,6 +158,7 @@ int explain_main(const RunOptions *o)
                                supervisor);
         }
 
+        init_explain(o);
         if (info.backend == PLATFORM_BACKEND_JOBOBJECT)
                 print_job_limits(&limits);
         else

@@ -147,3 +147,25 @@ int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, Platform
         *ret_observe = true;
         return 0;
 }
+
+void init_explain(const RunOptions *o)
+{
+        bool pid1 = platform_process_is_init();
+
+        if (o->observe)
+                printf("mode:              observe: governs the group memgov runs in; its limits (and its "
+                       "ancestors') are read, none is set\n");
+        if (o->init || o->observe || pid1)
+                printf("init:              %s: reaps every orphan; after CMD exits, waits the grace period "
+                       "for "
+                       "its descendants, then kills them\n",
+                       pid1 ? "PID 1" : "subreaper");
+        if (o->oom_score_adj_set)
+                printf("oom_score_adj:     %d for CMD; memgov lowers its own to %d where it may\n",
+                       o->oom_score_adj, INIT_SELF_OOM_SCORE_ADJ);
+        else
+                printf("oom_score_adj:     CMD gets the one memgov started with; memgov lowers its own to "
+                       "%d "
+                       "where it may\n",
+                       INIT_SELF_OOM_SCORE_ADJ);
+}

@@ -27,3 +27,6 @@ int init_become_reaper(const RunOptions *o, bool observe, bool *ret_init_mode);
  * and no limit was asked for) adopts memgov's own group instead. Logs why on failure. */
 int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, PlatformSandbox **ret,
                          bool *ret_observe);
+
+/* The lines `memgov explain` prints about the above. */
+void init_explain(const RunOptions *o);
