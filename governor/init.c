@@ -91,22 +91,16 @@ static int enter_scope(const RunOptions *o, const SandboxOptions *so, PlatformSa
         snprintf(desc, sizeof(desc), "memgov run %s", o->argv[0]);
         r = platform_scope_enter(unit, so->memory_max_bytes, so->memory_high_bytes, desc, &serr);
         if (r < 0) {
-                log_notice("No cgroup of our own (%s), and no transient scope from systemd either (%s).",
-                           err->message, serr.message);
-                snprintf(err->message, sizeof(err->message),
-                         "cannot make a cgroup as an unprivileged user, and %.300s. Run as root, pass "
-                         "--parent "
-                         "with a "
-                         "cgroup delegated to you, or run under systemd-run --user --scope -p Delegate=yes",
-                         serr.message);
+                PlatformError first = *err;
+
+                /* Say both: why no group could be made, and why systemd could not help. */
+                snprintf(err->message, sizeof(err->message), "%.200s; no transient scope either: %.250s",
+                         first.message, serr.message);
                 return r;
         }
         log_info("In transient scope %s (Delegate=yes), from the user's systemd.", unit);
         *err = (PlatformError){};
-        r = platform_sandbox_create(so, ret, err);
-        if (r < 0)
-                log_error("%s", err->message[0] ? err->message : strerror(-r));
-        return r;
+        return platform_sandbox_create(so, ret, err);
 }
 
 int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, PlatformSandbox **ret,
@@ -122,12 +116,12 @@ int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, Platform
                         *ret_observe = false;
                         return 0;
                 }
-                if ((r == -EACCES || r == -EPERM) && !o->parent && geteuid() != 0) {
-                        r = enter_scope(o, so, ret, &err);
-                        if (r >= 0) {
-                                *ret_observe = false;
-                                return 0;
-                        }
+                /* On failure r stays the first error: what decides between observe mode and giving up is
+                 * that no group could be made here, not why systemd could not help. */
+                if ((r == -EACCES || r == -EPERM) && !o->parent && geteuid() != 0 &&
+                    enter_scope(o, so, ret, &err) >= 0) {
+                        *ret_observe = false;
+                        return 0;
                 }
                 /* A container's read-only /sys/fs/cgroup, a group not delegated to us: observe instead,
                  * unless limits were asked for, which observe mode cannot set. */
