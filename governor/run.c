@@ -6,6 +6,8 @@
  *   cgroup.events populated=0 -> remove the group, exit with the child's code
  *   SIGTERM/SIGINT -> forward, grace, then cgroup.kill
  *   other signals -> forward
+ * As an init (PID 1, --init, observe mode; governor/init.c) one SIGCHLD source replaces the child's pidfd:
+ * it reaps every child and finds the main one among them.
  */
 #include "run.h"
 
