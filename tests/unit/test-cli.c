@@ -67,6 +67,28 @@ static void test_parse_errors(void)
         log_set_max_level(LOG_NOTICE);
 }
 
+static void test_parse_init_options(void)
+{
+        RunOptions o;
+
+        CHECK(parse(&o, "run", "--init", "--oom-score-adj", "-500", "--", "x", NULL) == 0, "init, oom");
+        CHECK(o.init && !o.observe && o.oom_score_adj_set && o.oom_score_adj == -500, "init, oom values");
+        CHECK(parse(&o, "run", "--observe", "--grace", "1s", "x", NULL) == 0, "observe");
+        CHECK(o.observe && !o.oom_score_adj_set, "observe values");
+
+        log_set_max_level(LOG_CRIT);
+        CHECK(parse(&o, "run", "--oom-score-adj", "1001", "x", NULL) == -EINVAL, "oom above 1000");
+        CHECK(parse(&o, "run", "--oom-score-adj", "-1001", "x", NULL) == -EINVAL, "oom below -1000");
+        CHECK(parse(&o, "run", "--oom-score-adj", "5x", "x", NULL) == -EINVAL, "oom not a number");
+        CHECK(parse(&o, "run", "--oom-score-adj", "", "x", NULL) == -EINVAL, "oom empty");
+        CHECK(parse(&o, "run", "--observe", "--memory-max", "1G", "x", NULL) == -EINVAL, "observe with max");
+        CHECK(parse(&o, "run", "--observe", "--memory-high", "90%", "x", NULL) == -EINVAL,
+              "observe with pct");
+        CHECK(parse(&o, "run", "--observe", "--name", "n", "x", NULL) == -EINVAL, "observe with name");
+        CHECK(parse(&o, "run", "--observe", "--parent", "/p", "x", NULL) == -EINVAL, "observe with parent");
+        log_set_max_level(LOG_INFO);
+}
+
 static void test_names(void)
 {
         char buf[64];
@@ -125,6 +147,7 @@ int main(void)
 {
         test_parse_ok();
         test_parse_errors();
+        test_parse_init_options();
         test_names();
         test_join();
         test_find_executable();
