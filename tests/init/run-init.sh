@@ -195,6 +195,22 @@ begin "no group can be made but limits were asked for: refused, not observed"
 ) >"$T/out" 2>"$T/err"
 expect "exit" $? 125 && expect_grep message "$T/err" "Run as root, or pass --parent" && pass
 
+begin "a container's shape (PID 1, own cgroup namespace, read-only cgroupfs): observe mode by itself"
+# What docker run gives: memgov is PID 1 and sees its group as the root of a read-only /sys/fs/cgroup.
+mkdir -p $CG/ctr
+echo $((200 << 20)) >$CG/ctr/memory.max
+(
+        echo $BASHPID >$CG/ctr/cgroup.procs
+        exec unshare --cgroup --pid --fork --mount --mount-proc sh -c \
+                'umount /sys/fs/cgroup && mount -t cgroup2 -o ro cgroup2 /sys/fs/cgroup && exec "$0" run -- sh -c "echo \$GOMEMLIMIT; exit 3"' \
+                "$MEMGOV"
+) >"$T/out" 2>"$T/err"
+rc=$?
+expect "exit" $rc 3 && expect_grep notice "$T/err" "Read-only file system.*governing in memgov's own group instead \(observe mode" &&
+        expect_grep observing "$T/err" "Observing /sys/fs/cgroup: effective memory.max=200.0M" &&
+        expect "GOMEMLIMIT" "$(cat "$T/out")" $(((200 << 20) * 9 / 10)) && pass
+rmdir $CG/ctr 2>/dev/null
+
 begin "--observe with a limit is refused"
 mg run --observe --memory-max 1G -- true
 expect "exit" $? 125 && expect_grep message "$T/err" "observe governs the group memgov is already in and sets no limits" && pass
