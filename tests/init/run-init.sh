@@ -14,7 +14,9 @@ T=$(mktemp -d /tmp/init.XXXXXX)
 require_cgroup2 run-init.sh
 
 # pid1 ARGS...: memgov run ARGS as PID 1 of a new pid namespace (with its own /proc).
-pid1() { unshare --pid --fork --mount-proc "$MEMGOV" run "$@" >"$T/out" 2>"$T/err"; }
+# A memgov that misses its child's exit (one reap per SIGCHLD, catatonit#4) hangs: the bound makes that a
+# failure with a name (exit 137) rather than the VM's timeout.
+pid1() { timeout -s KILL 120 unshare --pid --fork --mount-proc "$MEMGOV" run "$@" >"$T/out" 2>"$T/err"; }
 # alive PID: running, not a zombie
 alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^Z'; }
 # wait_gone PID: up to 5 s
@@ -41,7 +43,7 @@ pid1 --name pid1-orphans -- "$HELPER" orphans 1000
 expect "exit" $? 0 && expect "zombies" "$(cat "$T/out")" "zombies=0" && no_group pid1-orphans && pass
 
 begin "with --init (a subreaper, not PID 1), orphans are reaped too"
-mg run --init --name sub-orphans -- "$HELPER" orphans 100
+timeout -s KILL 120 "$MEMGOV" run --init --name sub-orphans -- "$HELPER" orphans 100 >"$T/out" 2>"$T/err"
 expect "exit" $? 0 && expect "zombies" "$(cat "$T/out")" "zombies=0" && no_group sub-orphans && pass
 
 # Signals reach PID 1 from the parent namespace, as `docker stop` and `docker kill -s` send them.
