@@ -42,6 +42,9 @@ static const ConfigKey run_keys[] = {
         RUN_KEY("jvm-reserve", CONFIG_SIZE_NOT_MAX, "144M"),
         RUN_KEY("node-reserve", CONFIG_SIZE_NOT_MAX, "96M"),
         RUN_KEY("dotnet-reserve", CONFIG_SIZE_NOT_MAX, "64M"),
+        RUN_KEY("init", CONFIG_BOOL, "no"),
+        RUN_KEY("observe", CONFIG_BOOL, "no"),
+        RUN_KEY("oom-score-adj", CONFIG_OOM_SCORE_ADJ, ""),
 };
 
 #define KEYS_MAX 128
@@ -198,6 +201,15 @@ int config_key_validate(const ConfigKey *k, const char *value, const char **ret_
                 if (strcmp(value, "off") != 0 && strspn(value, "0123456789") != strlen(value))
                         reason = "expected a percentage such as 100, or 'off'";
                 break;
+        case CONFIG_OOM_SCORE_ADJ: {
+                char *end;
+                long v;
+                errno = 0;
+                v = strtol(value, &end, 10);
+                if (errno != 0 || end == value || *end != '\0' || v < -1000 || v > 1000)
+                        reason = "expected a whole number from -1000 to 1000";
+                break;
+        }
         case CONFIG_LAW:
                 policy_config_default(&scratch);
                 r = policy_config_set(&scratch, k->law_field, value);

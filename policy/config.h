@@ -31,6 +31,7 @@ typedef enum ConfigType {
         CONFIG_ENUM,            /* one of ConfigKey.values, '|'-separated */
         CONFIG_STRING,          /* any non-empty text */
         CONFIG_GOGC,            /* a number or off */
+        CONFIG_OOM_SCORE_ADJ,   /* an integer from -1000 to 1000 */
         CONFIG_LAW,             /* a control-law parameter: policy_config_set() decides */
 } ConfigType;
 
