@@ -118,7 +118,7 @@ int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, Platform
                 }
                 /* On failure r stays the first error: what decides between observe mode and giving up is
                  * that no group could be made here, not why systemd could not help. */
-                if ((r == -EACCES || r == -EPERM) && !o->parent && geteuid() != 0 &&
+                if ((r == -EACCES || r == -EPERM) && !o->parent && !platform_process_is_root() &&
                     enter_scope(o, so, ret, &err) >= 0) {
                         *ret_observe = false;
                         return 0;
@@ -145,6 +145,10 @@ int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, Platform
 void init_explain(const RunOptions *o)
 {
         bool pid1 = platform_process_is_init();
+        int adj;
+
+        if (platform_process_get_oom_score_adj(&adj) == -EOPNOTSUPP)
+                return; /* Windows: a Job Object holds the tree; none of this applies */
 
         if (o->observe)
                 printf("mode:              observe: governs the group memgov runs in; its limits (and its "

@@ -366,6 +366,14 @@ int run_main(const RunOptions *o)
         LimitError le;
         int r;
 
+        if (o->init || o->observe || o->oom_score_adj_set) {
+                log_error("%s is not supported here: a Job Object holds the whole tree and ends it with "
+                          "memgov, and there is no OOM killer to steer (docs/windows.md).",
+                          o->init      ? "--init"
+                          : o->observe ? "--observe"
+                                       : "--oom-score-adj");
+                return EXIT_MEMGOV_FAILURE;
+        }
         le = limits_resolve(&o->spec, &q.limits);
         if (le != LIMIT_OK) {
                 log_error("%s", limit_error_to_string(le));

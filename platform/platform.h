@@ -196,6 +196,8 @@ int platform_process_set_oom_score_adj(int value);
 /* Orphaned descendants are reparented to memgov (PR_SET_CHILD_SUBREAPER), not to init. */
 int platform_process_set_subreaper(void);
 bool platform_process_is_init(void);
+/* Runs as root (Linux: euid 0); false on Windows, where nothing memgov does depends on it. */
+bool platform_process_is_root(void);
 /* Reaps one exited child without blocking: 1 with *ret_pid and *ret_code (the
  * exit code, or 128+signal), 0 when children remain but none has exited,
  * -ECHILD when there is no child left. */

@@ -67,6 +67,11 @@ bool platform_process_is_init(void)
         return getpid() == 1;
 }
 
+bool platform_process_is_root(void)
+{
+        return geteuid() == 0;
+}
+
 int platform_process_reap_one(pid_t *ret_pid, int *ret_code)
 {
         siginfo_t si = {};

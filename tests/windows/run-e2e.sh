@@ -49,6 +49,12 @@ check "... naming the option" says "--memory-max"
 memgov run --memory-max 64M --swap-max 1G -- "$child" exit 0
 check "--swap-max is refused on Windows" status_is 125
 check "... with the reason" says "--swap-max has no counterpart on Windows"
+for opt in --init --observe "--oom-score-adj 100"; do
+        # shellcheck disable=SC2086
+        memgov run $opt -- "$child" exit 0
+        check "$opt is refused on Windows" status_is 125
+        check "... with the reason" says "${opt%% *} is not supported here: a Job Object holds the whole tree"
+done
 memgov run --memory-max 64M --parent /x -- "$child" exit 0
 check "--parent is refused on Windows" status_is 125
 check "... with the reason" says "--parent names a cgroup; Windows has none"

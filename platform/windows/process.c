@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memgov's own process on Windows: what "running anywhere" (governor/init.c) asks of Linux has no
+ * counterpart here, and each call says so with -EOPNOTSUPP rather than pretending.
+ *  - oom_score_adj: Windows has no OOM killer that picks a process; a job at its limit fails the
+ *    allocation that would pass it.
+ *  - subreaper and init: a Job Object holds the whole tree (no breakaway), and KILL_ON_JOB_CLOSE ends
+ *    it with memgov, so there are no orphans to reap and no stale job to clean.
+ *  - observe mode and systemd scopes are cgroup ideas.
+ */
+#include "../platform.h"
+
+#include <errno.h>
+
+#include "win-util.h"
+
+int platform_process_get_oom_score_adj(int *ret)
+{
+        return -EOPNOTSUPP;
+}
+
+int platform_process_set_oom_score_adj(int value)
+{
+        return -EOPNOTSUPP;
+}
+
+int platform_process_set_subreaper(void)
+{
+        return -EOPNOTSUPP;
+}
+
+bool platform_process_is_init(void)
+{
+        return false;
+}
+
+bool platform_process_is_root(void)
+{
+        return false;
+}
+
+int platform_cleanup_stale(const SandboxOptions *o, char ***ret_removed)
+{
+        if (ret_removed)
+                *ret_removed = NULL;
+        return 0; /* KILL_ON_JOB_CLOSE: a job dies with its memgov, nothing is left behind */
+}
+
+int platform_sandbox_observe(const char *cgroup_root, PlatformSandbox **ret, PlatformError *err)
+{
+        win_fail(err, "--observe needs cgroups; Windows has Job Objects");
+        return -EOPNOTSUPP;
+}
+
+int platform_scope_enter(const char *unit, uint64_t max_bytes, uint64_t high_bytes, const char *description,
+                         PlatformError *err)
+{
+        win_fail(err, "systemd scopes exist only on Linux");
+        return -EOPNOTSUPP;
+}
