@@ -175,6 +175,27 @@ expect "exit" $rc 0 &&
         fi
 echo $((256 << 20)) >$CG/box/memory.max
 
+# The loop suite's shape (c) in observe mode: with GOGC=off the next GC comes when the heap reaches the
+# limit; a jump of memory outside the heap must make memgov lower the target, in the group it observes.
+observe_first_gc() { # OUTSIDE_MIB
+        (
+                echo $BASHPID >$CG/box/pod/cgroup.procs
+                GOGC=off exec "$MEMGOV" run -v --observe -- "$WORKLOAD" burst -outside "$1"
+        ) >"$T/out" 2>"$T/err" || return 1
+        sed -n 's/^first_gc heap_mib=\([0-9]*\).*/\1/p' "$T/out"
+}
+begin "--observe: a jump of memory outside the heap lowers the GC target in the observed group"
+quiet=$(observe_first_gc 0)
+rc0=$?
+jumped=$(observe_first_gc 60)
+rc1=$?
+if [ $rc0 -eq 0 ] && [ $rc1 -eq 0 ] && [ -n "$quiet" ] && [ -n "$jumped" ] && [ $((jumped + 25)) -lt "$quiet" ] &&
+        expect_grep decision "$T/err" "decision rule=.*actions=.*lower-target"; then
+        pass "first GC at a heap of ${quiet}M without the jump, ${jumped}M after a 60M jump"
+else
+        fail "exit $rc0/$rc1, first GC at ${quiet:-?}M and ${jumped:-?}M; want both to complete and the GC at least 25M earlier after the jump"
+fi
+
 begin "--observe: a setsid grandchild that stays is killed after the grace period"
 (
         echo $BASHPID >$CG/box/pod/cgroup.procs
