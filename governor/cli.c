@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../policy/launchenv.h"
+#include "../policy/metrics-format.h"
 #include "log.h"
 
 enum {
@@ -30,6 +31,9 @@ enum {
         ARG_INIT,
         ARG_OBSERVE,
         ARG_OOM_SCORE_ADJ,
+        ARG_METRICS_FILE,
+        ARG_METRICS_LISTEN,
+        ARG_TRACE,
 };
 
 void cli_help_run(const char *verb)
@@ -81,6 +85,13 @@ void cli_help_run(const char *verb)
                "                        with a notice when no child group can be made there\n"
                "  --oom-score-adj N     the child's oom_score_adj, -1000..1000 (default: the one\n"
                "                        memgov started with; memgov lowers its own)\n"
+               "  --metrics-file PATH   write Prometheus metrics to PATH at every sample, replacing\n"
+               "                        it atomically (for node_exporter's textfile collector)\n"
+               "  --metrics-listen ADDRESS:PORT\n"
+               "                        also serve them on http://ADDRESS:PORT/metrics; loopback\n"
+               "                        only (127.0.0.1:9464, [::1]:9464, localhost:9464)\n"
+               "  --trace PATH          record every sample and decision in PATH as JSON lines\n"
+               "                        (scripts/plot-trace draws them)\n"
                "  -v, --verbose         say more, including every decision of the control loop\n"
                "  -q, --quiet           only warnings and errors\n"
                "  -h, --help            show this help\n\n"
@@ -126,6 +137,9 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"init", no_argument, NULL, ARG_INIT},
                 {"observe", no_argument, NULL, ARG_OBSERVE},
                 {"oom-score-adj", required_argument, NULL, ARG_OOM_SCORE_ADJ},
+                {"metrics-file", required_argument, NULL, ARG_METRICS_FILE},
+                {"metrics-listen", required_argument, NULL, ARG_METRICS_LISTEN},
+                {"trace", required_argument, NULL, ARG_TRACE},
                 {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
@@ -257,6 +271,28 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                         }
                         o.oom_score_adj = (int)v;
                         o.oom_score_adj_set = true;
+                        break;
+                }
+                case ARG_METRICS_FILE:
+                case ARG_TRACE:
+                        if (!*optarg) {
+                                log_error("%s: must name a file",
+                                          c == ARG_TRACE ? "--trace" : "--metrics-file");
+                                return -EINVAL;
+                        }
+                        *(c == ARG_TRACE ? &o.trace_file : &o.metrics_file) = optarg;
+                        break;
+                case ARG_METRICS_LISTEN: {
+                        uint8_t addr[16];
+                        uint16_t port;
+                        int family;
+
+                        r = metrics_parse_listen(optarg, &family, addr, &port);
+                        if (r < 0) {
+                                log_error("--metrics-listen '%s': %s", optarg, metrics_listen_error(r));
+                                return -EINVAL;
+                        }
+                        o.metrics_listen = optarg;
                         break;
                 }
                 case ARG_CGROUP_ROOT:

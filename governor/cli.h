@@ -35,6 +35,9 @@ typedef struct RunOptions {
         const char *config_dir; /* --config-dir: where memgov.ini and conf.d/ are, or NULL */
         struct PolicyFile
                 *policy; /* the policy files behind these options (governor/policyfile.h), or NULL */
+        const char *metrics_file;   /* --metrics-file: Prometheus text, replaced at each step */
+        const char *metrics_listen; /* --metrics-listen: loopback ADDRESS:PORT serving /metrics */
+        const char *trace_file;     /* --trace: samples and decisions as JSON lines */
 } RunOptions;
 
 /*

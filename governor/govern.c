@@ -13,6 +13,7 @@
 #include "actuator.h"
 #include "control.h"
 #include "log.h"
+#include "metrics.h"
 
 /* A burst of events (the kernel sends up to 100/s) becomes one sample. */
 #define STEP_COALESCE_USEC (10 * USEC_PER_MSEC)
@@ -43,6 +44,11 @@ struct Governor {
         PlatformSample last_platform; /* the same sample as the group reported it (limits, peak) */
         PolicyDecision last_decision;
         char *socket_path;
+        /* What the metrics count. */
+        Metrics *metrics;
+        usec_t start_realtime_usec;
+        uint64_t steps_total;
+        uint64_t decisions_total[_POLICY_ACTION_COUNT];
 };
 
 void governor_options_default(GovernorOptions *ret)
@@ -64,6 +70,14 @@ static usec_t now_usec(const Governor *g)
 
         (void)sd_event_now(g->event, CLOCK_MONOTONIC, &t);
         return t;
+}
+
+static usec_t realtime_usec(void)
+{
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
 }
 
 static void sample_agents(Governor *g, PolicySample *ps)
@@ -172,6 +186,58 @@ static void act(Governor *g, const PolicyDecision *d)
                 g->on_kill(d->exit_status, g->userdata);
 }
 
+static void count_decision(Governor *g, const PolicyDecision *d)
+{
+        g->steps_total++;
+        for (unsigned i = 0; i < _POLICY_ACTION_COUNT; i++)
+                if (d->actions & (1u << i))
+                        g->decisions_total[i]++;
+}
+
+static void publish_metrics(Governor *g)
+{
+        const PlatformSample *x = &g->last_platform;
+        const AgentReport *agents;
+        MetricsSnapshot m = {
+                .program = g->program,
+                .cgroup = platform_sandbox_path(g->sandbox),
+                .version = MEMGOV_VERSION,
+                .start_time_usec = g->start_realtime_usec,
+                .have_sample = g->have_last,
+                .current_bytes = x->current_bytes,
+                .peak_bytes = x->peak_bytes,
+                .max_bytes = x->max_bytes,
+                .high_bytes = x->high_bytes,
+                .anon_bytes = x->anon_bytes,
+                .file_bytes = x->file_bytes,
+                .shmem_bytes = x->shmem_bytes,
+                .kernel_bytes = x->kernel_bytes,
+                .events_high = x->events_high,
+                .events_max = x->events_max,
+                .events_oom = x->events_oom,
+                .events_oom_kill = x->events_oom_kill,
+                .have_psi = x->have_psi,
+                .psi_some_avg10_permyriad = x->psi_some_avg10_permyriad,
+                .psi_full_avg10_permyriad = x->psi_full_avg10_permyriad,
+                .psi_some_total_usec = x->psi_some_total_usec,
+                .psi_full_total_usec = x->psi_full_total_usec,
+                .steps_total = g->steps_total,
+                .target_bytes = g->have_last ? g->last_decision.target_bytes : POLICY_TARGET_NONE,
+                .level = g->have_last ? g->last_decision.level : POLICY_LEVEL_OK,
+                .gave_up = g->state.gave_up,
+                .agents_connected = (unsigned)control_server_agents(g->control, &agents),
+                .have_agent_stats = g->last_sample.agent_present,
+                .runtime_total_bytes = g->last_sample.runtime_total_bytes,
+                .heap_live_bytes = g->last_sample.heap_live_bytes,
+                .gc_cpu_permyriad = g->last_sample.gc_cpu_permyriad,
+        };
+
+        if (!g->metrics)
+                return;
+        memcpy(m.decisions_total, g->decisions_total, sizeof(m.decisions_total));
+        metrics_publish(g->metrics, &m);
+}
+
 static void governor_step(Governor *g, const char *why)
 {
         PolicySample ps;
@@ -192,8 +258,10 @@ static void governor_step(Governor *g, const char *why)
         g->have_last = true;
         g->last_sample = ps;
         g->last_decision = d;
+        count_decision(g, &d);
         log_decision(&d, ps.now_usec, why);
         act(g, &d);
+        publish_metrics(g);
 }
 
 static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
@@ -369,6 +437,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         g->userdata = userdata;
         g->program = o->program;
         g->psi_fd[0] = g->psi_fd[1] = -1;
+        g->start_realtime_usec = realtime_usec();
         policy_state_init(&g->state, &g->opts.config);
 
         ControlCallbacks cbu = cb;
@@ -387,6 +456,8 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
                 r = sd_event_source_set_enabled(g->tick_source, SD_EVENT_ON);
         if (r >= 0 && g->opts.agent_socket)
                 r = control_server_listen(g->control, g->opts.socket_dir, &g->socket_path);
+        if (r >= 0 && (g->opts.metrics_file || g->opts.metrics_listen))
+                r = metrics_new(e, g->opts.metrics_file, g->opts.metrics_listen, &g->metrics);
         if (r < 0) {
                 governor_free(g);
                 return r;
@@ -506,8 +577,15 @@ void governor_set_config(Governor *g, const PolicyConfig *c)
 
 void governor_stop(Governor *g)
 {
+        PlatformSample x;
+
         if (!g || g->stopped)
                 return;
+        /* The last word for the metrics: after an OOM kill, memory.events counts it only now. */
+        if (g->metrics && platform_sandbox_sample(g->sandbox, &x) >= 0) {
+                g->last_platform = x;
+                publish_metrics(g);
+        }
         g->stopped = true;
         g->tick_source = sd_event_source_disable_unref(g->tick_source);
         g->events_source = sd_event_source_disable_unref(g->events_source);
@@ -522,6 +600,7 @@ Governor *governor_free(Governor *g)
                 return NULL;
         governor_stop(g);
         actuator_free(g->actuator);
+        metrics_free(g->metrics);
         control_server_free(g->control);
         for (int i = 0; i < 2; i++)
                 safe_close(g->psi_fd[i]);

@@ -25,6 +25,8 @@ typedef struct GovernorOptions {
         bool agent_socket;             /* also listen on a path socket (MEMGOV_SOCKET) */
         const char *socket_dir;        /* NULL: the default */
         const char *program;           /* names the program in the post-mortem; must outlive the governor */
+        const char *metrics_file;      /* --metrics-file, or NULL */
+        const char *metrics_listen;    /* --metrics-listen, or NULL */
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);

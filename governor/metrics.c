@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+#include "metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../policy/macro.h"
+#include "log.h"
+
+/* A scraper sends one small request; a client that sends more, or dawdles, is dropped. */
+#define HTTP_REQUEST_MAX     4096
+#define HTTP_TIMEOUT_USEC    (5 * USEC_PER_SEC)
+#define HTTP_CONNECTIONS_MAX 8
+
+typedef struct Connection {
+        Metrics *owner;
+        int fd;
+        sd_event_source *io, *timeout;
+        char in[HTTP_REQUEST_MAX];
+        size_t in_len;
+        char *out;
+        size_t out_len, out_off;
+} Connection;
+
+struct Metrics {
+        sd_event *event;
+        char *file, *tmp;
+        bool file_failed; /* said once; the next success says so too */
+        int listen_fd;
+        sd_event_source *listen_source;
+        Connection *conns[HTTP_CONNECTIONS_MAX];
+        char text[METRICS_STRLEN];
+        int text_len;
+};
+
+static int write_file(Metrics *m)
+{
+        _cleanup_close_ int fd = -1;
+        size_t off = 0;
+
+        fd = open(m->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return negative_errno();
+        while (off < (size_t)m->text_len) {
+                ssize_t k = write(fd, m->text + off, (size_t)m->text_len - off);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int r = negative_errno();
+                        (void)unlink(m->tmp);
+                        return r;
+                }
+                off += (size_t)k;
+        }
+        /* rename() is atomic: the collector reads the old file or the new one, never half of one. */
+        if (rename(m->tmp, m->file) < 0) {
+                int r = negative_errno();
+                (void)unlink(m->tmp);
+                return r;
+        }
+        return 0;
+}
+
+static void connection_free(Connection *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < HTTP_CONNECTIONS_MAX; i++)
+                if (c->owner->conns[i] == c)
+                        c->owner->conns[i] = NULL;
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timeout);
+        safe_close(c->fd);
+        free(c->out);
+        free(c);
+}
+
+static int respond(Connection *c, const char *status, const char *type, const char *body, size_t body_len)
+{
+        char *head = NULL;
+        int k = asprintf(
+                &head, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                status, type, body_len);
+
+        if (k < 0)
+                return -ENOMEM;
+        c->out = malloc((size_t)k + body_len);
+        if (!c->out) {
+                free(head);
+                return -ENOMEM;
+        }
+        memcpy(c->out, head, (size_t)k);
+        memcpy(c->out + k, body, body_len);
+        free(head);
+        c->out_len = (size_t)k + body_len;
+        return sd_event_source_set_io_events(c->io, EPOLLOUT);
+}
+
+static int handle_request(Connection *c)
+{
+        static const char text_type[] = "text/plain; charset=utf-8";
+        const Metrics *m = c->owner;
+        char method[8] = "", target[64] = "";
+
+        if (sscanf(c->in, "%7s %63s", method, target) != 2)
+                return respond(c, "400 Bad Request", text_type, "bad request\n", 12);
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+                return respond(c, "405 Method Not Allowed", text_type, "only GET\n", 9);
+        if (strcmp(target, "/metrics") != 0 && strcmp(target, "/") != 0)
+                return respond(c, "404 Not Found", text_type, "memgov serves /metrics\n", 23);
+        return respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", m->text,
+                       strcmp(method, "HEAD") == 0 ? 0 : (size_t)m->text_len);
+}
+
+static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Connection *c = userdata;
+        ssize_t k;
+
+        if (c->out) {
+                k = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (k < 0 || (c->out_off += (size_t)k) == c->out_len)
+                        connection_free(c);
+                return 0;
+        }
+        k = recv(fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, MSG_DONTWAIT);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (k <= 0) {
+                connection_free(c);
+                return 0;
+        }
+        c->in_len += (size_t)k;
+        c->in[c->in_len] = '\0';
+        if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n")) {
+                if (handle_request(c) < 0)
+                        connection_free(c);
+        } else if (c->in_len >= sizeof(c->in) - 1)
+                connection_free(c);
+        return 0;
+}
+
+static int on_connection_timeout(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        connection_free(userdata);
+        return 0;
+}
+
+static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Metrics *m = userdata;
+        _cleanup_close_ int cfd = -1;
+        Connection *c;
+        size_t slot;
+        int r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        for (slot = 0; slot < HTTP_CONNECTIONS_MAX && m->conns[slot]; slot++)
+                ;
+        if (slot == HTTP_CONNECTIONS_MAX)
+                return 0; /* busy: closed at once; the scraper retries at its next interval */
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return 0;
+        c->owner = m;
+        c->fd = TAKE_FD(cfd);
+        m->conns[slot] = c;
+        r = sd_event_add_io(m->event, &c->io, c->fd, EPOLLIN, on_connection_io, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &c->timeout, CLOCK_MONOTONIC, HTTP_TIMEOUT_USEC, 0,
+                                               on_connection_timeout, c);
+        if (r < 0)
+                connection_free(c);
+        return 0;
+}
+
+static int listen_on(Metrics *m, const char *listen_text)
+{
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in4;
+                struct sockaddr_in6 in6;
+        } sa = {};
+        uint8_t addr[16];
+        uint16_t port;
+        int family, one = 1, r;
+        socklen_t len;
+
+        r = metrics_parse_listen(listen_text, &family, addr, &port);
+        if (r < 0) {
+                log_error("--metrics-listen '%s': %s", listen_text, metrics_listen_error(r));
+                return -EINVAL;
+        }
+        if (family == AF_INET) {
+                sa.in4 = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port)};
+                memcpy(&sa.in4.sin_addr, addr, 4);
+                len = sizeof(sa.in4);
+        } else {
+                sa.in6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_port = htons(port)};
+                memcpy(&sa.in6.sin6_addr, addr, 16);
+                len = sizeof(sa.in6);
+        }
+        m->listen_fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (m->listen_fd < 0)
+                return log_error_errno(errno, "--metrics-listen '%s': cannot create a socket: %m",
+                                       listen_text);
+        (void)setsockopt(m->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(m->listen_fd, &sa.sa, len) < 0 || listen(m->listen_fd, 16) < 0)
+                return log_error_errno(errno, "--metrics-listen '%s': cannot listen there: %m", listen_text);
+        r = sd_event_add_io(m->event, &m->listen_source, m->listen_fd, EPOLLIN, on_accept, m);
+        if (r < 0)
+                return log_error_errno(r, "--metrics-listen '%s': cannot watch the socket: %m", listen_text);
+        log_info("Serving metrics on http://%s/metrics.", listen_text);
+        return 0;
+}
+
+static int prepare_file(Metrics *m, const char *file)
+{
+        int r;
+
+        m->file = strdup(file);
+        /* The temporary file sits beside the target so rename() stays on one filesystem; node_exporter
+         * reads only *.prom, so it never sees the temporary one. */
+        if (!m->file || asprintf(&m->tmp, "%s.%d.tmp", file, (int)getpid()) < 0)
+                return log_error_errno(-ENOMEM, "Failed to allocate: %m");
+        /* Write an empty exposition now: a path that cannot be written fails before the child starts. */
+        r = write_file(m);
+        if (r < 0)
+                return log_error_errno(r, "--metrics-file '%s': cannot write it: %m", file);
+        return 0;
+}
+
+int metrics_new(sd_event *e, const char *file, const char *listen_text, Metrics **ret)
+{
+        Metrics *m;
+        int r = 0;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(e);
+        m->listen_fd = -1;
+        if (file)
+                r = prepare_file(m, file);
+        if (r >= 0 && listen_text)
+                r = listen_on(m, listen_text);
+        if (r < 0) {
+                metrics_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+void metrics_publish(Metrics *m, const MetricsSnapshot *snap)
+{
+        int r;
+
+        if (!m)
+                return;
+        r = metrics_format(snap, m->text, sizeof(m->text));
+        if (r < 0) {
+                log_warning_errno(r, "Failed to format the metrics: %m, ignoring.");
+                return;
+        }
+        m->text_len = r;
+        if (!m->file)
+                return;
+        r = write_file(m);
+        if (r < 0 && !m->file_failed)
+                log_warning_errno(r, "Failed to write %s: %m, ignoring (said once).", m->file);
+        else if (r >= 0 && m->file_failed)
+                log_info("Writing %s again.", m->file);
+        m->file_failed = r < 0;
+}
+
+Metrics *metrics_free(Metrics *m)
+{
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < HTTP_CONNECTIONS_MAX; i++)
+                connection_free(m->conns[i]);
+        sd_event_source_disable_unref(m->listen_source);
+        safe_close(m->listen_fd);
+        free(m->file);
+        free(m->tmp);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
