@@ -14,6 +14,7 @@
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
+#include "trace.h"
 
 /* A burst of events (the kernel sends up to 100/s) becomes one sample. */
 #define STEP_COALESCE_USEC (10 * USEC_PER_MSEC)
@@ -46,7 +47,8 @@ struct Governor {
         char *socket_path;
         /* What the metrics count. */
         Metrics *metrics;
-        usec_t start_realtime_usec;
+        Trace *trace;
+        usec_t start_realtime_usec, start_monotonic_usec;
         uint64_t steps_total;
         uint64_t decisions_total[_POLICY_ACTION_COUNT];
 };
@@ -72,11 +74,11 @@ static usec_t now_usec(const Governor *g)
         return t;
 }
 
-static usec_t realtime_usec(void)
+static usec_t clock_usec(clockid_t clock)
 {
         struct timespec ts;
 
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        (void)clock_gettime(clock, &ts);
         return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
 }
 
@@ -238,6 +240,24 @@ static void publish_metrics(Governor *g)
         metrics_publish(g->metrics, &m);
 }
 
+static void trace_step(Governor *g, const PolicySample *x, const PolicyDecision *d, const char *why)
+{
+        char line[TRACE_LINE_STRLEN];
+        usec_t t = clock_usec(CLOCK_MONOTONIC) - g->start_monotonic_usec;
+
+        if (!g->trace)
+                return;
+        if (g->steps_total == 1)
+                trace_line(g->trace, line,
+                           trace_format_start(t, g->program, platform_sandbox_path(g->sandbox), &x->limits,
+                                              line, sizeof(line)));
+        trace_line(g->trace, line,
+                   trace_format_sample(t, why, x, g->last_platform.peak_bytes, d, line, sizeof(line)));
+        if (d->actions != 0 || d->level_changed)
+                trace_line(g->trace, line, trace_format_decision(t, d, line, sizeof(line)));
+        trace_flush(g->trace);
+}
+
 static void governor_step(Governor *g, const char *why)
 {
         PolicySample ps;
@@ -259,6 +279,7 @@ static void governor_step(Governor *g, const char *why)
         g->last_sample = ps;
         g->last_decision = d;
         count_decision(g, &d);
+        trace_step(g, &ps, &d, why);
         log_decision(&d, ps.now_usec, why);
         act(g, &d);
         publish_metrics(g);
@@ -437,7 +458,8 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         g->userdata = userdata;
         g->program = o->program;
         g->psi_fd[0] = g->psi_fd[1] = -1;
-        g->start_realtime_usec = realtime_usec();
+        g->start_realtime_usec = clock_usec(CLOCK_REALTIME);
+        g->start_monotonic_usec = clock_usec(CLOCK_MONOTONIC);
         policy_state_init(&g->state, &g->opts.config);
 
         ControlCallbacks cbu = cb;
@@ -458,6 +480,8 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
                 r = control_server_listen(g->control, g->opts.socket_dir, &g->socket_path);
         if (r >= 0 && (g->opts.metrics_file || g->opts.metrics_listen))
                 r = metrics_new(e, g->opts.metrics_file, g->opts.metrics_listen, &g->metrics);
+        if (r >= 0 && g->opts.trace_file)
+                r = trace_open(g->opts.trace_file, &g->trace);
         if (r < 0) {
                 governor_free(g);
                 return r;
@@ -601,6 +625,7 @@ Governor *governor_free(Governor *g)
         governor_stop(g);
         actuator_free(g->actuator);
         metrics_free(g->metrics);
+        trace_close(g->trace);
         control_server_free(g->control);
         for (int i = 0; i < 2; i++)
                 safe_close(g->psi_fd[i]);

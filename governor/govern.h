@@ -27,6 +27,7 @@ typedef struct GovernorOptions {
         const char *program;           /* names the program in the post-mortem; must outlive the governor */
         const char *metrics_file;      /* --metrics-file, or NULL */
         const char *metrics_listen;    /* --metrics-listen, or NULL */
+        const char *trace_file;        /* --trace, or NULL */
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);
