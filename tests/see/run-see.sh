@@ -1,0 +1,118 @@
+#!/bin/bash
+# What an operator sees of `memgov run` (issue 9): the Prometheus metrics in a
+# file and on a loopback port, the --trace JSON lines and their plot, the
+# metrics after an OOM kill, and the refusals. Runs as root inside the test VM
+# (tests/vm/vmrun), one boot.
+# Usage: run-see.sh MEMGOV WORKLOAD HELPER OUTDIR
+# OUTDIR (--share'd with the host): the Go run's trace goes there, for tests/see/vm-see.sh to check.
+set -u
+MEMGOV=$(realpath "$1")
+WORKLOAD=$(realpath "$2")
+HELPER=$(realpath "$3")
+OUT=$4
+CG=/sys/fs/cgroup
+T=$(mktemp -d /tmp/see.XXXXXX)
+. "$(dirname "$0")/../lib/harness.sh"
+require_cgroup2 run-see.sh
+PORT=9464
+URL=http://127.0.0.1:$PORT/metrics
+
+metric() { # FILE NAME{LABELS}: its value, or empty
+        awk -v n="$2" '$1 == n {print $2}' "$1"
+}
+
+# --- a Go program with its agent, watched from outside --------------------------
+
+begin "metrics file and endpoint while a Go program runs (promtool checks both)"
+"$MEMGOV" run --memory-max 256M --name see-go --metrics-file "$T/m.prom" --metrics-listen 127.0.0.1:$PORT \
+        --trace "$T/trace.jsonl" -- "$WORKLOAD" outside >"$T/out" 2>"$T/err" &
+pid=$!
+if ! wait_for "$T/m.prom" "^memgov_agents_connected 1$"; then
+        fail "no 'memgov_agents_connected 1' in the metrics file within 10 s"
+elif ! curl -sf -o "$T/scrape" "$URL"; then
+        fail "GET $URL failed"
+else
+        # The HTTP checks first, while the program runs; promtool takes seconds to start in the VM.
+        code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
+        type=$(curl -sf -o /dev/null -w '%{content_type}' "$URL")
+        cp "$T/m.prom" "$T/file-copy"
+        promtool check metrics <"$T/scrape" >"$T/lint" 2>&1
+        lint=$?
+        promtool check metrics <"$T/file-copy" >>"$T/lint" 2>&1
+        lint_file=$?
+        expect "promtool on the scrape" "$lint:$(cat "$T/lint")" "0:" &&
+                expect "promtool on the file" "$lint_file" 0 &&
+                expect "max" "$(metric "$T/scrape" memgov_memory_max_bytes)" 268435456 &&
+                expect "agents" "$(metric "$T/scrape" memgov_agents_connected)" 1 &&
+                expect "404 elsewhere" "$code" 404 &&
+                expect "content type" "$type" "text/plain; version=0.0.4; charset=utf-8" &&
+                expect_grep "a GC target" "$T/scrape" "^memgov_gc_target_bytes [0-9]+$" &&
+                expect_grep "memory.current" "$T/scrape" "^memgov_memory_current_bytes [0-9]+$" &&
+                expect_grep "pressure" "$T/scrape" '^memgov_pressure_avg10_ratio\{kind="some"\} [0-9.]+$' &&
+                pass "current $(($(metric "$T/scrape" memgov_memory_current_bytes) >> 20))M"
+fi
+wait $pid
+rc=$?
+
+begin "the Go program completes; the final metrics count its target decisions"
+lowered=$(metric "$T/m.prom" 'memgov_decisions_total{action="lower-target"}')
+steps=$(metric "$T/m.prom" memgov_steps_total)
+expect "exit" $rc 0 &&
+        expect "lowered at least once" "$([ "${lowered:-0}" -ge 1 ] && echo yes)" yes &&
+        expect "no temporary file left" "$(ls "$T" | grep -c '\.tmp$')" 0 &&
+        no_group see-go && pass "$steps steps, $lowered lower-target"
+
+cp "$T/trace.jsonl" "$OUT/trace.jsonl" # checked and plotted on the host: python and gnuplot crawl here
+
+# --- OOM -----------------------------------------------------------------------
+
+begin "after an OOM kill, the last metrics count it"
+mg run --memory-max 32M --name see-oom --metrics-file "$T/oom.prom" -- "$HELPER" alloc 200
+rc=$?
+kills=$(metric "$T/oom.prom" memgov_oom_kills_total)
+promtool check metrics <"$T/oom.prom" >"$T/lint" 2>&1
+lint=$?
+expect "exit" $rc 137 &&
+        expect "oom kills counted" "$([ "${kills:-0}" -ge 1 ] && echo yes)" yes &&
+        expect "promtool" "$lint:$(cat "$T/lint")" "0:" &&
+        expect_grep "post-mortem" "$T/err" "post-mortem: .*e2e-helper was OOM-killed" &&
+        no_group see-oom && pass "memgov_oom_kills_total $kills"
+
+# --- refusals --------------------------------------------------------------------
+
+begin "--metrics-listen on a non-loopback address is refused before anything starts"
+mg run --memory-max 64M --name see-any --metrics-listen 0.0.0.0:$PORT -- "$HELPER" exit 0
+rc=$?
+expect "exit" $rc 125 &&
+        expect_grep "names the reason" "$T/err" "^memgov: --metrics-listen '0.0.0.0:$PORT': not a loopback address" &&
+        expect "child never ran" "$(cat "$T/out")" "" &&
+        no_group see-any && pass
+
+begin "--metrics-file in a missing directory is refused, no group left"
+mg run --memory-max 64M --name see-nodir --metrics-file /nonexistent/m.prom -- "$HELPER" exit 0
+rc=$?
+expect "exit" $rc 125 &&
+        expect_grep "names the file" "$T/err" "^memgov: --metrics-file '/nonexistent/m.prom': cannot write it: No such file" &&
+        no_group see-nodir && pass
+
+begin "--metrics-listen on a port in use is refused, no group left"
+"$MEMGOV" run --memory-max 64M --name see-holder --metrics-listen 127.0.0.1:$PORT -- "$HELPER" alloc 1 20 \
+        >"$T/holder" 2>&1 &
+holder=$!
+wait_for "$T/holder" "^event" || true
+mg run --memory-max 64M --name see-busy --metrics-listen 127.0.0.1:$PORT -- "$HELPER" exit 0
+rc=$?
+kill -TERM $holder 2>/dev/null
+wait $holder 2>/dev/null
+expect "exit" $rc 125 &&
+        expect_grep "names the address" "$T/err" "^memgov: --metrics-listen '127.0.0.1:$PORT': cannot listen there: Address (already )?in use" &&
+        no_group see-busy && no_group see-holder && pass
+
+begin "--trace to an unwritable path is refused, no group left"
+mg run --memory-max 64M --name see-trace --trace /nonexistent/t.jsonl -- "$HELPER" exit 0
+rc=$?
+expect "exit" $rc 125 &&
+        expect_grep "names the file" "$T/err" "^memgov: --trace '/nonexistent/t.jsonl': cannot write it" &&
+        no_group see-trace && pass
+
+finish run-see.sh
