@@ -1,0 +1,28 @@
+# What `cmake --install` and the .deb put where (issue 9, "Install like a real
+# tool"): the binary, the agents (their own CMakeLists.txt), the man pages, the
+# bash completion, the docs, and the plot script. CPack makes the .deb:
+#   cmake --build build --target package   (or: cd build && cpack -G DEB)
+include(GNUInstallDirs)
+
+install(FILES ${PROJECT_SOURCE_DIR}/man/memgov.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${PROJECT_SOURCE_DIR}/man/memgov.ini.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+install(FILES ${PROJECT_SOURCE_DIR}/completions/memgov.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME memgov)
+file(GLOB MEMGOV_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES ${MEMGOV_DOCS} ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/plot-trace DESTINATION ${CMAKE_INSTALL_DATADIR}/memgov
+        RENAME memgov-plot-trace)
+
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "memgov")
+set(CPACK_PACKAGE_VENDOR "memgov")
+set(CPACK_PACKAGE_CONTACT "memgov maintainers <memgov@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "keeps a server alive close to its memory limit")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
+# The shared libraries it links (libsystemd, libcgroup, ...) become Depends through dpkg-shlibdeps.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gnuplot-nox, python3")
+include(CPack)

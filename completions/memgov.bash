@@ -1,0 +1,63 @@
+# bash completion for memgov(1)                              -*- shell-script -*-
+
+_memgov()
+{
+        local cur prev words cword
+        _init_completion || return
+
+        local verbs="run explain --version --help"
+        local opts="--memory-max --memory-high --swap-max --name --parent --grace --on-cannot-fit
+                --agent-socket --runtime --gogc --jvm-reserve --node-reserve --dotnet-reserve
+                --metrics-file --metrics-listen --trace --verbose --quiet --help"
+
+        if [[ $cword -eq 1 ]]; then
+                COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
+                return
+        fi
+        case ${words[1]} in
+        run | explain) ;;
+        *) return ;;
+        esac
+
+        # After "--" or the first non-option word, it is the command and its own arguments.
+        local i
+        for ((i = 2; i < cword; i++)); do
+                if [[ ${words[i]} == -- ]]; then
+                        _command_offset $((i + 1))
+                        return
+                fi
+        done
+
+        case $prev in
+        --on-cannot-fit)
+                COMPREPLY=($(compgen -W "let-oom kill" -- "$cur"))
+                return
+                ;;
+        --runtime)
+                COMPREPLY=($(compgen -W "auto go jvm node dotnet glibc jemalloc none" -- "$cur"))
+                return
+                ;;
+        --metrics-file | --trace)
+                _filedir
+                return
+                ;;
+        --metrics-listen)
+                COMPREPLY=($(compgen -W "127.0.0.1: [::1]: localhost:" -- "$cur"))
+                compopt -o nospace
+                return
+                ;;
+        --memory-max | --memory-high | --swap-max | --name | --parent | --grace | --gogc | \
+                --jvm-reserve | --node-reserve | --dotnet-reserve)
+                return
+                ;;
+        esac
+
+        if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$opts --" -- "$cur"))
+        else
+                COMPREPLY=($(compgen -c -- "$cur"))
+        fi
+} &&
+        complete -F _memgov memgov
+
+# ex: filetype=sh

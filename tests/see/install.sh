@@ -1,0 +1,47 @@
+#!/bin/bash
+# `cmake --install` puts the binary, the agents, the man pages, the pkg-config
+# file and the bash completion where a distribution would, and what it puts
+# there works: the binary runs, the man pages render without warnings, the
+# completion completes.
+# Usage: install.sh BUILD-DIR SOURCE-DIR
+set -u
+build=$1 src=$2
+dest=$(mktemp -d "${TMPDIR:-/tmp}/memgov-install.XXXXXX")
+trap 'rm -rf "$dest"' EXIT
+failed=0
+ok() { echo "ok - $*"; }
+bad() {
+        echo "not ok - $*"
+        failed=1
+}
+
+DESTDIR=$dest cmake --install "$build" --prefix /usr >"$dest.log" 2>&1 || {
+        cat "$dest.log"
+        exit 1
+}
+rm -f "$dest.log"
+for f in usr/bin/memgov usr/share/man/man1/memgov.1 usr/share/man/man5/memgov.ini.5 \
+        usr/share/bash-completion/completions/memgov usr/include/memgov-agent.h usr/lib/memgov/memgov-agent.js \
+        usr/lib/memgov/memgov-agent.jar usr/share/doc/memgov/README.md usr/share/memgov/memgov-plot-trace; do
+        if [ -e "$dest/$f" ]; then ok "/$f"; else bad "/$f is missing"; fi
+done
+pc=$(find "$dest/usr/lib" -name memgov-agent.pc)
+libso=$(find "$dest/usr/lib" -name 'libmemgov-agent.so*' | head -1)
+[ -n "$pc" ] && ok "${pc#"$dest"}" || bad "no memgov-agent.pc"
+[ -n "$libso" ] && ok "${libso#"$dest"}" || bad "no libmemgov-agent.so"
+
+v=$("$dest/usr/bin/memgov" --version)
+[[ $v == "memgov "* ]] && ok "memgov --version: $v" || bad "memgov --version: $v"
+for page in man1/memgov.1 man5/memgov.ini.5; do
+        warnings=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$dest/usr/share/man/$page" 2>&1)
+        text=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$dest/usr/share/man/$page" 2>/dev/null | wc -l)
+        if [ -z "$warnings" ] && [ "$text" -gt 10 ]; then ok "$page renders ($text lines)"; else bad "$page: $warnings"; fi
+done
+# Every option `memgov run --help` lists is in the man page and in the completion.
+for opt in $("$dest/usr/bin/memgov" run --help | grep -oE '^  (-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+        grep -q -- "${opt//-/\\\\-}" "$dest/usr/share/man/man1/memgov.1" || bad "memgov(1) lacks $opt"
+        grep -q -- "$opt" "$dest/usr/share/bash-completion/completions/memgov" || bad "the completion lacks $opt"
+done
+[ $failed -eq 0 ] && ok "every option of 'memgov run --help' is in memgov(1) and the completion"
+"$src/tests/see/completion.sh" "$dest/usr/share/bash-completion/completions/memgov" || failed=1
+exit $failed
