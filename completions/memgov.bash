@@ -8,7 +8,7 @@ _memgov()
         local verbs="run explain --version --help"
         local opts="--memory-max --memory-high --swap-max --name --parent --grace --on-cannot-fit
                 --agent-socket --runtime --gogc --jvm-reserve --node-reserve --dotnet-reserve
-                --metrics-file --metrics-listen --trace --verbose --quiet --help"
+                --metrics-file --metrics-listen --trace --log-format --verbose --quiet --help"
 
         if [[ $cword -eq 1 ]]; then
                 COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
@@ -35,6 +35,10 @@ _memgov()
                 ;;
         --runtime)
                 COMPREPLY=($(compgen -W "auto go jvm node dotnet glibc jemalloc none" -- "$cur"))
+                return
+                ;;
+        --log-format)
+                COMPREPLY=($(compgen -W "auto text logfmt journal" -- "$cur"))
                 return
                 ;;
         --metrics-file | --trace)

@@ -34,6 +34,7 @@ enum {
         ARG_METRICS_FILE,
         ARG_METRICS_LISTEN,
         ARG_TRACE,
+        ARG_LOG_FORMAT,
 };
 
 void cli_help_run(const char *verb)
@@ -92,6 +93,9 @@ void cli_help_run(const char *verb)
                "                        only (127.0.0.1:9464, [::1]:9464, localhost:9464)\n"
                "  --trace PATH          record every sample and decision in PATH as JSON lines\n"
                "                        (scripts/plot-trace draws them)\n"
+               "  --log-format auto|text|logfmt|journal\n"
+               "                        where memgov's messages go (default auto: the journal, with\n"
+               "                        MEMGOV_* fields, when stderr is connected to it; else text)\n"
                "  -v, --verbose         say more, including every decision of the control loop\n"
                "  -q, --quiet           only warnings and errors\n"
                "  -h, --help            show this help\n\n"
@@ -140,6 +144,7 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"metrics-file", required_argument, NULL, ARG_METRICS_FILE},
                 {"metrics-listen", required_argument, NULL, ARG_METRICS_LISTEN},
                 {"trace", required_argument, NULL, ARG_TRACE},
+                {"log-format", required_argument, NULL, ARG_LOG_FORMAT},
                 {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
@@ -293,6 +298,17 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                 return -EINVAL;
                         }
                         o.metrics_listen = optarg;
+                        break;
+                }
+                case ARG_LOG_FORMAT: {
+                        LogTarget t;
+
+                        if (log_target_from_string(optarg, &t) < 0) {
+                                log_error("--log-format '%s': expected auto, text, logfmt or journal",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        log_open(t);
                         break;
                 }
                 case ARG_CGROUP_ROOT:

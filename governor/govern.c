@@ -135,7 +135,8 @@ static int build_sample(Governor *g, PolicySample *ret)
 
 static void log_decision(const PolicyDecision *d, usec_t at_usec, const char *why)
 {
-        char line[POLICY_DECISION_STRLEN];
+        char line[POLICY_DECISION_STRLEN], actions[POLICY_ACTIONS_STRLEN];
+        char target[24], limit[24], unseen[24], freeable[24], headroom[24], floor[24], at[24];
         int level = LOG_INFO;
 
         if (d->actions == 0 && !d->level_changed)
@@ -144,9 +145,38 @@ static void log_decision(const PolicyDecision *d, usec_t at_usec, const char *wh
                 level = LOG_ERR;
         else if (d->level_changed || (d->actions & POLICY_ACTION_SHED))
                 level = LOG_NOTICE;
+        if (d->target_bytes == POLICY_TARGET_NONE)
+                snprintf(target, sizeof(target), "max");
+        else
+                snprintf(target, sizeof(target), "%" PRIu64, d->target_bytes);
+        snprintf(limit, sizeof(limit), "%" PRIu64, d->limit_bytes);
+        snprintf(unseen, sizeof(unseen), "%" PRIu64, d->unseen_bytes);
+        snprintf(freeable, sizeof(freeable), "%" PRIu64, d->freeable_bytes);
+        snprintf(headroom, sizeof(headroom), "%" PRIu64, d->headroom_bytes);
+        snprintf(floor, sizeof(floor), "%" PRIu64, d->floor_bytes);
+        snprintf(at, sizeof(at), "%" PRIu64, (uint64_t)at_usec);
+        const LogField fields[] = {
+                {"ACTION", policy_actions_format(d->actions, actions, sizeof(actions))},
+                {"RULE", policy_rule_to_string(d->rule)},
+                {"PRESSURE_LEVEL", policy_level_to_string(d->level)},
+                {"TARGET_BYTES", target},
+                {"LIMIT_BYTES", limit},
+                {"UNSEEN_BYTES", unseen},
+                {"FREEABLE_BYTES", freeable},
+                {"HEADROOM_BYTES", headroom},
+                {"FLOOR_BYTES", floor},
+                {"ON", why},
+                {"AT_USEC", at},
+        };
+
+        /* logfmt carries the fields as its own keys: the message need not repeat them. */
+        if (log_get_target() == LOG_TARGET_LOGFMT) {
+                (void)log_struct_errno(level, 0, fields, ELEMENTSOF(fields), "decision");
+                return;
+        }
         /* at_us is CLOCK_MONOTONIC, so bench/ can line decisions up with the child's own clock. */
-        log_full(level, "decision %s on=%s at_us=%" PRIu64, policy_decision_format(d, line, sizeof(line)),
-                 why, (uint64_t)at_usec);
+        (void)log_struct_errno(level, 0, fields, ELEMENTSOF(fields), "decision %s on=%s at_us=%" PRIu64,
+                               policy_decision_format(d, line, sizeof(line)), why, (uint64_t)at_usec);
 }
 
 static void act(Governor *g, const PolicyDecision *d)

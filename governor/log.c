@@ -1,11 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+
+#define LOG_FIELDS_MAX 24
 
 static int max_level = LOG_NOTICE;
+static LogTarget target = LOG_TARGET_TEXT;
+
+static const char *const target_names[_LOG_TARGET_MAX] = {
+        [LOG_TARGET_AUTO] = "auto",
+        [LOG_TARGET_TEXT] = "text",
+        [LOG_TARGET_LOGFMT] = "logfmt",
+        [LOG_TARGET_JOURNAL] = "journal",
+};
+
+static const char *const level_names[] = {"emerg",   "alert",  "crit", "err",
+                                          "warning", "notice", "info", "debug"};
 
 void log_set_max_level(int level)
 {
@@ -17,23 +38,186 @@ int log_get_max_level(void)
         return max_level;
 }
 
-int log_full_errno(int level, int error, const char *fmt, ...)
+int log_target_from_string(const char *s, LogTarget *ret)
+{
+        for (int i = 0; i < _LOG_TARGET_MAX; i++)
+                if (strcmp(s, target_names[i]) == 0) {
+                        *ret = (LogTarget)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *log_target_to_string(LogTarget t)
+{
+        return t >= 0 && t < _LOG_TARGET_MAX ? target_names[t] : "unknown";
+}
+
+/* systemd sets JOURNAL_STREAM=<dev>:<inode> of the stream it connects stderr to; it is only ours if stderr
+ * is still that stream (a child of a service that redirected stderr inherits the variable, not the stream).
+ */
+static bool stderr_is_journal(void)
+{
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_open(LogTarget t)
+{
+        target = t == LOG_TARGET_AUTO ? (stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_TEXT) : t;
+}
+
+LogTarget log_get_target(void)
+{
+        return target;
+}
+
+const char *log_logfmt_value(const char *value, char *buf, size_t size)
+{
+        bool quote = !*value;
+        size_t n = 0;
+
+        for (const unsigned char *p = (const unsigned char *)value; *p && !quote; p++)
+                quote = *p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p == 0x7f;
+        if (size < 3) {
+                if (size)
+                        buf[0] = '\0';
+                return buf;
+        }
+        if (!quote) {
+                snprintf(buf, size, "%s", value);
+                return buf;
+        }
+        buf[n++] = '"';
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+                char esc[8];
+                size_t len;
+
+                if (*p == '"' || *p == '\\')
+                        len = (size_t)snprintf(esc, sizeof(esc), "\\%c", *p);
+                else if (*p == '\n')
+                        len = (size_t)snprintf(esc, sizeof(esc), "\\n");
+                else if (*p < ' ' || *p == 0x7f)
+                        len = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
+                else
+                        len = (size_t)snprintf(esc, sizeof(esc), "%c", *p);
+                if (n + len + 2 > size) /* room for the closing quote and NUL */
+                        break;
+                memcpy(buf + n, esc, len);
+                n += len;
+        }
+        buf[n++] = '"';
+        buf[n] = '\0';
+        return buf;
+}
+
+static void write_text(const char *msg)
+{
+        fprintf(stderr, "memgov: %s\n", msg);
+}
+
+static void write_logfmt(int level, int error, const LogField *fields, size_t n, const char *msg)
+{
+        char when[32], v[1024];
+        struct timespec ts;
+        struct tm tm;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        fprintf(stderr, "time=%s.%03ldZ level=%s msg=%s", when, ts.tv_nsec / 1000000, level_names[level & 7],
+                log_logfmt_value(msg, v, sizeof(v)));
+        if (error != 0)
+                fprintf(stderr, " errno=%d", -error);
+        for (size_t i = 0; i < n; i++) {
+                fputc(' ', stderr);
+                for (const char *k = fields[i].key; *k; k++)
+                        fputc(tolower((unsigned char)*k), stderr);
+                fprintf(stderr, "=%s", log_logfmt_value(fields[i].value, v, sizeof(v)));
+        }
+        fputc('\n', stderr);
+}
+
+static void write_journal(int level, int error, const LogField *fields, size_t n, const char *msg)
+{
+        struct iovec iov[LOG_FIELDS_MAX + 4];
+        char *lines[LOG_FIELDS_MAX + 4] = {};
+        size_t k = 0;
+        int r = 0;
+
+        if (n > LOG_FIELDS_MAX)
+                n = LOG_FIELDS_MAX;
+        if (asprintf(&lines[k++], "MESSAGE=%s", msg) < 0 ||
+            asprintf(&lines[k++], "PRIORITY=%d", level & 7) < 0 ||
+            asprintf(&lines[k++], "SYSLOG_IDENTIFIER=memgov") < 0 ||
+            (error != 0 && asprintf(&lines[k++], "ERRNO=%d", -error) < 0))
+                r = -ENOMEM;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (asprintf(&lines[k++], "MEMGOV_%s=%s", fields[i].key, fields[i].value) < 0)
+                        r = -ENOMEM;
+        if (r == 0) {
+                for (size_t i = 0; i < k; i++)
+                        iov[i] = (struct iovec){.iov_base = lines[i], .iov_len = strlen(lines[i])};
+                r = sd_journal_sendv(iov, (int)k);
+        }
+        /* Without the journal, the message still reaches stderr, which systemd reads too. */
+        if (r < 0)
+                write_text(msg);
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++)
+                free(lines[i]);
+}
+
+static int log_dispatch(int level, int error, const LogField *fields, size_t n, const char *fmt, va_list ap)
 {
         int saved = errno;
-        va_list ap;
+        char msg[2048];
 
         if (error > 0)
                 error = -error;
         if (level > max_level)
                 return error;
-
         /* "%m" in fmt names error, or the caller's errno when there is none. */
         errno = error != 0 ? -error : saved;
-        va_start(ap, fmt);
-        fputs("memgov: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        switch (target) {
+        case LOG_TARGET_JOURNAL:
+                write_journal(level, error, fields, n, msg);
+                break;
+        case LOG_TARGET_LOGFMT:
+                write_logfmt(level, error, fields, n, msg);
+                break;
+        default:
+                write_text(msg);
+        }
         errno = saved;
         return error;
+}
+
+int log_struct_errno(int level, int error, const LogField *fields, size_t n_fields, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_dispatch(level, error, fields, n_fields, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_full_errno(int level, int error, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_dispatch(level, error, NULL, 0, fmt, ap);
+        va_end(ap);
+        return r;
 }

@@ -2,20 +2,52 @@
 #pragma once
 
 /*
- * memgov's own messages: "memgov: <text>" on stderr. governor/ logs once,
- * where a decision is made; a failure that is tolerated says ", ignoring".
- * The *_errno variants set errno from r so "%m" names the error, and return
- * r (kept negative) so a caller can `return log_error_errno(r, ...);`.
+ * memgov's own messages. governor/ logs once, where a decision is made; a
+ * failure that is tolerated says ", ignoring". The *_errno variants set errno
+ * from r so "%m" names the error, and return r (kept negative) so a caller can
+ * `return log_error_errno(r, ...);`.
+ *
+ * Where they go (log_open()): to the journal through sd-journal when stderr
+ * is connected to it (JOURNAL_STREAM, as systemd sets it for a service), with
+ * structured fields MEMGOV_*; otherwise to stderr, as "memgov: <text>" lines,
+ * or as logfmt with --log-format logfmt.
  */
 
+#include <stddef.h>
 #include <syslog.h>
 
 #include "../policy/macro.h"
 
+typedef enum LogTarget {
+        LOG_TARGET_AUTO,    /* the journal if stderr is connected to it, else text */
+        LOG_TARGET_TEXT,    /* "memgov: <text>" on stderr */
+        LOG_TARGET_LOGFMT,  /* time=... level=... msg="..." key=value ... on stderr */
+        LOG_TARGET_JOURNAL, /* sd-journal, with MEMGOV_* fields */
+        _LOG_TARGET_MAX,
+} LogTarget;
+
+/* Picks the target; AUTO looks at JOURNAL_STREAM and stderr. */
+void log_open(LogTarget t);
+LogTarget log_get_target(void);
+int log_target_from_string(const char *s, LogTarget *ret);
+const char *log_target_to_string(LogTarget t);
+
 void log_set_max_level(int level);
 int log_get_max_level(void);
 
+/* A structured field: key in upper case without the MEMGOV_ prefix ("ACTION", "TARGET_BYTES"). The
+ * journal gets MEMGOV_<KEY>=value, logfmt <key>=value (lower case); the text form only the message. */
+typedef struct LogField {
+        const char *key;
+        const char *value;
+} LogField;
+
+_printf_(5, 6) int log_struct_errno(int level, int error, const LogField *fields, size_t n_fields,
+                                    const char *fmt, ...);
 _printf_(3, 4) int log_full_errno(int level, int error, const char *fmt, ...);
+
+/* value quoted for logfmt when it needs it (space, =, ", \, control characters, empty). Returns buf. */
+const char *log_logfmt_value(const char *value, char *buf, size_t size);
 
 #define log_full(level, ...) ((void)log_full_errno((level), 0, __VA_ARGS__))
 #define log_debug(...)       log_full(LOG_DEBUG, __VA_ARGS__)

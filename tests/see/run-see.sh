@@ -3,13 +3,14 @@
 # file and on a loopback port, the --trace JSON lines and their plot, the
 # metrics after an OOM kill, and the refusals. Runs as root inside the test VM
 # (tests/vm/vmrun), one boot.
-# Usage: run-see.sh MEMGOV WORKLOAD HELPER OUTDIR
+# Usage: run-see.sh MEMGOV WORKLOAD HELPER OUTDIR JOURNAL-SINK
 # OUTDIR (--share'd with the host): the Go run's trace goes there, for tests/see/vm-see.sh to check.
 set -u
 MEMGOV=$(realpath "$1")
 WORKLOAD=$(realpath "$2")
 HELPER=$(realpath "$3")
 OUT=$4
+SINK=$(realpath "$5")
 CG=/sys/fs/cgroup
 T=$(mktemp -d /tmp/see.XXXXXX)
 . "$(dirname "$0")/../lib/harness.sh"
@@ -38,10 +39,10 @@ else
         cp "$T/m.prom" "$T/file-copy"
         promtool check metrics <"$T/scrape" >"$T/lint" 2>&1
         lint=$?
-        promtool check metrics <"$T/file-copy" >>"$T/lint" 2>&1
+        promtool check metrics <"$T/file-copy" >"$T/lint-file" 2>&1
         lint_file=$?
         expect "promtool on the scrape" "$lint:$(cat "$T/lint")" "0:" &&
-                expect "promtool on the file" "$lint_file" 0 &&
+                expect "promtool on the file" "$lint_file:$(cat "$T/lint-file"; head -c 300 "$T/file-copy")" "0:$(head -c 300 "$T/file-copy")" &&
                 expect "max" "$(metric "$T/scrape" memgov_memory_max_bytes)" 268435456 &&
                 expect "agents" "$(metric "$T/scrape" memgov_agents_connected)" 1 &&
                 expect "404 elsewhere" "$code" 404 &&
@@ -114,5 +115,45 @@ rc=$?
 expect "exit" $rc 125 &&
         expect_grep "names the file" "$T/err" "^memgov: --trace '/nonexistent/t.jsonl': cannot write it" &&
         no_group see-trace && pass
+
+# --- logs ------------------------------------------------------------------------
+
+begin "under systemd (stderr is JOURNAL_STREAM), decisions go to the journal with MEMGOV_* fields"
+mkdir -p /run/systemd/journal
+"$SINK" /run/systemd/journal/socket >"$T/journal" &
+sink=$!
+wait_for "$T/journal" "^ready" || true
+: >"$T/err"
+JOURNAL_STREAM=$(stat -c %d:%i "$T/err") "$MEMGOV" run -v --memory-max 256M --name see-journal -- \
+        "$WORKLOAD" outside -for 4s -outside 60 >"$T/out" 2>>"$T/err"
+rc=$?
+sleep 0.2
+kill $sink
+wait $sink 2>/dev/null
+expect "exit" $rc 0 &&
+        expect_grep "a decision entry" "$T/journal" "^MESSAGE=decision rule=" &&
+        expect_grep "its action" "$T/journal" "^MEMGOV_ACTION=lower-target" &&
+        expect_grep "its target" "$T/journal" "^MEMGOV_TARGET_BYTES=[0-9]+$" &&
+        expect_grep "its rule" "$T/journal" "^MEMGOV_RULE=target-" &&
+        expect_grep "priority" "$T/journal" "^PRIORITY=6$" &&
+        expect_grep "identifier" "$T/journal" "^SYSLOG_IDENTIFIER=memgov$" &&
+        expect "decisions on stderr" "$(grep -c decision "$T/err")" 0 &&
+        pass "$(grep -c '^--$' "$T/journal") entries"
+
+begin "JOURNAL_STREAM naming another stream is not the journal: text on stderr"
+JOURNAL_STREAM=1:2 "$MEMGOV" run --memory-max 64M --name see-notjournal --grace 1x -- "$HELPER" exit 0 \
+        >"$T/out" 2>"$T/err"
+rc=$?
+expect "exit" $rc 125 && expect_grep "text" "$T/err" "^memgov: --grace '1x'" && pass
+
+begin "--log-format logfmt: every line is logfmt, decisions carry their fields"
+"$MEMGOV" run --log-format logfmt -v --memory-max 256M --name see-logfmt -- \
+        "$WORKLOAD" outside -for 4s -outside 60 >"$T/out" 2>"$T/err"
+rc=$?
+bad=$(grep -cvE '^time=[0-9T:.-]+Z level=[a-z]+ msg=' "$T/err")
+expect "exit" $rc 0 &&
+        expect "lines not logfmt" "$bad" 0 &&
+        expect_grep "a decision" "$T/err" 'level=info msg=decision action=lower-target rule=target-[a-z]+ pressure_level=ok target_bytes=[0-9]+ ' &&
+        pass "$(wc -l <"$T/err") lines"
 
 finish run-see.sh

@@ -2,14 +2,14 @@
 # vm.see: run-see.sh in the test VM (one boot), then, on the host, the checks
 # that need python and gnuplot (both crawl under software emulation): the Go
 # run's --trace is JSON lines of the expected shape, and it plots to a PNG.
-# Usage: vm-see.sh VMRUN MEMGOV WORKLOAD HELPER PLOT-TRACE OUTDIR
+# Usage: vm-see.sh VMRUN MEMGOV WORKLOAD HELPER PLOT-TRACE OUTDIR JOURNAL-SINK
 set -u
-VMRUN=$1 MEMGOV=$2 WORKLOAD=$3 HELPER=$4 PLOT=$5 OUT=$6
+VMRUN=$1 MEMGOV=$2 WORKLOAD=$3 HELPER=$4 PLOT=$5 OUT=$6 SINK=$7
 here=$(dirname "$(realpath "$0")")
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-"$VMRUN" --cgroup v2 --memory 1024 --share "$OUT" -- "$here/run-see.sh" "$MEMGOV" "$WORKLOAD" "$HELPER" "$OUT"
+"$VMRUN" --cgroup v2 --memory 1024 --share "$OUT" -- "$here/run-see.sh" "$MEMGOV" "$WORKLOAD" "$HELPER" "$OUT" "$SINK"
 status=$?
 
 if [ ! -s "$OUT/trace.jsonl" ]; then
