@@ -5,7 +5,7 @@ _memgov()
         local cur prev words cword
         _init_completion || return
 
-        local verbs="run explain --version --help"
+        local verbs="run explain status --version --help"
         local opts="--memory-max --memory-high --swap-max --name --parent --grace --on-cannot-fit
                 --agent-socket --runtime --gogc --jvm-reserve --node-reserve --dotnet-reserve
                 --metrics-file --metrics-listen --trace --log-format --verbose --quiet --help"
@@ -15,6 +15,10 @@ _memgov()
                 return
         fi
         case ${words[1]} in
+        status)
+                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                return
+                ;;
         run | explain) ;;
         *) return ;;
         esac

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../policy/launchenv.h"
 #include "../policy/postmortem.h"
@@ -14,6 +15,7 @@
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
+#include "status.h"
 #include "trace.h"
 
 /* A burst of events (the kernel sends up to 100/s) becomes one sample. */
@@ -48,6 +50,10 @@ struct Governor {
         /* What the metrics count. */
         Metrics *metrics;
         Trace *trace;
+        StatusServer *status;
+        pid_t child_pid;
+        size_t n_decisions, next_decision; /* the last decisions that did something, a ring */
+        StatusDecision decisions[STATUS_DECISIONS_MAX];
         usec_t start_realtime_usec, start_monotonic_usec;
         uint64_t steps_total;
         uint64_t decisions_total[_POLICY_ACTION_COUNT];
@@ -226,11 +232,11 @@ static void count_decision(Governor *g, const PolicyDecision *d)
                         g->decisions_total[i]++;
 }
 
-static void publish_metrics(Governor *g)
+static void fill_metrics(Governor *g, MetricsSnapshot *ret)
 {
         const PlatformSample *x = &g->last_platform;
         const AgentReport *agents;
-        MetricsSnapshot m = {
+        *ret = (MetricsSnapshot){
                 .program = g->program,
                 .cgroup = platform_sandbox_path(g->sandbox),
                 .version = MEMGOV_VERSION,
@@ -264,10 +270,73 @@ static void publish_metrics(Governor *g)
                 .gc_cpu_permyriad = g->last_sample.gc_cpu_permyriad,
         };
 
+        memcpy(ret->decisions_total, g->decisions_total, sizeof(ret->decisions_total));
+}
+
+static void publish_metrics(Governor *g)
+{
+        MetricsSnapshot m;
+
         if (!g->metrics)
                 return;
-        memcpy(m.decisions_total, g->decisions_total, sizeof(m.decisions_total));
+        fill_metrics(g, &m);
         metrics_publish(g->metrics, &m);
+}
+
+static void remember_decision(Governor *g, const PolicyDecision *d)
+{
+        if (d->actions == 0 && !d->level_changed)
+                return;
+        g->decisions[g->next_decision] = (StatusDecision){
+                .t_usec = clock_usec(CLOCK_MONOTONIC) - g->start_monotonic_usec,
+                .rule = d->rule,
+                .level = d->level,
+                .actions = d->actions,
+                .target_bytes = d->target_bytes,
+        };
+        g->next_decision = (g->next_decision + 1) % STATUS_DECISIONS_MAX;
+        if (g->n_decisions < STATUS_DECISIONS_MAX)
+                g->n_decisions++;
+}
+
+static void fill_status(void *userdata, StatusSnapshot *ret)
+{
+        Governor *g = userdata;
+        const AgentReport *agents;
+        const char *path = platform_sandbox_path(g->sandbox), *slash = strrchr(path, '/');
+        size_t n = control_server_agents(g->control, &agents);
+
+        *ret = (StatusSnapshot){
+                .memgov_pid = getpid(),
+                .child_pid = g->child_pid,
+                .name = slash ? slash + 1 : path,
+                .uptime_usec = clock_usec(CLOCK_MONOTONIC) - g->start_monotonic_usec,
+        };
+        fill_metrics(g, &ret->m);
+        for (size_t i = 0; i < n && ret->n_agents < STATUS_AGENTS_MAX; i++) {
+                const AgentReport *a = &agents[i];
+                StatusAgent *sa = &ret->agents[ret->n_agents++];
+
+                *sa = (StatusAgent){
+                        .id = a->id,
+                        .pid = a->pid,
+                        .have_stats = a->have_stats,
+                        .total_bytes = a->total_bytes,
+                        .heap_live_bytes = a->heap_live_bytes,
+                        .gc_count = a->gc_count,
+                        .gc_cpu_permyriad = (uint32_t)(a->gc_cpu_fraction * 10000.0 + 0.5),
+                        .target_bytes = a->target_seq ? a->target_bytes : UINT64_MAX,
+                        .applied_limit_bytes = a->last_applied_seq ? a->applied_limit_bytes : UINT64_MAX,
+                };
+                snprintf(sa->runtime, sizeof(sa->runtime), "%s", a->runtime);
+                snprintf(sa->version, sizeof(sa->version), "%s", a->version);
+        }
+        /* Oldest first. */
+        for (size_t i = 0; i < g->n_decisions; i++)
+                ret->decisions[i] =
+                        g->decisions[(g->next_decision + STATUS_DECISIONS_MAX - g->n_decisions + i) %
+                                     STATUS_DECISIONS_MAX];
+        ret->n_decisions = g->n_decisions;
 }
 
 static void trace_step(Governor *g, const PolicySample *x, const PolicyDecision *d, const char *why)
@@ -309,6 +378,7 @@ static void governor_step(Governor *g, const char *why)
         g->last_sample = ps;
         g->last_decision = d;
         count_decision(g, &d);
+        remember_decision(g, &d);
         trace_step(g, &ps, &d, why);
         log_decision(&d, ps.now_usec, why);
         act(g, &d);
@@ -466,6 +536,21 @@ static void on_agent_gone(const AgentReport *a, const char *reason, void *userda
                  reason);
 }
 
+/* The operator socket is a convenience: without it (unprivileged without XDG_RUNTIME_DIR, a foreign
+ * directory) memgov runs on and says so at info level. */
+static void watch_status(Governor *g)
+{
+        int r = status_server_new(g->event, g->opts.status_dir, fill_status, g, &g->status);
+
+        if (r < 0)
+                log_info("No status socket for 'memgov status' (%s), continuing without.", strerror(-r));
+}
+
+void governor_set_child_pid(Governor *g, pid_t pid)
+{
+        g->child_pid = pid;
+}
+
 int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, governor_kill_t on_kill,
                  void *userdata, Governor **ret)
 {
@@ -517,6 +602,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
                 return r;
         }
         watch_psi(g);
+        watch_status(g);
         *ret = g;
         return 0;
 }
@@ -655,6 +741,7 @@ Governor *governor_free(Governor *g)
         governor_stop(g);
         actuator_free(g->actuator);
         metrics_free(g->metrics);
+        status_server_free(g->status);
         trace_close(g->trace);
         control_server_free(g->control);
         for (int i = 0; i < 2; i++)

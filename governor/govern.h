@@ -28,6 +28,7 @@ typedef struct GovernorOptions {
         const char *metrics_file;      /* --metrics-file, or NULL */
         const char *metrics_listen;    /* --metrics-listen, or NULL */
         const char *trace_file;        /* --trace, or NULL */
+        const char *status_dir;        /* where the status socket goes; NULL: the default (status.h) */
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);
@@ -46,6 +47,8 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
  */
 int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env);
 void governor_child_started(Governor *g);
+/* For `memgov status`. */
+void governor_set_child_pid(Governor *g, pid_t pid);
 
 /* Prints the post-mortem (policy/postmortem.h) after an OOM kill or a "cannot fit": final is the group's
  * state now (limits, peak); the rest comes from the last sample and decision. */

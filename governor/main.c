@@ -9,6 +9,7 @@
 #include "log.h"
 #include "policyfile.h"
 #include "run.h"
+#include "status.h"
 
 #ifndef MEMGOV_VERSION
 #define MEMGOV_VERSION "0.0.0"
@@ -21,6 +22,7 @@ static void help(void)
                "  memgov run [OPTIONS] -- CMD [ARG...]      run CMD in a memory-limited cgroup\n"
                "  memgov explain [OPTIONS] -- CMD [ARG...]  print what run would do, and do nothing\n"
                "  memgov check [FILE...]                    validate policy files (docs/policy.md)\n"
+               "  memgov status [NAME|PID] [--json]         show the running governors\n"
                "  memgov --version\n\n"
                "'memgov run --help' lists the options.\n",
                MEMGOV_VERSION);
@@ -48,8 +50,11 @@ int main(int argc, char *argv[])
         }
         if (strcmp(verb, "check") == 0)
                 return policyfile_check_main(argc - 1, argv + 1);
+        if (strcmp(verb, "status") == 0)
+                return status_main(argc - 1, argv + 1);
         if (strcmp(verb, "run") != 0 && strcmp(verb, "explain") != 0) {
-                log_error("'%s' is not a memgov command (known: run, explain, check; see 'memgov --help')",
+                log_error("'%s' is not a memgov command (known: run, explain, check, status; see 'memgov "
+                          "--help')",
                           verb);
                 return EXIT_MEMGOV_FAILURE;
         }

@@ -540,6 +540,7 @@ int run_main(const RunOptions *o)
                 supervisor_done(&s);
                 return r;
         }
+        governor_set_child_pid(s.governor, s.child.pid);
         governor_child_started(s.governor);
 
         /* From here on the child runs: any failure to watch it kills the group rather than orphaning it. */

@@ -28,6 +28,8 @@ check() { # LINE WANT
 }
 
 check "memgov ex" "explain"
+check "memgov st" "status"
+check "memgov status --j" "--json"
 check "memgov run --metrics-l" "--metrics-listen"
 check "memgov run --on-cannot-fit " "let-oom kill"
 check "memgov run --runtime j" "jvm jemalloc"

@@ -37,6 +37,20 @@ else
         code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
         type=$(curl -sf -o /dev/null -w '%{content_type}' "$URL")
         cp "$T/m.prom" "$T/file-copy"
+        # memgov status too, while it runs; checked below.
+        "$MEMGOV" status see-go --json >"$OUT/status.json" 2>"$T/err"
+        rc_json=$?
+        "$MEMGOV" status "$(pgrep -o -f 'name see-go')" --json >"$T/status-pid.json" 2>>"$T/err"
+        rc_pid=$?
+        "$MEMGOV" status >"$T/status.txt" 2>>"$T/err"
+        rc_text=$?
+        "$MEMGOV" status no-such-governor >/dev/null 2>"$T/err-none"
+        rc_none=$?
+        sock=$(ls /run/memgov/*.status 2>/dev/null | head -1)
+        modes="$(stat -c %a /run/memgov) $(stat -c %a "$sock" 2>/dev/null)"
+        MEMGOV_STATUS_DIR=/run/memgov setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMGOV" status see-go \
+                >/dev/null 2>"$T/err-nobody"
+        rc_nobody=$?
         promtool check metrics <"$T/scrape" >"$T/lint" 2>&1
         lint=$?
         promtool check metrics <"$T/file-copy" >"$T/lint-file" 2>&1
@@ -52,8 +66,26 @@ else
                 expect_grep "pressure" "$T/scrape" '^memgov_pressure_avg10_ratio\{kind="some"\} [0-9.]+$' &&
                 pass "current $(($(metric "$T/scrape" memgov_memory_current_bytes) >> 20))M"
 fi
+
+begin "memgov status while it runs: text, --json by name and by pid, only for root or the owner"
+expect "exit --json" $rc_json 0 &&
+        expect "exit by pid" $rc_pid 0 &&
+        expect "exit text" $rc_text 0 &&
+        expect "by pid is the same governor" "$(grep -o '"name":"[^"]*"' "$T/status-pid.json")" '"name":"see-go"' &&
+        expect_grep "json has the agent" "$OUT/status.json" '"agents_connected":1' &&
+        expect_grep "text names it" "$T/status.txt" "^see-go \(memgov [0-9]+, child [0-9]+\)" &&
+        expect_grep "text has the limits" "$T/status.txt" "limits:   memory.max=256.0M memory.high=max" &&
+        expect_grep "text has the agent" "$T/status.txt" "agent 1:  go" &&
+        expect "unknown name" $rc_none 1 &&
+        expect_grep "names what it looked for" "$T/err-none" "no running memgov named 'no-such-governor'" &&
+        expect "modes" "$modes" "700 600" &&
+        expect "another user" $rc_nobody 125 &&
+        expect_grep "refused" "$T/err-nobody" "cannot read /run/memgov: Permission denied" &&
+        pass "schema checked on the host"
+
 wait $pid
 rc=$?
+expect "status socket removed" "$(ls /run/memgov/ | grep -c status)" 0
 
 begin "the Go program completes; the final metrics count its target decisions"
 lowered=$(metric "$T/m.prom" 'memgov_decisions_total{action="lower-target"}')

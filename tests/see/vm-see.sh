@@ -36,6 +36,12 @@ else
         echo "not ok - the trace of the Go run"
         status=1
 fi
+if out=$("$here/status-schema.py" "$OUT/status.json" --agent --decisions 2>&1); then
+        echo "ok - memgov status --json of the Go run matches docs/status.md"
+else
+        echo "not ok - memgov status --json of the Go run: $out"
+        status=1
+fi
 if out=$("$here/plot-check.sh" "$PLOT" "$OUT/trace.jsonl" "$OUT" 2>&1); then
         echo "ok - the trace plots: $(echo "$out" | grep -o 'PNG [0-9x]*, [0-9]* bytes')"
 else

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+#include "status.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../policy/macro.h"
+#include "cli.h"
+#include "log.h"
+
+#define STATUS_REQUEST_MAX     64
+#define STATUS_TIMEOUT_USEC    (5 * USEC_PER_SEC)
+#define STATUS_CONNECTIONS_MAX 4
+
+typedef struct StatusConnection {
+        StatusServer *owner;
+        int fd;
+        sd_event_source *io, *timeout;
+        char in[STATUS_REQUEST_MAX];
+        size_t in_len;
+        char out[STATUS_STRLEN];
+        size_t out_len, out_off;
+} StatusConnection;
+
+struct StatusServer {
+        sd_event *event;
+        int fd;
+        char *path;
+        sd_event_source *source;
+        status_snapshot_t snapshot;
+        void *userdata;
+        StatusConnection *conns[STATUS_CONNECTIONS_MAX];
+};
+
+int status_dir_default(char **ret)
+{
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        char *d;
+
+        if (geteuid() == 0)
+                d = strdup("/run/memgov");
+        else if (xdg && *xdg == '/') {
+                if (asprintf(&d, "%s/memgov", xdg) < 0)
+                        d = NULL;
+        } else
+                return -ENXIO;
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}
+
+/* Ours and closed to everyone else, or refused: a directory others can write could hold a planted socket. */
+static int ensure_private_dir(const char *dir)
+{
+        struct stat st;
+
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        if (lstat(dir, &st) < 0)
+                return negative_errno();
+        if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+                return -EPERM;
+        return 0;
+}
+
+static void connection_free(StatusConnection *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < STATUS_CONNECTIONS_MAX; i++)
+                if (c->owner->conns[i] == c)
+                        c->owner->conns[i] = NULL;
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timeout);
+        safe_close(c->fd);
+        free(c);
+}
+
+static int respond(StatusConnection *c)
+{
+        StatusSnapshot snap;
+        bool json;
+        int n;
+
+        c->in[strcspn(c->in, "\r\n")] = '\0';
+        json = strcmp(c->in, "json") == 0;
+        if (!json && strcmp(c->in, "text") != 0)
+                n = snprintf(c->out, sizeof(c->out), "error: expected 'json' or 'text'\n");
+        else {
+                c->owner->snapshot(c->owner->userdata, &snap);
+                n = json ? status_format_json(&snap, c->out, sizeof(c->out))
+                         : status_format_text(&snap, c->out, sizeof(c->out));
+                if (n < 0)
+                        n = snprintf(c->out, sizeof(c->out), "error: the status does not fit\n");
+        }
+        c->out_len = (size_t)n;
+        return sd_event_source_set_io_events(c->io, EPOLLOUT);
+}
+
+static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        StatusConnection *c = userdata;
+        ssize_t k;
+
+        if (c->out_len > 0) {
+                k = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (k < 0 || (c->out_off += (size_t)k) == c->out_len)
+                        connection_free(c);
+                return 0;
+        }
+        k = recv(fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, MSG_DONTWAIT);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (k <= 0) {
+                connection_free(c);
+                return 0;
+        }
+        c->in_len += (size_t)k;
+        c->in[c->in_len] = '\0';
+        if (strchr(c->in, '\n')) {
+                if (respond(c) < 0)
+                        connection_free(c);
+        } else if (c->in_len >= sizeof(c->in) - 1)
+                connection_free(c);
+        return 0;
+}
+
+static int on_connection_timeout(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        connection_free(userdata);
+        return 0;
+}
+
+static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        StatusServer *s = userdata;
+        _cleanup_close_ int cfd = -1;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        StatusConnection *c;
+        size_t slot;
+        int r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        /* The directory already keeps others out; this holds even if someone loosens it. */
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+            (cred.uid != 0 && cred.uid != geteuid())) {
+                log_debug("Refused a status request from uid %d.", (int)cred.uid);
+                return 0;
+        }
+        for (slot = 0; slot < STATUS_CONNECTIONS_MAX && s->conns[slot]; slot++)
+                ;
+        if (slot == STATUS_CONNECTIONS_MAX)
+                return 0;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return 0;
+        c->owner = s;
+        c->fd = TAKE_FD(cfd);
+        s->conns[slot] = c;
+        r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, on_connection_io, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(s->event, &c->timeout, CLOCK_MONOTONIC, STATUS_TIMEOUT_USEC,
+                                               0, on_connection_timeout, c);
+        if (r < 0)
+                connection_free(c);
+        return 0;
+}
+
+int status_server_new(sd_event *e, const char *dir, status_snapshot_t snapshot, void *userdata,
+                      StatusServer **ret)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_free_ char *d = NULL;
+        StatusServer *s;
+        int r;
+
+        if (dir)
+                d = strdup(dir);
+        else if ((r = status_dir_default(&d)) < 0)
+                return r;
+        if (!d)
+                return -ENOMEM;
+        r = ensure_private_dir(d);
+        if (r < 0)
+                return r;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(e);
+        s->snapshot = snapshot;
+        s->userdata = userdata;
+        s->fd = -1;
+        if (asprintf(&s->path, "%s/%d.status", d, (int)getpid()) < 0) {
+                s->path = NULL;
+                status_server_free(s);
+                return -ENOMEM;
+        }
+        if (strlen(s->path) >= sizeof(sa.sun_path)) {
+                status_server_free(s);
+                return -ENAMETOOLONG;
+        }
+        strcpy(sa.sun_path, s->path);
+        (void)unlink(s->path); /* a previous memgov with this pid that was SIGKILLed */
+        s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(s->path, 0600) < 0 ||
+            listen(s->fd, 8) < 0)
+                r = negative_errno();
+        else
+                r = sd_event_add_io(e, &s->source, s->fd, EPOLLIN, on_accept, s);
+        if (r < 0) {
+                status_server_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+StatusServer *status_server_free(StatusServer *s)
+{
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < STATUS_CONNECTIONS_MAX; i++)
+                connection_free(s->conns[i]);
+        sd_event_source_disable_unref(s->source);
+        if (s->fd >= 0 && s->path)
+                (void)unlink(s->path);
+        safe_close(s->fd);
+        free(s->path);
+        sd_event_unref(s->event);
+        free(s);
+        return NULL;
+}
+
+/* --- the client: memgov status ------------------------------------------------------------------------- */
+
+static int query(const char *path, const char *request, char **ret)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -1;
+        struct timeval tv = {.tv_sec = 5};
+        char *buf = NULL;
+        size_t n = 0;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return negative_errno();
+        if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0)
+                return negative_errno();
+        buf = malloc(STATUS_STRLEN + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = recv(fd, buf + n, STATUS_STRLEN - n, 0);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        int r = negative_errno();
+                        free(buf);
+                        return r;
+                }
+                if (k == 0 || (n += (size_t)k) == STATUS_STRLEN)
+                        break;
+        }
+        buf[n] = '\0';
+        *ret = buf;
+        return 0;
+}
+
+/* Whether the status (JSON) is the governor the operator named: its group name, or memgov's pid. */
+static bool matches(const char *json, const char *pid_of_socket, const char *filter)
+{
+        char pattern[300];
+
+        if (!filter)
+                return true;
+        if (strcmp(filter, pid_of_socket) == 0)
+                return true;
+        snprintf(pattern, sizeof(pattern), "\"name\":\"%s\"", filter);
+        return strstr(json, pattern) != NULL;
+}
+
+int status_main(int argc, char *argv[])
+{
+        static const struct option options[] = {
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_free_ char *dir = NULL;
+        const char *filter = NULL;
+        bool json = false;
+        unsigned found = 0;
+        DIR *d;
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        /* Options may follow NAME|PID: "memgov status app --json". */
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        printf("Usage: memgov status [NAME|PID] [--json]\n\n"
+                               "Show the running governors (all, or the one whose group is NAME or whose "
+                               "memgov\n"
+                               "has PID): limits, memory.current and peak, pressure, the agents and what "
+                               "they\n"
+                               "report, the GC target, the last decisions. --json prints one object for\n"
+                               "NAME|PID and an array otherwise (docs/status.md).\n");
+                        return 0;
+                default:
+                        log_error("status: option '%s' is not known (see 'memgov status --help')",
+                                  argv[optind - 1]);
+                        return EXIT_MEMGOV_FAILURE;
+                }
+        }
+        if (optind < argc)
+                filter = argv[optind++];
+        if (optind < argc) {
+                log_error("status: one NAME or PID at most (got '%s' too)", argv[optind]);
+                return EXIT_MEMGOV_FAILURE;
+        }
+        r = getenv("MEMGOV_STATUS_DIR") ? ((dir = strdup(getenv("MEMGOV_STATUS_DIR"))) ? 0 : -ENOMEM)
+                                        : status_dir_default(&dir);
+        if (r < 0) {
+                log_error_errno(r, "status: no place to look for governors (%m): as a user, XDG_RUNTIME_DIR "
+                                   "must be set");
+                return EXIT_MEMGOV_FAILURE;
+        }
+        d = opendir(dir);
+        if (!d && errno != ENOENT) {
+                log_error_errno(errno, "status: cannot read %s: %m", dir);
+                return EXIT_MEMGOV_FAILURE;
+        }
+        if (json && !filter)
+                printf("[");
+        for (struct dirent *de; d && (de = readdir(d));) {
+                _cleanup_free_ char *path = NULL, *text = NULL;
+                char pid[32];
+                const char *dot = strrchr(de->d_name, '.');
+
+                if (!dot || strcmp(dot, ".status") != 0 || (size_t)(dot - de->d_name) >= sizeof(pid))
+                        continue;
+                snprintf(pid, sizeof(pid), "%.*s", (int)(dot - de->d_name), de->d_name);
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                        break;
+                /* A socket nobody listens on is a memgov that was SIGKILLed: nothing to show. */
+                if (query(path, "json\n", &text) < 0 || !matches(text, pid, filter))
+                        continue;
+                if (!json) {
+                        free(text);
+                        text = NULL;
+                        if (query(path, "text\n", &text) < 0)
+                                continue;
+                }
+                if (json && !filter && found > 0)
+                        printf(",");
+                if (!json && found > 0)
+                        printf("\n");
+                text[strcspn(text, "\0")] = '\0';
+                if (json) /* one object per line inside the array, without its own newline */
+                        text[strcspn(text, "\n")] = '\0';
+                fputs(text, stdout);
+                found++;
+                if (filter)
+                        break;
+        }
+        if (d)
+                closedir(d);
+        if (json && !filter)
+                printf("]\n");
+        else if (json && found)
+                printf("\n");
+        if (found == 0) {
+                if (filter)
+                        log_error("status: no running memgov named '%s' or with pid %s (looked in %s)",
+                                  filter, filter, dir);
+                else if (!json)
+                        printf("No memgov is running (looked in %s).\n", dir);
+                return filter ? 1 : 0;
+        }
+        return 0;
+}
