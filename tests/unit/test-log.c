@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* logfmt quoting and the log target names. */
+#include <stdlib.h>
+
+#include "../../governor/log.h"
+#include "check.h"
+
+int main(void)
+{
+        static const struct {
+                const char *in, *out;
+        } rows[] = {
+                {"lower-target,gc", "lower-target,gc"}, {"", "\"\""},
+                {"two words", "\"two words\""},         {"a=b", "\"a=b\""},
+                {"say \"hi\"", "\"say \\\"hi\\\"\""},   {"back\\slash", "\"back\\\\slash\""},
+                {"line\nbreak", "\"line\\nbreak\""},    {"tab\there", "\"tab\\x09here\""},
+        };
+        char buf[64], small[8];
+        LogTarget t;
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+                CHECK(strcmp(log_logfmt_value(rows[i].in, buf, sizeof(buf)), rows[i].out) == 0,
+                      "'%s' -> '%s'", rows[i].in, buf);
+        /* Cut short, still one quoted value. */
+        CHECK(strcmp(log_logfmt_value("a b c d e f", small, sizeof(small)), "\"a b c\"") == 0, "%s", small);
+
+        CHECK(log_target_from_string("logfmt", &t) == 0 && t == LOG_TARGET_LOGFMT, "logfmt");
+        CHECK(log_target_from_string("syslog", &t) < 0, "unknown");
+        /* JOURNAL_STREAM that is not our stderr: not the journal. */
+        setenv("JOURNAL_STREAM", "1:2", 1);
+        log_open(LOG_TARGET_AUTO);
+        CHECK(log_get_target() == LOG_TARGET_TEXT, "%s", log_target_to_string(log_get_target()));
+        unsetenv("JOURNAL_STREAM");
+        log_open(LOG_TARGET_AUTO);
+        CHECK(log_get_target() == LOG_TARGET_TEXT, "%s", log_target_to_string(log_get_target()));
+        return check_finish("test-log");
+}
