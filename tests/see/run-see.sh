@@ -23,10 +23,11 @@ metric() { # FILE NAME{LABELS}: its value, or empty
 }
 
 # --- a Go program with its agent, watched from outside --------------------------
+# It runs 20 s (the shape's default is 12 s) so that slow checks under ASan still see it running.
 
 begin "metrics file and endpoint while a Go program runs (promtool checks both)"
 "$MEMGOV" run --memory-max 256M --name see-go --metrics-file "$T/m.prom" --metrics-listen 127.0.0.1:$PORT \
-        --trace "$T/trace.jsonl" -- "$WORKLOAD" outside >"$T/out" 2>"$T/err" &
+        --trace "$T/trace.jsonl" -- "$WORKLOAD" outside -for 20s >"$T/out" 2>"$T/err" &
 pid=$!
 if ! wait_for "$T/m.prom" "^memgov_agents_connected 1$"; then
         fail "no 'memgov_agents_connected 1' in the metrics file within 10 s"
