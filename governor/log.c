@@ -174,7 +174,8 @@ static void write_journal(int level, int error, const LogField *fields, size_t n
                 free(lines[i]);
 }
 
-static int log_dispatch(int level, int error, const LogField *fields, size_t n, const char *fmt, va_list ap)
+_printf_(5, 0) static int log_dispatch(int level, int error, const LogField *fields, size_t n,
+                                       const char *fmt, va_list ap)
 {
         int saved = errno;
         char msg[2048];
