@@ -22,7 +22,11 @@ echo "run,from_jump_start_ms,from_jump_end_ms" >"$det_csv"
 echo "run,target_to_applied_us" >"$act_csv"
 
 for run in $(seq "$RUNS"); do
-        "$MEMGOV" run -v --memory-max 256M --name bench-$run -- "$WORKLOAD" burst -outside 60 >"$T/out" 2>"$T/err"
+        # The first run is also traced, for the plot in the report (scripts/plot-trace).
+        trace=()
+        [ "$run" -eq 1 ] && trace=(--trace "$OUT/burst-trace.jsonl")
+        "$MEMGOV" run -v --memory-max 256M --name bench-$run "${trace[@]}" -- "$WORKLOAD" burst -outside 60 \
+                >"$T/out" 2>"$T/err"
         rc=$?
         start=$(sed -n 's/^jump at_us=//p' "$T/out")
         end=$(sed -n 's/^jumped at_us=//p' "$T/out")
@@ -61,6 +65,11 @@ n_act=$(($(wc -l <"$act_csv") - 1))
         echo "and PSI fires only on stalls), so memgov sees it at the next sample. A negative 'fully"
         echo "touched' figure means memgov decided while the child was still touching the new memory."
         echo "These machines have 2 cores; another VM running at the same time slows every figure."
+        echo
+        echo "The first run, as memgov traced it (--trace burst-trace.jsonl; scripts/bench draws it with"
+        echo "scripts/plot-trace):"
+        echo
+        echo "![memory.current, memory.max and the GC target in the first run](burst.png)"
 } >"$OUT/latency.md"
 cat "$OUT/latency.md"
 rm -rf "$T"
