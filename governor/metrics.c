@@ -81,7 +81,9 @@ static void connection_free(Connection *c)
         free(c);
 }
 
-static int respond(Connection *c, const char *status, const char *type, const char *body, size_t body_len)
+/* HEAD gets the headers GET would, Content-Length included, and no body. */
+static int respond(Connection *c, const char *status, const char *type, const char *body, size_t body_len,
+                   bool head_only)
 {
         char *head = NULL;
         int k = asprintf(
@@ -96,6 +98,8 @@ static int respond(Connection *c, const char *status, const char *type, const ch
                 return -ENOMEM;
         }
         memcpy(c->out, head, (size_t)k);
+        if (head_only)
+                body_len = 0;
         memcpy(c->out + k, body, body_len);
         free(head);
         c->out_len = (size_t)k + body_len;
@@ -107,15 +111,17 @@ static int handle_request(Connection *c)
         static const char text_type[] = "text/plain; charset=utf-8";
         const Metrics *m = c->owner;
         char method[8] = "", target[64] = "";
+        bool head;
 
         if (sscanf(c->in, "%7s %63s", method, target) != 2)
-                return respond(c, "400 Bad Request", text_type, "bad request\n", 12);
-        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-                return respond(c, "405 Method Not Allowed", text_type, "only GET\n", 9);
+                return respond(c, "400 Bad Request", text_type, "bad request\n", 12, false);
+        head = strcmp(method, "HEAD") == 0;
+        if (strcmp(method, "GET") != 0 && !head)
+                return respond(c, "405 Method Not Allowed", text_type, "only GET\n", 9, false);
         if (strcmp(target, "/metrics") != 0 && strcmp(target, "/") != 0)
-                return respond(c, "404 Not Found", text_type, "memgov serves /metrics\n", 23);
-        return respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", m->text,
-                       strcmp(method, "HEAD") == 0 ? 0 : (size_t)m->text_len);
+                return respond(c, "404 Not Found", text_type, "memgov serves /metrics\n", 23, head);
+        return respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", m->text, (size_t)m->text_len,
+                       head);
 }
 
 static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)

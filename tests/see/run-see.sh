@@ -37,6 +37,7 @@ else
         # The HTTP checks first, while the program runs; promtool takes seconds to start in the VM.
         code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
         type=$(curl -sf -o /dev/null -w '%{content_type}' "$URL")
+        head_len=$(curl -sfI "$URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-length" {print $2}')
         cp "$T/m.prom" "$T/file-copy"
         # memgov status too, while it runs; checked below.
         "$MEMGOV" status see-go --json >"$OUT/status.json" 2>"$T/err"
@@ -62,6 +63,7 @@ else
                 expect "agents" "$(metric "$T/scrape" memgov_agents_connected)" 1 &&
                 expect "404 elsewhere" "$code" 404 &&
                 expect "content type" "$type" "text/plain; version=0.0.4; charset=utf-8" &&
+                expect "HEAD has a length" "$([ "${head_len:-0}" -gt 1000 ] && echo yes)" yes &&
                 expect_grep "a GC target" "$T/scrape" "^memgov_gc_target_bytes [0-9]+$" &&
                 expect_grep "memory.current" "$T/scrape" "^memgov_memory_current_bytes [0-9]+$" &&
                 expect_grep "pressure" "$T/scrape" '^memgov_pressure_avg10_ratio\{kind="some"\} [0-9.]+$' &&
