@@ -546,6 +546,27 @@ static void watch_status(Governor *g)
                 log_info("No status socket for 'memgov status' (%s), continuing without.", strerror(-r));
 }
 
+int governor_check_outputs(const char *metrics_file, const char *metrics_listen, const char *trace_file)
+{
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        Metrics *m = NULL;
+        Trace *t = NULL;
+        int r;
+
+        if (!metrics_file && !metrics_listen && !trace_file)
+                return 0;
+        r = sd_event_new(&e);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate an event loop: %m");
+        r = metrics_new(e, metrics_file, metrics_listen, &m);
+        metrics_free(m);
+        if (r >= 0 && trace_file) {
+                r = trace_open(trace_file, &t);
+                trace_close(t);
+        }
+        return r;
+}
+
 void governor_set_child_pid(Governor *g, pid_t pid)
 {
         g->child_pid = pid;

@@ -47,6 +47,9 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
  */
 int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env);
 void governor_child_started(Governor *g);
+/* Opens the metrics file, the metrics port and the trace once and closes them again, so that a mistake in
+ * them is reported (logged) before any cgroup exists. */
+int governor_check_outputs(const char *metrics_file, const char *metrics_listen, const char *trace_file);
 /* For `memgov status`. */
 void governor_set_child_pid(Governor *g, pid_t pid);
 

@@ -488,6 +488,8 @@ int run_main(const RunOptions *o)
         r = resolve_command(o->argv[0], &path);
         if (r != 0)
                 return r;
+        if (governor_check_outputs(o->metrics_file, o->metrics_listen, o->trace_file) < 0)
+                return EXIT_MEMGOV_FAILURE;
 
         snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
         if (o->name)

@@ -29,8 +29,9 @@ begin "metrics file and endpoint while a Go program runs (promtool checks both)"
 "$MEMGOV" run --memory-max 256M --name see-go --metrics-file "$T/m.prom" --metrics-listen 127.0.0.1:$PORT \
         --trace "$T/trace.jsonl" -- "$WORKLOAD" outside -for 20s >"$T/out" 2>"$T/err" &
 pid=$!
-if ! wait_for "$T/m.prom" "^memgov_agents_connected 1$"; then
-        fail "no 'memgov_agents_connected 1' in the metrics file within 10 s"
+# The target follows the agent's first stats, a moment after it connects.
+if ! wait_for "$T/m.prom" "^memgov_gc_target_bytes [0-9]"; then
+        fail "no memgov_gc_target_bytes in the metrics file within 10 s"
 elif ! curl -sf -o "$T/scrape" "$URL"; then
         fail "GET $URL failed"
 else
@@ -124,11 +125,12 @@ expect "exit" $rc 125 &&
         expect "child never ran" "$(cat "$T/out")" "" &&
         no_group see-any && pass
 
-begin "--metrics-file in a missing directory is refused, no group left"
+begin "--metrics-file in a missing directory is refused in one line, before any group exists"
 mg run --memory-max 64M --name see-nodir --metrics-file /nonexistent/m.prom -- "$HELPER" exit 0
 rc=$?
 expect "exit" $rc 125 &&
         expect_grep "names the file" "$T/err" "^memgov: --metrics-file '/nonexistent/m.prom': cannot write it: No such file" &&
+        expect "one line" "$(wc -l <"$T/err")" 1 &&
         no_group see-nodir && pass
 
 begin "--metrics-listen on a port in use is refused, no group left"
@@ -149,6 +151,7 @@ mg run --memory-max 64M --name see-trace --trace /nonexistent/t.jsonl -- "$HELPE
 rc=$?
 expect "exit" $rc 125 &&
         expect_grep "names the file" "$T/err" "^memgov: --trace '/nonexistent/t.jsonl': cannot write it" &&
+        expect "one line" "$(wc -l <"$T/err")" 1 &&
         no_group see-trace && pass
 
 # --- logs ------------------------------------------------------------------------
