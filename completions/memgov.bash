@@ -5,9 +5,10 @@ _memgov()
         local cur prev words cword
         _init_completion || return
 
-        local verbs="run explain status --version --help"
+        local verbs="run explain check status --version --help"
         local opts="--memory-max --memory-high --swap-max --name --parent --grace --on-cannot-fit
                 --agent-socket --runtime --gogc --jvm-reserve --node-reserve --dotnet-reserve
+                --profile --config-dir --init --observe --oom-score-adj
                 --metrics-file --metrics-listen --trace --log-format --verbose --quiet --help"
 
         if [[ $cword -eq 1 ]]; then
@@ -17,6 +18,10 @@ _memgov()
         case ${words[1]} in
         status)
                 [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                return
+                ;;
+        check)
+                COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur"))
                 return
                 ;;
         run | explain) ;;
@@ -33,6 +38,10 @@ _memgov()
         done
 
         case $prev in
+        --config-dir)
+                COMPREPLY=($(compgen -d -- "$cur"))
+                return
+                ;;
         --on-cannot-fit)
                 COMPREPLY=($(compgen -W "let-oom kill" -- "$cur"))
                 return

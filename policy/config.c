@@ -45,6 +45,10 @@ static const ConfigKey run_keys[] = {
         RUN_KEY("init", CONFIG_BOOL, "no"),
         RUN_KEY("observe", CONFIG_BOOL, "no"),
         RUN_KEY("oom-score-adj", CONFIG_OOM_SCORE_ADJ, ""),
+        RUN_KEY("metrics-file", CONFIG_STRING, ""),
+        RUN_KEY("metrics-listen", CONFIG_STRING, ""),
+        RUN_KEY("trace", CONFIG_STRING, ""),
+        RUN_ENUM("log-format", "auto|text|logfmt|journal", "expected auto, text, logfmt or journal", "auto"),
 };
 
 #define KEYS_MAX 128
