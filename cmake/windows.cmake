@@ -18,6 +18,8 @@ add_library(memgov-policy STATIC ${MEMGOV_POLICY_SOURCES} ${PROJECT_SOURCE_DIR}/
 add_library(inih STATIC ${PROJECT_SOURCE_DIR}/third_party/inih/ini.c)
 target_include_directories(inih SYSTEM PUBLIC ${PROJECT_SOURCE_DIR}/third_party/inih)
 target_link_libraries(memgov-policy PUBLIC inih)
+# policy/metrics-format.c's inet_pton() and in6addr_loopback, through compat/arpa/inet.h.
+target_link_libraries(memgov-policy PUBLIC ws2_32)
 
 # platform/windows/: the Job Object backend behind platform/platform.h.
 file(GLOB MEMGOV_PLATFORM_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/platform/windows/*.c)
