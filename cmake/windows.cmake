@@ -5,6 +5,9 @@
 
 # C99 printf formats (%zu, PRIu64) from mingw-w64's own stdio, not msvcrt's.
 add_compile_definitions(__USE_MINGW_ANSI_STDIO=1 WIN32_LEAN_AND_MEAN _WIN32_WINNT=0x0A00)
+# gmtime_r() and localtime_r(), which mingw-w64's <time.h> defines over gmtime_s() when asked for them
+# (governor/log.c: the time of a logfmt line).
+add_compile_definitions(_POSIX_THREAD_SAFE_FUNCTIONS=200112L)
 # Headers that mingw-w64 lacks and policy/ or governor/ include (<elf.h>, <syslog.h>): their constants only.
 include_directories(BEFORE SYSTEM ${PROJECT_SOURCE_DIR}/platform/windows/compat)
 # ... and the GNU functions it lacks (memmem), declared in every file and built into memgov-policy.

@@ -308,7 +308,12 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                           optarg);
                                 return -EINVAL;
                         }
-                        log_open(t);
+                        if (log_open(t) < 0) {
+                                log_error("--log-format %s: this system has no journal (systemd's); text "
+                                          "and logfmt work here",
+                                          optarg);
+                                return -EINVAL;
+                        }
                         break;
                 }
                 case ARG_CGROUP_ROOT:

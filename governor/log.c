@@ -8,10 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <systemd/sd-journal.h>
 #include <time.h>
+
+#include "../platform/platform.h"
 
 #define LOG_FIELDS_MAX 24
 
@@ -53,25 +52,13 @@ const char *log_target_to_string(LogTarget t)
         return t >= 0 && t < _LOG_TARGET_MAX ? target_names[t] : "unknown";
 }
 
-/* systemd sets JOURNAL_STREAM=<dev>:<inode> of the stream it connects stderr to; it is only ours if stderr
- * is still that stream (a child of a service that redirected stderr inherits the variable, not the stream).
- */
-static bool stderr_is_journal(void)
+int log_open(LogTarget t)
 {
-        const char *e = getenv("JOURNAL_STREAM");
-        unsigned long long dev, ino;
-        struct stat st;
-
-        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
-                return false;
-        if (fstat(STDERR_FILENO, &st) < 0)
-                return false;
-        return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
-}
-
-void log_open(LogTarget t)
-{
-        target = t == LOG_TARGET_AUTO ? (stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_TEXT) : t;
+        if (t == LOG_TARGET_JOURNAL && !platform_journal_available())
+                return -EOPNOTSUPP;
+        target = t == LOG_TARGET_AUTO ? (platform_journal_is_stderr() ? LOG_TARGET_JOURNAL : LOG_TARGET_TEXT)
+                                      : t;
+        return 0;
 }
 
 LogTarget log_get_target(void)
@@ -125,15 +112,15 @@ static void write_text(const char *msg)
 
 static void write_logfmt(int level, int error, const LogField *fields, size_t n, const char *msg)
 {
+        uint64_t now = platform_realtime_usec();
+        time_t sec = (time_t)(now / 1000000);
         char when[32], v[1024];
-        struct timespec ts;
         struct tm tm;
 
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
+        gmtime_r(&sec, &tm);
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-        fprintf(stderr, "time=%s.%03ldZ level=%s msg=%s", when, ts.tv_nsec / 1000000, level_names[level & 7],
-                log_logfmt_value(msg, v, sizeof(v)));
+        fprintf(stderr, "time=%s.%03uZ level=%s msg=%s", when, (unsigned)(now % 1000000 / 1000),
+                level_names[level & 7], log_logfmt_value(msg, v, sizeof(v)));
         if (error != 0)
                 fprintf(stderr, " errno=%d", -error);
         for (size_t i = 0; i < n; i++) {
@@ -147,31 +134,27 @@ static void write_logfmt(int level, int error, const LogField *fields, size_t n,
 
 static void write_journal(int level, int error, const LogField *fields, size_t n, const char *msg)
 {
-        struct iovec iov[LOG_FIELDS_MAX + 4];
-        char *lines[LOG_FIELDS_MAX + 4] = {};
+        PlatformJournalField f[LOG_FIELDS_MAX + 4];
+        char names[LOG_FIELDS_MAX][64], priority[4], errno_text[16];
         size_t k = 0;
-        int r = 0;
 
         if (n > LOG_FIELDS_MAX)
                 n = LOG_FIELDS_MAX;
-        if (asprintf(&lines[k++], "MESSAGE=%s", msg) < 0 ||
-            asprintf(&lines[k++], "PRIORITY=%d", level & 7) < 0 ||
-            asprintf(&lines[k++], "SYSLOG_IDENTIFIER=memgov") < 0 ||
-            (error != 0 && asprintf(&lines[k++], "ERRNO=%d", -error) < 0))
-                r = -ENOMEM;
-        for (size_t i = 0; r == 0 && i < n; i++)
-                if (asprintf(&lines[k++], "MEMGOV_%s=%s", fields[i].key, fields[i].value) < 0)
-                        r = -ENOMEM;
-        if (r == 0) {
-                for (size_t i = 0; i < k; i++)
-                        iov[i] = (struct iovec){.iov_base = lines[i], .iov_len = strlen(lines[i])};
-                r = sd_journal_sendv(iov, (int)k);
+        snprintf(priority, sizeof(priority), "%d", level & 7);
+        f[k++] = (PlatformJournalField){"MESSAGE", msg};
+        f[k++] = (PlatformJournalField){"PRIORITY", priority};
+        f[k++] = (PlatformJournalField){"SYSLOG_IDENTIFIER", "memgov"};
+        if (error != 0) {
+                snprintf(errno_text, sizeof(errno_text), "%d", -error);
+                f[k++] = (PlatformJournalField){"ERRNO", errno_text};
+        }
+        for (size_t i = 0; i < n; i++) {
+                snprintf(names[i], sizeof(names[i]), "MEMGOV_%s", fields[i].key);
+                f[k++] = (PlatformJournalField){names[i], fields[i].value};
         }
         /* Without the journal, the message still reaches stderr, which systemd reads too. */
-        if (r < 0)
+        if (platform_journal_send(f, k) < 0)
                 write_text(msg);
-        for (size_t i = 0; i < ELEMENTSOF(lines); i++)
-                free(lines[i]);
 }
 
 _printf_(5, 0) static int log_dispatch(int level, int error, const LogField *fields, size_t n,

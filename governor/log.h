@@ -7,10 +7,10 @@
  * from r so "%m" names the error, and return r (kept negative) so a caller can
  * `return log_error_errno(r, ...);`.
  *
- * Where they go (log_open()): to the journal through sd-journal when stderr
- * is connected to it (JOURNAL_STREAM, as systemd sets it for a service), with
- * structured fields MEMGOV_*; otherwise to stderr, as "memgov: <text>" lines,
- * or as logfmt with --log-format logfmt.
+ * Where they go (log_open()): to the journal (platform_journal_send(): sd-journal
+ * on Linux, none on Windows) when stderr is connected to it (JOURNAL_STREAM, as systemd sets it for a
+ * service), with structured fields MEMGOV_*; otherwise to stderr, as "memgov: <text>" lines, or as logfmt
+ * with --log-format logfmt.
  */
 
 #include <stddef.h>
@@ -26,8 +26,9 @@ typedef enum LogTarget {
         _LOG_TARGET_MAX,
 } LogTarget;
 
-/* Picks the target; AUTO looks at JOURNAL_STREAM and stderr. */
-void log_open(LogTarget t);
+/* Picks the target; AUTO looks at JOURNAL_STREAM and stderr. -EOPNOTSUPP for the journal where the system
+ * has none (Windows); the target is then left as it was. */
+int log_open(LogTarget t);
 LogTarget log_get_target(void);
 int log_target_from_string(const char *s, LogTarget *ret);
 const char *log_target_to_string(LogTarget t);

@@ -34,7 +34,7 @@ int main(int argc, char *argv[])
         const char *verb;
         int r;
 
-        log_open(LOG_TARGET_AUTO);
+        (void)log_open(LOG_TARGET_AUTO);
         if (argc < 2) {
                 help();
                 return EXIT_MEMGOV_FAILURE;

@@ -210,6 +210,25 @@ int platform_process_kill_descendants(void);
  * -ENOENT when not found, -EACCES when found but not executable. */
 int platform_find_executable(const char *name, const char *path, char **ret);
 
+/*
+ * The system's structured log: the systemd journal on Linux (sd-journal);
+ * Windows has none that memgov writes to, and there platform_journal_send()
+ * is -EOPNOTSUPP. A field is NAME=value as the journal takes it, NAME in upper
+ * case (MESSAGE, PRIORITY, MEMGOV_ACTION); the caller chooses every field.
+ */
+typedef struct PlatformJournalField {
+        const char *name;
+        const char *value;
+} PlatformJournalField;
+
+bool platform_journal_available(void);
+/* Whether stderr is the journal's stream: systemd names the stream it connects stderr to in
+ * JOURNAL_STREAM=<dev>:<inode>, and a child of a service that redirected stderr inherits the variable, not
+ * the stream. Always false where there is no journal. */
+bool platform_journal_is_stderr(void);
+/* One entry. A negative errno when it was not sent (the caller writes the message elsewhere). */
+int platform_journal_send(const PlatformJournalField *fields, size_t n_fields);
+
 /* The policy files' directory when neither --config-dir nor MEMGOV_CONFIG_DIR names one (docs/policy.md):
  * /etc/memgov on Linux, the ProgramData folder's memgov on Windows. */
 const char *platform_policy_dir(void);
@@ -248,6 +267,8 @@ int platform_child_exit_status(PlatformSandbox *s, const PlatformChild *c, int *
 
 /* A monotonic clock in microseconds, for loops that have no sd-event to ask. */
 uint64_t platform_monotonic_usec(void);
+/* The wall clock in microseconds since the epoch (UTC), for the times in log lines. Both backends. */
+uint64_t platform_realtime_usec(void);
 
 /*
  * The control channel to the child, where a descriptor cannot simply be

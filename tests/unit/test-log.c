@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* logfmt quoting and the log target names. */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "../../governor/log.h"
@@ -17,6 +18,7 @@ int main(void)
         };
         char buf[64], small[8];
         LogTarget t;
+        int r;
 
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
                 CHECK(strcmp(log_logfmt_value(rows[i].in, buf, sizeof(buf)), rows[i].out) == 0,
@@ -33,5 +35,13 @@ int main(void)
         unsetenv("JOURNAL_STREAM");
         log_open(LOG_TARGET_AUTO);
         CHECK(log_get_target() == LOG_TARGET_TEXT, "%s", log_target_to_string(log_get_target()));
+        /* Asked for outright: the journal, or, where the system has none (Windows), a refusal that keeps
+         * the target. */
+        r = log_open(LOG_TARGET_JOURNAL);
+        CHECK(r == 0 ? log_get_target() == LOG_TARGET_JOURNAL
+                     : r == -EOPNOTSUPP && log_get_target() == LOG_TARGET_TEXT,
+              "%d %s", r, log_target_to_string(log_get_target()));
+        CHECK(log_open(LOG_TARGET_LOGFMT) == 0 && log_get_target() == LOG_TARGET_LOGFMT,
+              "logfmt everywhere");
         return check_finish("test-log");
 }

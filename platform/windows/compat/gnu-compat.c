@@ -2,6 +2,7 @@
 #include "gnu-compat.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <io.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,4 +84,32 @@ char *realpath(const char *path, char *resolved)
         if (resolved)
                 return strcpy(resolved, buf);
         return strdup(buf);
+}
+
+static bool env_name_valid(const char *name)
+{
+        return name && *name && !strchr(name, '=');
+}
+
+int setenv(const char *name, const char *value, int overwrite)
+{
+        int e;
+
+        if (!env_name_valid(name)) {
+                errno = EINVAL;
+                return -1;
+        }
+        if (!overwrite && getenv(name))
+                return 0;
+        e = _putenv_s(name, value);
+        if (e != 0) {
+                errno = e;
+                return -1;
+        }
+        return 0;
+}
+
+int unsetenv(const char *name)
+{
+        return setenv(name, "", 1);
 }

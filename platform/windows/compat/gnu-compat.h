@@ -28,3 +28,8 @@ void *memmem(const void *haystack, size_t haystack_len, const void *needle, size
 /* The canonical absolute path of an existing file, malloc'd when resolved is NULL; NULL with errno set
  * (ENOENT) when there is none. Symbolic links are not resolved. */
 char *realpath(const char *path, char *resolved);
+
+/* POSIX's environment setters over _putenv_s(), for the shared unit tests (test-log). Windows cannot hold an
+ * empty variable: setenv() with "" removes it. */
+int setenv(const char *name, const char *value, int overwrite);
+int unsetenv(const char *name);

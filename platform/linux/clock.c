@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#include <time.h>
+
+#include "../platform.h"
+
+uint64_t platform_realtime_usec(void)
+{
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
