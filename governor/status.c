@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "../policy/macro.h"

@@ -9,9 +9,11 @@
  * one line, "json" or "text", and reads the status until end-of-file.
  */
 
-#include <systemd/sd-event.h>
-
 #include "../policy/status-format.h"
+
+/* sd-event's own typedef, repeated so that main.c can declare status_main() where there is no sd-event
+ * (Windows: governor/status-unsupported.c). */
+typedef struct sd_event sd_event;
 
 typedef struct StatusServer StatusServer;
 
@@ -26,5 +28,6 @@ StatusServer *status_server_free(StatusServer *s);
 /* The directory status sockets live in (malloc'd), as status_server_new() picks it. */
 int status_dir_default(char **ret);
 
-/* `memgov status [NAME|PID] [--json]`: returns the exit status. */
+/* `memgov status [NAME|PID] [--json]`: returns the exit status. On Windows (status-unsupported.c) it
+ * refuses with the reason and EXIT_MEMGOV_FAILURE. */
 int status_main(int argc, char *argv[]);
