@@ -2,11 +2,14 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../policy/macro.h"
 #include "log.h"
 
 struct Trace {
@@ -22,7 +25,15 @@ int trace_open(const char *path, Trace **ret)
         if (!t)
                 return -ENOMEM;
         t->path = strdup(path);
-        t->f = fopen(path, "we");
+        if (t->path) {
+                /* Not fopen(path, "we"): Windows' C library knows no "e", and its text mode would end each
+                 * line with CRLF. O_NOCTTY is _O_BINARY there (platform/windows/compat/gnu-compat.h). */
+                int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+
+                t->f = fd < 0 ? NULL : fdopen(fd, "w");
+                if (fd >= 0 && !t->f)
+                        safe_close(fd);
+        }
         if (!t->path || !t->f) {
                 int r = t->path ? -errno : -ENOMEM;
                 trace_close(t);
