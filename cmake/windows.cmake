@@ -34,7 +34,7 @@ target_link_libraries(memgov-platform PUBLIC memgov-policy psapi shell32 ole32 u
 # actuator.c.
 # status-unsupported.c replaces status.c, whose operator socket is a Unix socket checked with SO_PEERCRED.
 set(MEMGOV_GOVERNOR_SOURCES cli.c env.c explain.c init.c log.c policyfile.c run-queue.c runtime-detect.c
-                            status-unsupported.c)
+                            status-unsupported.c trace.c)
 list(TRANSFORM MEMGOV_GOVERNOR_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/governor/)
 add_library(memgov-governor STATIC ${MEMGOV_GOVERNOR_SOURCES})
 target_link_libraries(memgov-governor PUBLIC memgov-platform memgov-policy)

@@ -12,6 +12,8 @@
  * The closed loop is the same law as on Linux, fed the sandbox's samples. What
  * it cannot do here yet is reach an agent: the control channel is not built
  * on Windows, so targets, GC and shed requests are decided and logged only.
+ * --trace is written as govern.c writes it; the metrics and the status socket
+ * are sd-event's and refused here (docs/windows.md).
  */
 #include "run.h"
 
@@ -28,6 +30,7 @@
 #include "env.h"
 #include "log.h"
 #include "policyfile.h"
+#include "trace.h"
 
 extern char **environ;
 
@@ -55,6 +58,9 @@ typedef struct QueueSupervisor {
         uint64_t grace_deadline_usec; /* 0: no grace period running */
         uint64_t killed_at_usec;      /* 0: not killed */
         uint64_t next_tick_usec;
+        Trace *trace; /* --trace */
+        uint64_t start_usec;
+        uint64_t steps_total;
 } QueueSupervisor;
 
 void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size)
@@ -158,6 +164,25 @@ static void act(QueueSupervisor *q, const PolicyDecision *d)
         }
 }
 
+/* The same lines as govern.c's trace_step(), with this loop's clock. */
+static void trace_step(QueueSupervisor *q, const PolicySample *x, uint64_t peak_bytes,
+                       const PolicyDecision *d, const char *why)
+{
+        char line[TRACE_LINE_STRLEN];
+        usec_t t = x->now_usec - q->start_usec;
+
+        if (!q->trace)
+                return;
+        if (q->steps_total == 1)
+                trace_line(q->trace, line,
+                           trace_format_start(t, q->opts->argv[0], platform_sandbox_path(q->sandbox),
+                                              &x->limits, line, sizeof(line)));
+        trace_line(q->trace, line, trace_format_sample(t, why, x, peak_bytes, d, line, sizeof(line)));
+        if (d->actions != 0 || d->level_changed)
+                trace_line(q->trace, line, trace_format_decision(t, d, line, sizeof(line)));
+        trace_flush(q->trace);
+}
+
 static void step(QueueSupervisor *q, const char *why)
 {
         char line[POLICY_DECISION_STRLEN];
@@ -187,6 +212,8 @@ static void step(QueueSupervisor *q, const char *why)
         log_debug("Sampled on=%s: current=%" PRIu64 " peak=%" PRIu64 " max=%" PRIu64 ".", why,
                   x.current_bytes, x.peak_bytes, x.max_bytes);
         policy_step(&q->config, &q->state, &ps, &d);
+        q->steps_total++;
+        trace_step(q, &ps, x.peak_bytes, &d, why);
         q->have_last = true;
         q->last_sample = ps;
         q->last_platform = x;
@@ -374,6 +401,12 @@ int run_main(const RunOptions *o)
                                        : "--oom-score-adj");
                 return EXIT_MEMGOV_FAILURE;
         }
+        if (o->metrics_file || o->metrics_listen) {
+                log_error("%s is not supported here yet: this supervisor does not publish metrics; --trace "
+                          "records every sample and decision instead (docs/windows.md).",
+                          o->metrics_file ? "--metrics-file" : "--metrics-listen");
+                return EXIT_MEMGOV_FAILURE;
+        }
         le = limits_resolve(&o->spec, &q.limits);
         if (le != LIMIT_OK) {
                 log_error("%s", limit_error_to_string(le));
@@ -395,12 +428,20 @@ int run_main(const RunOptions *o)
         q.config.give_up = o->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
         policy_state_init(&q.state, &q.config);
 
-        if (create_sandbox(&q) < 0)
+        /* Before the job exists, so a path that cannot be written fails with nothing started, as on Linux.
+         */
+        q.start_usec = platform_monotonic_usec();
+        if (o->trace_file && trace_open(o->trace_file, &q.trace) < 0)
                 return EXIT_MEMGOV_FAILURE;
+        if (create_sandbox(&q) < 0) {
+                trace_close(q.trace);
+                return EXIT_MEMGOV_FAILURE;
+        }
         r = platform_sandbox_spawn(q.sandbox, path, o->argv, envp, NULL, 0, &q.child);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot execute: %m", o->argv[0]);
                 platform_sandbox_free(q.sandbox);
+                trace_close(q.trace);
                 return r == -ENOENT ? 127 : 126;
         }
         log_debug("Started %s as %d in %s.", path, (int)q.child.pid, platform_sandbox_path(q.sandbox));
@@ -416,5 +457,6 @@ int run_main(const RunOptions *o)
         }
         platform_child_close(&q.child);
         platform_sandbox_free(q.sandbox);
+        trace_close(q.trace);
         return q.exit_code;
 }

@@ -119,5 +119,41 @@ memgov run --config-dir "$pol/etc" -- "$child" exit 0
 check "run: a bad policy file is 125" status_is 125
 check "... naming file and line" says "60-bad.ini:2: headroom: '150%': a percentage must be at most 100%"
 
+# What the see branch added (docs/windows.md): --trace and the log formats work, the rest is refused by name.
+memgov run --memory-max 64M --trace "$pol/trace.jsonl" -- "$child" sleep 1200
+check "--trace: the run goes on" status_is 0
+trace=$pol/trace.jsonl
+check "... the start line, then the samples" eval "head -1 '$trace' | grep -q '^{\"type\":\"start\",' &&
+        [ \$(grep -c '^{\"type\":\"sample\",' '$trace') -ge 2 ]"
+check "... the first sample is the baseline, a tick follows" eval "grep -q '\"on\":\"start\"' '$trace' &&
+        grep -q '\"on\":\"tick\"' '$trace'"
+check "... lines end in LF, not CRLF" eval "! grep -q \$'\\r' '$trace'"
+check "... each one JSON" python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$trace"
+memgov run --memory-max 64M --trace "$pol/no-such-dir/trace.jsonl" -- "$child" exit 0
+check "--trace into a missing directory is 125" status_is 125
+check "... naming the option" says "--trace '$pol/no-such-dir/trace.jsonl': cannot write it"
+memgov run --memory-max 64M --metrics-file "$pol/metrics.prom" -- "$child" exit 0
+check "--metrics-file is refused on Windows" status_is 125
+check "... with the reason" says "--metrics-file is not supported here yet: this supervisor does not publish metrics"
+check "... and nothing was written" test ! -e "$pol/metrics.prom"
+memgov run --memory-max 64M --metrics-listen 127.0.0.1:9464 -- "$child" exit 0
+check "--metrics-listen is refused on Windows" status_is 125
+check "... with the reason" says "--metrics-listen is not supported here yet"
+memgov run --memory-max 64M --metrics-listen 10.0.0.1:9464 -- "$child" exit 0
+check "--metrics-listen's address is checked as on Linux" says "not a loopback address"
+memgov status
+check "status is refused on Windows" status_is 125
+check "... with the reason" says "status is not supported here: a running memgov serves its status over a Unix socket"
+memgov run --log-format journal --memory-max 64M -- "$child" exit 0
+check "--log-format journal is refused on Windows" status_is 125
+check "... with the reason" says "--log-format journal: this system has no journal"
+memgov run -v --log-format logfmt --memory-max 64M -- "$child" exit 3
+check "--log-format logfmt runs" status_is 3
+check "... every line is logfmt" eval "[ -s '$err' ] && ! grep -qv '^time=[0-9T:.-]*Z level=[a-z]* msg=' '$err'"
+check "... with a UTC time of today" grep -q "^time=$(date -u +%Y-%m-%d)T" "$err"
+memgov run -v --log-format text --memory-max 64M -- "$child" exit 0
+check "--log-format text runs" status_is 0
+check "... every line is text" eval "[ -s '$err' ] && ! grep -qv '^memgov: ' '$err'"
+
 echo "run-e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
