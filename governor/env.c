@@ -209,6 +209,11 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
                                    d->program);
                 else if (d->has_agent)
                         log_debug("%s is built with libmemgov-agent: nothing to preload.", d->program);
+                else if (d->has_sanitizer)
+                        log_notice(
+                                "%s needs a sanitizer runtime (libasan, libtsan...) that refuses to start "
+                                "after a preloaded library: the C agent is not preloaded into it.",
+                                d->program);
                 else if (runtime_is_shell(d->program))
                         log_info("%s is a shell: the C agent is not preloaded (it would start in the shell, "
                                  "not in the program the shell runs); name the program itself to get it.",

@@ -51,6 +51,7 @@ static void detect_elf(const MappedFile *m, RuntimeDetection *d, const char *pre
         d->is_elf = f.is_elf;
         d->is_static = f.is_elf && !f.has_interp;
         d->has_agent = f.memgov_agent;
+        d->has_sanitizer = f.needs_sanitizer;
         d->runtime = runtime_from_elf(&f, &why);
         snprintf(d->reason, sizeof(d->reason), "%s%s: %s", prefix, d->program, why);
 }

@@ -11,8 +11,9 @@
 typedef struct RuntimeDetection {
         Runtime runtime;
         bool is_elf;
-        bool is_static;         /* an ELF without PT_INTERP: LD_PRELOAD cannot reach it */
-        bool has_agent;         /* built with libmemgov-agent: it starts its own agent */
+        bool is_static;     /* an ELF without PT_INTERP: LD_PRELOAD cannot reach it */
+        bool has_agent;     /* built with libmemgov-agent: it starts its own agent */
+        bool has_sanitizer; /* needs a sanitizer runtime that must load first: nothing may be preloaded */
         char program[PATH_MAX]; /* the file the decision was made from */
         char reason[3 * PATH_MAX];
 } RuntimeDetection;

@@ -109,6 +109,10 @@ static void elf_scan_dynamic(const char *buf, size_t n, const Elf64_Ehdr *eh, co
                         f->needs_jli = true;
                 if (strncmp(name, "libjemalloc.so", 14) == 0)
                         f->needs_jemalloc = true;
+                /* Sanitizer runtimes that refuse to start unless they come first among the libraries. */
+                if (strncmp(name, "libasan.so", 10) == 0 || strncmp(name, "libtsan.so", 10) == 0 ||
+                    strncmp(name, "libhwasan.so", 12) == 0 || strncmp(name, "liblsan.so", 10) == 0)
+                        f->needs_sanitizer = true;
         }
 }
 

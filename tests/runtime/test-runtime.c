@@ -89,6 +89,10 @@ static void test_elf(void)
                 CHECK(facts.has_interp == !rows[i].is_static, "row %zu: static", i);
                 CHECK(!facts.memgov_agent, "row %zu: not built with the agent", i);
         }
+        fake_elf(&f, "/lib64/ld-linux-x86-64.so.2", "libasan.so.8", NULL);
+        CHECK(runtime_elf_parse(f.buf, f.size, &facts) == 0 && facts.needs_sanitizer &&
+                      runtime_from_elf(&facts, NULL) == RUNTIME_GLIBC,
+              "DT_NEEDED libasan: glibc, with a sanitizer runtime");
         fake_elf(&f, "/lib64/ld-linux-x86-64.so.2", "libmemgov-agent.so.0", NULL);
         CHECK(runtime_elf_parse(f.buf, f.size, &facts) == 0 && facts.memgov_agent,
               "DT_NEEDED libmemgov-agent");
