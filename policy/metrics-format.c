@@ -4,67 +4,43 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
+#include "outbuf.h"
 
-typedef struct Out {
-        char *buf;
-        size_t size, n;
-        bool overflow;
-} Out;
-
-_printf_(2, 3) static void out(Out *o, const char *fmt, ...)
+static void head(OutBuf *o, const char *name, const char *type, const char *help)
 {
-        va_list ap;
-        int k;
-
-        if (o->overflow)
-                return;
-        va_start(ap, fmt);
-        k = vsnprintf(o->buf + o->n, o->size - o->n, fmt, ap);
-        va_end(ap);
-        if (k < 0 || (size_t)k >= o->size - o->n) {
-                o->overflow = true;
-                return;
-        }
-        o->n += (size_t)k;
-}
-
-static void head(Out *o, const char *name, const char *type, const char *help)
-{
-        out(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+        outbuf_append(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A byte count, where UINT64_MAX is the kernel's "max". */
-static void bytes_value(Out *o, uint64_t v)
+static void bytes_value(OutBuf *o, uint64_t v)
 {
         if (v == UINT64_MAX)
-                out(o, "+Inf\n");
+                outbuf_append(o, "+Inf\n");
         else
-                out(o, "%" PRIu64 "\n", v);
+                outbuf_append(o, "%" PRIu64 "\n", v);
 }
 
-static void gauge_bytes(Out *o, const char *name, const char *help, uint64_t v)
+static void gauge_bytes(OutBuf *o, const char *name, const char *help, uint64_t v)
 {
         head(o, name, "gauge", help);
-        out(o, "%s ", name);
+        outbuf_append(o, "%s ", name);
         bytes_value(o, v);
 }
 
 /* permyriad as a ratio with all four digits: 1234 -> 0.1234. */
-static void ratio_value(Out *o, uint32_t permyriad)
+static void ratio_value(OutBuf *o, uint32_t permyriad)
 {
-        out(o, "%" PRIu32 ".%04" PRIu32 "\n", permyriad / 10000, permyriad % 10000);
+        outbuf_append(o, "%" PRIu32 ".%04" PRIu32 "\n", permyriad / 10000, permyriad % 10000);
 }
 
 /* usec as seconds, exactly. */
-static void seconds_value(Out *o, uint64_t usec)
+static void seconds_value(OutBuf *o, uint64_t usec)
 {
-        out(o, "%" PRIu64 ".%06" PRIu64 "\n", usec / 1000000, usec % 1000000);
+        outbuf_append(o, "%" PRIu64 ".%06" PRIu64 "\n", usec / 1000000, usec % 1000000);
 }
 
 const char *metrics_escape_label(const char *value, char *buf, size_t size)
@@ -89,21 +65,21 @@ const char *metrics_escape_label(const char *value, char *buf, size_t size)
         return buf;
 }
 
-static void format_info(Out *o, const MetricsSnapshot *m)
+static void format_info(OutBuf *o, const MetricsSnapshot *m)
 {
         char program[256], cgroup[512], version[64];
 
         head(o, "memgov_info", "gauge", "The governed program and its cgroup; always 1.");
-        out(o, "memgov_info{version=\"%s\",program=\"%s\",cgroup=\"%s\"} 1\n",
-            metrics_escape_label(m->version, version, sizeof(version)),
-            metrics_escape_label(m->program, program, sizeof(program)),
-            metrics_escape_label(m->cgroup, cgroup, sizeof(cgroup)));
+        outbuf_append(o, "memgov_info{version=\"%s\",program=\"%s\",cgroup=\"%s\"} 1\n",
+                      metrics_escape_label(m->version, version, sizeof(version)),
+                      metrics_escape_label(m->program, program, sizeof(program)),
+                      metrics_escape_label(m->cgroup, cgroup, sizeof(cgroup)));
         head(o, "memgov_start_time_seconds", "gauge", "When memgov started, in seconds since the epoch.");
-        out(o, "memgov_start_time_seconds ");
+        outbuf_append(o, "memgov_start_time_seconds ");
         seconds_value(o, m->start_time_usec);
 }
 
-static void format_memory(Out *o, const MetricsSnapshot *m)
+static void format_memory(OutBuf *o, const MetricsSnapshot *m)
 {
         static const char *const stat_names[] = {"anon", "file", "shmem", "kernel"};
         static const char *const event_names[] = {"high", "max", "oom", "oom_kill"};
@@ -120,55 +96,57 @@ static void format_memory(Out *o, const MetricsSnapshot *m)
         head(o, "memgov_memory_stat_bytes", "gauge",
              "What fills the group, from memory.stat (file includes shmem).");
         for (size_t i = 0; i < ELEMENTSOF(stat); i++)
-                out(o, "memgov_memory_stat_bytes{type=\"%s\"} %" PRIu64 "\n", stat_names[i], stat[i]);
+                outbuf_append(o, "memgov_memory_stat_bytes{type=\"%s\"} %" PRIu64 "\n", stat_names[i],
+                              stat[i]);
         head(o, "memgov_memory_events_total", "counter", "memory.events of the governed group.");
         for (size_t i = 0; i < ELEMENTSOF(events); i++)
-                out(o, "memgov_memory_events_total{event=\"%s\"} %" PRIu64 "\n", event_names[i], events[i]);
+                outbuf_append(o, "memgov_memory_events_total{event=\"%s\"} %" PRIu64 "\n", event_names[i],
+                              events[i]);
         head(o, "memgov_oom_kills_total", "counter", "Processes the kernel OOM-killed in the group.");
-        out(o, "memgov_oom_kills_total %" PRIu64 "\n", m->events_oom_kill);
+        outbuf_append(o, "memgov_oom_kills_total %" PRIu64 "\n", m->events_oom_kill);
 }
 
-static void format_pressure(Out *o, const MetricsSnapshot *m)
+static void format_pressure(OutBuf *o, const MetricsSnapshot *m)
 {
         if (!m->have_psi)
                 return;
         head(o, "memgov_pressure_avg10_ratio", "gauge",
              "Memory pressure on the group (PSI avg10), as a ratio of wall time.");
-        out(o, "memgov_pressure_avg10_ratio{kind=\"some\"} ");
+        outbuf_append(o, "memgov_pressure_avg10_ratio{kind=\"some\"} ");
         ratio_value(o, m->psi_some_avg10_permyriad);
-        out(o, "memgov_pressure_avg10_ratio{kind=\"full\"} ");
+        outbuf_append(o, "memgov_pressure_avg10_ratio{kind=\"full\"} ");
         ratio_value(o, m->psi_full_avg10_permyriad);
         head(o, "memgov_pressure_stall_seconds_total", "counter",
              "Time the group's tasks stalled on memory (PSI total).");
-        out(o, "memgov_pressure_stall_seconds_total{kind=\"some\"} ");
+        outbuf_append(o, "memgov_pressure_stall_seconds_total{kind=\"some\"} ");
         seconds_value(o, m->psi_some_total_usec);
-        out(o, "memgov_pressure_stall_seconds_total{kind=\"full\"} ");
+        outbuf_append(o, "memgov_pressure_stall_seconds_total{kind=\"full\"} ");
         seconds_value(o, m->psi_full_total_usec);
 }
 
-static void format_law(Out *o, const MetricsSnapshot *m)
+static void format_law(OutBuf *o, const MetricsSnapshot *m)
 {
         head(o, "memgov_steps_total", "counter", "Samples the control law has decided on.");
-        out(o, "memgov_steps_total %" PRIu64 "\n", m->steps_total);
+        outbuf_append(o, "memgov_steps_total %" PRIu64 "\n", m->steps_total);
         head(o, "memgov_decisions_total", "counter", "Actions the control law took, by action.");
         for (unsigned i = 0; i < _POLICY_ACTION_COUNT; i++)
-                out(o, "memgov_decisions_total{action=\"%s\"} %" PRIu64 "\n",
-                    policy_action_to_string((PolicyAction)(1u << i)), m->decisions_total[i]);
+                outbuf_append(o, "memgov_decisions_total{action=\"%s\"} %" PRIu64 "\n",
+                              policy_action_to_string((PolicyAction)(1u << i)), m->decisions_total[i]);
         if (m->target_bytes != POLICY_TARGET_NONE)
                 gauge_bytes(o, "memgov_gc_target_bytes", "The GC target sent to the agents.",
                             m->target_bytes);
         head(o, "memgov_pressure_level", "gauge", "The law's pressure level: 1 for the current one.");
         for (int l = 0; l < _POLICY_LEVEL_MAX; l++)
-                out(o, "memgov_pressure_level{level=\"%s\"} %d\n", policy_level_to_string((PolicyLevel)l),
-                    (PolicyLevel)l == m->level);
+                outbuf_append(o, "memgov_pressure_level{level=\"%s\"} %d\n",
+                              policy_level_to_string((PolicyLevel)l), (PolicyLevel)l == m->level);
         head(o, "memgov_cannot_fit", "gauge", "1 once memgov reported that the program cannot fit.");
-        out(o, "memgov_cannot_fit %d\n", m->gave_up);
+        outbuf_append(o, "memgov_cannot_fit %d\n", m->gave_up);
 }
 
-static void format_agents(Out *o, const MetricsSnapshot *m)
+static void format_agents(OutBuf *o, const MetricsSnapshot *m)
 {
         head(o, "memgov_agents_connected", "gauge", "Agents connected from inside the child.");
-        out(o, "memgov_agents_connected %u\n", m->agents_connected);
+        outbuf_append(o, "memgov_agents_connected %u\n", m->agents_connected);
         if (!m->have_agent_stats)
                 return;
         gauge_bytes(o, "memgov_agent_runtime_bytes", "Memory the runtimes report (summed over agents).",
@@ -176,13 +154,13 @@ static void format_agents(Out *o, const MetricsSnapshot *m)
         gauge_bytes(o, "memgov_agent_heap_live_bytes", "Live heap after the last GC (summed over agents).",
                     m->heap_live_bytes);
         head(o, "memgov_agent_gc_cpu_ratio", "gauge", "Share of CPU spent in GC (the worst agent).");
-        out(o, "memgov_agent_gc_cpu_ratio ");
+        outbuf_append(o, "memgov_agent_gc_cpu_ratio ");
         ratio_value(o, m->gc_cpu_permyriad);
 }
 
 int metrics_format(const MetricsSnapshot *m, char *buf, size_t size)
 {
-        Out o = {.buf = buf, .size = size};
+        OutBuf o = {.buf = buf, .size = size};
 
         if (size == 0)
                 return -ENOBUFS;
@@ -194,9 +172,7 @@ int metrics_format(const MetricsSnapshot *m, char *buf, size_t size)
         }
         format_law(&o, m);
         format_agents(&o, m);
-        if (o.overflow)
-                return -ENOBUFS;
-        return (int)o.n;
+        return outbuf_done(&o);
 }
 
 static bool ipv4_loopback(const uint8_t a[4])

@@ -3,58 +3,31 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "macro.h"
-
-typedef struct Out {
-        char *buf;
-        size_t size, n;
-        bool overflow;
-} Out;
-
-_printf_(2, 3) static void out(Out *o, const char *fmt, ...)
-{
-        va_list ap;
-        int k;
-
-        if (o->overflow)
-                return;
-        va_start(ap, fmt);
-        k = vsnprintf(o->buf + o->n, o->size - o->n, fmt, ap);
-        va_end(ap);
-        if (k < 0 || (size_t)k >= o->size - o->n)
-                o->overflow = true;
-        else
-                o->n += (size_t)k;
-}
-
-static int done(const Out *o)
-{
-        return o->overflow ? -ENOBUFS : (int)o->n;
-}
+#include "outbuf.h"
 
 /* ,"name":123 or ,"name":null for UINT64_MAX (no limit, no target, unknown). */
-static void field_bytes(Out *o, const char *name, uint64_t v)
+static void field_bytes(OutBuf *o, const char *name, uint64_t v)
 {
         if (v == UINT64_MAX)
-                out(o, ",\"%s\":null", name);
+                outbuf_append(o, ",\"%s\":null", name);
         else
-                out(o, ",\"%s\":%" PRIu64, name, v);
+                outbuf_append(o, ",\"%s\":%" PRIu64, name, v);
 }
 
-static void field_ratio(Out *o, const char *name, uint32_t permyriad)
+static void field_ratio(OutBuf *o, const char *name, uint32_t permyriad)
 {
-        out(o, ",\"%s\":%" PRIu32 ".%04" PRIu32, name, permyriad / 10000, permyriad % 10000);
+        outbuf_append(o, ",\"%s\":%" PRIu32 ".%04" PRIu32, name, permyriad / 10000, permyriad % 10000);
 }
 
-static void begin(Out *o, const char *type, usec_t t_usec)
+static void begin(OutBuf *o, const char *type, usec_t t_usec)
 {
-        out(o, "{\"type\":\"%s\",\"t\":%" PRIu64 ".%06" PRIu64, type, t_usec / USEC_PER_SEC,
-            t_usec % USEC_PER_SEC);
+        outbuf_append(o, "{\"type\":\"%s\",\"t\":%" PRIu64 ".%06" PRIu64, type, t_usec / USEC_PER_SEC,
+                      t_usec % USEC_PER_SEC);
 }
 
 const char *trace_escape_json(const char *s, char *buf, size_t size)
@@ -86,29 +59,29 @@ int trace_format_start(usec_t t_usec, const char *program, const char *cgroup, c
                        char *buf, size_t size)
 {
         char p[256], c[512];
-        Out o = {.buf = buf, .size = size};
+        OutBuf o = {.buf = buf, .size = size};
 
         if (size == 0)
                 return -ENOBUFS;
         begin(&o, "start", t_usec);
-        out(&o, ",\"program\":\"%s\",\"cgroup\":\"%s\"", trace_escape_json(program, p, sizeof(p)),
-            trace_escape_json(cgroup, c, sizeof(c)));
+        outbuf_append(&o, ",\"program\":\"%s\",\"cgroup\":\"%s\"", trace_escape_json(program, p, sizeof(p)),
+                      trace_escape_json(cgroup, c, sizeof(c)));
         field_bytes(&o, "max", limits->max_bytes);
         field_bytes(&o, "high", limits->high_bytes);
-        out(&o, "}");
-        return done(&o);
+        outbuf_append(&o, "}");
+        return outbuf_done(&o);
 }
 
 int trace_format_sample(usec_t t_usec, const char *on, const PolicySample *x, uint64_t peak_bytes,
                         const PolicyDecision *d, char *buf, size_t size)
 {
         char why[64];
-        Out o = {.buf = buf, .size = size};
+        OutBuf o = {.buf = buf, .size = size};
 
         if (size == 0)
                 return -ENOBUFS;
         begin(&o, "sample", t_usec);
-        out(&o, ",\"on\":\"%s\"", trace_escape_json(on, why, sizeof(why)));
+        outbuf_append(&o, ",\"on\":\"%s\"", trace_escape_json(on, why, sizeof(why)));
         field_bytes(&o, "current", x->current_bytes);
         field_bytes(&o, "peak", peak_bytes);
         field_bytes(&o, "max", x->limits.max_bytes);
@@ -125,28 +98,29 @@ int trace_format_sample(usec_t t_usec, const char *on, const PolicySample *x, ui
                 field_ratio(&o, "gc_cpu", x->gc_cpu_permyriad);
         }
         field_bytes(&o, "target", d->target_bytes);
-        out(&o, ",\"level\":\"%s\"}", policy_level_to_string(d->level));
-        return done(&o);
+        outbuf_append(&o, ",\"level\":\"%s\"}", policy_level_to_string(d->level));
+        return outbuf_done(&o);
 }
 
 int trace_format_decision(usec_t t_usec, const PolicyDecision *d, char *buf, size_t size)
 {
-        Out o = {.buf = buf, .size = size};
+        OutBuf o = {.buf = buf, .size = size};
         bool first = true;
 
         if (size == 0)
                 return -ENOBUFS;
         begin(&o, "decision", t_usec);
-        out(&o, ",\"rule\":\"%s\",\"level\":\"%s\",\"level_changed\":%s,\"actions\":[",
-            policy_rule_to_string(d->rule), policy_level_to_string(d->level),
-            d->level_changed ? "true" : "false");
+        outbuf_append(&o, ",\"rule\":\"%s\",\"level\":\"%s\",\"level_changed\":%s,\"actions\":[",
+                      policy_rule_to_string(d->rule), policy_level_to_string(d->level),
+                      d->level_changed ? "true" : "false");
         for (unsigned i = 0; i < _POLICY_ACTION_COUNT; i++) {
                 if (!(d->actions & (1u << i)))
                         continue;
-                out(&o, "%s\"%s\"", first ? "" : ",", policy_action_to_string((PolicyAction)(1u << i)));
+                outbuf_append(&o, "%s\"%s\"", first ? "" : ",",
+                              policy_action_to_string((PolicyAction)(1u << i)));
                 first = false;
         }
-        out(&o, "]");
+        outbuf_append(&o, "]");
         field_bytes(&o, "target", d->target_bytes);
         field_bytes(&o, "limit", d->limit_bytes);
         field_bytes(&o, "unseen", d->unseen_bytes);
@@ -158,6 +132,6 @@ int trace_format_decision(usec_t t_usec, const PolicyDecision *d, char *buf, siz
                 field_bytes(&o, "reclaim", d->reclaim_bytes);
         if (d->actions & POLICY_ACTION_SET_HIGH)
                 field_bytes(&o, "memory_high", d->memory_high_bytes);
-        out(&o, "}");
-        return done(&o);
+        outbuf_append(&o, "}");
+        return outbuf_done(&o);
 }
