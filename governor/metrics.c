@@ -12,29 +12,19 @@
 
 #include "../policy/macro.h"
 #include "log.h"
+#include "oneshot.h"
 
 /* A scraper sends one small request; a client that sends more, or dawdles, is dropped. */
 #define HTTP_REQUEST_MAX     4096
 #define HTTP_TIMEOUT_USEC    (5 * USEC_PER_SEC)
 #define HTTP_CONNECTIONS_MAX 8
 
-typedef struct Connection {
-        Metrics *owner;
-        int fd;
-        sd_event_source *io, *timeout;
-        char in[HTTP_REQUEST_MAX];
-        size_t in_len;
-        char *out;
-        size_t out_len, out_off;
-} Connection;
-
 struct Metrics {
         sd_event *event;
         char *file, *tmp;
         bool file_failed; /* said once; the next success says so too */
         int listen_fd;
-        sd_event_source *listen_source;
-        Connection *conns[HTTP_CONNECTIONS_MAX];
+        OneshotServer *server;
         char text[METRICS_STRLEN];
         int text_len;
 };
@@ -67,128 +57,64 @@ static int write_file(Metrics *m)
         return 0;
 }
 
-static void connection_free(Connection *c)
-{
-        if (!c)
-                return;
-        for (size_t i = 0; i < HTTP_CONNECTIONS_MAX; i++)
-                if (c->owner->conns[i] == c)
-                        c->owner->conns[i] = NULL;
-        sd_event_source_disable_unref(c->io);
-        sd_event_source_disable_unref(c->timeout);
-        safe_close(c->fd);
-        free(c->out);
-        free(c);
-}
-
 /* HEAD gets the headers GET would, Content-Length included, and no body. */
-static int respond(Connection *c, const char *status, const char *type, const char *body, size_t body_len,
-                   bool head_only)
+static int http_response(const char *status, const char *type, const char *body, size_t body_len,
+                         bool head_only, char **ret, size_t *ret_len)
 {
-        char *head = NULL;
+        char *head = NULL, *out;
         int k = asprintf(
                 &head, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
                 status, type, body_len);
 
         if (k < 0)
                 return -ENOMEM;
-        c->out = malloc((size_t)k + body_len);
-        if (!c->out) {
+        out = malloc((size_t)k + body_len);
+        if (!out) {
                 free(head);
                 return -ENOMEM;
         }
-        memcpy(c->out, head, (size_t)k);
+        memcpy(out, head, (size_t)k);
         if (head_only)
                 body_len = 0;
-        memcpy(c->out + k, body, body_len);
+        memcpy(out + k, body, body_len);
         free(head);
-        c->out_len = (size_t)k + body_len;
-        return sd_event_source_set_io_events(c->io, EPOLLOUT);
+        *ret = out;
+        *ret_len = (size_t)k + body_len;
+        return 0;
 }
 
-static int handle_request(Connection *c)
+static bool http_request_complete(const char *request)
+{
+        return strstr(request, "\r\n\r\n") || strstr(request, "\n\n");
+}
+
+static int http_respond(void *userdata, char *request, char **ret, size_t *ret_len)
 {
         static const char text_type[] = "text/plain; charset=utf-8";
-        const Metrics *m = c->owner;
+        const Metrics *m = userdata;
         char method[8] = "", target[64] = "";
         bool head;
 
-        if (sscanf(c->in, "%7s %63s", method, target) != 2)
-                return respond(c, "400 Bad Request", text_type, "bad request\n", 12, false);
+        if (sscanf(request, "%7s %63s", method, target) != 2)
+                return http_response("400 Bad Request", text_type, "bad request\n", 12, false, ret, ret_len);
         head = strcmp(method, "HEAD") == 0;
         if (strcmp(method, "GET") != 0 && !head)
-                return respond(c, "405 Method Not Allowed", text_type, "only GET\n", 9, false);
+                return http_response("405 Method Not Allowed", text_type, "only GET\n", 9, false, ret,
+                                     ret_len);
         if (strcmp(target, "/metrics") != 0 && strcmp(target, "/") != 0)
-                return respond(c, "404 Not Found", text_type, "memgov serves /metrics\n", 23, head);
-        return respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", m->text, (size_t)m->text_len,
-                       head);
+                return http_response("404 Not Found", text_type, "memgov serves /metrics\n", 23, head, ret,
+                                     ret_len);
+        return http_response("200 OK", "text/plain; version=0.0.4; charset=utf-8", m->text,
+                             (size_t)m->text_len, head, ret, ret_len);
 }
 
-static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-        Connection *c = userdata;
-        ssize_t k;
-
-        if (c->out) {
-                k = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                        return 0;
-                if (k < 0 || (c->out_off += (size_t)k) == c->out_len)
-                        connection_free(c);
-                return 0;
-        }
-        k = recv(fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, MSG_DONTWAIT);
-        if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
-        if (k <= 0) {
-                connection_free(c);
-                return 0;
-        }
-        c->in_len += (size_t)k;
-        c->in[c->in_len] = '\0';
-        if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n")) {
-                if (handle_request(c) < 0)
-                        connection_free(c);
-        } else if (c->in_len >= sizeof(c->in) - 1)
-                connection_free(c);
-        return 0;
-}
-
-static int on_connection_timeout(sd_event_source *source, uint64_t usec, void *userdata)
-{
-        connection_free(userdata);
-        return 0;
-}
-
-static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-        Metrics *m = userdata;
-        _cleanup_close_ int cfd = -1;
-        Connection *c;
-        size_t slot;
-        int r;
-
-        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0)
-                return 0;
-        for (slot = 0; slot < HTTP_CONNECTIONS_MAX && m->conns[slot]; slot++)
-                ;
-        if (slot == HTTP_CONNECTIONS_MAX)
-                return 0; /* busy: closed at once; the scraper retries at its next interval */
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return 0;
-        c->owner = m;
-        c->fd = TAKE_FD(cfd);
-        m->conns[slot] = c;
-        r = sd_event_add_io(m->event, &c->io, c->fd, EPOLLIN, on_connection_io, c);
-        if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &c->timeout, CLOCK_MONOTONIC, HTTP_TIMEOUT_USEC, 0,
-                                               on_connection_timeout, c);
-        if (r < 0)
-                connection_free(c);
-        return 0;
-}
+static const OneshotOps http_ops = {
+        .request_max = HTTP_REQUEST_MAX,
+        .timeout_usec = HTTP_TIMEOUT_USEC,
+        .connections_max = HTTP_CONNECTIONS_MAX,
+        .complete = http_request_complete,
+        .respond = http_respond,
+};
 
 static int listen_on(Metrics *m, const char *listen_text)
 {
@@ -223,7 +149,7 @@ static int listen_on(Metrics *m, const char *listen_text)
         (void)setsockopt(m->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(m->listen_fd, &sa.sa, len) < 0 || listen(m->listen_fd, 16) < 0)
                 return log_error_errno(errno, "--metrics-listen '%s': cannot listen there: %m", listen_text);
-        r = sd_event_add_io(m->event, &m->listen_source, m->listen_fd, EPOLLIN, on_accept, m);
+        r = oneshot_server_new(m->event, m->listen_fd, &http_ops, m, &m->server);
         if (r < 0)
                 return log_error_errno(r, "--metrics-listen '%s': cannot watch the socket: %m", listen_text);
         log_info("Serving metrics on http://%s/metrics.", listen_text);
@@ -294,9 +220,7 @@ Metrics *metrics_free(Metrics *m)
 {
         if (!m)
                 return NULL;
-        for (size_t i = 0; i < HTTP_CONNECTIONS_MAX; i++)
-                connection_free(m->conns[i]);
-        sd_event_source_disable_unref(m->listen_source);
+        oneshot_server_free(m->server);
         safe_close(m->listen_fd);
         free(m->file);
         free(m->tmp);

@@ -16,29 +16,19 @@
 #include "../policy/macro.h"
 #include "cli.h"
 #include "log.h"
+#include "oneshot.h"
 
 #define STATUS_REQUEST_MAX     64
 #define STATUS_TIMEOUT_USEC    (5 * USEC_PER_SEC)
 #define STATUS_CONNECTIONS_MAX 4
 
-typedef struct StatusConnection {
-        StatusServer *owner;
-        int fd;
-        sd_event_source *io, *timeout;
-        char in[STATUS_REQUEST_MAX];
-        size_t in_len;
-        char out[STATUS_STRLEN];
-        size_t out_len, out_off;
-} StatusConnection;
-
 struct StatusServer {
         sd_event *event;
         int fd;
         char *path;
-        sd_event_source *source;
+        OneshotServer *server;
         status_snapshot_t snapshot;
         void *userdata;
-        StatusConnection *conns[STATUS_CONNECTIONS_MAX];
 };
 
 int status_dir_default(char **ret)
@@ -73,113 +63,60 @@ static int ensure_private_dir(const char *dir)
         return 0;
 }
 
-static void connection_free(StatusConnection *c)
+/* The directory already keeps others out; this holds even if someone loosens it. */
+static bool status_admit(void *userdata, int fd)
 {
-        if (!c)
-                return;
-        for (size_t i = 0; i < STATUS_CONNECTIONS_MAX; i++)
-                if (c->owner->conns[i] == c)
-                        c->owner->conns[i] = NULL;
-        sd_event_source_disable_unref(c->io);
-        sd_event_source_disable_unref(c->timeout);
-        safe_close(c->fd);
-        free(c);
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+            (cred.uid != 0 && cred.uid != geteuid())) {
+                log_debug("Refused a status request from uid %d.", (int)cred.uid);
+                return false;
+        }
+        return true;
 }
 
-static int respond(StatusConnection *c)
+static bool status_request_complete(const char *request)
 {
+        return strchr(request, '\n');
+}
+
+static int status_respond(void *userdata, char *request, char **ret, size_t *ret_len)
+{
+        StatusServer *s = userdata;
+        _cleanup_free_ char *out = NULL;
         StatusSnapshot snap;
         bool json;
         int n;
 
-        c->in[strcspn(c->in, "\r\n")] = '\0';
-        json = strcmp(c->in, "json") == 0;
-        if (!json && strcmp(c->in, "text") != 0)
-                n = snprintf(c->out, sizeof(c->out), "error: expected 'json' or 'text'\n");
+        out = malloc(STATUS_STRLEN);
+        if (!out)
+                return -ENOMEM;
+        request[strcspn(request, "\r\n")] = '\0';
+        json = strcmp(request, "json") == 0;
+        if (!json && strcmp(request, "text") != 0)
+                n = snprintf(out, STATUS_STRLEN, "error: expected 'json' or 'text'\n");
         else {
-                c->owner->snapshot(c->owner->userdata, &snap);
-                n = json ? status_format_json(&snap, c->out, sizeof(c->out))
-                         : status_format_text(&snap, c->out, sizeof(c->out));
+                s->snapshot(s->userdata, &snap);
+                n = json ? status_format_json(&snap, out, STATUS_STRLEN)
+                         : status_format_text(&snap, out, STATUS_STRLEN);
                 if (n < 0)
-                        n = snprintf(c->out, sizeof(c->out), "error: the status does not fit\n");
+                        n = snprintf(out, STATUS_STRLEN, "error: the status does not fit\n");
         }
-        c->out_len = (size_t)n;
-        return sd_event_source_set_io_events(c->io, EPOLLOUT);
-}
-
-static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-        StatusConnection *c = userdata;
-        ssize_t k;
-
-        if (c->out_len > 0) {
-                k = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                        return 0;
-                if (k < 0 || (c->out_off += (size_t)k) == c->out_len)
-                        connection_free(c);
-                return 0;
-        }
-        k = recv(fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, MSG_DONTWAIT);
-        if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
-        if (k <= 0) {
-                connection_free(c);
-                return 0;
-        }
-        c->in_len += (size_t)k;
-        c->in[c->in_len] = '\0';
-        if (strchr(c->in, '\n')) {
-                if (respond(c) < 0)
-                        connection_free(c);
-        } else if (c->in_len >= sizeof(c->in) - 1)
-                connection_free(c);
+        *ret = TAKE_PTR(out);
+        *ret_len = (size_t)n;
         return 0;
 }
 
-static int on_connection_timeout(sd_event_source *source, uint64_t usec, void *userdata)
-{
-        connection_free(userdata);
-        return 0;
-}
-
-static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-        StatusServer *s = userdata;
-        _cleanup_close_ int cfd = -1;
-        struct ucred cred;
-        socklen_t len = sizeof(cred);
-        StatusConnection *c;
-        size_t slot;
-        int r;
-
-        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0)
-                return 0;
-        /* The directory already keeps others out; this holds even if someone loosens it. */
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-            (cred.uid != 0 && cred.uid != geteuid())) {
-                log_debug("Refused a status request from uid %d.", (int)cred.uid);
-                return 0;
-        }
-        for (slot = 0; slot < STATUS_CONNECTIONS_MAX && s->conns[slot]; slot++)
-                ;
-        if (slot == STATUS_CONNECTIONS_MAX)
-                return 0;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return 0;
-        c->owner = s;
-        c->fd = TAKE_FD(cfd);
-        s->conns[slot] = c;
-        r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, on_connection_io, c);
-        if (r >= 0)
-                r = sd_event_add_time_relative(s->event, &c->timeout, CLOCK_MONOTONIC, STATUS_TIMEOUT_USEC,
-                                               0, on_connection_timeout, c);
-        if (r < 0)
-                connection_free(c);
-        return 0;
-}
+static const OneshotOps status_ops = {
+        .request_max = STATUS_REQUEST_MAX,
+        .timeout_usec = STATUS_TIMEOUT_USEC,
+        .connections_max = STATUS_CONNECTIONS_MAX,
+        .admit = status_admit,
+        .complete = status_request_complete,
+        .respond = status_respond,
+};
 
 int status_server_new(sd_event *e, const char *dir, status_snapshot_t snapshot, void *userdata,
                       StatusServer **ret)
@@ -221,7 +158,7 @@ int status_server_new(sd_event *e, const char *dir, status_snapshot_t snapshot, 
             listen(s->fd, 8) < 0)
                 r = negative_errno();
         else
-                r = sd_event_add_io(e, &s->source, s->fd, EPOLLIN, on_accept, s);
+                r = oneshot_server_new(e, s->fd, &status_ops, s, &s->server);
         if (r < 0) {
                 status_server_free(s);
                 return r;
@@ -234,9 +171,7 @@ StatusServer *status_server_free(StatusServer *s)
 {
         if (!s)
                 return NULL;
-        for (size_t i = 0; i < STATUS_CONNECTIONS_MAX; i++)
-                connection_free(s->conns[i]);
-        sd_event_source_disable_unref(s->source);
+        oneshot_server_free(s->server);
         if (s->fd >= 0 && s->path)
                 (void)unlink(s->path);
         safe_close(s->fd);
