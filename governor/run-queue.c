@@ -63,23 +63,14 @@ typedef struct QueueSupervisor {
         uint64_t steps_total;
 } QueueSupervisor;
 
-void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size)
+const char *run_command_basename(const char *cmd)
 {
         const char *base = cmd;
-        char clean[65];
-        size_t i;
 
         for (const char *p = cmd; *p; p++)
                 if (*p == '/' || *p == '\\')
                         base = p + 1;
-        for (i = 0; base[i] && i < sizeof(clean) - 1; i++) {
-                char c = base[i];
-                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                          c == '-' || c == '_' || c == '.';
-                clean[i] = ok ? c : '_';
-        }
-        clean[i] = '\0';
-        snprintf(buf, size, "memgov-%s-%s", clean, pid_text);
+        return base;
 }
 
 static void kill_sandbox(QueueSupervisor *q, const char *why)
@@ -330,43 +321,15 @@ static int loop(QueueSupervisor *q)
         }
 }
 
-static int resolve_command(const char *cmd, char **ret_path)
-{
-        int r = platform_find_executable(cmd, launchenv_get(environ, "PATH"), ret_path);
-
-        if (r == -ENOENT) {
-                log_error("%s: command not found", cmd);
-                return 127;
-        }
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot execute: %m", cmd);
-                return 126;
-        }
-        return 0;
-}
-
 static int create_sandbox(QueueSupervisor *q)
 {
         const RunOptions *o = q->opts;
-        char name[256], pid_text[16];
+        char name[256];
         PlatformError err = {};
         SandboxOptions so;
         int r;
 
-        snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
-        if (o->name)
-                snprintf(name, sizeof(name), "%s", o->name);
-        else
-                run_default_name(o->argv[0], pid_text, name, sizeof(name));
-        so = (SandboxOptions){
-                .cgroup_root = o->cgroup_root,
-                .name = name,
-                .parent = o->parent,
-                .memory_max_bytes = q->limits.max_bytes,
-                .memory_high_bytes = q->limits.high_bytes,
-                .swap_max_bytes = o->spec.swap_max_bytes,
-                .swap_max_set = o->spec.swap_max_set,
-        };
+        run_sandbox_options(o, &q->limits, name, sizeof(name), &so);
         r = platform_sandbox_create(&so, &q->sandbox, &err);
         if (r < 0) {
                 log_error("%s", err.message[0] ? err.message : strerror(-r));
@@ -412,7 +375,7 @@ int run_main(const RunOptions *o)
                 log_error("%s", limit_error_to_string(le));
                 return EXIT_MEMGOV_FAILURE;
         }
-        r = resolve_command(o->argv[0], &path);
+        r = run_resolve_command(o->argv[0], &path);
         if (r != 0)
                 return r;
         env_plan(o, path, &q.limits, &detection, &plan);

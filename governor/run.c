@@ -58,22 +58,11 @@ typedef struct Supervisor {
         unsigned rmdir_tries;
 } Supervisor;
 
-void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size)
+const char *run_command_basename(const char *cmd)
 {
         const char *base = strrchr(cmd, '/');
-        char clean[65];
-        size_t i;
 
-        base = base ? base + 1 : cmd;
-        /* A program name can hold anything; a cgroup name must be one plain path component. */
-        for (i = 0; base[i] && i < sizeof(clean) - 1; i++) {
-                char c = base[i];
-                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                          c == '-' || c == '_' || c == '.';
-                clean[i] = ok ? c : '_';
-        }
-        clean[i] = '\0';
-        snprintf(buf, size, "memgov-%s-%s", clean, pid_text);
+        return base ? base + 1 : cmd;
 }
 
 static void report_oom(Supervisor *s)
@@ -444,21 +433,6 @@ static void observe_limits(Supervisor *s)
                    platform_sandbox_path(s->sandbox), max, high);
 }
 
-static int resolve_command(const char *cmd, char **ret_path)
-{
-        int r = platform_find_executable(cmd, launchenv_get(environ, "PATH"), ret_path);
-
-        if (r == -ENOENT) {
-                log_error("%s: command not found", cmd);
-                return 127;
-        }
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot execute: %m", cmd);
-                return 126;
-        }
-        return 0;
-}
-
 int run_main(const RunOptions *o)
 {
         _cleanup_strv_free_ char **envp = NULL;
@@ -471,7 +445,7 @@ int run_main(const RunOptions *o)
                 .grace_usec = o->grace_usec,
         };
         int keep_fd = -1;
-        char name[256], pid_text[16];
+        char name[256];
         LimitError le;
         bool observe;
         int child_oom;
@@ -485,26 +459,13 @@ int run_main(const RunOptions *o)
                 log_error("%s", limit_error_to_string(le));
                 return EXIT_MEMGOV_FAILURE;
         }
-        r = resolve_command(o->argv[0], &path);
+        r = run_resolve_command(o->argv[0], &path);
         if (r != 0)
                 return r;
         if (governor_check_outputs(o->metrics_file, o->metrics_listen, o->trace_file) < 0)
                 return EXIT_MEMGOV_FAILURE;
 
-        snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
-        if (o->name)
-                snprintf(name, sizeof(name), "%s", o->name);
-        else
-                run_default_name(o->argv[0], pid_text, name, sizeof(name));
-        so = (SandboxOptions){
-                .cgroup_root = o->cgroup_root,
-                .name = name,
-                .parent = o->parent,
-                .memory_max_bytes = s.limits.max_bytes,
-                .memory_high_bytes = s.limits.high_bytes,
-                .swap_max_bytes = o->spec.swap_max_bytes,
-                .swap_max_set = o->spec.swap_max_set,
-        };
+        run_sandbox_options(o, &s.limits, name, sizeof(name), &so);
 
         r = block_signals();
         if (r < 0) {

@@ -1,10 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "../platform/platform.h"
 #include "cli.h"
 
-/* `memgov run`: returns the exit status for main(). */
+/* `memgov run`: returns the exit status for main(). One supervisor per build: run.c or run-queue.c. */
 int run_main(const RunOptions *o);
 
 /* The default group name for a command: memgov-<program>-<pid>, sanitized. */
 void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size);
+
+/* Where the program's name starts in cmd: after the last '/', and on Windows after a '\' too. Each
+ * supervisor's own (run.c, run-queue.c), so that a '\' in a Linux command stays in the name. */
+const char *run_command_basename(const char *cmd);
+
+/* cmd found on PATH: 0, or the exit status for main() (127 not found, 126 not executable), said. */
+int run_resolve_command(const char *cmd, char **ret_path);
+
+/* The sandbox to create for o: --name or the default name (written to name), the resolved limits. */
+void run_sandbox_options(const RunOptions *o, const MemoryLimits *limits, char *name, size_t name_size,
+                         SandboxOptions *ret);

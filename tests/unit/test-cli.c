@@ -105,6 +105,9 @@ static void test_names(void)
         CHECK(strcmp(buf, "memgov-server-42") == 0, "%s", buf);
         run_default_name("./my app", "7", buf, sizeof(buf));
         CHECK(strcmp(buf, "memgov-my_app-7") == 0, "%s", buf);
+        /* On Linux a backslash is part of the program's name, not a separator (run.c). */
+        run_default_name("/opt/a\\b", "7", buf, sizeof(buf));
+        CHECK(strcmp(buf, "memgov-a_b-7") == 0, "%s", buf);
         run_default_name("memory.max", "7", buf, sizeof(buf));
         CHECK(cg_name_valid(buf) == 0, "default names are always valid: %s", buf);
 }

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The steps of `memgov run` that are the same for both supervisors: run.c
+ * (sd-event, Linux) and run-queue.c (an event queue, Windows). Built by both.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../policy/launchenv.h"
+#include "log.h"
+
+extern char **environ;
+
+void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size)
+{
+        const char *base = run_command_basename(cmd);
+        char clean[65];
+        size_t i;
+
+        /* A program name can hold anything; a cgroup name must be one plain path component. */
+        for (i = 0; base[i] && i < sizeof(clean) - 1; i++) {
+                char c = base[i];
+                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '-' || c == '_' || c == '.';
+                clean[i] = ok ? c : '_';
+        }
+        clean[i] = '\0';
+        snprintf(buf, size, "memgov-%s-%s", clean, pid_text);
+}
+
+int run_resolve_command(const char *cmd, char **ret_path)
+{
+        int r = platform_find_executable(cmd, launchenv_get(environ, "PATH"), ret_path);
+
+        if (r == -ENOENT) {
+                log_error("%s: command not found", cmd);
+                return 127;
+        }
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot execute: %m", cmd);
+                return 126;
+        }
+        return 0;
+}
+
+void run_sandbox_options(const RunOptions *o, const MemoryLimits *limits, char *name, size_t name_size,
+                         SandboxOptions *ret)
+{
+        char pid_text[16];
+
+        snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
+        if (o->name)
+                snprintf(name, name_size, "%s", o->name);
+        else
+                run_default_name(o->argv[0], pid_text, name, name_size);
+        *ret = (SandboxOptions){
+                .cgroup_root = o->cgroup_root,
+                .name = name,
+                .parent = o->parent,
+                .memory_max_bytes = limits->max_bytes,
+                .memory_high_bytes = limits->high_bytes,
+                .swap_max_bytes = o->spec.swap_max_bytes,
+                .swap_max_set = o->spec.swap_max_set,
+        };
+}
