@@ -4,6 +4,7 @@
 #include "macro.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 int kfile_get_key_u64(const char *text, const char *key, uint64_t *ret)
@@ -46,6 +47,60 @@ int kfile_parse_limit(const char *text, uint64_t *ret)
                 return -EINVAL;
         *ret = v;
         return 0;
+}
+
+/* LONG_MAX rounded down to a 64K page: the lowest "unlimited" any page size prints. */
+#define V1_UNLIMITED_FLOOR UINT64_C(0x7FFFFFFFFFFF0000)
+
+int kfile_parse_limit_v1(const char *text, uint64_t *ret)
+{
+        uint64_t v;
+        int r;
+
+        r = kfile_parse_limit(text, &v);
+        if (r < 0)
+                return r;
+        *ret = v >= V1_UNLIMITED_FLOOR ? UINT64_MAX : v;
+        return 0;
+}
+
+/* Whether the comma-separated list [p, end) names controller. */
+static bool list_has(const char *p, const char *end, const char *controller)
+{
+        size_t n = strlen(controller);
+
+        while (p < end) {
+                const char *comma = memchr(p, ',', (size_t)(end - p));
+                const char *stop = comma ?: end;
+
+                if ((size_t)(stop - p) == n && strncmp(p, controller, n) == 0)
+                        return true;
+                p = stop + 1;
+        }
+        return false;
+}
+
+int kfile_cgroup1_path(const char *text, const char *controller, char *buf, size_t size)
+{
+        for (const char *line = text; line && *line;) {
+                const char *nl = strchr(line, '\n');
+                const char *end = nl ?: line + strlen(line);
+                const char *c1 = memchr(line, ':', (size_t)(end - line));
+                const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+
+                if (c2 && c2 > c1 + 1 && list_has(c1 + 1, c2, controller)) {
+                        size_t plen = (size_t)(end - c2 - 1);
+                        if (plen == 0 || c2[1] != '/')
+                                return -EINVAL;
+                        if (plen + 1 > size)
+                                return -ENOBUFS;
+                        memcpy(buf, c2 + 1, plen);
+                        buf[plen] = '\0';
+                        return 0;
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        return -ENOENT;
 }
 
 int kfile_cgroup2_path(const char *text, char *buf, size_t size)

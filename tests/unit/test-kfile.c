@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <string.h>
 
 #include "../../policy/kfile.h"
 #include "check.h"
@@ -53,6 +54,35 @@ static void test_cgroup_path(void)
         CHECK(kfile_cgroup2_path("0::\n", buf, sizeof(buf)) == -EINVAL, "empty path");
 }
 
+static void test_v1(void)
+{
+        char buf[64];
+        uint64_t v = 0;
+
+        CHECK(kfile_parse_limit_v1("9223372036854771712\n", &v) == 0 && v == UINT64_MAX,
+              "4K-page unlimited");
+        CHECK(kfile_parse_limit_v1("9223372036854710272\n", &v) == 0 && v == UINT64_MAX,
+              "64K-page unlimited");
+        CHECK(kfile_parse_limit_v1("67108864\n", &v) == 0 && v == 67108864, "64M");
+        CHECK(kfile_parse_limit_v1("-1\n", &v) == -EINVAL, "-1 is what one writes, never what one reads");
+        CHECK(kfile_cgroup1_path("12:memory:/x\n1:name=systemd:/y\n0::/init.scope\n", "memory", buf,
+                                 sizeof(buf)) == 0 &&
+                      strcmp(buf, "/x") == 0,
+              "hybrid memory line");
+        CHECK(kfile_cgroup1_path("5:cpu,cpuacct:/a\n4:memory:/b/c\n", "cpuacct", buf, sizeof(buf)) == 0 &&
+                      strcmp(buf, "/a") == 0,
+              "co-mounted controllers");
+        CHECK(kfile_cgroup1_path("5:cpu,cpuacct:/a\n", "cpu,", buf, sizeof(buf)) == -ENOENT,
+              "no partial name");
+        CHECK(kfile_cgroup1_path("4:memoryx:/b\n", "memory", buf, sizeof(buf)) == -ENOENT,
+              "no prefix match");
+        CHECK(kfile_cgroup1_path("0::/init.scope\n", "memory", buf, sizeof(buf)) == -ENOENT, "v2 only");
+        CHECK(kfile_cgroup1_path("4:memory:/a/long/path\n", "memory", buf, 4) == -ENOBUFS, "small buffer");
+        CHECK(kfile_cgroup1_path("4:memory:\n", "memory", buf, sizeof(buf)) == -EINVAL, "empty path");
+        CHECK(kfile_cgroup1_path("4:memory:/\n", "memory", buf, sizeof(buf)) == 0 && strcmp(buf, "/") == 0,
+              "root, no trailing newline needed");
+}
+
 static void test_psi(void)
 {
         const char *both = "some avg10=12.34 avg60=5.00 avg300=1.00 total=987654\n"
@@ -86,5 +116,6 @@ int main(void)
         test_keys();
         test_limit();
         test_cgroup_path();
+        test_v1();
         return check_finish("test-kfile");
 }
