@@ -96,6 +96,18 @@ static void print_cgroup_limits(const RunOptions *o, const MemoryLimits *limits)
         printf("%-18s 1  (the whole group is OOM-killed together)\n", "memory.oom.group");
 }
 
+/* cgroup v1's terms (docs/cgroup-v1.md). */
+static void print_v1_limits(const RunOptions *o, const MemoryLimits *limits)
+{
+        print_limit("memory.limit_in_bytes", limits->max_bytes);
+        print_limit("memory.soft_limit_in_bytes", limits->high_bytes);
+        printf("%-18s (a reclaim target under host-wide pressure, not a throttle like memory.high)\n", "");
+        if (o->spec.swap_max_set)
+                printf("%-18s --memory-max + --swap-max (memory plus swap)\n",
+                       "memory.memsw.limit_in_bytes");
+        printf("%-18s none on cgroup v1: the OOM killer picks one process, not the group\n", "oom group");
+}
+
 /* The Job Object's terms (docs/windows.md). */
 static void print_job_limits(const MemoryLimits *limits)
 {
@@ -126,6 +138,12 @@ int explain_main(const RunOptions *o)
         r = platform_probe(o->cgroup_root, &info, &err);
         printf("backend:           %s%s%s\n", platform_backend_to_string(info.backend),
                info.root[0] ? " at " : "", info.root);
+        if (info.unified[0])
+                printf("cgroup2 tree:      %s (no memory controller; memgov puts a twin of the group "
+                       "there)\n",
+                       info.unified);
+        if (info.pressure[0])
+                printf("pressure:          %s\n", info.pressure);
         if (r < 0) {
                 printf("problem:           %s\n", err.message);
                 status = EXIT_MEMGOV_FAILURE;
@@ -161,6 +179,8 @@ int explain_main(const RunOptions *o)
         init_explain(o);
         if (info.backend == PLATFORM_BACKEND_JOBOBJECT)
                 print_job_limits(&limits);
+        else if (info.backend == PLATFORM_BACKEND_CGROUP1 || info.backend == PLATFORM_BACKEND_HYBRID)
+                print_v1_limits(o, &limits);
         else
                 print_cgroup_limits(o, &limits);
         printf("%-18s %s\n", "grace", units_format_duration(o->grace_usec, d, sizeof(d)));

@@ -115,6 +115,12 @@ static int build_sample(Governor *g, PolicySample *ret)
         r = platform_sandbox_sample(g->sandbox, &x);
         if (r < 0)
                 return r;
+        /* cgroup v1's memory.pressure_level: "medium" is reclaim struggling, "critical" about to OOM; they
+         * enter the law as a fired "some" and "full" trigger would (docs/cgroup-v1.md). */
+        if (x.pressure_level_medium > g->last_platform.pressure_level_medium)
+                g->fired[PLATFORM_PRESSURE_SOME] = true;
+        if (x.pressure_level_critical > g->last_platform.pressure_level_critical)
+                g->fired[PLATFORM_PRESSURE_FULL] = true;
         g->last_platform = x;
         *ret = (PolicySample){
                 .now_usec = now_usec(g),
@@ -456,10 +462,18 @@ static int on_psi(sd_event_source *source, int fd, uint32_t revents, void *userd
         return 0;
 }
 
+/* POLLPRI for cgroup v2's files, POLLIN for cgroup v1's eventfds. */
+uint32_t governor_watch_events(PlatformSandbox *s, int fd)
+{
+        return platform_sandbox_watch_kind(s, fd) == PLATFORM_WATCH_READABLE ? EPOLLIN : EPOLLPRI;
+}
+
 static int watch_memory_events(Governor *g)
 {
-        return sd_event_add_io(g->event, &g->events_source, platform_sandbox_memory_events_fd(g->sandbox),
-                               EPOLLPRI, on_memory_events, g);
+        int fd = platform_sandbox_memory_events_fd(g->sandbox);
+
+        return sd_event_add_io(g->event, &g->events_source, fd, governor_watch_events(g->sandbox, fd),
+                               on_memory_events, g);
 }
 
 static void watch_psi(Governor *g)
@@ -697,6 +711,7 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
                 p.kernel_bytes = x->kernel_bytes;
                 p.psi_some_avg10_permyriad = x->psi_some_avg10_permyriad;
                 p.psi_full_avg10_permyriad = x->psi_full_avg10_permyriad;
+                p.psi_system_wide = g->last_platform.psi_system_wide;
                 p.events_high = x->events_high;
                 p.events_max = x->events_max;
                 p.events_oom_kill = final->events_oom_kill;

@@ -32,6 +32,8 @@ typedef struct GovernorOptions {
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);
+/* The epoll events to wait for on one of the sandbox's watch descriptors. */
+uint32_t governor_watch_events(PlatformSandbox *s, int fd);
 
 /* Called when the law decides to kill the group (give-up = kill). */
 typedef void (*governor_kill_t)(int exit_status, void *userdata);

@@ -304,8 +304,9 @@ static int watch_child(Supervisor *s)
 
 static int watch_populated(Supervisor *s)
 {
-        int r = sd_event_add_io(s->event, &s->populated_source, platform_sandbox_populated_fd(s->sandbox),
-                                EPOLLPRI, on_populated_changed, s);
+        int fd = platform_sandbox_populated_fd(s->sandbox);
+        int r = sd_event_add_io(s->event, &s->populated_source, fd, governor_watch_events(s->sandbox, fd),
+                                on_populated_changed, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch %s/cgroup.events: %m",
                                        platform_sandbox_path(s->sandbox));

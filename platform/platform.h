@@ -37,7 +37,9 @@ typedef enum PlatformBackend {
 typedef struct PlatformInfo {
         PlatformBackend backend;
         bool memory_controller; /* limits can be enforced by this backend */
-        char root[256];         /* the cgroup v2 mount, or "" */
+        char root[256];     /* where groups are made: the cgroup v2 mount, v1's memory hierarchy, or "" */
+        char unified[256];  /* hybrid: the cgroup2 mount beside the v1 hierarchies, else "" */
+        char pressure[256]; /* where memory pressure is read from, for people ("" when none) */
 } PlatformInfo;
 
 /* cgroup_root: where cgroupfs is mounted (NULL: /sys/fs/cgroup). */
@@ -83,11 +85,15 @@ typedef struct PlatformSample {
         uint64_t max_bytes;  /* the limits in force now, which someone else may have changed */
         uint64_t high_bytes;
         uint64_t events_low, events_high, events_max, events_oom, events_oom_kill;
+        /* cgroup v1: memory.pressure_level notifications so far, each level counting those above it too
+         * (a "medium" listener hears "critical"); zero elsewhere. */
+        uint64_t pressure_level_low, pressure_level_medium, pressure_level_critical;
         /* The breakdown (memory.stat); zero where the kernel has no such key. */
         uint64_t anon_bytes, file_bytes, shmem_bytes, kernel_bytes, inactive_file_bytes;
         /* Pressure on the group (memory.pressure): avg10 in hundredths of a percent, total stall in usec.
          * have_psi is false where the kernel has no PSI (built without it, or booted with psi=0). */
         bool have_psi;
+        bool psi_system_wide; /* cgroup v1 without a cgroup2 twin: /proc/pressure/memory, the whole host's */
         uint32_t psi_some_avg10_permyriad, psi_full_avg10_permyriad;
         uint64_t psi_some_total_usec, psi_full_total_usec;
 } PlatformSample;
@@ -130,6 +136,15 @@ int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes);
 int platform_sandbox_memory_events_fd(PlatformSandbox *s);
 int platform_sandbox_populated_fd(PlatformSandbox *s);
 int platform_watch_ack(int fd);
+
+/* How to wait on one of the two descriptors above: for POLLPRI (cgroup v2's files), or for POLLIN (cgroup
+ * v1, which has no such files: an epoll set of eventfds registered through cgroup.event_control, and a timer
+ * for the process list). PSI trigger descriptors are always PLATFORM_WATCH_PRIORITY. */
+typedef enum PlatformWatchKind {
+        PLATFORM_WATCH_PRIORITY,
+        PLATFORM_WATCH_READABLE,
+} PlatformWatchKind;
+int platform_sandbox_watch_kind(PlatformSandbox *s, int fd);
 
 typedef struct PlatformChild {
         pid_t pid;

@@ -92,12 +92,12 @@ const char *postmortem_format(const Postmortem *p, char *buf, size_t size)
                     sz(p->anon_bytes, b), sz(p->file_bytes, c), sz(p->shmem_bytes, d),
                     sz(p->kernel_bytes, e));
                 out(&o,
-                    "pressure: some %u.%02u%%, full %u.%02u%% (avg10); events high=%llu max=%llu "
+                    "pressure%s: some %u.%02u%%, full %u.%02u%% (avg10); events high=%llu max=%llu "
                     "oom_kill=%llu\n",
-                    p->psi_some_avg10_permyriad / 100, p->psi_some_avg10_permyriad % 100,
-                    p->psi_full_avg10_permyriad / 100, p->psi_full_avg10_permyriad % 100,
-                    (unsigned long long)p->events_high, (unsigned long long)p->events_max,
-                    (unsigned long long)p->events_oom_kill);
+                    p->psi_system_wide ? " (system-wide)" : "", p->psi_some_avg10_permyriad / 100,
+                    p->psi_some_avg10_permyriad % 100, p->psi_full_avg10_permyriad / 100,
+                    p->psi_full_avg10_permyriad % 100, (unsigned long long)p->events_high,
+                    (unsigned long long)p->events_max, (unsigned long long)p->events_oom_kill);
         }
         if (p->have_decision)
                 out(&o, "last target: %s (level %s, rule %s)\n",

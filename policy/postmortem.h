@@ -23,6 +23,7 @@ typedef struct Postmortem {
         uint64_t sample_age_usec;
         uint64_t current_bytes, anon_bytes, file_bytes, shmem_bytes, kernel_bytes;
         uint32_t psi_some_avg10_permyriad, psi_full_avg10_permyriad;
+        bool psi_system_wide; /* the host's /proc/pressure/memory (cgroup v1), not the group's */
         uint64_t events_high, events_max, events_oom_kill;
         /* The law's last decision. */
         bool have_decision;

@@ -19,6 +19,10 @@ int cg_read_key_at(int dirfd, const char *file, const char *key, uint64_t *ret);
 int cg_read_limit_at(int dirfd, const char *file, uint64_t *ret);
 int cg_write_limit_at(int dirfd, const char *file, uint64_t bytes);
 
+/* SIGKILLs every process listed in the group's cgroup.procs until the list is empty: where there is no
+ * cgroup.kill (cgroup v1, v2 before 5.14). -EBUSY if it never empties. */
+int cg_kill_procs_at(int dirfd);
+
 /* Whether controller is listed in a space-separated controller file. */
 bool cg_controller_listed(const char *text, const char *controller);
 

@@ -68,17 +68,23 @@ int platform_sandbox_observe(const char *cgroup_root, PlatformSandbox **ret, Pla
         r = platform_probe(root, &info, err);
         if (r < 0)
                 return r;
+        if (info.backend != PLATFORM_BACKEND_CGROUP2) {
+                snprintf(
+                        err->message, sizeof(err->message),
+                        "observe mode needs cgroup v2: this host's cgroups are %s, and observing a v1 group "
+                        "someone else made is not implemented (docs/cgroup-v1.md)",
+                        platform_backend_to_string(info.backend));
+                return -EOPNOTSUPP;
+        }
         r = cg_pid_get_path(0, own, sizeof(own));
         if (r < 0) {
                 snprintf(err->message, sizeof(err->message),
                          "cannot find memgov's own cgroup in /proc/self/cgroup: %s", strerror(-r));
                 return r;
         }
-        s = calloc(1, sizeof(*s));
+        s = sandbox_new();
         if (!s)
                 return -ENOMEM;
-        s->dirfd = s->events_fd = s->populated_fd = -1;
-        s->oom_score_adj = PLATFORM_OOM_SCORE_ADJ_UNSET;
         s->observe = true;
         s->root = strdup(root);
         s->path = cg_join(root, own);
@@ -181,7 +187,8 @@ static int remove_stale(int parent_fd, const char *name)
                 return negative_errno();
         if (!all_procs_visible(fd))
                 return -EPERM;
-        (void)cg_write_at(fd, "cgroup.kill", "1");
+        if (cg_write_at(fd, "cgroup.kill", "1") == -ENOENT) /* cgroup v1, v2 before 5.14 */
+                (void)cg_kill_procs_at(fd);
         for (int i = 0; i < STALE_RMDIR_TRIES; i++) {
                 if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
                         return 0;

@@ -68,16 +68,11 @@ int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *er
         }
         snprintf(info.root, sizeof(info.root), "%s", root);
         if (info.backend != PLATFORM_BACKEND_CGROUP2) {
-                fail(err,
-                     "this host's cgroups are %s, with the memory controller on cgroup v1; memgov run needs "
-                     "cgroup v2 with the memory controller (v1 and hybrid support is not implemented yet). "
-                     "Boot "
-                     "with systemd.unified_cgroup_hierarchy=1, or run memgov inside a cgroup v2 VM or "
-                     "container",
-                     platform_backend_to_string(info.backend));
+                r = sandbox_v1_probe(root, &info, err);
                 *ret = info;
-                return -EOPNOTSUPP;
+                return r;
         }
+        snprintf(info.pressure, sizeof(info.pressure), "the group's memory.pressure (PSI)");
 
         fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -100,6 +95,24 @@ int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *er
         return 0;
 }
 
+int sandbox_parent_option(const SandboxOptions *o, const char *root, char *buf, size_t size,
+                          PlatformError *err)
+{
+        const char *p = o->parent;
+        size_t rl = strlen(root);
+
+        /* Accept both "/system.slice/x" and "/sys/fs/cgroup/system.slice/x". */
+        if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == '\0'))
+                p += rl;
+        if (strstr(p, "/../") || strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 ||
+            (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)) {
+                fail(err, "--parent %s: must not contain '..'", o->parent);
+                return -EINVAL;
+        }
+        snprintf(buf, size, "%s%s", *p == '/' ? "" : "/", p);
+        return 0;
+}
+
 /* The parent group, relative to the root: --parent, or memgov's own group. */
 static int resolve_parent(const SandboxOptions *o, const char *root, char *buf, size_t size,
                           bool *ret_move_self, PlatformError *err)
@@ -107,20 +120,8 @@ static int resolve_parent(const SandboxOptions *o, const char *root, char *buf, 
         int r;
 
         if (o->parent) {
-                const char *p = o->parent;
-                size_t rl = strlen(root);
-
-                /* Accept both "/system.slice/x" and "/sys/fs/cgroup/system.slice/x". */
-                if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == '\0'))
-                        p += rl;
-                if (strstr(p, "/../") || strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 ||
-                    (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)) {
-                        fail(err, "--parent %s: must not contain '..'", o->parent);
-                        return -EINVAL;
-                }
-                snprintf(buf, size, "%s%s", *p == '/' ? "" : "/", p);
                 *ret_move_self = false;
-                return 0;
+                return sandbox_parent_option(o, root, buf, size, err);
         }
 
         r = cg_pid_get_path(0, buf, size);
@@ -160,8 +161,20 @@ int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_s
         const char *root = o->cgroup_root ?: CGROUP_ROOT_DEFAULT;
         char parent[4096];
         _cleanup_free_ char *parent_path = NULL;
+        PlatformBackend backend;
         bool move_self;
         int r;
+
+        if (cg_detect_backend(root, &backend) >= 0 && backend != PLATFORM_BACKEND_CGROUP2) {
+                PlatformInfo info;
+
+                r = platform_probe(root, &info, err);
+                if (r < 0)
+                        return r;
+                if (ret_supervisor) /* no no-internal-process rule on v1: memgov stays put */
+                        *ret_supervisor = NULL;
+                return sandbox_v1_plan(o, &info, ret_path, err);
+        }
 
         r = sandbox_resolve(o, root, parent, &parent_path, &move_self, err);
         if (r < 0)
@@ -327,12 +340,14 @@ static int open_watches(PlatformSandbox *s, PlatformError *err)
         return 0;
 }
 
-static PlatformSandbox *sandbox_new(void)
+PlatformSandbox *sandbox_new(void)
 {
         PlatformSandbox *s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
-        s->dirfd = s->events_fd = s->populated_fd = -1;
+        s->dirfd = s->events_fd = s->populated_fd = s->twin_fd = -1;
+        for (size_t i = 0; i < ELEMENTSOF(s->v1_events); i++)
+                s->v1_events[i].efd = s->v1_events[i].usage_dirfd = -1;
         s->oom_score_adj = PLATFORM_OOM_SCORE_ADJ_UNSET;
         return s;
 }
@@ -341,6 +356,7 @@ PlatformSandbox *platform_sandbox_free(PlatformSandbox *s)
 {
         if (!s)
                 return NULL;
+        sandbox_v1_free(s);
         safe_close(s->dirfd);
         safe_close(s->events_fd);
         safe_close(s->populated_fd);
@@ -369,6 +385,8 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
         r = platform_probe(root, &info, err);
         if (r < 0)
                 return r;
+        if (info.backend != PLATFORM_BACKEND_CGROUP2)
+                return sandbox_v1_create(o, &info, ret, err);
         r = sandbox_resolve(o, root, parent, &parent_path, &move_self, err);
         if (r < 0)
                 return r;
@@ -443,6 +461,8 @@ int platform_sandbox_destroy(PlatformSandbox *s)
 {
         if (s->observe) /* not ours to remove */
                 return 0;
+        if (s->v1)
+                return sandbox_v1_destroy(s);
         if (rmdir(s->path) < 0) {
                 if (errno == ENOENT)
                         return 0;
@@ -469,41 +489,13 @@ int platform_sandbox_populated(PlatformSandbox *s, bool *ret)
                 *ret = true;
                 return 0;
         }
+        if (s->v1)
+                return sandbox_v1_populated(s, ret);
         r = cg_read_key_at(s->dirfd, "cgroup.events", "populated", &v);
         if (r < 0)
                 return r;
         *ret = v != 0;
         return 0;
-}
-
-/* Before cgroup.kill (5.14), or where it fails: SIGKILL every listed process until the list is empty. A task
- * forking while we sweep shows up in the next round; the bound only guards against a kernel that keeps a
- * listed task unkillable. */
-static int kill_by_sweeping(PlatformSandbox *s)
-{
-        for (int round = 0; round < 1000; round++) {
-                char text[65536];
-                bool any = false;
-                int r;
-
-                r = cg_read_at(s->dirfd, "cgroup.procs", text, sizeof(text));
-                if (r < 0)
-                        return r;
-                for (char *p = text; *p;) {
-                        char *end;
-                        long pid = strtol(p, &end, 10);
-                        if (end == p)
-                                break;
-                        if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
-                                any = true;
-                        p = end;
-                        while (*p == '\n')
-                                p++;
-                }
-                if (!any)
-                        return 0;
-        }
-        return -EBUSY;
 }
 
 int platform_sandbox_kill(PlatformSandbox *s)
@@ -514,9 +506,11 @@ int platform_sandbox_kill(PlatformSandbox *s)
                 r = platform_process_kill_descendants();
                 return r < 0 ? r : 0;
         }
+        if (s->v1)
+                return sandbox_v1_kill(s);
         r = cg_write_at(s->dirfd, "cgroup.kill", "1");
         if (r == -ENOENT) /* kernel older than 5.14 */
-                return kill_by_sweeping(s);
+                return cg_kill_procs_at(s->dirfd);
         return r;
 }
 
@@ -564,6 +558,8 @@ int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
         char events[1024];
         int r;
 
+        if (s->v1)
+                return sandbox_v1_sample(s, ret);
         r = cg_read_limit_at(s->dirfd, "memory.current", &x.current_bytes);
         if (r < 0)
                 return r;
@@ -613,10 +609,14 @@ static int arm_trigger(PlatformSandbox *s, const char *which, uint64_t stall_use
                        int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
+        const char *file = "memory.pressure";
+        int dirfd = s->dirfd;
         char spec[64];
         int n;
 
-        fd = openat(s->dirfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (s->v1) /* the hybrid twin's, or the host's */
+                (void)sandbox_v1_pressure_dir(s, &dirfd, &file);
+        fd = openat(dirfd, file, O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
         n = snprintf(spec, sizeof(spec), "%s %" PRIu64 " %" PRIu64, which, stall_usec, window_usec);
@@ -657,6 +657,8 @@ int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes)
 {
         char value[32];
 
+        if (s->v1) /* no memory.reclaim; memory.force_empty would drop the whole group's page cache */
+                return -EOPNOTSUPP;
         snprintf(value, sizeof(value), "%" PRIu64, bytes);
         return cg_write_at(s->dirfd, "memory.reclaim", value);
 }
@@ -665,15 +667,33 @@ int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
 {
         if (s->observe) /* the limits belong to whoever made the group */
                 return -EOPNOTSUPP;
+        if (s->v1)
+                return sandbox_v1_set_high(s, bytes);
         return cg_write_limit_at(s->dirfd, "memory.high", bytes);
 }
 
 int platform_watch_ack(int fd)
 {
         char buf[1024];
+        uint64_t ticks;
 
+        /* cgroup v1's epoll set of eventfds */
+        if (sandbox_v1_drain(fd) != -EINVAL)
+                return 0;
         /* kernfs marks the change seen when the file is read through this open file (of->event). */
-        if (pread(fd, buf, sizeof(buf), 0) < 0)
+        if (pread(fd, buf, sizeof(buf), 0) >= 0)
+                return 0;
+        if (errno != ESPIPE)
+                return negative_errno();
+        /* cgroup v1's timer, standing in for cgroup.events: not seekable */
+        if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
                 return negative_errno();
         return 0;
+}
+
+int platform_sandbox_watch_kind(PlatformSandbox *s, int fd)
+{
+        if (s->v1 && (fd == s->events_fd || (fd == s->populated_fd && s->twin_fd < 0)))
+                return PLATFORM_WATCH_READABLE;
+        return PLATFORM_WATCH_PRIORITY;
 }

@@ -175,6 +175,8 @@ static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const ExecReques
 
         snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
         r = s->observe ? 0 : cg_write_at(s->dirfd, "cgroup.procs", pidtext);
+        if (r >= 0 && s->twin_fd >= 0) /* hybrid: into the cgroup2 twin as well, before it runs anything */
+                r = cg_write_at(s->twin_fd, "cgroup.procs", pidtext);
         if (r < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);

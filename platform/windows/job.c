@@ -340,6 +340,11 @@ int platform_watch_ack(int fd)
         return -EOPNOTSUPP;
 }
 
+int platform_sandbox_watch_kind(PlatformSandbox *s, int fd)
+{
+        return -EOPNOTSUPP; /* no descriptors to wait on: the completion port replaces them */
+}
+
 int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,
                                       uint64_t window_usec, int *ret_fd, uint64_t *ret_window_usec)
 {

@@ -53,8 +53,9 @@ check "explain: environment" "$(grep_line grace)" " grace 3s # environment MEMGO
 check "explain: command line" "$(grep_line memory-high)" " memory-high 80% # command line"
 check "explain: inherited from [defaults]" "$(grep_line headroom)" \
         " headroom 5% # [defaults] $SRC/examples/policies/memgov.ini:9"
-# The hard limit's line: memory.max on Linux, JobMemoryLimit on Windows (the Windows build runs this too).
-check "explain: limits follow" "$(echo "$out" | sed -n 's/^\(memory\.max\|JobMemoryLimit\)  *//p')" "3G"
+# The hard limit's line: memory.max on cgroup v2, memory.limit_in_bytes on v1 and hybrid hosts (like the dev
+# hosts), JobMemoryLimit on Windows (the Windows build runs this too).
+check "explain: limits follow" "$(echo "$out" | sed -n 's/^\(memory\.max\|memory\.limit_in_bytes\|JobMemoryLimit\)  *//p')" "3G"
 
 # run refuses a bad policy before touching anything (exit 125), naming file and line.
 mkdir -p "$T/dir/conf.d" && cp "$T/bad2.ini" "$T/dir/conf.d/"

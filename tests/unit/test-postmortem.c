@@ -53,6 +53,11 @@ int main(void)
         CHECK(strstr(buf, "the live heap alone is 180.0M; raise memory.max to at least 253.0M"), "%s", buf);
         CHECK(strstr(buf, "last target: 190.0M (level critical, rule "), "%s", buf);
         CHECK(!strstr(buf, "shmem/tmpfs"), "no shmem note: %s", buf);
+        CHECK(strstr(buf, "\npressure: some "), "the group's own pressure, unlabelled: %s", buf);
+        p.psi_system_wide = true; /* cgroup v1: the host's /proc/pressure/memory */
+        postmortem_format(&p, buf, sizeof(buf));
+        CHECK(strstr(buf, "\npressure (system-wide): some "), "%s", buf);
+        p.psi_system_wide = false;
 
         /* shmem that dominates is named. */
         p.shmem_bytes = 100 * M;
