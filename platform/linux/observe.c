@@ -199,13 +199,39 @@ static int remove_stale(int parent_fd, const char *name)
         return -EBUSY;
 }
 
+/* Kills and removes the stale groups directly under path, appending what it removed to *removed. */
+static void cleanup_stale_in(const char *path, char ***removed, size_t *n)
+{
+        _cleanup_(closedirp) DIR *d = opendir(path);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                pid_t pid = stale_name_pid(de->d_name);
+                char **grown;
+
+                if (de->d_type != DT_DIR || pid == 0 || pid == getpid() || memgov_alive(pid))
+                        continue;
+                if (remove_stale(dirfd(d), de->d_name) < 0)
+                        continue;
+                grown = realloc(*removed, (*n + 2) * sizeof(char *));
+                if (!grown)
+                        return;
+                *removed = grown;
+                (*removed)[*n] = cg_join(path, de->d_name);
+                if ((*removed)[*n])
+                        (*n)++;
+                (*removed)[*n] = NULL;
+        }
+}
+
 int platform_cleanup_stale(const SandboxOptions *o, char ***ret_removed)
 {
         _cleanup_free_ char *path = NULL;
-        _cleanup_(closedirp) DIR *d = NULL;
         char **removed = NULL;
+        PlatformInfo info;
         size_t n = 0;
-        struct dirent *de;
         char *slash;
         int r;
 
@@ -216,25 +242,16 @@ int platform_cleanup_stale(const SandboxOptions *o, char ***ret_removed)
         if (!slash)
                 return -EINVAL;
         *slash = '\0';
-        d = opendir(path);
-        if (!d)
+        if (access(path, F_OK) < 0)
                 return negative_errno();
-        while ((de = readdir(d))) {
-                pid_t pid = stale_name_pid(de->d_name);
-                char **grown;
+        cleanup_stale_in(path, &removed, &n);
+        /* Hybrid: the twins in the cgroup2 tree, beside memgov's own group there (sandbox-v1.c). */
+        if (platform_probe(o->cgroup_root, &info, NULL) >= 0 && info.backend == PLATFORM_BACKEND_HYBRID) {
+                char own[4096];
+                _cleanup_free_ char *twins = NULL;
 
-                if (de->d_type != DT_DIR || pid == 0 || pid == getpid() || memgov_alive(pid))
-                        continue;
-                if (remove_stale(dirfd(d), de->d_name) < 0)
-                        continue;
-                grown = realloc(removed, (n + 2) * sizeof(char *));
-                if (!grown)
-                        break;
-                removed = grown;
-                removed[n] = cg_join(path, de->d_name);
-                if (removed[n])
-                        n++;
-                removed[n] = NULL;
+                if (cg_pid_get_path(0, own, sizeof(own)) >= 0 && (twins = cg_join(info.unified, own)))
+                        cleanup_stale_in(twins, &removed, &n);
         }
         if (ret_removed)
                 *ret_removed = removed;

@@ -76,10 +76,9 @@ int sandbox_v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
                     cg_controller_listed(controllers, "memory"))
                         fail(err,
                              "this host's cgroups are %s, but the memory controller is on the cgroup2 tree "
-                             "at "
-                             "%s; memgov supports memory on cgroup v2 proper or on a v1 hierarchy, not this "
-                             "mix. Pass --cgroup-root %s to use the cgroup2 tree",
-                             mode, unified, unified);
+                             "at %s, not on a v1 hierarchy; memgov supports memory on cgroup v2 proper or "
+                             "on v1, not this mix",
+                             mode, unified);
                 else
                         fail(err,
                              "this host's cgroups are %s, but %s is not a cgroup v1 memory hierarchy: the "

@@ -3,11 +3,13 @@
 # behaviours where the kernel allows them (docs/cgroup-v1.md lists where it
 # does not). Runs as root inside the test VM, one boot per mode; it creates and
 # removes cgroups, so never run it on a host whose cgroups are not yours.
-# Usage: run-v1.sh MEMGOV HELPER v1|hybrid   (inside tests/vm/vmrun --cgroup v1|hybrid)
+# Usage: run-v1.sh MEMGOV HELPER v1|hybrid [WORKLOAD]   (inside tests/vm/vmrun --cgroup v1|hybrid)
+# WORKLOAD: tests/loop's Go workload (with the Go agent), for the closed-loop checks.
 set -u
 MEMGOV=$(realpath "$1")
 HELPER=$(realpath "$2")
 mode=$3
+WORKLOAD=${4:+$(realpath "$4")}
 CG=/sys/fs/cgroup/memory # where no_group looks: the v1 memory hierarchy
 U=/sys/fs/cgroup/unified # hybrid: the cgroup2 tree, where the group's twin goes
 T=$(mktemp -d /tmp/e2e-v1.XXXXXX)
@@ -143,6 +145,45 @@ expect "exit" $rc 0 && no_groups orphans && expect_grep notice "$T/err" "descend
 begin "a child that forks at once keeps its descendants in the group"
 mg run --name forky -- sh -c 'for i in 1 2 3 4; do (grep -E ":memory:" /proc/self/cgroup) & done; wait'
 expect "exit" $? 0 && expect "lines" "$(grep -c ':memory:/forky$' "$T/out")" 4 && no_groups forky && pass
+
+begin "memgov SIGKILLed: its child dies with it, and the next memgov removes the stale group"
+"$MEMGOV" run -- sleep 60 >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 100); do [ -d "$CG/memgov-sleep-$pid" ] && break; sleep 0.1; done
+kill -9 $pid
+wait $pid 2>/dev/null
+for _ in $(seq 50); do [ -z "$(cat "$CG/memgov-sleep-$pid/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+stale=$([ -d "$CG/memgov-sleep-$pid" ] && echo yes)
+mg run -- true
+expect "exit" $? 0 && expect "stale group was there" "$stale" yes &&
+        expect_grep notice "$T/err" "Removed stale group $CG/memgov-sleep-$pid" &&
+        if [ "$mode" = hybrid ]; then expect_grep "twin notice" "$T/err" "Removed stale group $U/memgov-sleep-$pid"; fi &&
+        no_groups "memgov-sleep-$pid" && pass
+
+# --- the closed loop, with the Go agent ----------------------------------------------
+
+if [ -n "$WORKLOAD" ]; then
+        begin "outside-heap growth: the GC target comes down and the Go child completes"
+        # As tests/loop's (a): 120M outside the Go heap in a 256M box; the static GOMEMLIMIT is OOM-killed
+        # there on v2. The target must come down from the launch value (230M).
+        GOGC=off "$MEMGOV" run -v --memory-max 256M --name loop-a -- "$WORKLOAD" outside >"$T/out" 2>"$T/err"
+        rc=$?
+        limit=$(sed -n 's/^completed .*limit_mib=\([0-9]*\)$/\1/p' "$T/out")
+        expect "exit" $rc 0 && expect_grep "target-down" "$T/err" "rule=target-down" && no_groups loop-a &&
+                if [ -n "$limit" ] && [ "$limit" -lt 140 ]; then pass "the runtime's limit ended at ${limit}M"; else
+                        fail "final limit '${limit}'M, want below 140M"; fi
+
+        begin "memory.limit_in_bytes lowered at run time: the GC target follows it down"
+        GOGC=off "$MEMGOV" run -v --memory-max 256M --name loop-d -- "$WORKLOAD" resize >"$T/out" 2>"$T/err" &
+        pid=$!
+        wait_for "$T/out" "^low" && echo $((160 << 20)) >"$CG/loop-d/memory.limit_in_bytes"
+        wait $pid
+        rc=$?
+        limit=$(sed -n 's/^completed .*limit_mib=\([0-9]*\)$/\1/p' "$T/out")
+        expect "exit" $rc 0 && no_groups loop-d &&
+                if [ -n "$limit" ] && [ "$limit" -lt 160 ]; then pass "the runtime's limit ended at ${limit}M"; else
+                        fail "final limit '${limit}'M, want below the new 160M"; fi
+fi
 
 begin "observe mode is refused with the reason"
 mg run --observe -- true
