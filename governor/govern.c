@@ -121,6 +121,10 @@ static int build_sample(Governor *g, PolicySample *ret)
                 g->fired[PLATFORM_PRESSURE_SOME] = true;
         if (x.pressure_level_critical > g->last_platform.pressure_level_critical)
                 g->fired[PLATFORM_PRESSURE_FULL] = true;
+        if (x.pressure_level_low > g->last_platform.pressure_level_low)
+                log_debug("memory.pressure_level events so far: low=%" PRIu64 " medium=%" PRIu64
+                          " critical=%" PRIu64 ".",
+                          x.pressure_level_low, x.pressure_level_medium, x.pressure_level_critical);
         g->last_platform = x;
         *ret = (PolicySample){
                 .now_usec = now_usec(g),

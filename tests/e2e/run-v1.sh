@@ -95,9 +95,14 @@ expect "exit" $? 127 && no_groups nf && pass
 
 # --- OOM --------------------------------------------------------------------------
 
-begin "OOM kill is reported with the limit and the peak"
-mg run --memory-max 32M --name oom -- "$HELPER" alloc 200
+begin "OOM kill is reported with the limit and the peak; pressure_level events reach the law first"
+# Anonymous memory at the limit with no swap: reclaim fails, vmpressure says "critical" (all three
+# listeners hear it) before the OOM killer runs. The law goes critical on it (or on the OOM notification
+# of the same moment: this does not tell the two apart).
+mg run -v --memory-max 32M --name oom -- "$HELPER" alloc 200
 expect "exit" $? 137 &&
+        expect_grep "pressure_level counted" "$T/err" "memory.pressure_level events so far: low=[1-9][0-9]* medium=[1-9][0-9]* critical=[1-9]" &&
+        expect_grep "law critical" "$T/err" "decision rule=[a-z-]+ level=critical" &&
         expect_grep message "$T/err" "was OOM-killed: memory.max=32.0M, peak=3[0-9]\.[0-9]M" &&
         expect_grep "post-mortem" "$T/err" "post-mortem: .*e2e-helper was OOM-killed" &&
         case $mode in
