@@ -2,6 +2,7 @@
 #include "cgroup-util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -231,4 +232,15 @@ int cg_kill_procs_at(int dirfd)
                         return 0;
         }
         return -EBUSY;
+}
+
+void cg_fail(PlatformError *err, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err) {
+                va_start(ap, fmt);
+                vsnprintf(err->message, sizeof(err->message), fmt, ap);
+                va_end(ap);
+        }
 }

@@ -12,6 +12,9 @@
 
 #define CGROUP_ROOT_DEFAULT "/sys/fs/cgroup"
 
+/* Says what went wrong in err (may be NULL), for the governor to print. */
+__attribute__((format(printf, 2, 3))) void cg_fail(PlatformError *err, const char *fmt, ...);
+
 /* Reads a small file (up to size-1 bytes) and NUL-terminates it. */
 int cg_read_at(int dirfd, const char *file, char *buf, size_t size);
 int cg_write_at(int dirfd, const char *file, const char *value);

@@ -40,17 +40,6 @@
 #define V1_POPULATED_POLL_USEC 100000ULL
 #define PROC_PRESSURE_MEMORY   "/proc/pressure/memory"
 
-_printf_(2, 3) static void fail(PlatformError *err, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err) {
-                va_start(ap, fmt);
-                vsnprintf(err->message, sizeof(err->message), fmt, ap);
-                va_end(ap);
-        }
-}
-
 static bool fs_is(const char *path, unsigned long magic)
 {
         struct statfs fs;
@@ -74,16 +63,20 @@ int sandbox_v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
 
                 if (fd >= 0 && cg_read_at(fd, "cgroup.controllers", controllers, sizeof(controllers)) >= 0 &&
                     cg_controller_listed(controllers, "memory"))
-                        fail(err,
-                             "this host's cgroups are %s, but the memory controller is on the cgroup2 tree "
-                             "at %s, not on a v1 hierarchy; memgov supports memory on cgroup v2 proper or "
-                             "on v1, not this mix",
-                             mode, unified);
+                        cg_fail(err,
+                                "this host's cgroups are %s, but the memory controller is on the cgroup2 "
+                                "tree "
+                                "at %s, not on a v1 hierarchy; memgov supports memory on cgroup v2 proper "
+                                "or "
+                                "on v1, not this mix",
+                                mode, unified);
                 else
-                        fail(err,
-                             "this host's cgroups are %s, but %s is not a cgroup v1 memory hierarchy: the "
-                             "memory controller is not mounted there, or disabled (cgroup_disable=memory)",
-                             mode, memory);
+                        cg_fail(err,
+                                "this host's cgroups are %s, but %s is not a cgroup v1 memory hierarchy: "
+                                "the "
+                                "memory controller is not mounted there, or disabled "
+                                "(cgroup_disable=memory)",
+                                mode, memory);
                 return -EOPNOTSUPP;
         }
         snprintf(info->root, sizeof(info->root), "%s", memory);
@@ -112,7 +105,8 @@ static int v1_parent(const SandboxOptions *o, const char *root, char *buf, size_
         if (r >= 0)
                 r = kfile_cgroup1_path(text, "memory", buf, size);
         if (r < 0)
-                fail(err, "cannot find memgov's own memory cgroup in /proc/self/cgroup: %s", strerror(-r));
+                cg_fail(err, "cannot find memgov's own memory cgroup in /proc/self/cgroup: %s",
+                        strerror(-r));
         return r;
 }
 
@@ -124,10 +118,10 @@ int sandbox_v1_plan(const SandboxOptions *o, const PlatformInfo *info, char **re
 
         r = cg_name_valid(o->name);
         if (r < 0) {
-                fail(err,
-                     "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
-                     "controller prefix such as 'memory.')",
-                     o->name ?: "");
+                cg_fail(err,
+                        "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
+                        "controller prefix such as 'memory.')",
+                        o->name ?: "");
                 return r;
         }
         r = v1_parent(o, info->root, parent, sizeof(parent), err);
@@ -152,7 +146,7 @@ static int write_limit_v1(PlatformSandbox *s, const char *file, uint64_t bytes, 
                 snprintf(value, sizeof(value), "%" PRIu64, bytes);
         r = cg_write_at(s->dirfd, file, value);
         if (r < 0)
-                fail(err, "cannot write %s/%s: %s", s->path, file, strerror(-r));
+                cg_fail(err, "cannot write %s/%s: %s", s->path, file, strerror(-r));
         return r;
 }
 
@@ -167,16 +161,17 @@ static int apply_limits_v1(PlatformSandbox *s, const SandboxOptions *o, Platform
                 return r;
         /* memsw limits memory plus swap, where v2's memory.swap.max limits swap alone. */
         if (faccessat(s->dirfd, "memory.memsw.limit_in_bytes", F_OK, 0) < 0) {
-                fail(err,
-                     "--swap-max was given, but %s has no memory.memsw.limit_in_bytes: swap accounting is "
-                     "off in this kernel (boot with swapaccount=1, or drop --swap-max)",
-                     s->path);
+                cg_fail(err,
+                        "--swap-max was given, but %s has no memory.memsw.limit_in_bytes: swap accounting "
+                        "is "
+                        "off in this kernel (boot with swapaccount=1, or drop --swap-max)",
+                        s->path);
                 return -ENOENT;
         }
         if (o->memory_max_bytes == PLATFORM_UNLIMITED) {
-                fail(err,
-                     "--swap-max needs --memory-max on cgroup v1: its memory.memsw.limit_in_bytes limits "
-                     "memory plus swap, so the swap limit is set as --memory-max + --swap-max");
+                cg_fail(err,
+                        "--swap-max needs --memory-max on cgroup v1: its memory.memsw.limit_in_bytes limits "
+                        "memory plus swap, so the swap limit is set as --memory-max + --swap-max");
                 return -EINVAL;
         }
         return write_limit_v1(s, "memory.memsw.limit_in_bytes",
@@ -213,8 +208,8 @@ static int v1_add(PlatformSandbox *s, int which, const char *file, const char *a
         if (r >= 0 && epoll_ctl(s->events_fd, EPOLL_CTL_ADD, ev->efd, &e) < 0)
                 r = negative_errno();
         if (r < 0)
-                fail(err, "cannot register for %s%s%s events of %s through cgroup.event_control: %s", file,
-                     arg ? " " : "", arg ?: "", s->path, strerror(-r));
+                cg_fail(err, "cannot register for %s%s%s events of %s through cgroup.event_control: %s",
+                        file, arg ? " " : "", arg ?: "", s->path, strerror(-r));
         return r;
 }
 
@@ -253,7 +248,7 @@ static int open_watches_v1(PlatformSandbox *s, const SandboxOptions *o, Platform
                 s->populated_fd = openat(s->twin_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
                 if (s->populated_fd < 0) {
                         r = negative_errno();
-                        fail(err, "cannot open %s/cgroup.events: %s", s->twin_path, strerror(-r));
+                        cg_fail(err, "cannot open %s/cgroup.events: %s", s->twin_path, strerror(-r));
                         return r;
                 }
                 return 0;
@@ -281,7 +276,8 @@ static int make_twin(PlatformSandbox *s, const PlatformInfo *info, const char *n
 
         r = cg_pid_get_path(0, own, sizeof(own));
         if (r < 0) {
-                fail(err, "cannot find memgov's own cgroup2 group in /proc/self/cgroup: %s", strerror(-r));
+                cg_fail(err, "cannot find memgov's own cgroup2 group in /proc/self/cgroup: %s",
+                        strerror(-r));
                 return r;
         }
         parent = cg_join(info->unified, own);
@@ -290,11 +286,11 @@ static int make_twin(PlatformSandbox *s, const PlatformInfo *info, const char *n
                 return -ENOMEM;
         if (mkdir(s->twin_path, 0755) < 0) {
                 r = negative_errno();
-                fail(err,
-                     "cannot create %s, the group's twin in the cgroup2 tree that memgov uses on hybrid "
-                     "hosts "
-                     "to see the group empty, kill it and read its pressure: %s",
-                     s->twin_path, strerror(-r));
+                cg_fail(err,
+                        "cannot create %s, the group's twin in the cgroup2 tree that memgov uses on hybrid "
+                        "hosts "
+                        "to see the group empty, kill it and read its pressure: %s",
+                        s->twin_path, strerror(-r));
                 free(s->twin_path);
                 s->twin_path = NULL;
                 return r;
@@ -302,7 +298,7 @@ static int make_twin(PlatformSandbox *s, const PlatformInfo *info, const char *n
         s->twin_fd = open(s->twin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->twin_fd < 0) {
                 r = negative_errno();
-                fail(err, "cannot open %s: %s", s->twin_path, strerror(-r));
+                cg_fail(err, "cannot open %s: %s", s->twin_path, strerror(-r));
                 return r;
         }
         return 0;
@@ -336,16 +332,16 @@ int sandbox_v1_create(const SandboxOptions *o, const PlatformInfo *info, Platfor
         if (mkdir(path, 0755) < 0) {
                 r = negative_errno();
                 if (r == -EEXIST)
-                        fail(err,
-                             "cgroup %s already exists: another memgov with --name %s may be running. "
-                             "Choose "
-                             "another --name, or remove the group once it is empty",
-                             path, o->name);
+                        cg_fail(err,
+                                "cgroup %s already exists: another memgov with --name %s may be running. "
+                                "Choose "
+                                "another --name, or remove the group once it is empty",
+                                path, o->name);
                 else if (r == -ENOENT)
-                        fail(err, "parent cgroup of %s does not exist", path);
+                        cg_fail(err, "parent cgroup of %s does not exist", path);
                 else
-                        fail(err, "cannot create cgroup %s: %s%s", path, strerror(-r),
-                             r == -EACCES || r == -EPERM || r == -EROFS ? ". Run as root" : "");
+                        cg_fail(err, "cannot create cgroup %s: %s%s", path, strerror(-r),
+                                r == -EACCES || r == -EPERM || r == -EROFS ? ". Run as root" : "");
                 s = platform_sandbox_free(s); /* nothing made: nothing to remove */
                 return r;
         }
@@ -353,7 +349,7 @@ int sandbox_v1_create(const SandboxOptions *o, const PlatformInfo *info, Platfor
         s->dirfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->dirfd < 0) {
                 r = negative_errno();
-                fail(err, "cannot open cgroup %s: %s", s->path, strerror(-r));
+                cg_fail(err, "cannot open cgroup %s: %s", s->path, strerror(-r));
                 return r;
         }
         r = apply_limits_v1(s, o, err);

@@ -23,17 +23,6 @@
 
 #define SUPERVISOR_LEAF "supervisor"
 
-_printf_(2, 3) static void fail(PlatformError *err, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err) {
-                va_start(ap, fmt);
-                vsnprintf(err->message, sizeof(err->message), fmt, ap);
-                va_end(ap);
-        }
-}
-
 const char *platform_backend_to_string(PlatformBackend b)
 {
         switch (b) {
@@ -61,9 +50,9 @@ int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *er
 
         r = cg_detect_backend(root, &info.backend);
         if (r < 0) {
-                fail(err,
-                     "no cgroup filesystem at %s (%s); memgov needs cgroup v2 with the memory controller",
-                     root, strerror(-r));
+                cg_fail(err,
+                        "no cgroup filesystem at %s (%s); memgov needs cgroup v2 with the memory controller",
+                        root, strerror(-r));
                 return r;
         }
         snprintf(info.root, sizeof(info.root), "%s", root);
@@ -79,17 +68,18 @@ int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *er
                 return negative_errno();
         r = cg_read_at(fd, "cgroup.controllers", controllers, sizeof(controllers));
         if (r < 0) {
-                fail(err, "cannot read %s/cgroup.controllers: %s", root, strerror(-r));
+                cg_fail(err, "cannot read %s/cgroup.controllers: %s", root, strerror(-r));
                 return r;
         }
         info.memory_controller = cg_controller_listed(controllers, "memory");
         *ret = info;
         if (!info.memory_controller) {
-                fail(err,
-                     "cgroup v2 at %s has no memory controller (cgroup.controllers: %.*s); it may be bound "
-                     "to a "
-                     "cgroup v1 hierarchy or disabled with cgroup_disable=memory",
-                     root, (int)strcspn(controllers, "\n"), controllers);
+                cg_fail(err,
+                        "cgroup v2 at %s has no memory controller (cgroup.controllers: %.*s); it may be "
+                        "bound "
+                        "to a "
+                        "cgroup v1 hierarchy or disabled with cgroup_disable=memory",
+                        root, (int)strcspn(controllers, "\n"), controllers);
                 return -EOPNOTSUPP;
         }
         return 0;
@@ -106,7 +96,7 @@ int sandbox_parent_option(const SandboxOptions *o, const char *root, char *buf, 
                 p += rl;
         if (strstr(p, "/../") || strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 ||
             (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)) {
-                fail(err, "--parent %s: must not contain '..'", o->parent);
+                cg_fail(err, "--parent %s: must not contain '..'", o->parent);
                 return -EINVAL;
         }
         snprintf(buf, size, "%s%s", *p == '/' ? "" : "/", p);
@@ -126,7 +116,7 @@ static int resolve_parent(const SandboxOptions *o, const char *root, char *buf, 
 
         r = cg_pid_get_path(0, buf, size);
         if (r < 0) {
-                fail(err, "cannot find memgov's own cgroup in /proc/self/cgroup: %s", strerror(-r));
+                cg_fail(err, "cannot find memgov's own cgroup in /proc/self/cgroup: %s", strerror(-r));
                 return r;
         }
         /* The root group is exempt from the no-internal-process rule: no need to move. */
@@ -142,10 +132,10 @@ static int sandbox_resolve(const SandboxOptions *o, const char *root, char paren
 
         r = cg_name_valid(o->name);
         if (r < 0) {
-                fail(err,
-                     "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
-                     "controller prefix such as 'memory.')",
-                     o->name ?: "");
+                cg_fail(err,
+                        "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
+                        "controller prefix such as 'memory.')",
+                        o->name ?: "");
                 return r;
         }
         r = resolve_parent(o, root, parent, 4096, ret_move_self, err);
@@ -210,13 +200,14 @@ static int move_self_to_leaf(int parent_fd, const char *parent_path, PlatformErr
         return 0;
 fail:
         if (r == -EACCES || r == -EPERM || r == -EROFS)
-                fail(err,
-                     "cannot move memgov into %s/" SUPERVISOR_LEAF
-                     ": %s. Run as root, or pass --parent with a "
-                     "cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)",
-                     parent_path, strerror(-r));
+                cg_fail(err,
+                        "cannot move memgov into %s/" SUPERVISOR_LEAF
+                        ": %s. Run as root, or pass --parent with a "
+                        "cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)",
+                        parent_path, strerror(-r));
         else
-                fail(err, "cannot move memgov into %s/" SUPERVISOR_LEAF ": %s", parent_path, strerror(-r));
+                cg_fail(err, "cannot move memgov into %s/" SUPERVISOR_LEAF ": %s", parent_path,
+                        strerror(-r));
         return r;
 }
 
@@ -228,20 +219,20 @@ static int enable_memory_in(int fd, const char *path, PlatformError *err)
 
         r = cg_read_at(fd, "cgroup.subtree_control", text, sizeof(text));
         if (r < 0) {
-                fail(err, "cannot read %s/cgroup.subtree_control: %s", path, strerror(-r));
+                cg_fail(err, "cannot read %s/cgroup.subtree_control: %s", path, strerror(-r));
                 return r;
         }
         if (cg_controller_listed(text, "memory"))
                 return 0;
         r = cg_write_at(fd, "cgroup.subtree_control", "+memory");
         if (r == -EBUSY)
-                fail(err,
-                     "cannot enable the memory controller below %s: that cgroup has processes of its own "
-                     "(the "
-                     "no-internal-process rule). Pass --parent with a cgroup that has no processes",
-                     path);
+                cg_fail(err,
+                        "cannot enable the memory controller below %s: that cgroup has processes of its own "
+                        "(the "
+                        "no-internal-process rule). Pass --parent with a cgroup that has no processes",
+                        path);
         else if (r < 0)
-                fail(err, "cannot enable the memory controller in %s: %s", path, strerror(-r));
+                cg_fail(err, "cannot enable the memory controller in %s: %s", path, strerror(-r));
         return r;
 }
 
@@ -273,7 +264,7 @@ static int enable_memory_down_to(const char *root, const char *rel, PlatformErro
                 next_path = cg_join(here, comp);
                 if (next < 0) {
                         r = negative_errno();
-                        fail(err, "cannot open cgroup %s: %s", next_path ?: comp, strerror(-r));
+                        cg_fail(err, "cannot open cgroup %s: %s", next_path ?: comp, strerror(-r));
                         free(next_path);
                         return r;
                 }
@@ -292,32 +283,33 @@ static int apply_limits(PlatformSandbox *s, const SandboxOptions *o, PlatformErr
 
         r = cg_write_limit_at(s->dirfd, "memory.max", o->memory_max_bytes);
         if (r < 0) {
-                fail(err, "cannot write %s/memory.max: %s", s->path, strerror(-r));
+                cg_fail(err, "cannot write %s/memory.max: %s", s->path, strerror(-r));
                 return r;
         }
         r = cg_write_limit_at(s->dirfd, "memory.high", o->memory_high_bytes);
         if (r < 0) {
-                fail(err, "cannot write %s/memory.high: %s", s->path, strerror(-r));
+                cg_fail(err, "cannot write %s/memory.high: %s", s->path, strerror(-r));
                 return r;
         }
         if (o->swap_max_set) {
                 r = cg_write_limit_at(s->dirfd, "memory.swap.max", o->swap_max_bytes);
                 if (r == -ENOENT) {
-                        fail(err,
-                             "--swap-max was given, but %s has no memory.swap.max: swap accounting is off "
-                             "in "
-                             "this kernel (boot with swapaccount=1, or drop --swap-max)",
-                             s->path);
+                        cg_fail(err,
+                                "--swap-max was given, but %s has no memory.swap.max: swap accounting is "
+                                "off "
+                                "in "
+                                "this kernel (boot with swapaccount=1, or drop --swap-max)",
+                                s->path);
                         return r;
                 }
                 if (r < 0) {
-                        fail(err, "cannot write %s/memory.swap.max: %s", s->path, strerror(-r));
+                        cg_fail(err, "cannot write %s/memory.swap.max: %s", s->path, strerror(-r));
                         return r;
                 }
         }
         r = cg_write_at(s->dirfd, "memory.oom.group", "1");
         if (r < 0) {
-                fail(err, "cannot write %s/memory.oom.group: %s", s->path, strerror(-r));
+                cg_fail(err, "cannot write %s/memory.oom.group: %s", s->path, strerror(-r));
                 return r;
         }
         return 0;
@@ -328,13 +320,13 @@ static int open_watches(PlatformSandbox *s, PlatformError *err)
         s->events_fd = openat(s->dirfd, "memory.events", O_RDONLY | O_CLOEXEC);
         if (s->events_fd < 0) {
                 int r = negative_errno();
-                fail(err, "cannot open %s/memory.events: %s", s->path, strerror(-r));
+                cg_fail(err, "cannot open %s/memory.events: %s", s->path, strerror(-r));
                 return r;
         }
         s->populated_fd = openat(s->dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         if (s->populated_fd < 0) {
                 int r = negative_errno();
-                fail(err, "cannot open %s/cgroup.events: %s", s->path, strerror(-r));
+                cg_fail(err, "cannot open %s/cgroup.events: %s", s->path, strerror(-r));
                 return r;
         }
         return 0;
@@ -394,9 +386,9 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
         if (parent_fd < 0) {
                 r = negative_errno();
                 if (r == -ENOENT)
-                        fail(err, "parent cgroup %s does not exist", parent_path);
+                        cg_fail(err, "parent cgroup %s does not exist", parent_path);
                 else
-                        fail(err, "cannot open parent cgroup %s: %s", parent_path, strerror(-r));
+                        cg_fail(err, "cannot open parent cgroup %s: %s", parent_path, strerror(-r));
                 return r;
         }
 
@@ -419,24 +411,24 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
         if (mkdirat(parent_fd, o->name, 0755) < 0) {
                 r = negative_errno();
                 if (r == -EEXIST)
-                        fail(err,
-                             "cgroup %s already exists: another memgov with --name %s may be running. "
-                             "Choose "
-                             "another --name, or remove the group once it is empty",
-                             s->path, o->name);
+                        cg_fail(err,
+                                "cgroup %s already exists: another memgov with --name %s may be running. "
+                                "Choose "
+                                "another --name, or remove the group once it is empty",
+                                s->path, o->name);
                 else if (r == -EACCES || r == -EPERM || r == -EROFS)
-                        fail(err,
-                             "cannot create cgroup %s: %s. Run as root, or pass --parent with a cgroup "
-                             "delegated to you (for example from systemd-run --user -p Delegate=yes)",
-                             s->path, strerror(-r));
+                        cg_fail(err,
+                                "cannot create cgroup %s: %s. Run as root, or pass --parent with a cgroup "
+                                "delegated to you (for example from systemd-run --user -p Delegate=yes)",
+                                s->path, strerror(-r));
                 else
-                        fail(err, "cannot create cgroup %s: %s", s->path, strerror(-r));
+                        cg_fail(err, "cannot create cgroup %s: %s", s->path, strerror(-r));
                 return r;
         }
         s->dirfd = openat(parent_fd, o->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->dirfd < 0) {
                 r = negative_errno();
-                fail(err, "cannot open cgroup %s: %s", s->path, strerror(-r));
+                cg_fail(err, "cannot open cgroup %s: %s", s->path, strerror(-r));
                 (void)unlinkat(parent_fd, o->name, AT_REMOVEDIR);
                 return r;
         }
