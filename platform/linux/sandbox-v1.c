@@ -33,6 +33,8 @@
 #include <sys/statfs.h>
 #include <sys/timerfd.h>
 
+#include <libcgroup.h>
+
 #include "../../policy/kfile.h"
 #include "../../policy/macro.h"
 #include "cgroup-util.h"
@@ -47,6 +49,33 @@ static bool fs_is(const char *path, unsigned long magic)
         return statfs(path, &fs) == 0 && (unsigned long)fs.f_type == magic;
 }
 
+/*
+ * Where the v1 memory hierarchy is mounted, when it is not at <base>/memory: libcgroup reads the mount
+ * table (cgroup_init() parses /proc/mounts) and knows every controller's mount point, co-mounted ones
+ * ("cpu,memory") and ones outside /sys/fs/cgroup included. Only asked for the real root: a --cgroup-root
+ * given for tests means that tree and no other. Returns a malloc'd path, or NULL.
+ */
+static char *memory_mount_from_libcgroup(const char *base)
+{
+        char *mount_point = NULL;
+        int r;
+
+        if (strcmp(base, CGROUP_ROOT_DEFAULT) != 0)
+                return NULL;
+        r = cgroup_init();
+        if (r == 0)
+                r = cgroup_get_subsys_mount_point("memory", &mount_point);
+        if (r != 0) {
+                free(mount_point);
+                return NULL;
+        }
+        if (!fs_is(mount_point, CGROUP_SUPER_MAGIC)) {
+                free(mount_point);
+                return NULL;
+        }
+        return mount_point;
+}
+
 /* base is the tmpfs holding the hierarchies; backend is CGROUP1 or HYBRID (cg_detect_backend()). */
 int sandbox_v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
 {
@@ -55,6 +84,13 @@ int sandbox_v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
 
         if (!memory || !unified)
                 return -ENOMEM;
+        if (!fs_is(memory, CGROUP_SUPER_MAGIC)) {
+                char *elsewhere = memory_mount_from_libcgroup(base);
+                if (elsewhere) {
+                        free(memory);
+                        memory = elsewhere;
+                }
+        }
         if (info->backend == PLATFORM_BACKEND_HYBRID)
                 snprintf(info->unified, sizeof(info->unified), "%s", unified);
         if (!fs_is(memory, CGROUP_SUPER_MAGIC)) {

@@ -194,6 +194,25 @@ begin "observe mode is refused with the reason"
 mg run --observe -- true
 expect "exit" $? 125 && expect_grep reason "$T/err" "observe mode needs cgroup v2" && pass
 
+begin "a memory hierarchy mounted elsewhere is found through libcgroup"
+# Move the hierarchy away from /sys/fs/cgroup/memory: memgov asks libcgroup (cgroup_init() reads the mount
+# table) where the memory controller is, and makes its group there. Moved back afterwards.
+mkdir -p /run/memcg-elsewhere
+if mount --move $CG /run/memcg-elsewhere; then
+        mg explain --memory-max 64M --name moved -- true
+        explained=$?
+        cp "$T/out" "$T/explain"
+        mg run --memory-max 64M --name moved -- sh -c 'grep -E "^[0-9]+:([^:]*,)?memory(,[^:]*)?:" /proc/self/cgroup | cut -d: -f3; cat /run/memcg-elsewhere/moved/memory.limit_in_bytes'
+        ran=$?
+        left=$([ -e /run/memcg-elsewhere/moved ] && echo yes)
+        mount --move /run/memcg-elsewhere $CG || fail "could not move the hierarchy back"
+        expect "explain" $explained 0 && expect_grep root "$T/explain" "^cgroup: +/run/memcg-elsewhere/moved$" &&
+                expect "run" $ran 0 && expect "group and limit" "$(tr '\n' ' ' <"$T/out")" "/moved 67108864 " &&
+                expect "group left" "$left" "" && pass
+else
+        fail "mount --move $CG failed; this VM cannot run the check"
+fi
+
 begin "nothing of memgov's is left in either hierarchy"
 left=$(find $CG $([ "$mode" = hybrid ] && echo $U) -mindepth 1 -maxdepth 1 -type d -name 'memgov-*')
 expect "left" "$left" "" && pass
