@@ -81,6 +81,10 @@ void policy_config_default(PolicyConfig *ret)
                 .critical_enter_full_permyriad = 1000,
                 .critical_leave_full_permyriad = 200,
                 .level_leave_usec = 10 * USEC_PER_SEC,
+                .ladder_gc = true,
+                .ladder_release = true,
+                .ladder_shed = true,
+                .ladder_reclaim = true,
                 .gc_interval_usec = 10 * USEC_PER_SEC,
                 .release_interval_usec = 30 * USEC_PER_SEC,
                 .gc_min_gain_bytes = UINT64_C(8) << 20,
@@ -349,18 +353,20 @@ static void ask_agent(const PolicyConfig *c, PolicyState *s, const PolicySample 
         bool release = pressure && (s->level == POLICY_LEVEL_CRITICAL ||
                                     held_for(s->pressure_since_usec, now, c->gc_interval_usec));
 
-        if ((pressure || over) && worth && interval_passed(s->gc_usec, now, c->gc_interval_usec)) {
+        if (c->ladder_gc && (pressure || over) && worth &&
+            interval_passed(s->gc_usec, now, c->gc_interval_usec)) {
                 s->gc_usec = now;
                 d->actions |= POLICY_ACTION_GC;
                 if (pressure) /* otherwise the rule that lowered the target explains it */
                         fire(d, POLICY_RULE_PRESSURE);
         }
-        if (release && worth && interval_passed(s->release_usec, now, c->release_interval_usec)) {
+        if (c->ladder_release && release && worth &&
+            interval_passed(s->release_usec, now, c->release_interval_usec)) {
                 s->release_usec = now;
                 d->actions |= POLICY_ACTION_RELEASE;
                 fire(d, POLICY_RULE_PRESSURE);
         }
-        if (d->level_changed && s->level == POLICY_LEVEL_CRITICAL) {
+        if (c->ladder_shed && d->level_changed && s->level == POLICY_LEVEL_CRITICAL) {
                 d->actions |= POLICY_ACTION_SHED;
                 fire(d, POLICY_RULE_PRESSURE);
         }
@@ -372,7 +378,7 @@ static void reclaim_cache(const PolicyConfig *c, PolicyState *s, const PolicySam
 {
         uint64_t limit = d->limit_bytes, want;
 
-        if (limit == SIZE_MAX_UNLIMITED)
+        if (limit == SIZE_MAX_UNLIMITED || !c->ladder_reclaim)
                 return;
         want = sat_sub(x->current_bytes, of_limit(limit, c->reclaim_above_permyriad));
         want = min_u64(want, min_u64(x->inactive_file_bytes, x->current_bytes));
@@ -497,6 +503,10 @@ static const struct {
         FIELD(critical_enter_full_permyriad, FIELD_PERMYRIAD),
         FIELD(critical_leave_full_permyriad, FIELD_PERMYRIAD),
         FIELD(level_leave_usec, FIELD_USEC),
+        FIELD(ladder_gc, FIELD_BOOL),
+        FIELD(ladder_release, FIELD_BOOL),
+        FIELD(ladder_shed, FIELD_BOOL),
+        FIELD(ladder_reclaim, FIELD_BOOL),
         FIELD(gc_interval_usec, FIELD_USEC),
         FIELD(release_interval_usec, FIELD_USEC),
         FIELD(gc_min_gain_bytes, FIELD_BYTES),

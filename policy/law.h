@@ -99,6 +99,11 @@ typedef struct PolicyConfig {
         uint32_t critical_enter_full_permyriad; /* 1000: full avg10 >= 10% enters critical */
         uint32_t critical_leave_full_permyriad; /* 200: below 2% may leave it */
         usec_t level_leave_usec;                /* 10s: calm this long before a level is left */
+        /* The ladder's rungs, each of which a policy may switch off. */
+        bool ladder_gc;      /* true: ask the agent for a GC */
+        bool ladder_release; /* true: ask the agent to release free memory to the OS */
+        bool ladder_shed;    /* true: ask the program to shed load at critical */
+        bool ladder_reclaim; /* true: reclaim the group's cold page cache (memory.reclaim) */
         /* Ladder, agent side. */
         usec_t gc_interval_usec;      /* 10s: at most one GC request per interval */
         usec_t release_interval_usec; /* 30s: at most one release request per interval */

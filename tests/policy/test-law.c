@@ -745,7 +745,33 @@ static void test_config_set(void)
               "config values");
         while (policy_config_field_name(n))
                 n++;
-        CHECK(n == 28, "config has %zu fields listed", n);
+        CHECK(n == 32, "config has %zu fields listed", n);
+}
+
+static void test_ladder_off(void)
+{
+        /* The spike again with the GC rung switched off: the target still drops, no GC is asked. */
+        static const Row rows[] = {
+                {BASE, INITIAL},
+                {BASE, .repeat = 2},
+                {BASE, .cur = 900 * M, .some = 800, .some_fired = true, .level = ELEV, .actions = LOWER,
+                 .rule = POLICY_RULE_PRESSURE, .target = T_IDEAL},
+                {BASE, .cur = 900 * M, .some = 600, .level = ELEV, .repeat = 2},
+        };
+        static const Row no_reclaim[] = {
+                {NOAGENT, .cur = 600 * M, .inact = 100 * M},
+                {NOAGENT, .cur = 950 * M, .inact = 200 * M},
+                {NOAGENT, .cur = 1023 * M, .inact = 500 * M},
+        };
+        PolicyConfig c = defaults();
+        Run r;
+
+        CHECK(policy_config_set(&c, "ladder_gc", "no") == 0, "ladder_gc=no");
+        RUN("ladder_gc off", &c, rows, &r);
+        CHECK(r.gcs == 0, "ladder_gc off: %u gcs", r.gcs);
+        c = defaults();
+        c.ladder_reclaim = false;
+        RUN("ladder_reclaim off", &c, no_reclaim, &r);
 }
 
 static void test_format(void)
@@ -780,6 +806,7 @@ int main(void)
         test_no_limit();
         test_outside_growth();
         test_spike();
+        test_ladder_off();
         test_leak();
         test_resize();
         test_up_to_window_min();
