@@ -374,7 +374,8 @@ static void log_changes(const ConfigEffective *old, const ConfigEffective *new)
                 const ConfigKey *k = config_key(i);
                 const char *a = old->values[i].value, *b = new->values[i].value;
                 bool live = k->type == CONFIG_LAW || strcmp(k->name, "grace") == 0 ||
-                            strcmp(k->name, "on-cannot-fit") == 0;
+                            strcmp(k->name, "on-cannot-fit") == 0 || strcmp(k->name, "memory-max") == 0 ||
+                            strcmp(k->name, "memory-high") == 0;
 
                 if (strcmp(a, b) == 0)
                         continue;
@@ -385,6 +386,29 @@ static void log_changes(const ConfigEffective *old, const ConfigEffective *new)
                                    "started, not to the running group.",
                                    k->name, *a ? a : "(unset)", *b ? b : "(unset)");
         }
+}
+
+int policyfile_limits(const PolicyFile *p, const LimitSpec *current, LimitSpec *ret)
+{
+        LimitSpec spec = *current;
+
+        for (size_t i = 0; i < config_key_count() && i < p->effective.n_values; i++) {
+                const char *name = config_key(i)->name, *v = p->effective.values[i].value;
+                int r = 0;
+
+                if (p->effective.values[i].origin == CONFIG_ORIGIN_CMDLINE)
+                        continue;
+                if (strcmp(name, "memory-max") == 0)
+                        r = units_parse_size(*v ? v : "max", &spec.memory_max_bytes);
+                else if (strcmp(name, "memory-high") == 0)
+                        r = units_parse_size_or_percent(*v ? v : "max", &spec.memory_high_bytes,
+                                                        &spec.memory_high_permyriad,
+                                                        &spec.memory_high_is_percent);
+                if (r < 0)
+                        return -EINVAL;
+        }
+        *ret = spec;
+        return 0;
 }
 
 int policyfile_reload(PolicyFile *p, PolicyConfig *ret_law, usec_t *ret_grace_usec)

@@ -47,6 +47,10 @@ int policyfile_apply(int argc, char **argv, RunOptions *o);
  */
 int policyfile_reload(PolicyFile *p, PolicyConfig *ret_law, usec_t *ret_grace_usec);
 
+/* current with memory-max and memory-high as the policy in force says, where the command line did not set
+ * them (it wins, as at start). 0, or -EINVAL when a value does not parse (the files were checked). */
+int policyfile_limits(const PolicyFile *p, const LimitSpec *current, LimitSpec *ret);
+
 /* memgov runs from policy files: it read at least one, or was pointed at a directory. SIGHUP reloads
  * them then, and is not forwarded to the child. */
 bool policyfile_in_use(const PolicyFile *p);

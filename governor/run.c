@@ -38,6 +38,7 @@ static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR
 
 typedef struct Supervisor {
         const RunOptions *opts;
+        LimitSpec spec; /* the options' limits; a policy reload may change them */
         MemoryLimits limits;
         sd_event *event;
         PlatformSandbox *sandbox;
@@ -230,6 +231,46 @@ static int on_populated_changed(sd_event_source *source, int fd, uint32_t revent
         return 0;
 }
 
+/* memory-max and memory-high from a reloaded policy, applied to the running group (the law sees them in its
+ * next sample); the command line's own values stay, as at start. */
+static void reload_limits(Supervisor *s)
+{
+        char a[UNITS_SIZE_STRLEN], b[UNITS_SIZE_STRLEN];
+        MemoryLimits limits;
+        LimitSpec spec;
+        LimitError le;
+        int r;
+
+        if (!s->sandbox || !s->opts->policy || policyfile_limits(s->opts->policy, &s->spec, &spec) < 0)
+                return;
+        le = limits_resolve(&spec, &limits);
+        if (le != LIMIT_OK) {
+                log_error("The reloaded limits are not applied: %s.", limit_error_to_string(le));
+                return;
+        }
+        if (limits.max_bytes == s->limits.max_bytes && limits.high_bytes == s->limits.high_bytes)
+                return;
+        r = platform_sandbox_set_max(s->sandbox, limits.max_bytes);
+        if (r >= 0)
+                r = platform_sandbox_set_high(s->sandbox, limits.high_bytes);
+        if (r < 0) {
+                (void)log_full_errno(LOG_WARNING, r,
+                                     "Cannot apply the reloaded limits to %s: %m; it keeps memory.max=%s "
+                                     "memory.high=%s.",
+                                     platform_sandbox_path(s->sandbox),
+                                     units_format_size(s->limits.max_bytes, a, sizeof(a)),
+                                     units_format_size(s->limits.high_bytes, b, sizeof(b)));
+                /* memory.max may be in place and memory.high not: put back what was there. */
+                (void)platform_sandbox_set_max(s->sandbox, s->limits.max_bytes);
+                return;
+        }
+        s->spec = spec;
+        s->limits = limits;
+        log_notice("Limits of %s now memory.max=%s memory.high=%s (policy reload).",
+                   platform_sandbox_path(s->sandbox), units_format_size(limits.max_bytes, a, sizeof(a)),
+                   units_format_size(limits.high_bytes, b, sizeof(b)));
+}
+
 /* SIGHUP: read the policy files again; any error keeps the policy in force (policyfile_reload() says why).
  */
 static void reload_policy(Supervisor *s)
@@ -242,6 +283,7 @@ static void reload_policy(Supervisor *s)
         s->grace_usec = grace;
         if (s->governor)
                 governor_set_config(s->governor, &law);
+        reload_limits(s);
 }
 
 static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
@@ -444,6 +486,7 @@ int run_main(const RunOptions *o)
                 .exit_code = EXIT_MEMGOV_FAILURE,
                 .policy_exit_code = -1,
                 .grace_usec = o->grace_usec,
+                .spec = o->spec,
         };
         int keep_fd = -1;
         char name[256];

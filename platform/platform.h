@@ -127,6 +127,9 @@ int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which
  */
 int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes);
 int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes);
+/* The hard limit of a running sandbox (a policy reload): memory.max, memory.limit_in_bytes on v1, the Job
+ * Object's memory limits. -EOPNOTSUPP in observe mode, where the limits are someone else's. */
+int platform_sandbox_set_max(PlatformSandbox *s, uint64_t bytes);
 
 /* Descriptors that become readable (POLLPRI/EPOLLPRI on Linux) when the
  * sandbox's events change: the memory event counters, and the populated state.

@@ -542,6 +542,12 @@ int sandbox_v1_set_high(PlatformSandbox *s, uint64_t bytes)
         return write_limit_v1(s, "memory.soft_limit_in_bytes", bytes, NULL);
 }
 
+int sandbox_v1_set_max(PlatformSandbox *s, uint64_t bytes)
+{
+        /* memsw, where memgov set it, stays as it is: the kernel refuses a limit above it (EINVAL). */
+        return write_limit_v1(s, "memory.limit_in_bytes", bytes, NULL);
+}
+
 static void v1_event_count(V1Event *ev)
 {
         uint64_t n, usage;

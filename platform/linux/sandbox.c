@@ -664,6 +664,15 @@ int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
         return cg_write_limit_at(s->dirfd, "memory.high", bytes);
 }
 
+int platform_sandbox_set_max(PlatformSandbox *s, uint64_t bytes)
+{
+        if (s->observe)
+                return -EOPNOTSUPP;
+        if (s->v1)
+                return sandbox_v1_set_max(s, bytes);
+        return cg_write_limit_at(s->dirfd, "memory.max", bytes);
+}
+
 int platform_watch_ack(int fd)
 {
         char buf[1024];

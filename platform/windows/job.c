@@ -132,6 +132,16 @@ static int set_hard_limits(PlatformSandbox *s, uint64_t max_bytes)
         return 0;
 }
 
+int platform_sandbox_set_max(PlatformSandbox *s, uint64_t bytes)
+{
+        int r = set_hard_limits(s, bytes);
+
+        if (r < 0)
+                return r;
+        s->max_bytes = bytes;
+        return 0;
+}
+
 int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
 {
         JOBOBJECT_NOTIFICATION_LIMIT_INFORMATION n = {};

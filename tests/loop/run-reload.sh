@@ -49,6 +49,34 @@ printf '[defaults]\nmemory-max = 64M\nmemory-high = 32M\nname = frompolicy\n' >"
 rc=$?
 expect "exit" $rc 0 && expect "limits" "$(tr '\n' ' ' <"$T/out")" "67108864 50331648 " && no_group frompolicy && pass
 
+begin "a reload changes memory-max and memory-high of the running group; the command line's stay"
+L=$T/limits
+mkdir -p "$L"
+printf '[defaults]\nmemory-max = 128M\nmemory-high = 100M\n' >"$L/memgov.ini"
+"$MEMGOV" run --config-dir "$L" --name livelim -- sleep 60 >"$T/out" 2>"$T/err" &
+pid=$!
+wait_group() { for _ in $(seq 100); do [ -e "$CG/$1/memory.max" ] && return 0; sleep 0.1; done; return 1; }
+wait_group livelim
+before=$(cat $CG/livelim/memory.max $CG/livelim/memory.high | tr '\n' ' ')
+printf '[defaults]\nmemory-max = 96M\nmemory-high = 64M\n' >"$L/memgov.ini"
+kill -HUP $pid
+wait_for "$T/err" "Limits of .* now memory.max=96M memory.high=64M" >/dev/null
+after=$(cat $CG/livelim/memory.max $CG/livelim/memory.high | tr '\n' ' ')
+kill -TERM $pid
+wait $pid
+"$MEMGOV" run --config-dir "$L" --memory-max 200M --name livelim2 -- sleep 60 >"$T/out" 2>"$T/err2" &
+pid=$!
+wait_group livelim2
+printf '[defaults]\nmemory-max = 80M\nmemory-high = 48M\n' >"$L/memgov.ini"
+kill -HUP $pid
+wait_for "$T/err2" "Limits of .* now" >/dev/null
+mixed=$(cat $CG/livelim2/memory.max $CG/livelim2/memory.high | tr '\n' ' ')
+kill -TERM $pid
+wait $pid
+expect "before" "$before" "134217728 104857600 " && expect "after the reload" "$after" "100663296 67108864 " &&
+        expect "--memory-max kept, memory-high from the file" "$mixed" "209715200 50331648 " &&
+        no_group livelim && no_group livelim2 && pass
+
 begin "reload under load: a larger headroom brings the target down at once"
 "$MEMGOV" run -v --config-dir "$P" --memory-max 256M --name reload -- "$WORKLOAD" resize --for 60s \
         >"$T/out" 2>"$T/err" &
