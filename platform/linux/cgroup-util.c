@@ -244,3 +244,15 @@ void cg_fail(PlatformError *err, const char *fmt, ...)
                 va_end(ap);
         }
 }
+
+int cg_check_name(const char *name, PlatformError *err)
+{
+        int r = cg_name_valid(name);
+
+        if (r < 0)
+                cg_fail(err,
+                        "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
+                        "controller prefix such as 'memory.')",
+                        name ?: "");
+        return r;
+}

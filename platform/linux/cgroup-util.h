@@ -15,6 +15,9 @@
 /* Says what went wrong in err (may be NULL), for the governor to print. */
 __attribute__((format(printf, 2, 3))) void cg_fail(PlatformError *err, const char *fmt, ...);
 
+/* cg_name_valid(), saying in err why --name is refused. */
+int cg_check_name(const char *name, PlatformError *err);
+
 /* Reads a small file (up to size-1 bytes) and NUL-terminates it. */
 int cg_read_at(int dirfd, const char *file, char *buf, size_t size);
 int cg_write_at(int dirfd, const char *file, const char *value);

@@ -152,14 +152,9 @@ int sandbox_v1_plan(const SandboxOptions *o, const PlatformInfo *info, char **re
         char parent[4096];
         int r;
 
-        r = cg_name_valid(o->name);
-        if (r < 0) {
-                cg_fail(err,
-                        "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
-                        "controller prefix such as 'memory.')",
-                        o->name ?: "");
+        r = cg_check_name(o->name, err);
+        if (r < 0)
                 return r;
-        }
         r = v1_parent(o, info->root, parent, sizeof(parent), err);
         if (r < 0)
                 return r;

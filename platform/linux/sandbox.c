@@ -130,14 +130,9 @@ static int sandbox_resolve(const SandboxOptions *o, const char *root, char paren
 {
         int r;
 
-        r = cg_name_valid(o->name);
-        if (r < 0) {
-                cg_fail(err,
-                        "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
-                        "controller prefix such as 'memory.')",
-                        o->name ?: "");
+        r = cg_check_name(o->name, err);
+        if (r < 0)
                 return r;
-        }
         r = resolve_parent(o, root, parent, 4096, ret_move_self, err);
         if (r < 0)
                 return r;
