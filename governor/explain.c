@@ -126,14 +126,10 @@ int explain_main(const RunOptions *o)
         MemoryLimits limits;
         LaunchEnv plan;
         RuntimeDetection detection;
-        LimitError le;
         int r, status = 0;
 
-        le = limits_resolve(&o->spec, &limits);
-        if (le != LIMIT_OK) {
-                log_error("%s", limit_error_to_string(le));
+        if (run_resolve_limits(&o->spec, &limits) < 0)
                 return EXIT_MEMGOV_FAILURE;
-        }
 
         r = platform_probe(o->cgroup_root, &info, &err);
         printf("backend:           %s%s%s\n", platform_backend_to_string(info.backend),

@@ -14,6 +14,17 @@
 
 extern char **environ;
 
+int run_resolve_limits(const LimitSpec *spec, MemoryLimits *ret)
+{
+        LimitError le = limits_resolve(spec, ret);
+
+        if (le != LIMIT_OK) {
+                log_error("%s", limit_error_to_string(le));
+                return -EINVAL;
+        }
+        return 0;
+}
+
 void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t size)
 {
         const char *base = run_command_basename(cmd);

@@ -353,7 +353,6 @@ int run_main(const RunOptions *o)
         };
         RuntimeDetection detection;
         LaunchEnv plan;
-        LimitError le;
         int r;
 
         if (o->init || o->observe || o->oom_score_adj_set) {
@@ -370,11 +369,8 @@ int run_main(const RunOptions *o)
                           o->metrics_file ? "--metrics-file" : "--metrics-listen");
                 return EXIT_MEMGOV_FAILURE;
         }
-        le = limits_resolve(&o->spec, &q.limits);
-        if (le != LIMIT_OK) {
-                log_error("%s", limit_error_to_string(le));
+        if (run_resolve_limits(&o->spec, &q.limits) < 0)
                 return EXIT_MEMGOV_FAILURE;
-        }
         r = run_resolve_command(o->argv[0], &path);
         if (r != 0)
                 return r;

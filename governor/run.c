@@ -490,7 +490,6 @@ int run_main(const RunOptions *o)
         };
         int keep_fd = -1;
         char name[256];
-        LimitError le;
         bool observe;
         int child_oom;
         LaunchEnv plan;
@@ -498,11 +497,8 @@ int run_main(const RunOptions *o)
         SandboxOptions so;
         int r;
 
-        le = limits_resolve(&o->spec, &s.limits);
-        if (le != LIMIT_OK) {
-                log_error("%s", limit_error_to_string(le));
+        if (run_resolve_limits(&o->spec, &s.limits) < 0)
                 return EXIT_MEMGOV_FAILURE;
-        }
         r = run_resolve_command(o->argv[0], &path);
         if (r != 0)
                 return r;

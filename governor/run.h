@@ -14,6 +14,9 @@ void run_default_name(const char *cmd, const char *pid_text, char *buf, size_t s
  * supervisor's own (run.c, run-queue.c), so that a '\' in a Linux command stays in the name. */
 const char *run_command_basename(const char *cmd);
 
+/* The limits the options ask for: 0, or -EINVAL after saying why (a percentage without --memory-max...). */
+int run_resolve_limits(const LimitSpec *spec, MemoryLimits *ret);
+
 /* cmd found on PATH: 0, or the exit status for main() (127 not found, 126 not executable), said. */
 int run_resolve_command(const char *cmd, char **ret_path);
 
