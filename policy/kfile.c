@@ -80,6 +80,18 @@ static bool list_has(const char *p, const char *end, const char *controller)
         return false;
 }
 
+/* The path field of a /proc/pid/cgroup line (len bytes at p): absolute, copied NUL-terminated. */
+static int copy_cgroup_path(const char *p, size_t len, char *buf, size_t size)
+{
+        if (len == 0 || p[0] != '/')
+                return -EINVAL;
+        if (len + 1 > size)
+                return -ENOBUFS;
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        return 0;
+}
+
 int kfile_cgroup1_path(const char *text, const char *controller, char *buf, size_t size)
 {
         for (const char *line = text; line && *line;) {
@@ -88,16 +100,8 @@ int kfile_cgroup1_path(const char *text, const char *controller, char *buf, size
                 const char *c1 = memchr(line, ':', (size_t)(end - line));
                 const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
 
-                if (c2 && c2 > c1 + 1 && list_has(c1 + 1, c2, controller)) {
-                        size_t plen = (size_t)(end - c2 - 1);
-                        if (plen == 0 || c2[1] != '/')
-                                return -EINVAL;
-                        if (plen + 1 > size)
-                                return -ENOBUFS;
-                        memcpy(buf, c2 + 1, plen);
-                        buf[plen] = '\0';
-                        return 0;
-                }
+                if (c2 && c2 > c1 + 1 && list_has(c1 + 1, c2, controller))
+                        return copy_cgroup_path(c2 + 1, (size_t)(end - c2 - 1), buf, size);
                 line = nl ? nl + 1 : NULL;
         }
         return -ENOENT;
@@ -109,16 +113,8 @@ int kfile_cgroup2_path(const char *text, char *buf, size_t size)
                 const char *nl = strchr(line, '\n');
                 size_t len = nl ? (size_t)(nl - line) : strlen(line);
 
-                if (len >= 3 && strncmp(line, "0::", 3) == 0) {
-                        size_t plen = len - 3;
-                        if (plen == 0 || line[3] != '/')
-                                return -EINVAL;
-                        if (plen + 1 > size)
-                                return -ENOBUFS;
-                        memcpy(buf, line + 3, plen);
-                        buf[plen] = '\0';
-                        return 0;
-                }
+                if (len >= 3 && strncmp(line, "0::", 3) == 0)
+                        return copy_cgroup_path(line + 3, len - 3, buf, size);
                 line = nl ? nl + 1 : NULL;
         }
         return -ENOENT;
