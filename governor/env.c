@@ -185,8 +185,12 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
         LaunchOptions lo;
 
         launchenv_options_default(&lo);
-        /* Also with --runtime: what the program is (static, built with the agent) decides the C agent. */
-        runtime_detect(path, o->argv, launchenv_get(environ, "PATH"), d);
+        /* Also with --runtime glibc or jemalloc: what the program is (static, built with the agent) decides
+         * the C agent. No other forced runtime needs the file read. */
+        if (o->runtime == RUNTIME_AUTO || o->runtime == RUNTIME_GLIBC || o->runtime == RUNTIME_JEMALLOC)
+                runtime_detect(path, o->argv, launchenv_get(environ, "PATH"), d);
+        else
+                memset(d, 0, sizeof(*d));
         if (o->runtime != RUNTIME_AUTO) {
                 d->runtime = o->runtime;
                 snprintf(d->reason, sizeof(d->reason), "--runtime %s", runtime_to_string(o->runtime));
