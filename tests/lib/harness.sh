@@ -15,9 +15,11 @@ require_cgroup2() {
                 exit 2
         fi
 }
+# A "# ..." line as each check begins: when a VM is killed by a timeout, its output so far says where.
 begin() {
         current=$1
         started=$(date +%s%N)
+        echo "# $1"
 }
 took() { echo "$((($(date +%s%N) - started) / 1000000))ms"; }
 pass() { # [NOTE]

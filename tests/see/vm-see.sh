@@ -9,7 +9,7 @@ here=$(dirname "$(realpath "$0")")
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-"$VMRUN" --cgroup v2 --memory 1024 --share "$OUT" -- "$here/run-see.sh" "$MEMGOV" "$WORKLOAD" "$HELPER" "$OUT" "$SINK"
+"$VMRUN" --cgroup v2 --memory 1024 --timeout 480 --share "$OUT" -- "$here/run-see.sh" "$MEMGOV" "$WORKLOAD" "$HELPER" "$OUT" "$SINK"
 status=$?
 
 if [ ! -s "$OUT/trace.jsonl" ]; then
