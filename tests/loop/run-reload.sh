@@ -26,11 +26,11 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 # mib SIZE: "230.6M" -> 230 (the decision line's sizes are K or M here).
 mib() { awk -v s="$1" 'BEGIN { v = s + 0; if (s ~ /K$/) v /= 1024; printf "%d", v }'; }
 # decision_after N [PATTERN]: the first decision (matching PATTERN) logged after line N of stderr (whatever woke the loop: the reload's
-# own step or a tick that came first), waiting up to 10 s. memgov's stderr is not opened for appending,
+# own step or a tick that came first), waiting up to 200 polls (20 s, more on a loaded machine). memgov's stderr is not opened for appending,
 # so the test marks places by line number, never by writing into it.
 decision_after() {
         local d
-        for _ in $(seq 100); do
+        for _ in $(seq 200); do
                 d=$(tail -n +"$(($1 + 1))" "$T/err" | grep -m1 "decision .*${2:-}")
                 [ -n "$d" ] && break
                 sleep 0.1
@@ -116,19 +116,20 @@ begin "a broken drop-in is refused whole, with its reason, and the running polic
 printf '[defaults]\nheadroom = 10%%\nwindow = soon\n' >"$P/conf.d/90-broken.ini"
 kill -HUP $pid
 if wait_for "$T/err" "keeping the policy in force"; then
-        # The law must still use 30%: move the limit a little (well above usage, so the write cannot block
-        # in reclaim) and read the headroom of the decision that follows. 10%, the broken file's valid line,
-        # would show as 24.8M.
+        # The law must still use 30%: lower the limit (well above usage, so the write cannot block in
+        # reclaim) and read the headroom of the decision that follows. 10%, the broken file's valid line,
+        # would show as 22.4M. The step is large (the goal falls by about 23M) so that the decision cannot
+        # hide in the deadband while the heap's unseen share drifts (a 8M step did once, on a slow CI).
         dir=$(find $CG -maxdepth 2 -name "reload" -type d | head -1)
         n=$(wc -l <"$T/err")
         t0=$(date +%s%N)
-        timeout 10 sh -c "echo $((248 << 20)) >$dir/memory.max" || echo "#   writing memory.max failed"
+        timeout 10 sh -c "echo $((224 << 20)) >$dir/memory.max" || echo "#   writing memory.max failed"
         echo "#   memory.max written in $((($(date +%s%N) - t0) / 1000000))ms (current $(cat "$dir/memory.current"))"
-        d=$(decision_after "$n" "limit=248M")
+        d=$(decision_after "$n" "limit=224M")
         if [ -n "$d" ]; then
                 expect_grep "reason" "$T/err" "90-broken.ini:3: window: 'soon': expected a number with a unit" &&
-                        expect "headroom after the broken reload" "$(echo "$d" | field headroom)" "74.4M" &&
-                        pass "target $(echo "$d" | field target) with 30% of 248M as headroom"
+                        expect "headroom after the broken reload" "$(echo "$d" | field headroom)" "67.2M" &&
+                        pass "target $(echo "$d" | field target) with 30% of 224M as headroom"
         else
                 fail "no decision after memory.max was lowered"
         fi
