@@ -83,6 +83,7 @@ func outside(args []string) {
 	interval := fs.Duration("interval", 250*time.Millisecond, "")
 	rate := fs.Int("churn", 40, "garbage, MiB/s")
 	secs := fs.Duration("for", 12*time.Second, "")
+	stop := fs.String("stop-file", "", "end early, once this file exists (a test's checks are done)")
 	fs.Parse(args)
 
 	hold := make([][]byte, *live)
@@ -97,7 +98,17 @@ func outside(args []string) {
 		}
 		report("outside-done")
 	}()
-	churn(*rate, time.Now().Add(*secs))
+	end := time.Now().Add(*secs)
+	for time.Now().Before(end) {
+		next := time.Now().Add(500 * time.Millisecond)
+		if next.After(end) {
+			next = end
+		}
+		churn(*rate, next)
+		if _, err := os.Stat(*stop); *stop != "" && err == nil {
+			break
+		}
+	}
 	report("completed")
 	runtime.KeepAlive(hold)
 }
