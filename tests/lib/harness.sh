@@ -49,8 +49,10 @@ no_group() { # NAME: the group must be gone
         fi
         return 0
 }
-wait_for() { # FILE PATTERN: up to 10 s
-        for _ in $(seq 100); do
+# Every use waits for something that must come, so the bound is generous: on CI's loaded machine
+# things took 1.5x longer than here, and the VM's emulation multiplies any stall.
+wait_for() { # FILE PATTERN: up to 300 polls, 30 s or more
+        for _ in $(seq 300); do
                 grep -q -- "$2" "$1" 2>/dev/null && return 0
                 sleep 0.1
         done

@@ -55,7 +55,7 @@ mkdir -p "$L"
 printf '[defaults]\nmemory-max = 128M\nmemory-high = 100M\n' >"$L/memgov.ini"
 "$MEMGOV" run --config-dir "$L" --name livelim -- sleep 60 >"$T/out" 2>"$T/err" &
 pid=$!
-wait_group() { for _ in $(seq 100); do [ -e "$CG/$1/memory.max" ] && return 0; sleep 0.1; done; return 1; }
+wait_group() { for _ in $(seq 300); do [ -e "$CG/$1/memory.max" ] && return 0; sleep 0.1; done; return 1; }
 wait_group livelim
 before=$(cat $CG/livelim/memory.max $CG/livelim/memory.high | tr '\n' ' ')
 printf '[defaults]\nmemory-max = 96M\nmemory-high = 64M\n' >"$L/memgov.ini"

@@ -32,7 +32,7 @@ begin "metrics file and endpoint while a Go program runs (promtool checks both)"
 pid=$!
 # The target follows the agent's first stats, a moment after it connects.
 if ! wait_for "$T/m.prom" "^memgov_gc_target_bytes [0-9]"; then
-        fail "no memgov_gc_target_bytes in the metrics file within 10 s"
+        fail "no memgov_gc_target_bytes in the metrics file within 30 s"
 elif ! curl --max-time 10 -sf -o "$T/scrape" "$URL"; then
         fail "GET $URL failed"
 else
