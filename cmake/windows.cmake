@@ -51,5 +51,7 @@ install(TARGETS memgov RUNTIME DESTINATION bin)
 
 if(MEMGOV_TESTS)
   enable_testing()
+  include(cmake/test-env.cmake)
   add_subdirectory(tests/windows)
+  memgov_tests_check_log_text(tests/windows)
 endif()

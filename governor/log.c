@@ -56,9 +56,26 @@ int log_open(LogTarget t)
 {
         if (t == LOG_TARGET_JOURNAL && !platform_journal_available())
                 return -EOPNOTSUPP;
-        target = t == LOG_TARGET_AUTO ? (platform_journal_is_stderr() ? LOG_TARGET_JOURNAL : LOG_TARGET_TEXT)
-                                      : t;
+        if (t == LOG_TARGET_AUTO)
+                t = platform_journal_is_stderr()    ? LOG_TARGET_JOURNAL
+                    : platform_stderr_is_terminal() ? LOG_TARGET_TEXT
+                                                    : LOG_TARGET_LOGFMT;
+        target = t;
         return 0;
+}
+
+int log_open_default(const char **ret_bad)
+{
+        const char *e = getenv("MEMGOV_LOG_FORMAT");
+        LogTarget t = LOG_TARGET_AUTO;
+
+        if (e && *e && log_target_from_string(e, &t) < 0) {
+                *ret_bad = e;
+                (void)log_open(LOG_TARGET_AUTO);
+                return -EINVAL;
+        }
+        *ret_bad = e;
+        return log_open(t);
 }
 
 LogTarget log_get_target(void)

@@ -9,8 +9,10 @@
  *
  * Where they go (log_open()): to the journal (platform_journal_send(): sd-journal
  * on Linux, none on Windows) when stderr is connected to it (JOURNAL_STREAM, as systemd sets it for a
- * service), with structured fields MEMGOV_*; otherwise to stderr, as "memgov: <text>" lines, or as logfmt
- * with --log-format logfmt.
+ * service), with structured fields MEMGOV_*; otherwise to stderr: "memgov: <text>" lines when stderr is a
+ * terminal, logfmt when it is a file, a pipe or a log collector. --log-format, or MEMGOV_LOG_FORMAT when
+ * neither the command line nor a policy file says, picks one. The short commands (check, status) and
+ * everything before the command line is read write text.
  */
 
 #include <stddef.h>
@@ -19,7 +21,7 @@
 #include "../policy/macro.h"
 
 typedef enum LogTarget {
-        LOG_TARGET_AUTO,    /* the journal if stderr is connected to it, else text */
+        LOG_TARGET_AUTO,    /* the journal if stderr is connected to it, text on a terminal, else logfmt */
         LOG_TARGET_TEXT,    /* "memgov: <text>" on stderr */
         LOG_TARGET_LOGFMT,  /* time=... level=... msg="..." key=value ... on stderr */
         LOG_TARGET_JOURNAL, /* sd-journal, with MEMGOV_* fields */
@@ -29,6 +31,9 @@ typedef enum LogTarget {
 /* Picks the target; AUTO looks at JOURNAL_STREAM and stderr. -EOPNOTSUPP for the journal where the system
  * has none (Windows); the target is then left as it was. */
 int log_open(LogTarget t);
+/* log_open() of MEMGOV_LOG_FORMAT when set, else of AUTO. -EINVAL when the variable names no format (AUTO is
+ * then in force), -EOPNOTSUPP when it names the journal where there is none; *ret_bad is the variable. */
+int log_open_default(const char **ret_bad);
 LogTarget log_get_target(void);
 int log_target_from_string(const char *s, LogTarget *ret);
 const char *log_target_to_string(LogTarget t);

@@ -31,10 +31,11 @@ static void help(void)
 int main(int argc, char *argv[])
 {
         RunOptions o;
-        const char *verb;
+        const char *verb, *bad;
         int r;
 
-        (void)log_open(LOG_TARGET_AUTO);
+        /* Text until the command is known: check and status are read by a person (or a CI log). */
+        (void)log_open(LOG_TARGET_TEXT);
         if (argc < 2) {
                 help();
                 return EXIT_MEMGOV_FAILURE;
@@ -59,6 +60,19 @@ int main(int argc, char *argv[])
                 return EXIT_MEMGOV_FAILURE;
         }
 
+        /* A governor's messages are a log: logfmt unless a person reads them (log.h). */
+        r = log_open_default(&bad);
+        if (r == -EINVAL) {
+                log_error("MEMGOV_LOG_FORMAT='%s': expected auto, text, logfmt or journal", bad);
+                return EXIT_MEMGOV_FAILURE;
+        }
+        if (r < 0) {
+                log_error(
+                        "MEMGOV_LOG_FORMAT=%s: this system has no journal (systemd's); text and logfmt work "
+                        "here",
+                        bad);
+                return EXIT_MEMGOV_FAILURE;
+        }
         r = cli_parse_run(argc - 1, argv + 1, &o);
         if (r == 1)
                 return 0;

@@ -244,6 +244,8 @@ bool platform_journal_available(void);
  * JOURNAL_STREAM=<dev>:<inode>, and a child of a service that redirected stderr inherits the variable, not
  * the stream. Always false where there is no journal. */
 bool platform_journal_is_stderr(void);
+/* Whether stderr is a terminal (a person reading), as opposed to a file, pipe or log collector. */
+bool platform_stderr_is_terminal(void);
 /* One entry. A negative errno when it was not sent (the caller writes the message elsewhere). */
 int platform_journal_send(const PlatformJournalField *fields, size_t n_fields);
 

@@ -32,6 +32,11 @@ bool platform_journal_is_stderr(void)
         return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
+bool platform_stderr_is_terminal(void)
+{
+        return isatty(STDERR_FILENO) == 1;
+}
+
 int platform_journal_send(const PlatformJournalField *fields, size_t n_fields)
 {
         struct iovec iov[JOURNAL_FIELDS_MAX];

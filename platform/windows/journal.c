@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <io.h>
+#include <stdio.h>
 
 #include "../platform.h"
 
@@ -14,6 +16,12 @@ bool platform_journal_available(void)
 bool platform_journal_is_stderr(void)
 {
         return false;
+}
+
+/* A console; a file or pipe (and Wine's redirected stderr) is not one. */
+bool platform_stderr_is_terminal(void)
+{
+        return _isatty(_fileno(stderr)) != 0;
 }
 
 int platform_journal_send(const PlatformJournalField *fields, size_t n_fields)

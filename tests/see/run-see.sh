@@ -198,4 +198,23 @@ expect "exit" $rc 0 &&
         expect_grep "a decision" "$T/err" 'level=info msg=decision action=lower-target rule=target-[a-z]+ pressure_level=ok target_bytes=[0-9]+ ' &&
         pass "$(wc -l <"$T/err") lines"
 
+begin "by default a governor logs logfmt to a file or pipe, text to a terminal; MEMGOV_LOG_FORMAT picks"
+env -u MEMGOV_LOG_FORMAT "$MEMGOV" run -v --memory-max 64M --name see-deflog -- "$HELPER" exit 0 \
+        >"$T/out" 2>"$T/err"
+rc=$?
+bad=$(grep -cvE '^time=[0-9T:.-]+Z level=[a-z]+ msg=' "$T/err")
+# script(1) gives memgov a terminal for stderr.
+env -u MEMGOV_LOG_FORMAT script -qec "'$MEMGOV' run -v --memory-max 64M --name see-ttylog -- '$HELPER' exit 0" \
+        /dev/null </dev/null >"$T/tty" 2>&1
+rc_tty=$?
+MEMGOV_LOG_FORMAT=yaml "$MEMGOV" run --memory-max 64M --name see-badlog -- "$HELPER" exit 0 >"$T/out" 2>"$T/err-bad"
+rc_bad=$?
+expect "exit" $rc 0 && expect "lines not logfmt" "$bad" 0 &&
+        expect_grep "logfmt" "$T/err" '^time=.* level=[a-z]+ msg="Started ' &&
+        expect "exit on a terminal" $rc_tty 0 &&
+        expect_grep "text on a terminal" "$T/tty" "^memgov: Started " &&
+        expect "bad MEMGOV_LOG_FORMAT" $rc_bad 125 &&
+        expect_grep "names it" "$T/err-bad" "MEMGOV_LOG_FORMAT='yaml': expected auto, text, logfmt or journal" &&
+        no_group see-deflog && no_group see-ttylog && no_group see-badlog && pass "$(wc -l <"$T/err") lines"
+
 finish run-see.sh

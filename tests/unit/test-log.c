@@ -2,8 +2,10 @@
 /* logfmt quoting and the log target names. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../governor/log.h"
+#include "../../platform/platform.h"
 #include "check.h"
 
 int main(void)
@@ -17,7 +19,8 @@ int main(void)
                 {"line\nbreak", "\"line\\nbreak\""},    {"tab\there", "\"tab\\x09here\""},
         };
         char buf[64], small[8];
-        LogTarget t;
+        const char *bad;
+        LogTarget t, plain;
         int r;
 
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -28,13 +31,26 @@ int main(void)
 
         CHECK(log_target_from_string("logfmt", &t) == 0 && t == LOG_TARGET_LOGFMT, "logfmt");
         CHECK(log_target_from_string("syslog", &t) < 0, "unknown");
-        /* JOURNAL_STREAM that is not our stderr: not the journal. */
+        /* JOURNAL_STREAM that is not our stderr: not the journal, but text on a terminal and logfmt on
+         * anything else (under ctest, a pipe). */
+        plain = platform_stderr_is_terminal() ? LOG_TARGET_TEXT : LOG_TARGET_LOGFMT;
         setenv("JOURNAL_STREAM", "1:2", 1);
         log_open(LOG_TARGET_AUTO);
-        CHECK(log_get_target() == LOG_TARGET_TEXT, "%s", log_target_to_string(log_get_target()));
+        CHECK(log_get_target() == plain, "%s", log_target_to_string(log_get_target()));
         unsetenv("JOURNAL_STREAM");
         log_open(LOG_TARGET_AUTO);
-        CHECK(log_get_target() == LOG_TARGET_TEXT, "%s", log_target_to_string(log_get_target()));
+        CHECK(log_get_target() == plain, "%s", log_target_to_string(log_get_target()));
+        /* MEMGOV_LOG_FORMAT is the default; a bad value is refused and named, with AUTO in force. */
+        setenv("MEMGOV_LOG_FORMAT", "text", 1);
+        CHECK(log_open_default(&bad) == 0 && log_get_target() == LOG_TARGET_TEXT, "env text");
+        setenv("MEMGOV_LOG_FORMAT", "yaml", 1);
+        CHECK(log_open_default(&bad) == -EINVAL && strcmp(bad, "yaml") == 0 && log_get_target() == plain,
+              "env yaml: %s", log_target_to_string(log_get_target()));
+        setenv("MEMGOV_LOG_FORMAT", "", 1);
+        CHECK(log_open_default(&bad) == 0 && log_get_target() == plain, "env empty");
+        unsetenv("MEMGOV_LOG_FORMAT");
+        CHECK(log_open_default(&bad) == 0 && log_get_target() == plain && !bad, "env unset");
+        (void)log_open(LOG_TARGET_TEXT);
         /* Asked for outright: the journal, or, where the system has none (Windows), a refusal that keeps
          * the target. */
         r = log_open(LOG_TARGET_JOURNAL);
