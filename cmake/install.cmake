@@ -10,6 +10,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/completions/memgov.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME memgov)
 file(GLOB MEMGOV_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${MEMGOV_DOCS} ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The Go agent is a Go module (memgov.dev/agent): installed as source where Debian keeps Go libraries, for
+# `go mod edit -replace memgov.dev/agent=/usr/share/gocode/src/memgov.dev/agent` in a program's module.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/agents/go/ DESTINATION ${CMAKE_INSTALL_DATADIR}/gocode/src/memgov.dev/agent
+        FILES_MATCHING PATTERN "*.go" PATTERN "go.mod" PATTERN "*_test.go" EXCLUDE PATTERN "cmd" EXCLUDE)
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/plot-trace DESTINATION ${CMAKE_INSTALL_DATADIR}/memgov
         RENAME memgov-plot-trace)
 

@@ -30,6 +30,26 @@ libso=$(find "$dest/usr/lib" -name 'libmemgov-agent.so*' | head -1)
 [ -n "$pc" ] && ok "${pc#"$dest"}" || bad "no memgov-agent.pc"
 [ -n "$libso" ] && ok "${libso#"$dest"}" || bad "no libmemgov-agent.so"
 
+# The Go agent's source builds into a program that imports it, from where it was installed, offline.
+goagent=$dest/usr/share/gocode/src/memgov.dev/agent
+if [ -f "$goagent/go.mod" ] && [ -f "$goagent/agent.go" ] && ! ls "$goagent"/*_test.go >/dev/null 2>&1; then
+        ok "/usr/share/gocode/src/memgov.dev/agent"
+        if command -v go >/dev/null; then
+                prog=$dest/goprog
+                mkdir -p "$prog"
+                printf 'package main\n\nimport _ "memgov.dev/agent"\n\nfunc main() {}\n' >"$prog/main.go"
+                printf 'module example.com/prog\n\ngo 1.19\n\nrequire memgov.dev/agent v0.0.0\n\nreplace memgov.dev/agent => %s\n' \
+                        "$goagent" >"$prog/go.mod"
+                if out=$(cd "$prog" && GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$dest/gocache go build -o prog . 2>&1); then
+                        ok "a Go program builds with the installed agent"
+                else
+                        bad "a Go program with the installed agent: $out"
+                fi
+        fi
+else
+        bad "the Go agent's source is not installed as a module in $goagent"
+fi
+
 v=$("$dest/usr/bin/memgov" --version)
 [[ $v == "memgov "* ]] && ok "memgov --version: $v" || bad "memgov --version: $v"
 for page in man1/memgov.1 man5/memgov.ini.5; do
