@@ -57,6 +57,20 @@ int run_resolve_command(const char *cmd, char **ret_path)
         return 0;
 }
 
+int run_spawn_failed(const char *cmd, const char *sandbox_path, const PlatformChild *child, int error)
+{
+        if (child->exec_failed) {
+                log_error_errno(error, "%s: cannot execute: %m", cmd);
+                return error == -ENOENT ? 127 : 126;
+        }
+        if (child->hint)
+                log_error_errno(error, "Failed to start a process in %s: %m (%s)", sandbox_path,
+                                child->hint);
+        else
+                log_error_errno(error, "Failed to start a process in %s: %m", sandbox_path);
+        return EXIT_MEMGOV_FAILURE;
+}
+
 void run_sandbox_options(const RunOptions *o, const MemoryLimits *limits, char *name, size_t name_size,
                          SandboxOptions *ret)
 {

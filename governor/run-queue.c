@@ -398,10 +398,10 @@ int run_main(const RunOptions *o)
         }
         r = platform_sandbox_spawn(q.sandbox, path, o->argv, envp, NULL, 0, &q.child);
         if (r < 0) {
-                log_error_errno(r, "%s: cannot execute: %m", o->argv[0]);
+                r = run_spawn_failed(o->argv[0], platform_sandbox_path(q.sandbox), &q.child, r);
                 platform_sandbox_free(q.sandbox);
                 trace_close(q.trace);
-                return r == -ENOENT ? 127 : 126;
+                return r;
         }
         log_debug("Started %s as %d in %s.", path, (int)q.child.pid, platform_sandbox_path(q.sandbox));
         /* The baseline: the law counts the sandbox's events from its first sample on, and a message may

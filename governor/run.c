@@ -403,8 +403,9 @@ static int spawn_child(Supervisor *s, const char *path, char **envp, int keep_fd
         r = platform_sandbox_spawn(s->sandbox, path, s->opts->argv, envp, &keep_fd, keep_fd >= 0 ? 1 : 0,
                                    &s->child);
         if (r < 0) {
-                int code = r == -ENOENT ? 127 : 126;
-                log_error_errno(r, "%s: cannot execute: %m", s->opts->argv[0]);
+                int code =
+                        run_spawn_failed(s->opts->argv[0], platform_sandbox_path(s->sandbox), &s->child, r);
+
                 r = platform_sandbox_destroy(s->sandbox);
                 if (r < 0)
                         log_warning_errno(r, "Failed to remove cgroup %s: %m, leaving it behind.",

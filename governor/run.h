@@ -20,6 +20,10 @@ int run_resolve_limits(const LimitSpec *spec, MemoryLimits *ret);
 /* cmd found on PATH: 0, or the exit status for main() (127 not found, 126 not executable), said. */
 int run_resolve_command(const char *cmd, char **ret_path);
 
+/* After platform_sandbox_spawn() failed with error, says why: the exit status for main() (127, 126, or 125
+ * when no process could be started in the sandbox). */
+int run_spawn_failed(const char *cmd, const char *sandbox_path, const PlatformChild *child, int error);
+
 /* The sandbox to create for o: --name or the default name (written to name), the resolved limits. */
 void run_sandbox_options(const RunOptions *o, const MemoryLimits *limits, char *name, size_t name_size,
                          SandboxOptions *ret);

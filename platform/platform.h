@@ -152,6 +152,11 @@ int platform_sandbox_watch_kind(PlatformSandbox *s, int fd);
 typedef struct PlatformChild {
         pid_t pid;
         int wait_fd; /* a pidfd to poll for exit, or -1 when the kernel has none */
+        /* After a failed platform_sandbox_spawn(): true when the program itself could not be executed (not
+         * found, not executable), false when no process could be started in the sandbox at all; then hint,
+         * when not NULL, says what usually causes that error there. */
+        bool exec_failed;
+        const char *hint;
 } PlatformChild;
 
 /*
@@ -161,8 +166,8 @@ typedef struct PlatformChild {
  * the child; ignored signals stay ignored, as across any exec. keep_fds are inherited by the program
  * under the same numbers (close-on-exec is cleared for it alone); every other
  * descriptor memgov holds is close-on-exec. Returns 0 once the child runs the new
- * program, or the negative errno of the failed exec (the child is then
- * already gone).
+ * program, or a negative errno: of the failed exec (ret->exec_failed; the child is then already gone), or
+ * of starting a process in the sandbox (ret->hint may say why).
  */
 int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const argv[], char *const envp[],
                            const int *keep_fds, size_t n_keep_fds, PlatformChild *ret);

@@ -202,6 +202,8 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
         int fds[2], pidfd = -1, r = -ENOSYS;
         pid_t pid = 0;
 
+        ret->exec_failed = false;
+        ret->hint = NULL;
         /* Formatted here: the child may only make async-signal-safe calls. */
         if (s->oom_score_adj != PLATFORM_OOM_SCORE_ADJ_UNSET) {
                 snprintf(oom, sizeof(oom), "%d", s->oom_score_adj);
@@ -219,12 +221,19 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
         /* ENOSYS: no clone3 (< 5.3); E2BIG/EINVAL: no CLONE_INTO_CGROUP (< 5.7). */
         if (r == -ENOSYS || r == -E2BIG || r == -EINVAL)
                 r = spawn_fork_attach(s, report_w, &x, &pid, &pidfd);
-        if (r < 0)
+        if (r < 0) {
+                /* The kernel's rule for moving a process (cgroup-v2.rst, "Delegation Containment"). */
+                if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
+                        ret->hint = "without root, memgov can start a process only in a group whose common "
+                                    "ancestor with memgov's own group it may write: run memgov inside the "
+                                    "delegated subtree that --parent names";
                 return r;
+        }
 
         safe_close(TAKE_FD(report_w));
         r = read_exec_report(report_r, pid);
         if (r < 0) {
+                ret->exec_failed = true;
                 safe_close(pidfd);
                 return r;
         }

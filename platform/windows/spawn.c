@@ -221,6 +221,8 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
         PROCESS_INFORMATION pi = {};
         int r;
 
+        ret->exec_failed = false;
+        ret->hint = NULL;
         /* keep_fds are handle values here (platform_channel_open()'s), which must be inheritable. */
         if (n_keep_fds > 8)
                 return -E2BIG;
@@ -238,8 +240,10 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
                 r = create_process(path, cmdline, env, win_sandbox_job(s), suspended, keep_fds, n_keep_fds,
                                    &pi);
         }
-        if (r < 0)
+        if (r < 0) {
+                ret->exec_failed = true; /* CreateProcess() found no program it could run */
                 return r;
+        }
         if (suspended)
                 r = assign_and_resume(win_sandbox_job(s), &pi);
         CloseHandle(pi.hThread);

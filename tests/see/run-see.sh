@@ -105,6 +105,56 @@ expect "exit" $rc 0 &&
 
 cp "$T/trace.jsonl" "$OUT/trace.jsonl" # checked and plotted on the host: python and gnuplot crawl here
 
+# --- a governor that is not root -------------------------------------------------
+
+begin "without root, outside the delegated subtree: refused with the kernel's rule, no group left"
+D=$CG/see-deleg
+mkdir -p "$D/lead" /tmp/see-xdg
+echo +memory >"$CG/cgroup.subtree_control"
+chown 65534:65534 "$D" "$D/cgroup.procs" "$D/cgroup.subtree_control" "$D/lead/cgroup.procs" /tmp/see-xdg
+chmod 700 /tmp/see-xdg
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_RUNTIME_DIR=/tmp/see-xdg HOME=/tmp "$@"; }
+as_nobody "$MEMGOV" run --parent "$D" --memory-max 64M --name see-out -- "$HELPER" exit 0 >"$T/out" 2>"$T/err"
+rc=$?
+expect "exit" $rc 125 &&
+        expect_grep "names the group and the rule" "$T/err" \
+                "Failed to start a process in $D/see-out: Permission denied \(without root, .*delegated subtree" &&
+        expect "child never ran" "$(cat "$T/out")" "" &&
+        no_group see-deleg/see-out && pass
+
+begin "without root, inside it: memgov status for its user and root, not for another user"
+# Root moves the shell into the subtree, then becomes nobody: how a delegated service starts.
+sh -c 'echo $$ >"$1/lead/cgroup.procs" && exec setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env XDG_RUNTIME_DIR=/tmp/see-xdg HOME=/tmp "$2" run --parent "$1" --memory-max 64M --name see-user -- \
+        "$3" alloc 1 60' sh "$D" "$MEMGOV" "$HELPER" >"$T/out" 2>"$T/err" &
+upid=$!
+wait_for "$T/out" "^event" || true
+as_nobody "$MEMGOV" status >"$T/st-user" 2>&1
+rc_user=$?
+MEMGOV_STATUS_DIR=/tmp/see-xdg/memgov "$MEMGOV" status see-user --json >"$T/st-root" 2>&1
+rc_root=$?
+setpriv --reuid=65533 --regid=65533 --clear-groups env MEMGOV_STATUS_DIR=/tmp/see-xdg/memgov "$MEMGOV" status \
+        >"$T/st-other" 2>&1
+rc_other=$?
+# Loosened by someone: the directory and the socket open to all; memgov still answers only its user and root.
+sock=$(ls /tmp/see-xdg/memgov/*.status 2>/dev/null | head -1)
+chmod 711 /tmp/see-xdg && chmod 755 /tmp/see-xdg/memgov
+chmod 666 "$sock"
+setpriv --reuid=65533 --regid=65533 --clear-groups env MEMGOV_STATUS_DIR=/tmp/see-xdg/memgov "$MEMGOV" status \
+        see-user >"$T/st-loose" 2>&1
+rc_loose=$?
+kill -TERM $upid
+wait $upid
+expect "exit for its user" $rc_user 0 &&
+        expect_grep "its user sees it" "$T/st-user" "^see-user \(memgov [0-9]+, child [0-9]+\)" &&
+        expect_grep "under the subtree" "$T/st-user" "cgroup:   $D/see-user" &&
+        expect "exit for root" $rc_root 0 && expect_grep "root sees it" "$T/st-root" '"name":"see-user"' &&
+        expect "exit for another user" $rc_other 125 &&
+        expect_grep "another user is kept out" "$T/st-other" "cannot read /tmp/see-xdg/memgov: Permission denied" &&
+        expect "another user, the directory loosened" $rc_loose 1 &&
+        no_group see-deleg/see-user && pass
+rmdir "$D/lead" "$D" 2>/dev/null
+
 # --- OOM -----------------------------------------------------------------------
 
 begin "after an OOM kill, the last metrics count it"
