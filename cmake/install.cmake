@@ -17,6 +17,16 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/agents/go/ DESTINATION ${CMAKE_INSTALL_D
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/plot-trace DESTINATION ${CMAKE_INSTALL_DATADIR}/memgov
         RENAME memgov-plot-trace)
 
+# What Debian wants of every package's doc directory: the terms (machine-readable) and a changelog, gzipped
+# reproducibly (-n: no name or time stamp inside).
+install(FILES ${PROJECT_SOURCE_DIR}/cmake/deb/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/changelog.Debian.gz
+                   COMMAND sh -c "gzip -9n -c \"$0\" >\"$1\"" ${PROJECT_SOURCE_DIR}/cmake/deb/changelog
+                           ${PROJECT_BINARY_DIR}/changelog.Debian.gz
+                   DEPENDS ${PROJECT_SOURCE_DIR}/cmake/deb/changelog VERBATIM)
+add_custom_target(deb-changelog ALL DEPENDS ${PROJECT_BINARY_DIR}/changelog.Debian.gz)
+install(FILES ${PROJECT_BINARY_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "memgov")
 set(CPACK_PACKAGE_VENDOR "memgov")
