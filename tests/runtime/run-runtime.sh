@@ -2,8 +2,9 @@
 # Runtime detection and launch-time budgets with the real runtimes of this
 # machine (java 17 and Temurin 25, node, a Go binary), inside the test VM
 # (tests/vm/vmrun): the child's effective heap limit must be what memgov
-# computed. .NET and jemalloc are not installed here: they are checked at the
-# level of the environment only. C programs get the preloaded C agent.
+# computed. .NET is not installed here: it is checked at the level of the
+# environment only. C programs, on glibc and on jemalloc (Debian's), get the
+# preloaded C agent.
 # Usage: run-runtime.sh MEMGOV GO-BINARY WORKDIR CPROG-DIR
 set -u
 MEMGOV=$(realpath "$1")
@@ -249,7 +250,7 @@ expect_grep runtime "$T/out" "^runtime: +glibc" && expect "LD_PRELOAD lines" "$(
         "$MEMGOV" explain --memory-max 256M -- "$CPROG" >"$T/out" 2>&1 &&
         expect_grep "explain shows the preload" "$T/out" "LD_PRELOAD=/.*libmemgov-preload.so" && pass
 
-# --- environment only: .NET, glibc, jemalloc ---------------------------------
+# --- .NET (environment only), glibc, jemalloc ------------------------------------
 
 begin ".NET (not installed here): DOTNET_GCHeapHardLimit in hex"
 mg run --memory-max 1G --runtime dotnet -- env
@@ -265,7 +266,22 @@ MALLOC_ARENA_MAX=4 mg run --memory-max 512M -- env
 expect "exit" $? 0 && expect_grep arena "$T/out" "^MALLOC_ARENA_MAX=4$" &&
         expect_grep trim "$T/out" "^MALLOC_TRIM_THRESHOLD_=131072$" && pass
 
-begin "jemalloc (not installed here): MALLOC_CONF merged key by key"
+begin "jemalloc: a program linked with it is detected, takes MALLOC_CONF, and gets the agent"
+mg run -v --memory-max 256M -- "$CPROG-jemalloc" 3
+expect "exit" $? 0 && expect_grep done "$T/out" "^done$" &&
+        expect_grep detected "$T/err" "Runtime: jemalloc .*the ELF needs libjemalloc.so" &&
+        expect_grep "options in force" "$T/out" "^jemalloc: dirty_decay_ms=1000 muzzy_decay_ms=0 background_thread=true$" &&
+        expect_grep connected "$T/err" "Agent [0-9]+ connected: c libmemgov-preload" &&
+        expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+        pass "$(grep '^jemalloc:' "$T/out")"
+
+begin "jemalloc: the user's MALLOC_CONF keys win, and jemalloc takes the merged string"
+MALLOC_CONF=dirty_decay_ms:5000 mg run --memory-max 256M -- "$CPROG-jemalloc" 0
+expect "exit" $? 0 &&
+        expect_grep "options in force" "$T/out" "^jemalloc: dirty_decay_ms=5000 muzzy_decay_ms=0 background_thread=true$" &&
+        pass
+
+begin "jemalloc: MALLOC_CONF merged key by key"
 MALLOC_CONF=dirty_decay_ms:5000,narenas:2 mg run --memory-max 512M --runtime jemalloc -- env
 expect "exit" $? 0 &&
         expect_grep conf "$T/out" "^MALLOC_CONF=dirty_decay_ms:5000,narenas:2,background_thread:true,muzzy_decay_ms:0$" &&
