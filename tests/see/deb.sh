@@ -7,12 +7,8 @@ set -u
 build=$1
 out=$(mktemp -d "${TMPDIR:-/tmp}/memgov-deb.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-failed=0
-ok() { echo "ok - $*"; }
-bad() {
-        echo "not ok - $*"
-        failed=1
-}
+# shellcheck source=../lib/okbad.sh
+. "$(dirname "$0")/../lib/okbad.sh"
 
 if ! (cd "$build" && cpack -G DEB -B "$out" >"$out/cpack.log" 2>&1); then
         cat "$out/cpack.log"

@@ -8,12 +8,8 @@ set -u
 build=$1 src=$2
 dest=$(mktemp -d "${TMPDIR:-/tmp}/memgov-install.XXXXXX")
 trap 'rm -rf "$dest"' EXIT
-failed=0
-ok() { echo "ok - $*"; }
-bad() {
-        echo "not ok - $*"
-        failed=1
-}
+# shellcheck source=../lib/okbad.sh
+. "$(dirname "$0")/../lib/okbad.sh"
 
 DESTDIR=$dest cmake --install "$build" --prefix /usr >"$dest.log" 2>&1 || {
         cat "$dest.log"
