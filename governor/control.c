@@ -184,34 +184,13 @@ static int conn_send_target(Conn *c, uint64_t bytes, ProtoLevel level)
         c->target_sent = true;
         c->sent_bytes = bytes;
         c->sent_level = level;
-        c->report.target_seq = seq;
-        c->report.target_bytes = bytes;
-        c->report.target_sent_usec = now_usec(s);
-        c->report.applied_usec = 0;
+        agent_report_target_sent(&c->report, seq, bytes, now_usec(s));
         return 1;
 }
 
 static bool conn_is_agent(const Conn *c)
 {
         return c->hello_done && !c->closed;
-}
-
-/* t x w / sum, without overflow where the compiler has 128-bit integers (close enough elsewhere). */
-static uint64_t share_of(uint64_t t, uint64_t w, uint64_t sum)
-{
-#ifdef __SIZEOF_INT128__
-        return (uint64_t)((unsigned __int128)t * w / sum);
-#else
-        return (uint64_t)((long double)t * w / sum);
-#endif
-}
-
-/* An agent's reported total as a weight: at least 1, and capped (256 TiB) so that a peer
- * reporting absurd numbers cannot overflow the sum. */
-#define WEIGHT_MAX (UINT64_C(1) << 48)
-static uint64_t weight_of(const AgentReport *a)
-{
-        return a->total_bytes == 0 ? 1 : a->total_bytes > WEIGHT_MAX ? WEIGHT_MAX : a->total_bytes;
 }
 
 /* docs/protocol.md, "Several agents": T x w_i / sum(w), w = reported total, else the mean of those reported.
@@ -228,7 +207,7 @@ static int server_distribute(ControlServer *s)
         for (size_t i = 0; i < s->n_conns; i++) {
                 const Conn *c = s->conns[i];
                 if (conn_is_agent(c) && c->report.have_stats) {
-                        reported_sum += weight_of(&c->report);
+                        reported_sum += agent_report_weight(&c->report);
                         reporters++;
                 }
         }
@@ -237,7 +216,7 @@ static int server_distribute(ControlServer *s)
         for (size_t i = 0; i < s->n_conns; i++) {
                 const Conn *c = s->conns[i];
                 if (conn_is_agent(c))
-                        wsum += c->report.have_stats ? weight_of(&c->report) : mean;
+                        wsum += c->report.have_stats ? agent_report_weight(&c->report) : mean;
         }
         for (size_t i = 0; i < s->n_conns; i++) {
                 Conn *c = s->conns[i];
@@ -245,9 +224,8 @@ static int server_distribute(ControlServer *s)
 
                 if (!conn_is_agent(c))
                         continue;
-                w = c->report.have_stats ? weight_of(&c->report) : mean;
-                share = s->target_bytes == PROTO_LIMIT_NONE ? PROTO_LIMIT_NONE
-                                                            : share_of(s->target_bytes, w, wsum);
+                w = c->report.have_stats ? agent_report_weight(&c->report) : mean;
+                share = agent_share(s->target_bytes, w, wsum);
                 if (c->target_sent && c->sent_bytes == share && c->sent_level == s->level)
                         continue;
                 if (conn_send_target(c, share, s->level) > 0)
@@ -262,34 +240,19 @@ static int bad(const char **reason, const char *why)
         return -EBADMSG;
 }
 
-static void conn_copy_text(char *dst, size_t size, const char *src)
-{
-        snprintf(dst, size, "%s", src ? src : "");
-}
-
 /* Each handler returns 0, or -EBADMSG with *reason set for a malformed message. */
 static int handle_hello(Conn *c, const ProtoMessage *m, const char **reason)
 {
         ControlServer *s = c->server;
         char line[PROTO_LINE_MAX + 1];
-        const char *runtime = proto_get(m, "runtime");
-        uint64_t v, pid;
+        uint64_t v;
         int n, r;
 
         if (c->hello_done)
                 return bad(reason, "second hello");
-        if (proto_get_u64(m, "v", &v) < 0 || v == 0)
-                return bad(reason, "hello without a valid v=");
-        if (!runtime || !*runtime)
-                return bad(reason, "hello without runtime=");
-        r = proto_get_u64(m, "pid", &pid);
-        if (r < 0 && r != -ENOENT)
-                return bad(reason, "bad pid= in hello");
-        if (r == 0 && !c->path_socket && pid <= INT32_MAX)
-                c->report.pid = (pid_t)pid;
-
-        conn_copy_text(c->report.runtime, sizeof(c->report.runtime), runtime);
-        conn_copy_text(c->report.version, sizeof(c->report.version), proto_get(m, "version"));
+        r = agent_report_hello(&c->report, m, !c->path_socket, &v, reason);
+        if (r < 0)
+                return r;
         c->hello_done = true;
         log_debug("Control: agent %u (pid %d) says hello: runtime=%s version=%s v=%" PRIu64 ".",
                   c->report.id, (int)c->report.pid, c->report.runtime, c->report.version, v);
@@ -304,31 +267,14 @@ static int handle_hello(Conn *c, const ProtoMessage *m, const char **reason)
         return 0;
 }
 
-static int stats_get_u64(const ProtoMessage *m, const char *key, uint64_t *field, const char **reason)
-{
-        int r = proto_get_u64(m, key, field);
-
-        if (r == -ENOENT || r == 0)
-                return 0;
-        return bad(reason, "bad number in stats");
-}
-
 static int handle_stats(Conn *c, const ProtoMessage *m, const char **reason)
 {
         ControlServer *s = c->server;
-        AgentReport next = c->report;
         int r;
 
-        if ((r = stats_get_u64(m, "total_bytes", &next.total_bytes, reason)) < 0 ||
-            (r = stats_get_u64(m, "heap_live_bytes", &next.heap_live_bytes, reason)) < 0 ||
-            (r = stats_get_u64(m, "gc_count", &next.gc_count, reason)) < 0)
+        r = agent_report_stats(&c->report, m, reason);
+        if (r < 0)
                 return r;
-        r = proto_get_fraction(m, "gc_cpu_fraction", &next.gc_cpu_fraction);
-        if (r < 0 && r != -ENOENT)
-                return bad(reason, "bad fraction in gc_cpu_fraction");
-        if (proto_get(m, "total_bytes"))
-                next.have_stats = true;
-        c->report = next;
         if (s->cb.on_stats)
                 s->cb.on_stats(&c->report, s->cb.userdata);
         return 0;
@@ -337,19 +283,12 @@ static int handle_stats(Conn *c, const ProtoMessage *m, const char **reason)
 static int handle_applied(Conn *c, const ProtoMessage *m, const char **reason)
 {
         ControlServer *s = c->server;
-        uint64_t seq, limit;
+        uint64_t seq;
         int r;
 
-        if (proto_get_u64(m, "seq", &seq) < 0)
-                return bad(reason, "applied without a valid seq=");
-        r = proto_get_limit(m, "limit_bytes", &limit);
-        if (r < 0 && r != -ENOENT)
-                return bad(reason, "bad limit_bytes= in applied");
-        c->report.last_applied_seq = seq;
-        if (r == 0)
-                c->report.applied_limit_bytes = limit;
-        if (seq == c->report.target_seq)
-                c->report.applied_usec = now_usec(s);
+        r = agent_report_applied(&c->report, m, now_usec(s), &seq, reason);
+        if (r < 0)
+                return r;
         if (s->cb.on_applied)
                 s->cb.on_applied(&c->report, seq, s->cb.userdata);
         return 0;

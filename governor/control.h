@@ -24,27 +24,11 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "../policy/agent-report.h"
 #include "../policy/proto.h"
 #include "../policy/units.h"
 
 typedef struct ControlServer ControlServer;
-
-typedef struct AgentReport {
-        unsigned id; /* unique per server, from 1; also in the agent's welcome */
-        pid_t pid;   /* SO_PEERCRED for a path socket, hello's pid= for the socketpair, 0: unknown */
-        char runtime[32];
-        char version[64];
-        /* From the last stats message; fields it left out keep their previous value. */
-        uint64_t total_bytes, heap_live_bytes, gc_count;
-        double gc_cpu_fraction;
-        bool have_stats; /* a stats with total_bytes arrived */
-        /* The share last sent to this agent, and what it acknowledged. */
-        uint64_t target_seq, target_bytes; /* target_bytes: PROTO_LIMIT_NONE for "max" */
-        usec_t target_sent_usec;           /* CLOCK_MONOTONIC */
-        uint64_t last_applied_seq;
-        uint64_t applied_limit_bytes; /* as the agent read it back; PROTO_LIMIT_NONE for "max" */
-        usec_t applied_usec;          /* CLOCK_MONOTONIC, when the applied for target_seq arrived */
-} AgentReport;
 
 typedef struct ControlCallbacks {
         void (*on_hello)(const AgentReport *a, void *userdata);

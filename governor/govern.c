@@ -12,6 +12,7 @@
 #include "../policy/postmortem.h"
 #include "../policy/macro.h"
 #include "actuator.h"
+#include "agent-log.h"
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
@@ -93,18 +94,7 @@ static void sample_agents(Governor *g, PolicySample *ps)
         const AgentReport *agents;
         size_t n = control_server_agents(g->control, &agents);
 
-        for (size_t i = 0; i < n; i++) {
-                uint32_t gc;
-
-                if (!agents[i].have_stats)
-                        continue;
-                ps->agent_present = true;
-                ps->runtime_total_bytes += agents[i].total_bytes;
-                ps->heap_live_bytes += agents[i].heap_live_bytes;
-                gc = (uint32_t)(agents[i].gc_cpu_fraction * 10000.0 + 0.5);
-                if (gc > ps->gc_cpu_permyriad)
-                        ps->gc_cpu_permyriad = gc > 10000 ? 10000 : gc;
-        }
+        agent_reports_sample(agents, n, ps);
 }
 
 static int build_sample(Governor *g, PolicySample *ret)
@@ -198,20 +188,18 @@ static void log_decision(const PolicyDecision *d, usec_t at_usec, const char *wh
 static void act(Governor *g, const PolicyDecision *d)
 {
         ProtoLevel level = (ProtoLevel)d->level; /* the same three levels, in the same order */
+        ProtoRequest requests[3];
+        size_t n = agent_decision_requests(d, requests);
+        uint64_t t;
         int r;
 
-        if ((d->actions & (POLICY_ACTION_LOWER_TARGET | POLICY_ACTION_RAISE_TARGET)) || d->level_changed) {
-                uint64_t t = d->target_bytes == POLICY_TARGET_NONE ? PROTO_LIMIT_NONE : d->target_bytes;
+        if (agent_decision_target(d, &t, &level)) {
                 r = control_server_set_target(g->control, t, level);
                 if (r < 0)
                         log_warning_errno(r, "Failed to send the target: %m, ignoring.");
         }
-        if (d->actions & POLICY_ACTION_GC)
-                (void)control_server_request(g->control, PROTO_REQUEST_GC, level);
-        if (d->actions & POLICY_ACTION_RELEASE)
-                (void)control_server_request(g->control, PROTO_REQUEST_RELEASE, level);
-        if (d->actions & POLICY_ACTION_SHED)
-                (void)control_server_request(g->control, PROTO_REQUEST_SHED, level);
+        for (size_t i = 0; i < n; i++)
+                (void)control_server_request(g->control, requests[i], level);
         if (d->actions & POLICY_ACTION_RECLAIM)
                 actuator_submit(g->actuator, ACTUATOR_RECLAIM, d->reclaim_bytes);
         if (d->actions & POLICY_ACTION_SET_HIGH)
@@ -533,25 +521,18 @@ static void on_actuated(ActuatorKind kind, uint64_t bytes, int result, usec_t to
 
 static void on_agent_hello(const AgentReport *a, void *userdata)
 {
-        log_info("Agent %u connected: %s %s, pid %d.", a->id, a->runtime, a->version, (int)a->pid);
+        agent_log_connected(a);
         request_step(userdata, "agent-hello");
 }
 
 static void on_agent_applied(const AgentReport *a, uint64_t seq, void *userdata)
 {
-        char b[UNITS_SIZE_STRLEN];
-
-        if (seq != a->target_seq || a->applied_usec < a->target_sent_usec)
-                return;
-        units_format_size_human(a->applied_limit_bytes, b, sizeof(b));
-        log_info("Agent %u applied target %" PRIu64 " (limit %s) in %" PRIu64 "us.", a->id, seq, b,
-                 a->applied_usec - a->target_sent_usec);
+        agent_log_applied(a, seq);
 }
 
 static void on_agent_gone(const AgentReport *a, const char *reason, void *userdata)
 {
-        log_info("Agent %u went away: %s. The cgroup limits and the launch-time budget still hold.", a->id,
-                 reason);
+        agent_log_gone(a, reason, "cgroup limits");
 }
 
 /* The operator socket is a convenience: without it (unprivileged without XDG_RUNTIME_DIR, a foreign
