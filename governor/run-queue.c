@@ -9,9 +9,10 @@
  *   sandbox empty -> exit with the child's code
  *   interrupt (Ctrl-C, Ctrl-Break) -> grace, then kill (the child got it from the console)
  *   memory-max/memory-high messages, and a tick -> sample, policy_step(), act
- * The closed loop is the same law as on Linux, fed the sandbox's samples. What
- * it cannot do here yet is reach an agent: the control channel is not built
- * on Windows, so targets, GC and shed requests are decided and logged only.
+ *   the control channel (the child's agent) -> its lines; a hello steps the law
+ * The closed loop is the same law as on Linux, fed the sandbox's samples and
+ * the agent's stats; its targets, GC, release and shed requests go to the
+ * agent over the channel (queue-agent.c, MEMGOV_FD: a pipe handle here).
  * --trace is written as govern.c writes it; the metrics and the status socket
  * are sd-event's and refused here (docs/windows.md).
  */
@@ -30,6 +31,7 @@
 #include "env.h"
 #include "log.h"
 #include "policyfile.h"
+#include "queue-agent.h"
 #include "trace.h"
 
 extern char **environ;
@@ -45,13 +47,13 @@ typedef struct QueueSupervisor {
         MemoryLimits limits;
         PlatformSandbox *sandbox;
         PlatformChild child;
+        QueueAgent *agent; /* NULL: no channel (it could not be opened) */
         PolicyConfig config;
         PolicyState state;
         bool have_last;
         PolicySample last_sample;
         PlatformSample last_platform;
         PolicyDecision last_decision;
-        bool said_no_agent;
         int exit_code;
         int policy_exit_code; /* >= 0 once the law killed the sandbox */
         bool child_exited;
@@ -128,15 +130,25 @@ static void postmortem(QueueSupervisor *q, const char *cause)
         }
 }
 
+/* What the decision asks of the agent, as govern.c asks it of control.c's agents on Linux. */
+static void act_on_agent(QueueSupervisor *q, const PolicyDecision *d)
+{
+        ProtoLevel level = (ProtoLevel)d->level;
+        ProtoRequest requests[3];
+        size_t n = agent_decision_requests(d, requests);
+        uint64_t t;
+
+        if (!q->agent)
+                return;
+        if (agent_decision_target(d, &t, &level))
+                queue_agent_set_target(q->agent, t, level, platform_monotonic_usec());
+        for (size_t i = 0; i < n; i++)
+                queue_agent_request(q->agent, requests[i], level);
+}
+
 static void act(QueueSupervisor *q, const PolicyDecision *d)
 {
-        if ((d->actions & (POLICY_ACTION_LOWER_TARGET | POLICY_ACTION_RAISE_TARGET | POLICY_ACTION_GC |
-                           POLICY_ACTION_RELEASE | POLICY_ACTION_SHED)) &&
-            !q->said_no_agent) {
-                q->said_no_agent = true;
-                log_notice("The control channel to an agent is not built on Windows yet: targets, GC and "
-                           "shed requests are decided and logged, not sent.");
-        }
+        act_on_agent(q, d);
         if (d->actions & POLICY_ACTION_SET_HIGH) {
                 int r = platform_sandbox_set_high(q->sandbox, d->memory_high_bytes);
                 if (r < 0)
@@ -200,6 +212,8 @@ static void step(QueueSupervisor *q, const char *why)
                 .events_oom = x.events_oom,
                 .events_oom_kill = x.events_oom_kill,
         };
+        if (q->agent)
+                queue_agent_sample(q->agent, &ps);
         log_debug("Sampled on=%s: current=%" PRIu64 " peak=%" PRIu64 " max=%" PRIu64 ".", why,
                   x.current_bytes, x.peak_bytes, x.max_bytes);
         policy_step(&q->config, &q->state, &ps, &d);
@@ -275,6 +289,10 @@ static bool handle(QueueSupervisor *q, const PlatformEvent *e)
         default:
                 break;
         }
+        /* On every turn, not only on PLATFORM_EVENT_CHANNEL: the channel's time limits run on the loop's
+         * clock. A hello steps the law at once, as on Linux, so the new agent gets the target. */
+        if (q->agent && queue_agent_process(q->agent, now))
+                step(q, "agent-hello");
         /* Exit messages are not guaranteed to reach the port: the child's handle is the authority. */
         if (!q->child_exited) {
                 note_child_exit(q);
@@ -341,6 +359,26 @@ static int create_sandbox(QueueSupervisor *q)
         return 0;
 }
 
+/* The channel to the child's agent, and the child's environment with MEMGOV_FD naming the child's end of
+ * it (a handle value here). Without a channel the program runs all the same, without an agent. */
+static int prepare_child(QueueSupervisor *q, const LaunchEnv *plan, char ***ret_envp, int *ret_handle)
+{
+        char entry[32];
+        char *extra[] = {entry, NULL};
+        int handle = -1, r;
+
+        r = queue_agent_new(q->sandbox, &q->agent, &handle);
+        if (r < 0)
+                log_warning_errno(r, "Failed to open the control channel: %m; the program runs without an "
+                                     "agent, ignoring.");
+        snprintf(entry, sizeof(entry), "MEMGOV_FD=%d", handle);
+        r = env_build(environ, plan, q->agent ? extra : NULL, ret_envp);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the child's environment: %m");
+        *ret_handle = q->agent ? handle : -1;
+        return 0;
+}
+
 int run_main(const RunOptions *o)
 {
         _cleanup_strv_free_ char **envp = NULL;
@@ -353,7 +391,7 @@ int run_main(const RunOptions *o)
         };
         RuntimeDetection detection;
         LaunchEnv plan;
-        int r;
+        int keep_handle = -1, r;
 
         if (o->init || o->observe || o->oom_score_adj_set) {
                 log_error("%s is not supported here: a Job Object holds the whole tree and ends it with "
@@ -376,11 +414,6 @@ int run_main(const RunOptions *o)
                 return r;
         env_plan(o, path, &q.limits, &detection, &plan);
         env_report(&plan);
-        r = env_build(environ, &plan, NULL, &envp);
-        if (r < 0) {
-                log_error_errno(r, "Failed to build the child's environment: %m");
-                return EXIT_MEMGOV_FAILURE;
-        }
         policy_config_default(&q.config);
         if (o->policy)
                 q.config = o->policy->law; /* the control law's keys from the policy files */
@@ -396,9 +429,18 @@ int run_main(const RunOptions *o)
                 trace_close(q.trace);
                 return EXIT_MEMGOV_FAILURE;
         }
-        r = platform_sandbox_spawn(q.sandbox, path, o->argv, envp, NULL, 0, &q.child);
-        if (r < 0) {
-                r = run_spawn_failed(o->argv[0], platform_sandbox_path(q.sandbox), &q.child, r);
+        r = prepare_child(&q, &plan, &envp, &keep_handle);
+        if (r >= 0) {
+                r = platform_sandbox_spawn(q.sandbox, path, o->argv, envp, &keep_handle, keep_handle >= 0,
+                                           &q.child);
+                if (q.agent)
+                        queue_agent_child_started(q.agent);
+                if (r < 0)
+                        r = run_spawn_failed(o->argv[0], platform_sandbox_path(q.sandbox), &q.child, r);
+        } else
+                r = EXIT_MEMGOV_FAILURE;
+        if (r != 0) {
+                queue_agent_free(q.agent);
                 platform_sandbox_free(q.sandbox);
                 trace_close(q.trace);
                 return r;
@@ -415,6 +457,7 @@ int run_main(const RunOptions *o)
                 q.exit_code = EXIT_MEMGOV_FAILURE;
         }
         platform_child_close(&q.child);
+        queue_agent_free(q.agent); /* before the sandbox, whose port its pipe completes on */
         platform_sandbox_free(q.sandbox);
         trace_close(q.trace);
         return q.exit_code;

@@ -8,13 +8,32 @@ typedef struct FakeSource {
         JobSource base;
         JobSource *real;
         FakeScript *script;
+        uint64_t due_ms; /* real_while_waiting: when the next scripted event is due, 0: not counting yet */
 } FakeSource;
+
+static int fake_wait_real(FakeSource *f, uint32_t timeout_ms, PlatformEvent *ret)
+{
+        uint64_t now = GetTickCount64();
+        uint64_t left;
+
+        if (f->due_ms == 0)
+                f->due_ms = now + f->script->delay_ms;
+        if (now >= f->due_ms) {
+                f->due_ms = 0;
+                *ret = f->script->events[f->script->delivered++];
+                return 0;
+        }
+        left = f->due_ms - now;
+        return f->real->next_event(f->real, left < timeout_ms ? (uint32_t)left : timeout_ms, ret);
+}
 
 static int fake_next_event(JobSource *src, uint32_t timeout_ms, PlatformEvent *ret)
 {
         FakeSource *f = (FakeSource *)src;
         FakeScript *s = f->script;
 
+        if (s->delivered < s->n_events && s->real_while_waiting)
+                return fake_wait_real(f, timeout_ms, ret);
         if (s->delivered < s->n_events) {
                 Sleep(s->delay_ms < timeout_ms ? s->delay_ms : timeout_ms);
                 *ret = s->events[s->delivered++];

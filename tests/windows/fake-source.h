@@ -18,6 +18,9 @@ typedef struct FakeScript {
         PlatformEvent events[8]; /* delivered first, one per call, after delay_ms each */
         size_t n_events;
         uint32_t delay_ms;
+        /* While a scripted event waits out its delay, the real source's events go through (the control
+         * channel's, say) instead of the loop sleeping. */
+        bool real_while_waiting;
         bool override_current; /* report current_bytes instead of the real commit charge */
         uint64_t current_bytes;
         /* What the fake saw. */

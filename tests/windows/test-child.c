@@ -9,7 +9,7 @@
  *   orphan PIDFILE  the same, but exit 3 at once, leaving the grandchild behind
  *   alloc MB        commit MB megabytes; exit 0 when it could, 5 when refused
  *   handle VALUE    exit 0 when VALUE (a handle, in decimal) is open in this process, else 9
- *   agent           on the channel in MEMGOV_HANDLE: say hello, expect "welcome v=1 id=1", send one
+ *   agent           on the channel in MEMGOV_FD (a handle): say hello, expect "welcome v=1 id=1", send one
  *                   stats line, exit 0 (10: no handle, 11: I/O failed, 12: another answer)
  */
 #include <stdbool.h>
@@ -23,7 +23,7 @@ static int agent(void)
 {
         static const char hello[] = "hello v=1 runtime=c pid=1 caps=limit\n",
                           stats[] = "stats total_bytes=1234\n";
-        const char *v = getenv("MEMGOV_HANDLE");
+        const char *v = getenv("MEMGOV_FD");
         char line[256];
         size_t len = 0;
         HANDLE h;

@@ -4,7 +4,8 @@
  * memgov's run_main() with a real child in a real job, where the fake stages
  * what Wine cannot produce (the memory-limit messages, a commit charge near
  * the limit). Checks that policy_step() sees them and decides as on Linux,
- * by the decision lines memgov logs. Usage: test-govern TEST-CHILD.EXE
+ * by the decision lines memgov logs; and the control channel to an agent
+ * (test-agent.exe) on top of the same loop. Usage: test-govern TEST-CHILD.EXE TEST-AGENT.EXE
  */
 #include <io.h>
 #include <stdio.h>
@@ -21,12 +22,13 @@
 
 #define MB (1024ull * 1024)
 
-static const char *child_exe;
+static const char *child_exe, *agent_exe;
 static char log_path[MAX_PATH];
 static char captured[16384];
 
-/* Runs `memgov run ARGS -- child MODE ARG` with stderr captured into `captured`; returns the status. */
-static int run_mode_captured(const char *const *args, size_t n_args, const char *mode, const char *arg)
+/* Runs `memgov run ARGS -- EXE MODE ARG` with stderr captured into `captured`; returns the status. */
+static int run_exe_captured(const char *exe, const char *const *args, size_t n_args, const char *mode,
+                            const char *arg)
 {
         char *argv[16];
         size_t n = 0;
@@ -38,7 +40,7 @@ static int run_mode_captured(const char *const *args, size_t n_args, const char 
         for (size_t i = 0; i < n_args; i++)
                 argv[n++] = (char *)args[i];
         argv[n++] = "--";
-        argv[n++] = (char *)child_exe;
+        argv[n++] = (char *)exe;
         argv[n++] = (char *)mode;
         argv[n++] = (char *)arg;
         argv[n] = NULL;
@@ -66,6 +68,11 @@ static int run_mode_captured(const char *const *args, size_t n_args, const char 
         }
         printf("---- memgov %s ... said:\n%s----\n", args[0], captured);
         return status;
+}
+
+static int run_mode_captured(const char *const *args, size_t n_args, const char *mode, const char *arg)
+{
+        return run_exe_captured(child_exe, args, n_args, mode, arg);
 }
 
 static int run_captured(const char *const *args, size_t n_args, const char *sleep_ms)
@@ -246,15 +253,80 @@ static void test_descendants_after_exit(void)
         DeleteFileA(pidfile);
 }
 
+/* The agent says hello and reports stats; the staged notification makes the law go elevated, and the new
+ * level goes to the agent as a target, which it acknowledges: the same log lines as on Linux. The agent's
+ * total enters the law's sample: what it does not see (unseen) is the commit charge less its total. */
+static void test_agent_target(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "--memory-high", "48M", "-v"};
+        FakeScript s = {
+                .events = {{.kind = PLATFORM_EVENT_MEMORY_HIGH}},
+                .n_events = 1,
+                .delay_ms = 1500,
+                .real_while_waiting = true,
+                .override_current = true,
+                .current_bytes = 49 * MB,
+        };
+        int status;
+
+        fake_source_install(&s);
+        status = run_exe_captured(agent_exe, args, 5, "follow", "40");
+        fake_source_install(NULL);
+        CHECK(status == 0, "the agent got a target and exited 0: %d", status);
+        CHECK(logged("Agent 1 connected: c test-agent, pid ", NULL, NULL), "memgov logs the agent's hello");
+        CHECK(logged("decision", "level=elevated", "on=memory-high"),
+              "the law went elevated on the message");
+        CHECK(logged("decision", "on=memory-high", "unseen=9M"), "with the agent's 40M taken off the 49M");
+        CHECK(logged("Agent 1 applied target ", "(limit ", "us."), "the agent acknowledged a target");
+        CHECK(!logged("closing the connection", NULL, NULL), "and the channel stayed open");
+}
+
+/* A line that breaks the protocol: memgov says why and closes the channel; the program goes on (the
+ * agent exits 0 only once it saw the channel close) and memgov returns its status. */
+static void test_agent_malformed(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "-v"};
+        static const struct {
+                const char *line, *reason;
+        } rows[] = {
+                {"stats total_bytes=12x", "bad number in stats"},
+                {"applied limit_bytes=1", "applied without a valid seq="},
+                {"stats total_bytes=1 total_bytes=2", "duplicate key"}, /* proto_parse's own reason */
+        };
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                char want[160];
+                int status = run_exe_captured(agent_exe, args, 3, "malformed", rows[i].line);
+
+                snprintf(want, sizeof(want), "%s, closing the connection.", rows[i].reason);
+                CHECK(status == 0, "%s: the program went on after the close: %d", rows[i].line, status);
+                CHECK(logged("Control: agent 1 (pid ", want, NULL), "%s: refused with the reason",
+                      rows[i].line);
+                CHECK(logged("Agent 1 went away: ", "The job's limits", NULL), "%s: said gone",
+                      rows[i].line);
+        }
+}
+
+/* The agent closes its end and the program runs on: memgov notes it and waits for the program as before. */
+static void test_agent_leaves(void)
+{
+        static const char *const args[] = {"--memory-max", "64M", "-v"};
+        int status = run_exe_captured(agent_exe, args, 3, "leave", "800");
+
+        CHECK(status == 0, "the program's status: %d", status);
+        CHECK(logged("Agent 1 went away: connection closed by the agent.", NULL, NULL), "memgov saw it go");
+}
+
 int main(int argc, char *argv[])
 {
         char dir[MAX_PATH];
 
-        if (argc != 2) {
-                fprintf(stderr, "usage: test-govern TEST-CHILD.EXE\n");
+        if (argc != 3) {
+                fprintf(stderr, "usage: test-govern TEST-CHILD.EXE TEST-AGENT.EXE\n");
                 return 2;
         }
         child_exe = argv[1];
+        agent_exe = argv[2];
         GetTempPathA(sizeof(dir), dir);
         snprintf(log_path, sizeof(log_path), "%s\\memgov-test-govern-%lu.log", dir, GetCurrentProcessId());
         test_memory_max_message();
@@ -263,6 +335,9 @@ int main(int argc, char *argv[])
         test_quiet();
         test_interrupt();
         test_descendants_after_exit();
+        test_agent_target();
+        test_agent_malformed();
+        test_agent_leaves();
         DeleteFileA(log_path);
         return check_finish("test-govern");
 }

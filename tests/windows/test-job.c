@@ -286,7 +286,7 @@ static void test_channel(void)
         CHECK(intruder == INVALID_HANDLE_VALUE, "a second client cannot open %s", platform_channel_name(ch));
         if (intruder != INVALID_HANDLE_VALUE)
                 CloseHandle(intruder);
-        snprintf(env_handle, sizeof(env_handle), "MEMGOV_HANDLE=%d", h);
+        snprintf(env_handle, sizeof(env_handle), "MEMGOV_FD=%d", h);
         CHECK(platform_sandbox_spawn(s, child_exe, argv, envp, &h, 1, &c) == 0, "spawn the agent");
         platform_channel_child_started(ch);
 
