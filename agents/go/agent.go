@@ -191,15 +191,19 @@ func statsIntervalFromEnv(logf func(string, ...interface{})) time.Duration {
 	return d
 }
 
+// stream is a connection to memgov: a net.Conn (a socket), or on Windows the
+// pipe handle in MEMGOV_FD as an *os.File.
+type stream = io.ReadWriteCloser
+
 type agent struct {
 	opts  Options
-	first net.Conn
-	dial  func() (net.Conn, error) // nil: no reconnecting (an inherited descriptor)
+	first stream
+	dial  func() (stream, error) // nil: no reconnecting (an inherited descriptor)
 	stop  chan struct{}
 	done  chan struct{}
 
 	mu    sync.Mutex // guards conn and writes
-	conn  net.Conn
+	conn  stream
 	stats statsReader
 }
 
@@ -248,8 +252,11 @@ func (a *agent) writeLocked(line string) error {
 		return net.ErrClosed
 	}
 	// memgov drops a peer that does not read; the other way round, a memgov that
-	// does not read must not hang the program's goroutines for long.
-	_ = a.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	// does not read must not hang the program's goroutines for long. (A Windows
+	// pipe handle opened for synchronous I/O has no deadlines: os.ErrNoDeadline.)
+	if d, ok := a.conn.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		_ = d.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	}
 	_, err := io.WriteString(a.conn, line)
 	return err
 }
@@ -261,7 +268,7 @@ func (a *agent) send(line string) error {
 }
 
 // serve speaks the protocol on conn until it ends; true when memgov said bye.
-func (a *agent) serve(conn net.Conn) bool {
+func (a *agent) serve(conn stream) bool {
 	a.mu.Lock()
 	if a.stopped() {
 		a.mu.Unlock()
@@ -297,7 +304,7 @@ func (a *agent) serve(conn net.Conn) bool {
 			return false
 		}
 		if err != nil {
-			if err != io.EOF && !a.stopped() && !errors.Is(err, net.ErrClosed) {
+			if err != io.EOF && !a.stopped() && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 				a.opts.Logf("reading from memgov: %v", err)
 			}
 			return false
@@ -417,7 +424,7 @@ func (a *agent) applyTarget(m *message) error {
 }
 
 // connectFromEnv takes MEMGOV_FD (preferred) or dials MEMGOV_SOCKET.
-func connectFromEnv() (net.Conn, func() (net.Conn, error), error) {
+func connectFromEnv() (stream, func() (stream, error), error) {
 	if s := os.Getenv("MEMGOV_FD"); s != "" {
 		// Ours now: programs this one starts must not believe they own it.
 		os.Unsetenv("MEMGOV_FD")
@@ -432,7 +439,7 @@ func connectFromEnv() (net.Conn, func() (net.Conn, error), error) {
 		return conn, nil, nil
 	}
 	if path := os.Getenv("MEMGOV_SOCKET"); path != "" {
-		dial := func() (net.Conn, error) { return net.Dial("unix", path) }
+		dial := func() (stream, error) { return net.Dial("unix", path) }
 		conn, err := dial()
 		if err != nil {
 			// memgov may not listen yet, or went away: the run loop retries.

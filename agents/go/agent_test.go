@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
 
+// The fake governor speaks over socketpairs and Unix sockets.
+
+//go:build unix
+
 package agent
 
 import (

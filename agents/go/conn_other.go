@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: MIT
 
-//go:build !unix
+//go:build !unix && !windows
 
 package agent
 
-import (
-	"errors"
-	"net"
-)
+import "errors"
 
-func connFromFD(fd int) (net.Conn, error) {
+func connFromFD(fd int) (stream, error) {
 	return nil, errors.New("inherited descriptors are not supported on this system")
 }

@@ -13,7 +13,7 @@ import (
 
 // connFromFD wraps an inherited descriptor, which must be a stream socket.
 // The descriptor itself is closed; the connection holds a close-on-exec copy.
-func connFromFD(fd int) (net.Conn, error) {
+func connFromFD(fd int) (stream, error) {
 	typ, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TYPE)
 	if err != nil {
 		return nil, err
