@@ -3,11 +3,15 @@
  * A small agent for the Windows tests, in C against docs/protocol.md (the Go
  * agent cannot run under Wine 8 here: Go 1.22+ needs bcryptprimitives.dll,
  * which Wine 8.0 lacks). It speaks on the pipe handle in MEMGOV_FD:
- *   follow TOTAL_MB   hello, stats (total_bytes=TOTAL_MB MiB) every 200 ms; answers every target with
- * applied; prints what memgov sends; after 3 s exits 0 if a target came, else 14 malformed LINE    hello,
- * then LINE; exits 0 once memgov closed the channel (within 5 s), else 13 leave MS          hello, wait for
- * welcome, close the handle, sleep MS, exit 0 10: no MEMGOV_FD, 11: the channel failed while it should not
- * have.
+ *   follow TOTAL_MB   hello, stats (total_bytes=TOTAL_MB MiB) every 200 ms,
+ *                     applied for every target; prints what memgov sends;
+ *                     after 3 s exits 0 if a target came, else 14
+ *   malformed LINE    hello, then LINE; exits 0 once memgov closed the
+ *                     channel (within 8 s), else 13
+ *   partial LINE      the same, without LINE's newline (memgov gives a
+ *                     started line 5 s)
+ *   leave MS          hello, wait for welcome, close the handle, sleep MS, exit 0
+ * 10: no MEMGOV_FD, 11: the channel failed while it should not have.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -116,14 +120,14 @@ static int follow(uint64_t total_mb)
         return targets > 0 ? 0 : 14;
 }
 
-static int malformed(const char *text)
+static int malformed(const char *text, bool newline)
 {
-        uint64_t end = GetTickCount64() + 5000;
-        char line[4200];
+        uint64_t end = GetTickCount64() + 8000;
+        char line[8192];
 
         if (!hello())
                 return 11;
-        snprintf(line, sizeof(line), "%s\n", text);
+        snprintf(line, sizeof(line), "%s%s", text, newline ? "\n" : "");
         if (!say(line))
                 return 11;
         /* memgov closes its end: the pipe breaks here, and this program goes on. */
@@ -165,7 +169,9 @@ int main(int argc, char *argv[])
         if (argc == 3 && strcmp(argv[1], "follow") == 0)
                 return follow(strtoull(argv[2], NULL, 10));
         if (argc == 3 && strcmp(argv[1], "malformed") == 0)
-                return malformed(argv[2]);
+                return malformed(argv[2], true);
+        if (argc == 3 && strcmp(argv[1], "partial") == 0)
+                return malformed(argv[2], false);
         if (argc == 3 && strcmp(argv[1], "leave") == 0)
                 return leave((DWORD)atoi(argv[2]));
         fprintf(stderr, "test-agent: unknown mode\n");

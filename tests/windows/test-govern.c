@@ -286,24 +286,29 @@ static void test_agent_target(void)
 static void test_agent_malformed(void)
 {
         static const char *const args[] = {"--memory-max", "64M", "-v"};
+        static char long_line[5001];
         static const struct {
-                const char *line, *reason;
+                const char *mode, *line, *reason;
         } rows[] = {
-                {"stats total_bytes=12x", "bad number in stats"},
-                {"applied limit_bytes=1", "applied without a valid seq="},
-                {"stats total_bytes=1 total_bytes=2", "duplicate key"}, /* proto_parse's own reason */
+                {"malformed", "stats total_bytes=12x", "bad number in stats"},
+                {"malformed", "applied limit_bytes=1", "applied without a valid seq="},
+                {"malformed", "stats total_bytes=1 total_bytes=2", "duplicate key"}, /* proto_parse's own */
+                {"malformed", long_line, "line longer than 4096 bytes"},
+                {"partial", "stats total_bytes=1", "line not completed within 5000 ms"},
         };
 
+        memset(long_line, 'a', sizeof(long_line) - 1);
+        memcpy(long_line, "stats x-pad=", 12);
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
                 char want[160];
-                int status = run_exe_captured(agent_exe, args, 3, "malformed", rows[i].line);
+                int status = run_exe_captured(agent_exe, args, 3, rows[i].mode, rows[i].line);
 
                 snprintf(want, sizeof(want), "%s, closing the connection.", rows[i].reason);
-                CHECK(status == 0, "%s: the program went on after the close: %d", rows[i].line, status);
+                CHECK(status == 0, "%s: the program went on after the close: %d", rows[i].reason, status);
                 CHECK(logged("Control: agent 1 (pid ", want, NULL), "%s: refused with the reason",
-                      rows[i].line);
+                      rows[i].reason);
                 CHECK(logged("Agent 1 went away: ", "The job's limits", NULL), "%s: said gone",
-                      rows[i].line);
+                      rows[i].reason);
         }
 }
 
