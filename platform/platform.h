@@ -302,9 +302,9 @@ uint64_t platform_realtime_usec(void);
  * DACL of memgov's user, whose client end is connected before the child
  * starts, so nobody else can reach it; the child inherits that end. Pass
  * *ret_child_handle in keep_fds to platform_sandbox_spawn() and name it in the
- * child's environment (Windows: MEMGOV_HANDLE, the counterpart of MEMGOV_FD). What arrives is announced by
- * PLATFORM_EVENT_CHANNEL; writes are queued (at most 64 KiB) and sent while platform_sandbox_next_event()
- * waits. Not used by the governor yet.
+ * child's environment as MEMGOV_FD=<value> (on Windows a handle's value, docs/protocol.md). What arrives is
+ * announced by PLATFORM_EVENT_CHANNEL; writes are queued (at most 64 KiB) and sent while
+ * platform_sandbox_next_event() waits. governor/queue-agent.c speaks the protocol on it.
  */
 typedef struct PlatformChannel PlatformChannel;
 
