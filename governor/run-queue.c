@@ -371,8 +371,13 @@ static int prepare_child(QueueSupervisor *q, const LaunchEnv *plan, char ***ret_
         if (r < 0)
                 log_warning_errno(r, "Failed to open the control channel: %m; the program runs without an "
                                      "agent, ignoring.");
-        snprintf(entry, sizeof(entry), "MEMGOV_FD=%d", handle);
-        r = env_build(environ, plan, q->agent ? extra : NULL, ret_envp);
+        /* Empty without a channel: a MEMGOV_FD inherited from an outer memgov names no handle of the
+         * child's. */
+        if (q->agent)
+                snprintf(entry, sizeof(entry), "MEMGOV_FD=%d", handle);
+        else
+                snprintf(entry, sizeof(entry), "MEMGOV_FD=");
+        r = env_build(environ, plan, extra, ret_envp);
         if (r < 0)
                 return log_error_errno(r, "Failed to build the child's environment: %m");
         *ret_handle = q->agent ? handle : -1;

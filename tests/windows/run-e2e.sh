@@ -30,6 +30,7 @@ check() { # check DESCRIPTION CONDITION...
 status_is() { [ "$rc" -eq "$1" ]; }
 says() { grep -qF -- "$1" "$err"; }
 prints() { [ "$(cat "$out")" = "$1" ]; }
+not() { ! "$@"; }
 
 memgov run --memory-max 64M -- "$child" exit 0
 check "exit 0 passes through" status_is 0
@@ -63,6 +64,10 @@ check "GOMEMLIMIT reaches the child" prints 58720256
 GOMEMLIMIT=100MiB memgov run --memory-max 64M --runtime go -- "$child" env GOMEMLIMIT
 check "a user's GOMEMLIMIT is kept" prints 100MiB
 check "... and memgov says so" says "GOMEMLIMIT=100MiB is already set"
+# The control channel's handle, in place of one an outer memgov named (test-govern speaks over it).
+MEMGOV_FD=99999 memgov run --memory-max 64M -- "$child" env MEMGOV_FD
+check "MEMGOV_FD names the channel's handle" grep -qxE '[0-9]+' "$out"
+check "... not the outer one" not prints 99999
 memgov run --memory-max max -- "$child" exit 4
 check "no limit (max) runs too" status_is 4
 memgov run --memory-max 64M -- 'C:\windows'
