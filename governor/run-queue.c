@@ -116,6 +116,10 @@ static void postmortem(QueueSupervisor *q, const char *cause)
                 p.anon_bytes = x->anon_bytes;
                 p.events_high = x->events_high;
                 p.events_max = x->events_max;
+                p.have_agent = x->agent_present;
+                p.runtime_total_bytes = x->runtime_total_bytes;
+                p.heap_live_bytes = x->heap_live_bytes;
+                p.gc_cpu_permyriad = x->gc_cpu_permyriad;
                 p.have_decision = true;
                 p.target_bytes = q->last_decision.target_bytes;
                 p.level = q->last_decision.level;
