@@ -6,6 +6,7 @@
  * the limit). Checks that policy_step() sees them and decides as on Linux,
  * by the decision lines memgov logs; and the control channel to an agent
  * (test-agent.exe) on top of the same loop. Usage: test-govern TEST-CHILD.EXE TEST-AGENT.EXE
+ * test-govern --go MEMGOV-AGENT-DEMO.EXE: the Go agent's demo instead (it needs go-prefix.sh's shim).
  */
 #include <io.h>
 #include <stdio.h>
@@ -41,8 +42,10 @@ static int run_exe_captured(const char *exe, const char *const *args, size_t n_a
                 argv[n++] = (char *)args[i];
         argv[n++] = "--";
         argv[n++] = (char *)exe;
-        argv[n++] = (char *)mode;
-        argv[n++] = (char *)arg;
+        if (mode) {
+                argv[n++] = (char *)mode;
+                argv[n++] = (char *)arg;
+        }
         argv[n] = NULL;
         /* As main() does: the options, then the policy files below them (--config-dir, if given). */
         if (cli_parse_run((int)n, argv, &o) != 0 || policyfile_apply((int)n, argv, &o) != 0)
@@ -322,10 +325,51 @@ static void test_agent_leaves(void)
         CHECK(logged("Agent 1 went away: connection closed by the agent.", NULL, NULL), "memgov saw it go");
 }
 
+/* The Go agent (agents/go/conn_windows.go) in its demo program: the handle in MEMGOV_FD becomes its
+ * connection, it says hello and reports stats, and applies the target the law sends when the staged
+ * notification raises the level. The demo runs until stopped: a staged interrupt ends it (grace, kill). */
+static void test_go_agent(const char *demo_exe)
+{
+        static const char *const args[] = {"--memory-max", "64M", "--memory-high", "48M", "--grace",
+                                           "300ms",        "-v"};
+        FakeScript s = {
+                .events = {{.kind = PLATFORM_EVENT_MEMORY_HIGH}, {.kind = PLATFORM_EVENT_INTERRUPT}},
+                .n_events = 2,
+                .delay_ms = 4000, /* a Go program's first start under Wine takes a while */
+                .real_while_waiting = true,
+                .override_current = true,
+                .current_bytes = 49 * MB,
+        };
+        int status;
+
+        fake_source_install(&s);
+        status = run_exe_captured(demo_exe, args, 7, NULL, NULL);
+        fake_source_install(NULL);
+        CHECK(status == 137, "the demo ran until the staged interrupt: %d", status);
+        CHECK(logged("Agent 1 connected: go go1.", ", pid ", NULL), "the Go agent said hello");
+        CHECK(logged("decision", "level=elevated", "on=memory-high"),
+              "the law went elevated on the message");
+        CHECK(logged("decision", "on=memory-high", "unseen=") &&
+                      !logged("decision", "on=memory-high", "unseen=49M"),
+              "with the Go runtime's total taken off the commit charge");
+        CHECK(logged("Agent 1 applied target ", "(limit ", "us."), "the Go agent applied a target");
+        CHECK(!logged("closing the connection", "agent 1 (pid", NULL) ||
+                      logged("connection closed by the agent", NULL, NULL),
+              "no protocol error on the way");
+}
+
 int main(int argc, char *argv[])
 {
         char dir[MAX_PATH];
 
+        if (argc == 3 && strcmp(argv[1], "--go") == 0) {
+                GetTempPathA(sizeof(dir), dir);
+                snprintf(log_path, sizeof(log_path), "%s\\memgov-test-govern-go-%lu.log", dir,
+                         GetCurrentProcessId());
+                test_go_agent(argv[2]);
+                DeleteFileA(log_path);
+                return check_finish("test-govern --go");
+        }
         if (argc != 3) {
                 fprintf(stderr, "usage: test-govern TEST-CHILD.EXE TEST-AGENT.EXE\n");
                 return 2;
