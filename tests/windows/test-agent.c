@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small agent for the Windows tests, in C against docs/protocol.md (the Go
- * agent cannot run under Wine 8 here: Go 1.22+ needs bcryptprimitives.dll,
- * which Wine 8.0 lacks). It speaks on the pipe handle in MEMGOV_FD:
+ * A small agent for the Windows tests, in C against docs/protocol.md, which
+ * can also break the protocol on purpose (the Go agent's own test is
+ * test-govern --go). It speaks on the pipe handle in MEMGOV_FD:
  *   follow TOTAL_MB   hello, stats (total_bytes=TOTAL_MB MiB) every 200 ms,
  *                     applied for every target; prints what memgov sends;
  *                     after 3 s exits 0 if a target came, else 14
