@@ -3,7 +3,9 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const runtime_names[_RUNTIME_MAX] = {
         [RUNTIME_NONE] = "none",         [RUNTIME_GO] = "go",           [RUNTIME_JVM] = "jvm",
@@ -32,15 +34,29 @@ static const char *basename_of(const char *path)
         return slash ? slash + 1 : path;
 }
 
+/* name is launcher, or launcher.exe in any case (Windows' names are case-insensitive), the directory
+ * after the last '\' left out too. */
+static bool launcher_is(const char *name, const char *launcher)
+{
+        const char *back = strrchr(name, '\\');
+        size_t n = strlen(launcher);
+
+        if (back)
+                name = back + 1;
+        if (strcmp(name, launcher) == 0)
+                return true;
+        return strncasecmp(name, launcher, n) == 0 && strcasecmp(name + n, ".exe") == 0;
+}
+
 Runtime runtime_from_launcher_name(const char *name)
 {
         const char *b = basename_of(name);
 
-        if (strcmp(b, "java") == 0)
+        if (launcher_is(b, "java"))
                 return RUNTIME_JVM;
-        if (strcmp(b, "node") == 0 || strcmp(b, "nodejs") == 0)
+        if (launcher_is(b, "node") || launcher_is(b, "nodejs"))
                 return RUNTIME_NODE;
-        if (strcmp(b, "dotnet") == 0)
+        if (launcher_is(b, "dotnet"))
                 return RUNTIME_DOTNET;
         return RUNTIME_UNKNOWN;
 }
@@ -132,12 +148,32 @@ static void elf_scan_sections(const char *buf, size_t n, const Elf64_Ehdr *eh, E
         }
 }
 
+/* "MZ", and at the offset in its header (e_lfanew, at 0x3c) the "PE\0\0" signature. */
+static bool is_pe(const char *buf, size_t n)
+{
+        uint32_t lfanew;
+
+        if (n < 0x40 || buf[0] != 'M' || buf[1] != 'Z')
+                return false;
+        memcpy(&lfanew, buf + 0x3c, sizeof(lfanew));
+        return lfanew <= n - 4 && memcmp(buf + lfanew, "PE\0\0", 4) == 0;
+}
+
 int runtime_elf_parse(const void *data, size_t n, ElfFacts *ret)
 {
         const char *buf = data;
         const Elf64_Ehdr *eh = data;
         ElfFacts f = {};
 
+        if (is_pe(buf, n)) {
+                /* Go's build info and the .NET apphost's library name are bytes in any format. */
+                f.is_pe = true;
+                f.go_buildinfo = contains(buf, n, "\xff Go buildinf:");
+                f.hostfxr = contains(buf, n, "hostfxr.dll");
+                f.has_jemalloc = contains(buf, n, "<jemalloc>: ");
+                *ret = f;
+                return 0;
+        }
         if (n < sizeof(*eh) || memcmp(buf, ELFMAG, SELFMAG) != 0 || buf[EI_CLASS] != ELFCLASS64 ||
             buf[EI_DATA] != ELFDATA2LSB) {
                 *ret = f;
@@ -174,7 +210,17 @@ Runtime runtime_from_elf(const ElfFacts *f, const char **ret_reason)
         const char *why = "not an ELF file memgov can read";
         Runtime r = RUNTIME_UNKNOWN;
 
-        if (!f->is_elf)
+        if (f->is_pe) {
+                why = "a Windows executable with no runtime memgov knows";
+                if (f->hostfxr)
+                        r = RUNTIME_DOTNET,
+                        why = "the Windows executable names hostfxr.dll, as .NET apphosts do";
+                else if (f->go_buildinfo)
+                        r = RUNTIME_GO, why = "the Windows executable has Go build info";
+                else if (f->has_jemalloc)
+                        r = RUNTIME_JEMALLOC,
+                        why = "jemalloc is linked in (its \"<jemalloc>: \" messages are in it)";
+        } else if (!f->is_elf)
                 ;
         else if (f->needs_jli)
                 r = RUNTIME_JVM, why = "the ELF needs libjli.so, the java launcher's library";

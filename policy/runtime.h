@@ -38,9 +38,10 @@ bool runtime_is_shell(const char *path);
 /* What memgov looks at in an ELF file. Only 64-bit little-endian ELF is parsed; others give is_elf=false. */
 typedef struct ElfFacts {
         bool is_elf;
-        bool has_interp;      /* PT_INTERP: dynamically linked */
-        char interp[128];     /* the requested program interpreter */
-        bool needs_jli;       /* DT_NEEDED libjli.so: the java launcher (or a jlink'ed one) */
+        bool is_pe;       /* a Windows executable ("MZ", then "PE\0\0"): only the byte scans below apply */
+        bool has_interp;  /* PT_INTERP: dynamically linked */
+        char interp[128]; /* the requested program interpreter */
+        bool needs_jli;   /* DT_NEEDED libjli.so: the java launcher (or a jlink'ed one) */
         bool needs_jemalloc;  /* DT_NEEDED libjemalloc.so* */
         bool needs_sanitizer; /* DT_NEEDED libasan/libtsan/...: their runtime must be the first library */
         bool has_jemalloc;    /* the "<jemalloc>: " message prefix every jemalloc build carries */

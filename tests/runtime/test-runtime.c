@@ -2,6 +2,7 @@
 /* The detection rules of policy/runtime.c on buffers built here: no files. */
 #include <elf.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "../../policy/macro.h"
@@ -109,16 +110,69 @@ static void test_elf(void)
               "bad e_phoff ignored");
 }
 
+/* A Windows executable: "MZ", e_lfanew at 0x3c, "PE\0\0" there; then body bytes. */
+static size_t fake_pe(char *buf, size_t size, const char *body)
+{
+        uint32_t lfanew = 0x40;
+
+        memset(buf, 0, size);
+        memcpy(buf, "MZ", 2);
+        memcpy(buf + 0x3c, &lfanew, sizeof(lfanew));
+        memcpy(buf + lfanew, "PE\0\0", 4);
+        memcpy(buf + 0x80, body, strlen(body));
+        return 0x80 + strlen(body) + 16;
+}
+
+static void test_pe(void)
+{
+        static const struct {
+                const char *body;
+                Runtime want;
+        } rows[] = {
+                {"\xff Go buildinf:\x08\x02", RUNTIME_GO},
+                {"api-ms-win-crt hostfxr.dll", RUNTIME_DOTNET},
+                {"<jemalloc>: bad conf", RUNTIME_JEMALLOC},
+                {"just a C program", RUNTIME_UNKNOWN},
+        };
+        char buf[512];
+        ElfFacts facts;
+        const char *why;
+        uint32_t far = 1u << 30;
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                size_t n = fake_pe(buf, sizeof(buf), rows[i].body);
+                CHECK(runtime_elf_parse(buf, n, &facts) == 0 && facts.is_pe && !facts.is_elf, "row %zu", i);
+                CHECK(runtime_from_elf(&facts, &why) == rows[i].want, "row %zu: %s", i, why);
+        }
+        /* e_lfanew past the end: not a PE file (and not read there). */
+        fake_pe(buf, sizeof(buf), "\xff Go buildinf:");
+        memcpy(buf + 0x3c, &far, sizeof(far));
+        CHECK(runtime_elf_parse(buf, sizeof(buf), &facts) == 0 && !facts.is_pe &&
+                      runtime_from_elf(&facts, NULL) == RUNTIME_UNKNOWN,
+              "bad e_lfanew");
+        CHECK(runtime_elf_parse("MZ", 2, &facts) == 0 && !facts.is_pe, "truncated MZ");
+}
+
 static void test_names(void)
 {
         static const struct {
                 const char *name;
                 Runtime want;
         } rows[] = {
-                {"java", RUNTIME_JVM},        {"/usr/lib/jvm/x/bin/java", RUNTIME_JVM},
-                {"node", RUNTIME_NODE},       {"/usr/bin/nodejs", RUNTIME_NODE},
-                {"dotnet", RUNTIME_DOTNET},   {"javac", RUNTIME_UNKNOWN},
-                {"nodemon", RUNTIME_UNKNOWN}, {"", RUNTIME_UNKNOWN},
+                {"java", RUNTIME_JVM},
+                {"/usr/lib/jvm/x/bin/java", RUNTIME_JVM},
+                {"node", RUNTIME_NODE},
+                {"/usr/bin/nodejs", RUNTIME_NODE},
+                {"dotnet", RUNTIME_DOTNET},
+                {"javac", RUNTIME_UNKNOWN},
+                {"nodemon", RUNTIME_UNKNOWN},
+                {"", RUNTIME_UNKNOWN},
+                /* Windows: .exe in any case, and a directory after a backslash. */
+                {"node.exe", RUNTIME_NODE},
+                {"C:\\Program Files\\Java\\bin\\JAVA.EXE", RUNTIME_JVM},
+                {"dotnet.Exe", RUNTIME_DOTNET},
+                {"java.exe.bak", RUNTIME_UNKNOWN},
+                {"javaw.exe", RUNTIME_UNKNOWN},
         };
         Runtime r;
 
@@ -234,6 +288,7 @@ static void test_script_exec(void)
 int main(void)
 {
         test_elf();
+        test_pe();
         test_names();
         test_shebang();
         test_env();
