@@ -529,3 +529,108 @@ int proto_format_applied(char *buf, size_t size, uint64_t seq, uint64_t limit_by
         return format_line(buf, size, "applied seq=%" PRIu64 " limit_bytes=%s\n", seq,
                            limit_text(limit_bytes, b));
 }
+
+int proto_check_capture_kind(const char *kind, const char **reason)
+{
+        if (kind && strcmp(kind, "heap") == 0)
+                return 0;
+        *reason = kind && *kind ? "unknown capture kind (only heap is known)" : "capture kind missing";
+        return -EINVAL;
+}
+
+int proto_check_capture_path(const char *path, const char **reason)
+{
+        size_t n = path ? strlen(path) : 0;
+
+        if (n == 0)
+                *reason = "capture path missing";
+        else if (path[0] != '/')
+                *reason = "capture path not absolute";
+        else if (n > PROTO_CAPTURE_PATH_MAX)
+                *reason = "capture path longer than 1024 bytes";
+        else if (path[n - 1] == '/')
+                *reason = "capture path names a directory";
+        else {
+                for (const char *p = path; p; p = strchr(p + 1, '/'))
+                        if (strncmp(p, "/./", 3) == 0 || strcmp(p, "/.") == 0 ||
+                            strncmp(p, "/../", 4) == 0 || strcmp(p, "/..") == 0) {
+                                *reason = "capture path with a . or .. component";
+                                return -EINVAL;
+                        }
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int proto_format_capture(char *buf, size_t size, uint64_t seq, const char *kind, const char *path)
+{
+        char value[3 * PROTO_CAPTURE_PATH_MAX + 1];
+        const char *reason;
+        int r;
+
+        if (proto_check_capture_kind(kind, &reason) < 0 || proto_check_capture_path(path, &reason) < 0)
+                return -EINVAL;
+        r = proto_encode_value(value, sizeof(value), path);
+        if (r < 0)
+                return r;
+        return format_line(buf, size, "capture seq=%" PRIu64 " kind=%s path=%s\n", seq, kind, value);
+}
+
+int proto_format_captured(char *buf, size_t size, const ProtoCaptured *c)
+{
+        char value[3 * PROTO_CAPTURE_PATH_MAX + 1];
+        int r;
+
+        r = proto_encode_value(value, sizeof(value), c->error ? c->error : c->path ? c->path : "");
+        if (r < 0)
+                return r;
+        if (c->error)
+                return format_line(buf, size, "captured seq=%" PRIu64 " error=%s\n", c->seq, value);
+        return format_line(buf, size, "captured seq=%" PRIu64 " path=%s bytes=%" PRIu64 "\n", c->seq, value,
+                           c->bytes);
+}
+
+static int bad_message(const char **reason, const char *why)
+{
+        *reason = why;
+        return -EBADMSG;
+}
+
+int proto_get_captured(const ProtoMessage *m, ProtoCaptured *ret, const char **reason)
+{
+        ProtoCaptured c = {.path = proto_get(m, "path"), .error = proto_get(m, "error")};
+        int r;
+
+        if (proto_get_u64(m, "seq", &c.seq) < 0)
+                return bad_message(reason, "captured without a valid seq=");
+        if (!c.error && (!c.path || !*c.path))
+                return bad_message(reason, "captured with neither path= nor error=");
+        r = proto_get_u64(m, "bytes", &c.bytes);
+        if (r < 0 && r != -ENOENT)
+                return bad_message(reason, "bad bytes= in captured");
+        if (c.error)
+                c.path = NULL;
+        *ret = c;
+        return 0;
+}
+
+int proto_get_gc_cycle(const ProtoMessage *m, ProtoGcCycle *ret, const char **reason)
+{
+        static const char *const keys[] = {"heap_goal_bytes", "heap_live_bytes"};
+        ProtoGcCycle c = {0};
+        uint64_t *fields[] = {&c.heap_goal_bytes, &c.heap_live_bytes};
+        int r;
+
+        if (proto_get_u64(m, "count", &c.count) < 0)
+                return bad_message(reason, "gc-cycle without a valid count=");
+        for (size_t i = 0; i < 2; i++) {
+                r = proto_get_u64(m, keys[i], fields[i]);
+                if (r < 0 && r != -ENOENT)
+                        return bad_message(reason, "bad number in gc-cycle");
+        }
+        r = proto_get_fraction(m, "gc_cpu_fraction", &c.gc_cpu_fraction);
+        if (r < 0 && r != -ENOENT)
+                return bad_message(reason, "bad gc_cpu_fraction= in gc-cycle");
+        *ret = c;
+        return 0;
+}

@@ -151,3 +151,38 @@ int proto_format_applied(char *buf, size_t size, uint64_t seq, uint64_t limit_by
 
 /* Percent-encodes s as a value: every byte outside the safe set becomes %XX. */
 int proto_encode_value(char *buf, size_t size, const char *s);
+
+/*
+ * Heap captures (docs/protocol.md, "Captures"): memgov sends
+ *     capture seq=N kind=heap path=/var/lib/memgov/captures/memgov-app-1-20260101T120000.pprof
+ * and the agent answers, when the file is written or has failed,
+ *     captured seq=N path=... bytes=N        or        captured seq=N error=text
+ */
+#define PROTO_CAPTURE_PATH_MAX 1024u
+
+/* The one kind there is: "heap". 0, or -EINVAL and *reason. */
+int proto_check_capture_kind(const char *kind, const char **reason);
+/* An absolute path of at most PROTO_CAPTURE_PATH_MAX bytes without "." or ".." components, not
+ * ending in '/'. 0, or -EINVAL and *reason ("not absolute", ...). */
+int proto_check_capture_path(const char *path, const char **reason);
+/* -EINVAL for a kind or path the checks above refuse. */
+int proto_format_capture(char *buf, size_t size, uint64_t seq, const char *kind, const char *path);
+
+typedef struct ProtoCaptured {
+        uint64_t seq;
+        const char *path;  /* NULL when error */
+        uint64_t bytes;    /* the file's size */
+        const char *error; /* NULL on success */
+} ProtoCaptured;
+/* error NULL: success with path and bytes. */
+int proto_format_captured(char *buf, size_t size, const ProtoCaptured *c);
+/* -EBADMSG and *reason for a captured without seq=, with neither path= nor error=, or a bad bytes=. */
+int proto_get_captured(const ProtoMessage *m, ProtoCaptured *ret, const char **reason);
+
+/* gc-cycle count=N heap_goal_bytes=N heap_live_bytes=N gc_cpu_fraction=F: a sample of the runtime's
+ * GC counters, sent when the count moved. count is required, the rest optional (0 when left out). */
+typedef struct ProtoGcCycle {
+        uint64_t count, heap_goal_bytes, heap_live_bytes;
+        double gc_cpu_fraction;
+} ProtoGcCycle;
+int proto_get_gc_cycle(const ProtoMessage *m, ProtoGcCycle *ret, const char **reason);

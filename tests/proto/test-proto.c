@@ -384,6 +384,107 @@ static void test_encode(void)
         CHECK(proto_encode_value(buf, 3, "%") == -ENOBUFS, "escape does not fit");
 }
 
+static ProtoMessage parsed(char *buf, int n)
+{
+        ProtoMessage m = {0};
+
+        if (n > 0 && buf[n - 1] == '\n')
+                buf[--n] = '\0';
+        (void)proto_parse(buf, n > 0 ? (size_t)n : 0, &m, NULL);
+        return m;
+}
+
+static void test_capture(void)
+{
+        static const struct {
+                const char *path, *kind;
+                const char *reason; /* NULL: accepted */
+        } cases[] = {
+                {"/var/lib/memgov/captures/memgov-a-1.pprof", "heap", NULL},
+                {"/tmp/with space.hprof", "heap", NULL},
+                {"relative.pprof", "heap", "capture path not absolute"},
+                {"", "heap", "capture path missing"},
+                {"/tmp/../etc/passwd", "heap", "capture path with a . or .. component"},
+                {"/tmp/./x", "heap", "capture path with a . or .. component"},
+                {"/tmp/..", "heap", "capture path with a . or .. component"},
+                {"/tmp/dir/", "heap", "capture path names a directory"},
+                {"/tmp/..x", "heap", NULL},
+                {"/tmp/x.pprof", "goroutines", "unknown capture kind (only heap is known)"},
+                {"/tmp/x.pprof", "", "capture kind missing"},
+        };
+        char buf[PROTO_LINE_MAX + 1], longpath[PROTO_CAPTURE_PATH_MAX + 2];
+        const char *reason;
+        ProtoCaptured c;
+        ProtoGcCycle g;
+        ProtoMessage m;
+        int n;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                reason = NULL;
+                int r = proto_check_capture_kind(cases[i].kind, &reason);
+                if (r == 0)
+                        r = proto_check_capture_path(cases[i].path, &reason);
+                n = proto_format_capture(buf, sizeof(buf), 9, cases[i].kind, cases[i].path);
+                if (!cases[i].reason)
+                        CHECK(r == 0 && n > 0, "%s accepted", cases[i].path);
+                else
+                        CHECK(r == -EINVAL && n == -EINVAL && reason && strcmp(reason, cases[i].reason) == 0,
+                              "%s/%s: %s", cases[i].path, cases[i].kind, reason ? reason : "(none)");
+        }
+        memset(longpath, 'a', sizeof(longpath) - 1);
+        longpath[0] = '/';
+        longpath[sizeof(longpath) - 1] = '\0';
+        CHECK(proto_check_capture_path(longpath, &reason) == -EINVAL, "too long");
+        CHECK(proto_check_capture_path(NULL, &reason) == -EINVAL, "NULL");
+
+        n = proto_format_capture(buf, sizeof(buf), 9, "heap", "/tmp/with space.hprof");
+        CHECK(n > 0 && strcmp(buf, "capture seq=9 kind=heap path=/tmp/with%20space.hprof\n") == 0, "%s",
+              buf);
+        m = parsed(buf, n);
+        CHECK(m.type && strcmp(m.type, "capture") == 0 &&
+                      strcmp(proto_get(&m, "path"), "/tmp/with space.hprof") == 0,
+              "capture round trip");
+
+        n = proto_format_captured(buf, sizeof(buf),
+                                  &(ProtoCaptured){.seq = 9, .path = "/tmp/a b", .bytes = 77});
+        CHECK(n > 0 && strcmp(buf, "captured seq=9 path=/tmp/a%20b bytes=77\n") == 0, "%s", buf);
+        m = parsed(buf, n);
+        CHECK(proto_get_captured(&m, &c, &reason) == 0 && c.seq == 9 && c.bytes == 77 && !c.error &&
+                      strcmp(c.path, "/tmp/a b") == 0,
+              "captured round trip");
+        n = proto_format_captured(buf, sizeof(buf), &(ProtoCaptured){.seq = 3, .error = "disk full"});
+        CHECK(n > 0 && strcmp(buf, "captured seq=3 error=disk%20full\n") == 0, "%s", buf);
+        m = parsed(buf, n);
+        CHECK(proto_get_captured(&m, &c, &reason) == 0 && !c.path && strcmp(c.error, "disk full") == 0,
+              "error");
+
+        strcpy(buf, "captured path=/x");
+        m = parsed(buf, (int)strlen(buf));
+        CHECK(proto_get_captured(&m, &c, &reason) == -EBADMSG &&
+                      strcmp(reason, "captured without a valid seq=") == 0,
+              "no seq");
+        strcpy(buf, "captured seq=1");
+        m = parsed(buf, (int)strlen(buf));
+        CHECK(proto_get_captured(&m, &c, &reason) == -EBADMSG &&
+                      strcmp(reason, "captured with neither path= nor error=") == 0,
+              "neither");
+        strcpy(buf, "captured seq=1 path=/x bytes=-1");
+        m = parsed(buf, (int)strlen(buf));
+        CHECK(proto_get_captured(&m, &c, &reason) == -EBADMSG, "bad bytes");
+
+        strcpy(buf, "gc-cycle count=12 heap_goal_bytes=100 heap_live_bytes=50 gc_cpu_fraction=0.25");
+        m = parsed(buf, (int)strlen(buf));
+        CHECK(proto_get_gc_cycle(&m, &g, &reason) == 0 && g.count == 12 && g.heap_goal_bytes == 100 &&
+                      g.heap_live_bytes == 50 && fabs(g.gc_cpu_fraction - 0.25) < 1e-9,
+              "gc-cycle");
+        strcpy(buf, "gc-cycle heap_goal_bytes=100");
+        m = parsed(buf, (int)strlen(buf));
+        CHECK(proto_get_gc_cycle(&m, &g, &reason) == -EBADMSG, "gc-cycle without count");
+        strcpy(buf, "gc-cycle count=1 heap_live_bytes=x");
+        m = parsed(buf, (int)strlen(buf));
+        CHECK(proto_get_gc_cycle(&m, &g, &reason) == -EBADMSG, "gc-cycle bad number");
+}
+
 int main(void)
 {
         test_parse_table();
@@ -397,5 +498,6 @@ int main(void)
         test_format();
         test_check_bytes();
         test_encode();
+        test_capture();
         return check_finish("test-proto");
 }
