@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "postmortem.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "units.h"
 
@@ -74,6 +76,46 @@ static void advise(const Postmortem *p, Out *o)
                     sz(p->shmem_bytes, a));
 }
 
+static void gc_trace(const Postmortem *p, Out *o)
+{
+        char a[UNITS_SIZE_STRLEN], b[UNITS_SIZE_STRLEN];
+
+        if (p->n_gc == 0)
+                return;
+        out(o, "gc trace (the runtime's own view, oldest first):\n");
+        for (size_t i = 0; i < p->n_gc; i++) {
+                const GcCycle *c = &p->gc[i];
+                uint64_t ago = p->now_usec > c->t_usec ? (p->now_usec - c->t_usec) / 1000000 : 0;
+                out(o, "  -%" PRIu64 "s gc #%" PRIu64 ": heap goal %s, live heap %s, GC CPU %u.%02u%%\n",
+                    ago, c->count, sz(c->heap_goal_bytes, a), sz(c->heap_live_bytes, b),
+                    c->gc_cpu_permyriad / 100, c->gc_cpu_permyriad % 100);
+        }
+}
+
+static void captures(const Postmortem *p, Out *o)
+{
+        char a[UNITS_SIZE_STRLEN];
+
+        for (size_t i = 0; i < p->n_captures; i++) {
+                const PostmortemCapture *c = &p->captures[i];
+                if (c->error) {
+                        out(o, "capture on %s failed: %s\n", capture_why_to_string(c->why), c->error);
+                        continue;
+                }
+                out(o, "captured on %s: %s (%s); open with: ", capture_why_to_string(c->why), c->path,
+                    sz(c->bytes, a));
+                /* The command's one %s is the path. */
+                const char *cmd = capture_format_open_command(c->format);
+                const char *at = cmd ? strstr(cmd, "%s") : NULL;
+                if (at)
+                        out(o, "%.*s%s%s\n", (int)(at - cmd), cmd, c->path, at + 2);
+                else
+                        out(o, "%s\n", c->path);
+        }
+        if (p->capture_refused)
+                out(o, "%s\n", p->capture_refused);
+}
+
 const char *postmortem_format(const Postmortem *p, char *buf, size_t size)
 {
         char a[UNITS_SIZE_STRLEN], b[UNITS_SIZE_STRLEN], c[UNITS_SIZE_STRLEN], d[UNITS_SIZE_STRLEN],
@@ -91,6 +133,7 @@ const char *postmortem_format(const Postmortem *p, char *buf, size_t size)
                     (unsigned long long)(p->sample_age_usec / 1000), sz(p->current_bytes, a),
                     sz(p->anon_bytes, b), sz(p->file_bytes, c), sz(p->shmem_bytes, d),
                     sz(p->kernel_bytes, e));
+                gc_trace(p, &o);
                 out(&o,
                     "pressure%s: some %u.%02u%%, full %u.%02u%% (avg10); events high=%llu max=%llu "
                     "oom_kill=%llu\n",
@@ -109,6 +152,7 @@ const char *postmortem_format(const Postmortem *p, char *buf, size_t size)
                     p->gc_cpu_permyriad % 100);
         else
                 out(&o, "agent: none connected (the runtime's own view is unknown)\n");
+        captures(p, &o);
         advise(p, &o);
         return buf;
 }

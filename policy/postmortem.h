@@ -12,7 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "law.h"
+
+#define POSTMORTEM_GC_MAX       12
+#define POSTMORTEM_CAPTURES_MAX 4
+
+typedef struct PostmortemCapture {
+        const char *path;
+        CaptureFormat format;
+        CaptureWhy why;
+        uint64_t bytes;
+        const char *error; /* the agent's, when it failed; NULL: written */
+} PostmortemCapture;
 
 typedef struct Postmortem {
         const char *what;                           /* the program, e.g. argv[0] */
@@ -34,9 +46,17 @@ typedef struct Postmortem {
         bool have_agent;
         uint64_t runtime_total_bytes, heap_live_bytes;
         uint32_t gc_cpu_permyriad;
+        /* The Go agent's GC trace over the last minutes, oldest first; now_usec on the same clock. */
+        size_t n_gc;
+        GcCycle gc[POSTMORTEM_GC_MAX];
+        uint64_t now_usec;
+        /* The heap captures of this run, newest last, and why the last one wanted was not taken. */
+        size_t n_captures;
+        PostmortemCapture captures[POSTMORTEM_CAPTURES_MAX];
+        const char *capture_refused; /* a capture_decision_format() line, or NULL */
 } Postmortem;
 
-#define POSTMORTEM_STRLEN 1024
+#define POSTMORTEM_STRLEN 8192
 
 /* The smallest memory.max the evidence supports, or 0 when it supports none:
  * the live heap plus what the runtime does not see plus a 10% margin, or else

@@ -59,6 +59,41 @@ int main(void)
         CHECK(strstr(buf, "\npressure (system-wide): some "), "%s", buf);
         p.psi_system_wide = false;
 
+        /* The GC trace sits under the memory.stat breakdown; captures name the file and its command. */
+        p.now_usec = 200 * 1000000ull;
+        p.gc[p.n_gc++] = (GcCycle){.t_usec = 80 * 1000000ull,
+                                   .count = 40,
+                                   .heap_goal_bytes = 200 * M,
+                                   .heap_live_bytes = 100 * M,
+                                   .gc_cpu_permyriad = 310};
+        p.gc[p.n_gc++] = (GcCycle){.t_usec = 199 * 1000000ull,
+                                   .count = 90,
+                                   .heap_goal_bytes = 240 * M,
+                                   .heap_live_bytes = 180 * M,
+                                   .gc_cpu_permyriad = 4200};
+        p.captures[p.n_captures++] = (PostmortemCapture){.path = "/c/memgov-a-1.pprof",
+                                                         .format = CAPTURE_FORMAT_PPROF,
+                                                         .why = CAPTURE_WHY_CRITICAL,
+                                                         .bytes = 12345};
+        p.captures[p.n_captures++] = (PostmortemCapture){.format = CAPTURE_FORMAT_HPROF,
+                                                         .why = CAPTURE_WHY_CANNOT_FIT,
+                                                         .error = "java.io.IOException: disk full"};
+        p.capture_refused = "capture on cannot-fit refused: one capture per interval, the next in 30s";
+        postmortem_format(&p, buf, sizeof(buf));
+        CHECK(strstr(buf, "kernel 10.0M\npressure: ") == NULL &&
+                      strstr(buf, "kernel 10.0M\ngc trace (the runtime's own view, oldest first):\n"
+                                  "  -120s gc #40: heap goal 200.0M, live heap 100.0M, GC CPU 3.10%\n"
+                                  "  -1s gc #90: heap goal 240.0M, live heap 180.0M, GC CPU 42.00%\n"),
+              "%s", buf);
+        CHECK(strstr(buf, "captured on critical: /c/memgov-a-1.pprof (12.1K); open with: go tool pprof -top "
+                          "/c/memgov-a-1.pprof\n"),
+              "%s", buf);
+        CHECK(strstr(buf, "capture on cannot-fit failed: java.io.IOException: disk full\n"), "%s", buf);
+        CHECK(strstr(buf, "capture on cannot-fit refused: one capture per interval, the next in 30s\n"),
+              "%s", buf);
+        p.n_gc = p.n_captures = 0;
+        p.capture_refused = NULL;
+
         /* shmem that dominates is named. */
         p.shmem_bytes = 100 * M;
         postmortem_format(&p, buf, sizeof(buf));
