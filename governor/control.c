@@ -294,6 +294,34 @@ static int handle_applied(Conn *c, const ProtoMessage *m, const char **reason)
         return 0;
 }
 
+static int handle_captured(Conn *c, const ProtoMessage *m, const char **reason)
+{
+        ControlServer *s = c->server;
+        ProtoCaptured cap;
+        int r;
+
+        r = proto_get_captured(m, &cap, reason);
+        if (r < 0)
+                return r;
+        if (s->cb.on_captured)
+                s->cb.on_captured(&c->report, &cap, s->cb.userdata);
+        return 0;
+}
+
+static int handle_gc_cycle(Conn *c, const ProtoMessage *m, const char **reason)
+{
+        ControlServer *s = c->server;
+        ProtoGcCycle g;
+        int r;
+
+        r = proto_get_gc_cycle(m, &g, reason);
+        if (r < 0)
+                return r;
+        if (s->cb.on_gc_cycle)
+                s->cb.on_gc_cycle(&c->report, &g, s->cb.userdata);
+        return 0;
+}
+
 static void conn_handle_line(Conn *c, char *line, size_t len)
 {
         const char *reason = "malformed";
@@ -310,6 +338,10 @@ static void conn_handle_line(Conn *c, char *line, size_t len)
                         r = handle_stats(c, &m, &reason);
                 else if (strcmp(m.type, "applied") == 0)
                         r = handle_applied(c, &m, &reason);
+                else if (strcmp(m.type, "captured") == 0)
+                        r = handle_captured(c, &m, &reason);
+                else if (strcmp(m.type, "gc-cycle") == 0)
+                        r = handle_gc_cycle(c, &m, &reason);
                 else if (strcmp(m.type, "bye") == 0) {
                         conn_close(c, LOG_DEBUG, "said bye");
                         return;
@@ -893,6 +925,29 @@ int control_server_request(ControlServer *s, ProtoRequest what, ProtoLevel level
                         sent++;
         }
         return sent;
+}
+
+int64_t control_server_capture(ControlServer *s, unsigned agent_id, const char *kind, const char *path)
+{
+        char line[PROTO_LINE_MAX + 1];
+
+        for (size_t i = 0; i < s->n_conns; i++) {
+                Conn *c = s->conns[i];
+                uint64_t seq = s->seq + 1;
+                int n, r;
+
+                if (!conn_is_agent(c) || c->report.id != agent_id)
+                        continue;
+                if (!c->report.can_capture)
+                        return -EOPNOTSUPP;
+                n = proto_format_capture(line, sizeof(line), seq, kind, path);
+                if (n < 0)
+                        return n;
+                s->seq = seq;
+                r = conn_send(c, line, (size_t)n);
+                return r < 0 ? r : (int64_t)seq;
+        }
+        return -ENOENT;
 }
 
 size_t control_server_agents(ControlServer *s, const AgentReport **ret_array)

@@ -34,6 +34,10 @@ typedef struct ControlCallbacks {
         void (*on_hello)(const AgentReport *a, void *userdata);
         void (*on_stats)(const AgentReport *a, void *userdata);
         void (*on_applied)(const AgentReport *a, uint64_t seq, void *userdata);
+        /* A captured answer (docs/protocol.md, "Captures"); c's strings live for the callback only. */
+        void (*on_captured)(const AgentReport *a, const ProtoCaptured *c, void *userdata);
+        /* A gc-cycle sample of the runtime's GC counters. */
+        void (*on_gc_cycle)(const AgentReport *a, const ProtoGcCycle *g, void *userdata);
         /* The agent said bye, closed, or was closed; reason is for a log line. */
         void (*on_gone)(const AgentReport *a, const char *reason, void *userdata);
         void *userdata;
@@ -108,6 +112,13 @@ int control_server_set_target(ControlServer *s, uint64_t total_target_bytes, Pro
  * number of agents it was sent to, or -EINVAL.
  */
 int control_server_request(ControlServer *s, ProtoRequest what, ProtoLevel level);
+
+/*
+ * Asks agent agent_id for a capture of kind to path. Returns the message's seq (> 0), -ENOENT when
+ * there is no such agent, -EOPNOTSUPP when it did not offer "capture", -EINVAL for a kind or path
+ * the protocol refuses.
+ */
+int64_t control_server_capture(ControlServer *s, unsigned agent_id, const char *kind, const char *path);
 
 /* The agents that said hello. The array is valid until the next call on the server or loop iteration. */
 size_t control_server_agents(ControlServer *s, const AgentReport **ret_array);

@@ -13,6 +13,7 @@
 #include "../policy/macro.h"
 #include "actuator.h"
 #include "agent-log.h"
+#include "capture.h"
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
@@ -58,6 +59,11 @@ struct Governor {
         usec_t start_realtime_usec, start_monotonic_usec;
         uint64_t steps_total;
         uint64_t decisions_total[_POLICY_ACTION_COUNT];
+        /* Evidence: heap captures, the agents' GC samples, and what waits for a capture to end. */
+        Capturer *capturer;
+        GcTrace gc_trace;
+        bool postmortem_pending, kill_pending;
+        int kill_status;
 };
 
 void governor_options_default(GovernorOptions *ret)
@@ -70,6 +76,7 @@ void governor_options_default(GovernorOptions *ret)
                 .fast_above_permyriad = 8000,
         };
         policy_config_default(&ret->config);
+        capture_config_default(&ret->capture);
 }
 
 /* The loop's clock (CLOCK_MONOTONIC at this wake-up), as the control server stamps targets with. */
@@ -185,6 +192,51 @@ static void log_decision(const PolicyDecision *d, usec_t at_usec, const char *wh
                                policy_decision_format(d, line, sizeof(line)), why, (uint64_t)at_usec);
 }
 
+/* The group's free room as the last sample saw it: the lower of its limits less its usage. */
+static uint64_t headroom_bytes(const Governor *g)
+{
+        const PlatformSample *x = &g->last_platform;
+        uint64_t limit = x->max_bytes < x->high_bytes ? x->max_bytes : x->high_bytes;
+
+        if (limit == UINT64_MAX)
+                return UINT64_MAX;
+        return limit > x->current_bytes ? limit - x->current_bytes : 0;
+}
+
+static int capture(Governor *g, CaptureWhy why)
+{
+        char reason[CAPTURE_REASON_STRLEN];
+
+        if (!g->capturer)
+                return 0;
+        return capturer_start(g->capturer, why, headroom_bytes(g), reason, sizeof(reason));
+}
+
+/* A capture ended: what waited for it goes on. */
+static void on_capture_done(void *userdata)
+{
+        Governor *g = userdata;
+
+        if (g->postmortem_pending) {
+                g->postmortem_pending = false;
+                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->last_platform);
+        }
+        if (g->kill_pending) {
+                g->kill_pending = false;
+                if (g->on_kill)
+                        g->on_kill(g->kill_status, g->userdata);
+        }
+}
+
+int governor_capture(Governor *g, char *reason, size_t reason_size)
+{
+        if (!g->capturer) {
+                snprintf(reason, reason_size, "capture refused: memgov has no capture directory");
+                return 0;
+        }
+        return capturer_start(g->capturer, CAPTURE_WHY_REQUEST, headroom_bytes(g), reason, reason_size);
+}
+
 static void act(Governor *g, const PolicyDecision *d)
 {
         ProtoLevel level = (ProtoLevel)d->level; /* the same three levels, in the same order */
@@ -204,6 +256,9 @@ static void act(Governor *g, const PolicyDecision *d)
                 actuator_submit(g->actuator, ACTUATOR_RECLAIM, d->reclaim_bytes);
         if (d->actions & POLICY_ACTION_SET_HIGH)
                 actuator_submit(g->actuator, ACTUATOR_SET_HIGH, d->memory_high_bytes);
+        if (d->level_changed && d->level == POLICY_LEVEL_CRITICAL &&
+            !(d->actions & POLICY_ACTION_CANNOT_FIT))
+                (void)capture(g, CAPTURE_WHY_CRITICAL);
         if (d->actions & POLICY_ACTION_CANNOT_FIT) {
                 char live[UNITS_SIZE_STRLEN], limit[UNITS_SIZE_STRLEN];
                 log_error("cannot fit: the program needs more than its limit allows (rule %s: live heap "
@@ -215,6 +270,13 @@ static void act(Governor *g, const PolicyDecision *d)
                           g->opts.config.give_up == POLICY_GIVE_UP_KILL
                                   ? "killing it (--on-cannot-fit kill)"
                                   : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
+                /* The evidence first: the post-mortem (and the kill) wait for the capture to end. */
+                if (capture(g, CAPTURE_WHY_CANNOT_FIT) > 0) {
+                        g->postmortem_pending = true;
+                        g->kill_pending = d->actions & POLICY_ACTION_KILL;
+                        g->kill_status = d->exit_status;
+                        return;
+                }
                 /* The step's own sample is current: no need to read the group again. */
                 governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->last_platform);
         }
@@ -530,8 +592,34 @@ static void on_agent_applied(const AgentReport *a, uint64_t seq, void *userdata)
         agent_log_applied(a, seq);
 }
 
+static void on_agent_captured(const AgentReport *a, const ProtoCaptured *c, void *userdata)
+{
+        Governor *g = userdata;
+
+        if (g->capturer)
+                capturer_on_captured(g->capturer, a, c);
+}
+
+static void on_agent_gc_cycle(const AgentReport *a, const ProtoGcCycle *c, void *userdata)
+{
+        Governor *g = userdata;
+        double f = c->gc_cpu_fraction > 1 ? 1 : c->gc_cpu_fraction;
+
+        gc_trace_push(&g->gc_trace, &(GcCycle){
+                                            .t_usec = now_usec(g),
+                                            .count = c->count,
+                                            .heap_goal_bytes = c->heap_goal_bytes,
+                                            .heap_live_bytes = c->heap_live_bytes,
+                                            .gc_cpu_permyriad = (uint32_t)(f * 10000.0 + 0.5),
+                                    });
+}
+
 static void on_agent_gone(const AgentReport *a, const char *reason, void *userdata)
 {
+        Governor *g = userdata;
+
+        if (g->capturer)
+                capturer_on_agent_gone(g->capturer, a);
         agent_log_gone(a, reason, "cgroup limits");
 }
 
@@ -543,6 +631,18 @@ static void watch_status(Governor *g)
 
         if (r < 0)
                 log_info("No status socket for 'memgov status' (%s), continuing without.", strerror(-r));
+}
+
+/* Without a capture directory (unprivileged, neither XDG_STATE_HOME nor HOME) memgov governs on and
+ * says so; the post-mortem then has no files to name. */
+static void watch_captures(Governor *g)
+{
+        const char *path = platform_sandbox_path(g->sandbox), *slash = strrchr(path, '/');
+        int r = capturer_new(g->event, g->control, &g->opts.capture, g->opts.capture_dir,
+                             slash ? slash + 1 : path, on_capture_done, g, &g->capturer);
+
+        if (r < 0)
+                log_info("No capture directory (%s): no heap captures, continuing without.", strerror(-r));
 }
 
 int governor_check_outputs(const char *metrics_file, const char *metrics_listen, const char *trace_file)
@@ -577,6 +677,8 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         const ControlCallbacks cb = {
                 .on_hello = on_agent_hello,
                 .on_applied = on_agent_applied,
+                .on_captured = on_agent_captured,
+                .on_gc_cycle = on_agent_gc_cycle,
                 .on_gone = on_agent_gone,
         };
         const char *abs = platform_sandbox_path(s);
@@ -623,6 +725,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         }
         watch_psi(g);
         watch_status(g);
+        watch_captures(g);
         *ret = g;
         return 0;
 }
@@ -673,7 +776,7 @@ void governor_child_started(Governor *g)
 
 void governor_postmortem(Governor *g, const char *what, const char *cause, const PlatformSample *final)
 {
-        char text[POSTMORTEM_STRLEN];
+        _cleanup_free_ char *text = malloc(POSTMORTEM_STRLEN);
         Postmortem p = {
                 .what = what,
                 .cause = cause,
@@ -709,7 +812,17 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
                 p.heap_live_bytes = x->heap_live_bytes;
                 p.gc_cpu_permyriad = x->gc_cpu_permyriad;
         }
-        postmortem_format(&p, text, sizeof(text));
+        if (g) {
+                /* The last five minutes of GC samples, thinned to what a report can show. */
+                p.now_usec = now_usec(g);
+                p.n_gc = gc_trace_recent(&g->gc_trace, p.now_usec, 5 * 60 * USEC_PER_SEC, p.gc,
+                                         POSTMORTEM_GC_MAX);
+                if (g->capturer)
+                        capturer_fill_postmortem(g->capturer, &p);
+        }
+        if (!text)
+                return (void)log_error("Out of memory for the post-mortem.");
+        postmortem_format(&p, text, POSTMORTEM_STRLEN);
         for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
              line = strtok_r(NULL, "\n", &save))
                 log_error("%s", line);
@@ -742,6 +855,11 @@ void governor_stop(Governor *g)
 
         if (!g || g->stopped)
                 return;
+        /* The child ended while a capture was under way: the post-mortem it held back is due now. */
+        if (g->postmortem_pending) {
+                g->postmortem_pending = g->kill_pending = false;
+                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->last_platform);
+        }
         /* The last word for the metrics: after an OOM kill, memory.events counts it only now. */
         if (g->metrics && platform_sandbox_sample(g->sandbox, &x) >= 0) {
                 g->last_platform = x;
@@ -761,6 +879,7 @@ Governor *governor_free(Governor *g)
                 return NULL;
         governor_stop(g);
         actuator_free(g->actuator);
+        capturer_free(g->capturer);
         metrics_free(g->metrics);
         status_server_free(g->status);
         trace_close(g->trace);

@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 #include "../platform/platform.h"
+#include "../policy/capture.h"
 #include "../policy/law.h"
 
 typedef struct Governor Governor;
@@ -29,6 +30,8 @@ typedef struct GovernorOptions {
         const char *metrics_listen;    /* --metrics-listen, or NULL */
         const char *trace_file;        /* --trace, or NULL */
         const char *status_dir;        /* where the status socket goes; NULL: the default (status.h) */
+        CaptureConfig capture;         /* --capture, --capture-budget, --capture-interval */
+        const char *capture_dir;       /* --capture-dir; NULL: the default (capture.h) */
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);
@@ -58,6 +61,9 @@ void governor_set_child_pid(Governor *g, pid_t pid);
 /* Prints the post-mortem (policy/postmortem.h) after an OOM kill or a "cannot fit": final is the group's
  * state now (limits, peak); the rest comes from the last sample and decision. */
 void governor_postmortem(Governor *g, const char *what, const char *cause, const PlatformSample *final);
+
+/* A capture on the operator's request (`memgov capture`): 1 asked, 0 refused; reason says which. */
+int governor_capture(Governor *g, char *reason, size_t reason_size);
 
 /* Replaces the law's parameters (a policy reload) and decides again at once. */
 void governor_set_config(Governor *g, const PolicyConfig *c);

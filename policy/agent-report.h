@@ -25,6 +25,7 @@ typedef struct AgentReport {
         pid_t pid;   /* SO_PEERCRED for a path socket, hello's pid= for the socketpair, 0: unknown */
         char runtime[32];
         char version[64];
+        bool can_capture; /* hello's caps= has "capture" */
         /* From the last stats message; fields it left out keep their previous value. */
         uint64_t total_bytes, heap_live_bytes, gc_count;
         double gc_cpu_fraction;

@@ -24,8 +24,10 @@
 static sd_event *event;
 
 typedef struct Recorder {
-        unsigned hellos, stats, applied, gone;
+        unsigned hellos, stats, applied, gone, captured, gc_cycles;
         AgentReport last;
+        uint64_t captured_seq, captured_bytes, gc_count;
+        char captured_path[128];
         uint64_t last_applied_seq;
         char gone_reason[160];
 } Recorder;
@@ -58,6 +60,22 @@ static void on_gone(const AgentReport *a, const char *reason, void *ud)
         r->gone++;
         r->last = *a;
         snprintf(r->gone_reason, sizeof(r->gone_reason), "%s", reason);
+}
+
+static void on_captured(const AgentReport *a, const ProtoCaptured *c, void *ud)
+{
+        Recorder *r = ud;
+        r->captured++;
+        r->captured_seq = c->seq;
+        r->captured_bytes = c->bytes;
+        snprintf(r->captured_path, sizeof(r->captured_path), "%s", c->path ? c->path : c->error);
+}
+
+static void on_gc_cycle(const AgentReport *a, const ProtoGcCycle *g, void *ud)
+{
+        Recorder *r = ud;
+        r->gc_cycles++;
+        r->gc_count = g->count;
 }
 
 static usec_t now(void)
@@ -205,7 +223,15 @@ static bool peer_target(Peer *p, uint64_t *ret_bytes, uint64_t *ret_seq, usec_t 
 
 static ControlServer *server_new(Recorder *rec, const char *cgroup)
 {
-        ControlCallbacks cb = {on_hello, on_stats, on_applied, on_gone, rec};
+        ControlCallbacks cb = {
+                .on_hello = on_hello,
+                .on_stats = on_stats,
+                .on_applied = on_applied,
+                .on_captured = on_captured,
+                .on_gc_cycle = on_gc_cycle,
+                .on_gone = on_gone,
+                .userdata = rec,
+        };
         ControlServer *s = NULL;
         int r = control_server_new(event, cgroup, &cb, &s);
         CHECK(r == 0, "control_server_new: %d", r);
@@ -507,6 +533,50 @@ static void test_bad_input(void)
         }
 }
 
+/* capture goes only to an agent that offered it, with a path the protocol allows; captured and gc-cycle
+ * reach the callbacks; a captured without seq= closes the connection with the reason. */
+static void test_capture(void)
+{
+        Recorder rec = {};
+        ControlServer *s = server_new(&rec, NULL);
+        Peer *p = child_peer(s);
+        char line[256];
+        int64_t seq;
+
+        CHECK(peer_hello(p, " caps=gc,capture"), "hello");
+        pump(10 * USEC_PER_MSEC);
+        CHECK(control_server_capture(s, 2, "heap", "/tmp/x.pprof") == -ENOENT, "no agent 2");
+        CHECK(control_server_capture(s, 1, "heap", "x.pprof") == -EINVAL, "relative path");
+        CHECK(control_server_capture(s, 1, "threads", "/tmp/x.pprof") == -EINVAL, "unknown kind");
+        seq = control_server_capture(s, 1, "heap", "/tmp/a b.pprof");
+        CHECK(seq > 0, "capture sent: %lld", (long long)seq);
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) &&
+                      strstr(line, " kind=heap path=/tmp/a%20b.pprof"),
+              "capture line: %s", line);
+        snprintf(line, sizeof(line), "captured seq=%lld path=/tmp/a%%20b.pprof bytes=42\ngc-cycle count=7\n",
+                 (long long)seq);
+        CHECK(peer_send(p, line), "send captured");
+        pump(50 * USEC_PER_MSEC);
+        CHECK(rec.captured == 1 && rec.captured_seq == (uint64_t)seq && rec.captured_bytes == 42 &&
+                      strcmp(rec.captured_path, "/tmp/a b.pprof") == 0,
+              "on_captured: %u %s", rec.captured, rec.captured_path);
+        CHECK(rec.gc_cycles == 1 && rec.gc_count == 7, "on_gc_cycle");
+        CHECK(peer_send(p, "captured path=/tmp/x\n"), "send bad captured");
+        CHECK(peer_closed(p, USEC_PER_SEC), "closed");
+        pump(5 * USEC_PER_MSEC);
+        CHECK(rec.gone == 1 && strstr(rec.gone_reason, "captured without a valid seq="), "reason: %s",
+              rec.gone_reason);
+        peer_free(p);
+
+        /* An agent that did not offer capture is not asked. */
+        p = child_peer(s);
+        CHECK(peer_hello(p, " caps=gc"), "hello without capture");
+        pump(10 * USEC_PER_MSEC);
+        CHECK(control_server_capture(s, 2, "heap", "/tmp/x.pprof") == -EOPNOTSUPP, "not offered");
+        peer_free(p);
+        control_server_free(s);
+}
+
 static long vm_rss_kib(void)
 {
         char text[8192];
@@ -778,6 +848,7 @@ int main(int argc, char **argv)
         test_peer_check();
         test_split_and_resync();
         test_bad_input();
+        test_capture();
         test_endless_line();
         test_never_reads();
         test_max_connections();
