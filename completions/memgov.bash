@@ -5,17 +5,22 @@ _memgov()
         local cur prev words cword
         _init_completion || return
 
-        local verbs="run explain check status --version --help"
+        local verbs="run explain check status capture --version --help"
         local opts="--memory-max --memory-high --swap-max --name --parent --grace --on-cannot-fit
                 --agent-socket --runtime --gogc --jvm-reserve --node-reserve --dotnet-reserve
                 --profile --config-dir --init --observe --oom-score-adj
-                --metrics-file --metrics-listen --trace --log-format --verbose --quiet --help"
+                --metrics-file --metrics-listen --trace --capture --capture-dir --capture-budget
+                --capture-interval --log-format --verbose --quiet --help"
 
         if [[ $cword -eq 1 ]]; then
                 COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
                 return
         fi
         case ${words[1]} in
+        capture)
+                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur"))
+                return
+                ;;
         status)
                 [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
                 return
@@ -54,6 +59,14 @@ _memgov()
                 COMPREPLY=($(compgen -W "auto text logfmt journal" -- "$cur"))
                 return
                 ;;
+        --capture)
+                COMPREPLY=($(compgen -W "on off" -- "$cur"))
+                return
+                ;;
+        --capture-dir)
+                COMPREPLY=($(compgen -d -- "$cur"))
+                return
+                ;;
         --metrics-file | --trace)
                 _filedir
                 return
@@ -64,7 +77,7 @@ _memgov()
                 return
                 ;;
         --memory-max | --memory-high | --swap-max | --name | --parent | --grace | --gogc | \
-                --jvm-reserve | --node-reserve | --dotnet-reserve)
+                --jvm-reserve | --node-reserve | --dotnet-reserve | --capture-budget | --capture-interval)
                 return
                 ;;
         esac

@@ -297,6 +297,7 @@ int capturer_start(Capturer *k, CaptureWhy why, uint64_t headroom_bytes, char *r
                 .why = why,
         };
         CaptureDecision d;
+        int r;
 
         capture_decide(&k->config, &in, &d);
         capture_decision_format(&in, &d, reason, reason_size);
@@ -305,8 +306,14 @@ int capturer_start(Capturer *k, CaptureWhy why, uint64_t headroom_bytes, char *r
                 snprintf(k->refused, sizeof(k->refused), "%s", reason);
                 return 0;
         }
-        log_notice("%s from agent %u (pid %d).", reason, a->id, (int)a->pid);
-        return capture_send(k, a, in.format, why);
+        r = capture_send(k, a, in.format, why);
+        if (r > 0) {
+                size_t n = strlen(reason);
+                snprintf(reason + n, reason_size - n, " from agent %u (pid %d) into %s", a->id, (int)a->pid,
+                         k->current.path);
+                log_notice("%s.", reason);
+        }
+        return r;
 }
 
 void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured *c)

@@ -35,6 +35,10 @@ enum {
         ARG_METRICS_LISTEN,
         ARG_TRACE,
         ARG_LOG_FORMAT,
+        ARG_CAPTURE,
+        ARG_CAPTURE_DIR,
+        ARG_CAPTURE_BUDGET,
+        ARG_CAPTURE_INTERVAL,
 };
 
 void cli_help_run(const char *verb)
@@ -93,6 +97,17 @@ void cli_help_run(const char *verb)
                "                        only (127.0.0.1:9464, [::1]:9464, localhost:9464)\n"
                "  --trace PATH          record every sample and decision in PATH as JSON lines\n"
                "                        (scripts/plot-trace draws them)\n"
+               "  --capture on|off      ask the agent for a heap profile (Go pprof, JVM .hprof, V8\n"
+               "                        .heapsnapshot) on entering critical and on cannot-fit, at\n"
+               "                        most one per --capture-interval and only with the headroom\n"
+               "                        it needs; the post-mortem names the files (default on)\n"
+               "  --capture-dir DIR     where captures go (default /var/lib/memgov/captures as root,\n"
+               "                        else $XDG_STATE_HOME/memgov)\n"
+               "  --capture-budget SIZE the most our captures may take in DIR; the oldest are\n"
+               "                        removed first (default 1G)\n"
+               "  --capture-interval DURATION\n"
+               "                        at least this long between two automatic captures\n"
+               "                        (default 1m)\n"
                "  --log-format auto|text|logfmt|journal\n"
                "                        where memgov's messages go (default auto, or MEMGOV_LOG_FORMAT:\n"
                "                        the journal, with MEMGOV_* fields, when stderr is connected to\n"
@@ -146,6 +161,10 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"metrics-listen", required_argument, NULL, ARG_METRICS_LISTEN},
                 {"trace", required_argument, NULL, ARG_TRACE},
                 {"log-format", required_argument, NULL, ARG_LOG_FORMAT},
+                {"capture", required_argument, NULL, ARG_CAPTURE},
+                {"capture-dir", required_argument, NULL, ARG_CAPTURE_DIR},
+                {"capture-budget", required_argument, NULL, ARG_CAPTURE_BUDGET},
+                {"capture-interval", required_argument, NULL, ARG_CAPTURE_INTERVAL},
                 {"cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT}, /* for tests; undocumented */
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
@@ -166,6 +185,7 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
         };
         int c, r;
 
+        capture_config_default(&o.capture);
         optind = 0; /* full reset, so tests may parse more than once */
         opterr = 0;
         /* '+': stop at the first non-option, so CMD's own options are left alone even without "--". */
@@ -223,6 +243,35 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                         break;
                 case ARG_AGENT_SOCKET:
                         o.agent_socket = true;
+                        break;
+                case ARG_CAPTURE:
+                        if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                                log_error("--capture '%s': expected 'on' or 'off'", optarg);
+                                return -EINVAL;
+                        }
+                        o.capture.enabled = strcmp(optarg, "on") == 0;
+                        break;
+                case ARG_CAPTURE_DIR:
+                        if (optarg[0] != '/') {
+                                log_error("--capture-dir '%s': expected an absolute path (the agent in the "
+                                          "child writes there, from its own working directory)",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        o.capture_dir = optarg;
+                        break;
+                case ARG_CAPTURE_BUDGET:
+                        r = parse_size_option("--capture-budget", optarg, &o.capture.budget_bytes);
+                        if (r < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_CAPTURE_INTERVAL:
+                        r = units_parse_duration(optarg, &o.capture.interval_usec);
+                        if (r < 0) {
+                                log_error("--capture-interval '%s': %s", optarg,
+                                          units_error_hint(r, "duration"));
+                                return -EINVAL;
+                        }
                         break;
                 case ARG_RUNTIME:
                         if (runtime_from_string(optarg, &o.runtime) < 0) {

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "../policy/budget.h"
+#include "../policy/capture.h"
 #include "../policy/runtime.h"
 #include "../policy/units.h"
 
@@ -38,6 +39,8 @@ typedef struct RunOptions {
         const char *metrics_file;   /* --metrics-file: Prometheus text, replaced at each step */
         const char *metrics_listen; /* --metrics-listen: loopback ADDRESS:PORT serving /metrics */
         const char *trace_file;     /* --trace: samples and decisions as JSON lines */
+        CaptureConfig capture;      /* --capture, --capture-budget, --capture-interval */
+        const char *capture_dir;    /* --capture-dir, or NULL for the default */
 } RunOptions;
 
 /*

@@ -623,6 +623,11 @@ static void on_agent_gone(const AgentReport *a, const char *reason, void *userda
         agent_log_gone(a, reason, "cgroup limits");
 }
 
+static int status_capture(void *userdata, char *reason, size_t reason_size)
+{
+        return governor_capture(userdata, reason, reason_size);
+}
+
 /* The operator socket is a convenience: without it (unprivileged without XDG_RUNTIME_DIR, a foreign
  * directory) memgov runs on and says so at info level. */
 static void watch_status(Governor *g)
@@ -631,6 +636,8 @@ static void watch_status(Governor *g)
 
         if (r < 0)
                 log_info("No status socket for 'memgov status' (%s), continuing without.", strerror(-r));
+        else
+                status_server_set_capture(g->status, status_capture);
 }
 
 /* Without a capture directory (unprivileged, neither XDG_STATE_HOME nor HOME) memgov governs on and

@@ -23,6 +23,7 @@ static void help(void)
                "  memgov explain [OPTIONS] -- CMD [ARG...]  print what run would do, and do nothing\n"
                "  memgov check [FILE...]                    validate policy files (docs/policy.md)\n"
                "  memgov status [NAME|PID] [--json]         show the running governors\n"
+               "  memgov capture NAME|PID                   ask one for a heap capture now\n"
                "  memgov --version\n\n"
                "'memgov run --help' lists the options.\n",
                MEMGOV_VERSION);
@@ -53,8 +54,11 @@ int main(int argc, char *argv[])
                 return policyfile_check_main(argc - 1, argv + 1);
         if (strcmp(verb, "status") == 0)
                 return status_main(argc - 1, argv + 1);
+        if (strcmp(verb, "capture") == 0)
+                return capture_main(argc - 1, argv + 1);
         if (strcmp(verb, "run") != 0 && strcmp(verb, "explain") != 0) {
-                log_error("'%s' is not a memgov command (known: run, explain, check, status; see 'memgov "
+                log_error("'%s' is not a memgov command (known: run, explain, check, status, capture; see "
+                          "'memgov "
                           "--help')",
                           verb);
                 return EXIT_MEMGOV_FAILURE;

@@ -433,6 +433,8 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
         go.metrics_file = s->opts->metrics_file;
         go.metrics_listen = s->opts->metrics_listen;
         go.trace_file = s->opts->trace_file;
+        go.capture = s->opts->capture;
+        go.capture_dir = s->opts->capture_dir;
         r = governor_new(s->event, s->sandbox, &go, on_policy_kill, s, &s->governor);
         if (r < 0 && go.agent_socket && !s->opts->agent_socket) {
                 /* Only the JVM agent wanted the socket (unprivileged, no XDG_RUNTIME_DIR...): run without.

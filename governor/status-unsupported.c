@@ -12,3 +12,11 @@ int status_main(int argc, char *argv[])
                   "which this build has no counterpart of yet (docs/windows.md).");
         return EXIT_MEMGOV_FAILURE;
 }
+
+int capture_main(int argc, char *argv[])
+{
+        log_error(
+                "capture is not supported here: it asks a running memgov over its status socket, which this "
+                "build has no counterpart of yet (docs/windows.md).");
+        return EXIT_MEMGOV_FAILURE;
+}

@@ -28,6 +28,7 @@ struct StatusServer {
         char *path;
         OneshotServer *server;
         status_snapshot_t snapshot;
+        status_capture_t capture;
         void *userdata;
 };
 
@@ -95,8 +96,14 @@ static int status_respond(void *userdata, char *request, char **ret, size_t *ret
                 return -ENOMEM;
         request[strcspn(request, "\r\n")] = '\0';
         json = strcmp(request, "json") == 0;
-        if (!json && strcmp(request, "text") != 0)
-                n = snprintf(out, STATUS_STRLEN, "error: expected 'json' or 'text'\n");
+        if (strcmp(request, "capture") == 0) {
+                char reason[256];
+                int r = s->capture ? s->capture(s->userdata, reason, sizeof(reason)) : 0;
+                if (!s->capture)
+                        snprintf(reason, sizeof(reason), "capture refused: this memgov cannot capture");
+                n = snprintf(out, STATUS_STRLEN, "%s: %s\n", r > 0 ? "ok" : "refused", reason);
+        } else if (!json && strcmp(request, "text") != 0)
+                n = snprintf(out, STATUS_STRLEN, "error: expected 'json', 'text' or 'capture'\n");
         else {
                 s->snapshot(s->userdata, &snap);
                 n = json ? status_format_json(&snap, out, STATUS_STRLEN)
@@ -167,6 +174,11 @@ int status_server_new(sd_event *e, const char *dir, status_snapshot_t snapshot, 
         return 0;
 }
 
+void status_server_set_capture(StatusServer *s, status_capture_t capture)
+{
+        s->capture = capture;
+}
+
 StatusServer *status_server_free(StatusServer *s)
 {
         if (!s)
@@ -235,6 +247,68 @@ static bool matches(const char *json, const char *pid_of_socket, const char *fil
         return strstr(json, pattern) != NULL;
 }
 
+/* Where the clients look: $MEMGOV_STATUS_DIR, else the default. Logged on failure. */
+static int client_dir(const char *verb, char **ret)
+{
+        int r = getenv("MEMGOV_STATUS_DIR") ? ((*ret = strdup(getenv("MEMGOV_STATUS_DIR"))) ? 0 : -ENOMEM)
+                                            : status_dir_default(ret);
+        if (r < 0)
+                log_error_errno(
+                        r, "%s: no place to look for governors (%m): as a user, XDG_RUNTIME_DIR must be set",
+                        verb);
+        return r;
+}
+
+/* "<pid>.status" -> pid; false for anything else in the directory. */
+static bool socket_pid(const char *name, char pid[static 32])
+{
+        const char *dot = strrchr(name, '.');
+
+        if (!dot || strcmp(dot, ".status") != 0 || (size_t)(dot - name) >= 32)
+                return false;
+        snprintf(pid, 32, "%.*s", (int)(dot - name), name);
+        return true;
+}
+
+int capture_main(int argc, char *argv[])
+{
+        _cleanup_free_ char *dir = NULL, *answer = NULL;
+        DIR *d;
+
+        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                printf("Usage: memgov capture NAME|PID\n\n"
+                       "Ask the governor whose group is NAME, or whose memgov has PID, for a heap capture\n"
+                       "now (Go pprof, JVM .hprof, V8 .heapsnapshot) in its --capture-dir. Prints where it\n"
+                       "goes, or why it was refused (no agent that can capture, too little headroom).\n");
+                return 0;
+        }
+        if (argc != 2 || argv[1][0] == '-') {
+                log_error("capture: expected one NAME or PID (see 'memgov capture --help')");
+                return EXIT_MEMGOV_FAILURE;
+        }
+        if (client_dir("capture", &dir) < 0)
+                return EXIT_MEMGOV_FAILURE;
+        d = opendir(dir);
+        for (struct dirent *de; d && !answer && (de = readdir(d));) {
+                _cleanup_free_ char *path = NULL, *text = NULL;
+                char pid[32];
+
+                if (!socket_pid(de->d_name, pid) || asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                        continue;
+                if (query(path, "json\n", &text) >= 0 && matches(text, pid, argv[1]))
+                        (void)query(path, "capture\n", &answer);
+        }
+        if (d)
+                closedir(d);
+        if (!answer) {
+                log_error("capture: no running memgov named '%s' or with pid %s (looked in %s)", argv[1],
+                          argv[1], dir);
+                return 1;
+        }
+        fputs(answer, stdout);
+        return strncmp(answer, "ok: ", 4) == 0 ? 0 : 1;
+}
+
 int status_main(int argc, char *argv[])
 {
         static const struct option options[] = {
@@ -278,13 +352,9 @@ int status_main(int argc, char *argv[])
                 log_error("status: one NAME or PID at most (got '%s' too)", argv[optind]);
                 return EXIT_MEMGOV_FAILURE;
         }
-        r = getenv("MEMGOV_STATUS_DIR") ? ((dir = strdup(getenv("MEMGOV_STATUS_DIR"))) ? 0 : -ENOMEM)
-                                        : status_dir_default(&dir);
-        if (r < 0) {
-                log_error_errno(r, "status: no place to look for governors (%m): as a user, XDG_RUNTIME_DIR "
-                                   "must be set");
+        r = client_dir("status", &dir);
+        if (r < 0)
                 return EXIT_MEMGOV_FAILURE;
-        }
         d = opendir(dir);
         if (!d && errno != ENOENT) {
                 log_error_errno(errno, "status: cannot read %s: %m", dir);
@@ -295,11 +365,9 @@ int status_main(int argc, char *argv[])
         for (struct dirent *de; d && (de = readdir(d));) {
                 _cleanup_free_ char *path = NULL, *text = NULL;
                 char pid[32];
-                const char *dot = strrchr(de->d_name, '.');
 
-                if (!dot || strcmp(dot, ".status") != 0 || (size_t)(dot - de->d_name) >= sizeof(pid))
+                if (!socket_pid(de->d_name, pid))
                         continue;
-                snprintf(pid, sizeof(pid), "%.*s", (int)(dot - de->d_name), de->d_name);
                 if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
                         break;
                 /* A socket nobody listens on is a memgov that was SIGKILLed: nothing to show. */

@@ -25,9 +25,18 @@ int status_server_new(sd_event *e, const char *dir, status_snapshot_t snapshot, 
                       StatusServer **ret);
 StatusServer *status_server_free(StatusServer *s);
 
+/* Answers the request "capture" (`memgov capture`): writes one line into reason; returns 1 when a capture
+ * was asked for, 0 when it was refused. */
+typedef int (*status_capture_t)(void *userdata, char *reason, size_t reason_size);
+void status_server_set_capture(StatusServer *s, status_capture_t capture);
+
 /* The directory status sockets live in (malloc'd), as status_server_new() picks it. */
 int status_dir_default(char **ret);
 
 /* `memgov status [NAME|PID] [--json]`: returns the exit status. On Windows (status-unsupported.c) it
  * refuses with the reason and EXIT_MEMGOV_FAILURE. */
 int status_main(int argc, char *argv[]);
+
+/* `memgov capture NAME|PID`: asks that governor for a heap capture now; prints its answer. 0 when asked,
+ * 1 when refused or not found, EXIT_MEMGOV_FAILURE for bad arguments. */
+int capture_main(int argc, char *argv[]);

@@ -48,6 +48,10 @@ static const ConfigKey run_keys[] = {
         RUN_KEY("metrics-file", CONFIG_STRING, ""),
         RUN_KEY("metrics-listen", CONFIG_STRING, ""),
         RUN_KEY("trace", CONFIG_STRING, ""),
+        RUN_ENUM("capture", "on|off", "expected on or off", "on"),
+        RUN_KEY("capture-dir", CONFIG_STRING, ""),
+        RUN_KEY("capture-budget", CONFIG_SIZE, "1G"),
+        RUN_KEY("capture-interval", CONFIG_DURATION, "1m"),
         RUN_ENUM("log-format", "auto|text|logfmt|journal", "expected auto, text, logfmt or journal", "auto"),
 };
 
