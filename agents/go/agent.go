@@ -284,7 +284,7 @@ func (a *agent) serve(conn stream) bool {
 		a.mu.Unlock()
 	}()
 
-	hello := fmt.Sprintf("hello v=%d runtime=go version=%s pid=%d caps=limit,gc,release,shed,stats\n",
+	hello := fmt.Sprintf("hello v=%d runtime=go version=%s pid=%d caps=limit,gc,release,shed,stats,capture\n",
 		protoVersion, encodeValue(runtime.Version()), os.Getpid())
 	if err := a.send(hello); err != nil {
 		return false
@@ -342,10 +342,19 @@ func (a *agent) reportEvery(d time.Duration, quit chan struct{}) {
 	}
 }
 
+// sendStats reports the stats, and a gc-cycle sample when a GC ran since the last one.
 func (a *agent) sendStats() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.writeLocked(a.stats.line())
+	line, cyc := a.stats.sample()
+	if err := a.writeLocked(line); err != nil {
+		return err
+	}
+	if cyc == nil {
+		return nil
+	}
+	trace.push(*cyc)
+	return a.writeLocked(cyc.line())
 }
 
 func (a *agent) handle(m *message) (bye bool, err error) {
@@ -379,6 +388,8 @@ func (a *agent) handle(m *message) (bye bool, err error) {
 		}
 	case "stats?":
 		return false, a.sendStats()
+	case "capture":
+		return false, a.capture(m)
 	case "bye":
 		return true, nil
 	}

@@ -75,7 +75,7 @@ func (g *fakeGovernor) expect(typ string) *message {
 		if m.typ == typ {
 			return m
 		}
-		if m.typ != "stats" {
+		if m.typ != "stats" && m.typ != "gc-cycle" {
 			g.t.Fatalf("got %q, want %s", line, typ)
 		}
 	}
@@ -89,7 +89,7 @@ func (g *fakeGovernor) expectEOF() {
 		if err != nil {
 			return
 		}
-		if !strings.HasPrefix(line, "stats ") && !strings.HasPrefix(line, "bye") {
+		if !strings.HasPrefix(line, "stats ") && !strings.HasPrefix(line, "gc-cycle ") && !strings.HasPrefix(line, "bye") {
 			g.t.Fatalf("got %q, want the end", line)
 		}
 	}

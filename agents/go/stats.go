@@ -7,6 +7,7 @@ import (
 	"runtime/metrics"
 	"strings"
 	"sync"
+	"time"
 )
 
 // statsReader reads runtime/metrics and formats a stats line. Metrics a
@@ -17,6 +18,7 @@ type statsReader struct {
 	index   map[string]int
 
 	lastGC, lastTotal float64 // CPU seconds at the previous report
+	lastCycles        uint64  // the GC count at the last gc-cycle sample
 }
 
 const (
@@ -77,8 +79,26 @@ func (s *statsReader) u64(name string) (uint64, bool) {
 // line reads the metrics now. The GC CPU fraction is over the time since the
 // previous call (the runtime updates these counters at each GC).
 func (s *statsReader) line() string {
+	l, _ := s.sample()
+	return l
+}
+
+// sample reads the metrics now: the stats line, and a GC sample when the
+// cycle count moved since the last one (nil otherwise).
+func (s *statsReader) sample() (string, *GCCycle) {
 	s.once.Do(s.init)
 	metrics.Read(s.samples)
+	var cyc *GCCycle
+	if n, ok := s.u64(mCycles); ok && n != s.lastCycles {
+		s.lastCycles = n
+		cyc = &GCCycle{Time: time.Now(), Count: n}
+		cyc.HeapGoal, _ = s.u64(mGoal)
+		if v, ok := s.u64(mLive); ok {
+			cyc.HeapLive = v
+		} else {
+			cyc.HeapLive, _ = s.u64(mHeapObjs)
+		}
+	}
 
 	var b strings.Builder
 	b.WriteString("stats")
@@ -107,6 +127,9 @@ func (s *statsReader) line() string {
 		}
 		s.lastGC, s.lastTotal = gc, total
 		b.WriteString(" gc_cpu_fraction=" + formatFraction(f))
+		if cyc != nil {
+			cyc.GCCPUFraction = f
+		}
 	}
 	for _, x := range extras {
 		if v, ok := s.u64(x.metric); ok {
@@ -114,5 +137,5 @@ func (s *statsReader) line() string {
 		}
 	}
 	b.WriteByte('\n')
-	return b.String()
+	return b.String(), cyc
 }
