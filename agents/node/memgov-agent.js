@@ -22,6 +22,7 @@
 'use strict';
 
 const net = require('net');
+const fs = require('fs');
 const v8 = require('v8');
 const { isMainThread } = require('worker_threads');
 
@@ -267,7 +268,7 @@ class Agent {
         s.destroy();
       }
     });
-    const caps = ['limit', 'shed', 'stats'].concat(this.gc ? ['gc', 'release'] : []);
+    const caps = ['limit', 'shed', 'stats', 'capture'].concat(this.gc ? ['gc', 'release'] : []);
     this.send(s, `hello v=${PROTO_VERSION} runtime=node version=${encodeValue(process.version)} pid=${process.pid} caps=${caps.join(',')}`);
     if (this.intervalMs > 0) {
       this.timer = setInterval(() => this.send(s, this.statsLine()), this.intervalMs);
@@ -327,11 +328,34 @@ class Agent {
       case 'stats?':
         this.send(s, this.statsLine());
         return false;
+      case 'capture':
+        this.capture(m, s);
+        return false;
       case 'bye':
         return true;
       default:
         return false; // from a newer memgov: ignored
     }
+  }
+
+  // A V8 heap snapshot (JSON) to the path memgov chose. What cannot be done is answered with error=,
+  // naming the thing and the reason; the connection and the program go on.
+  capture(m, s) {
+    const seq = u64(m, 'seq');
+    const path = m.fields.get('path');
+    let why = checkCapture(m.fields.get('kind'), path);
+    if (!why) {
+      try {
+        // 'wx' claims the name: a file that exists is somebody else's. writeHeapSnapshot then fills it.
+        fs.closeSync(fs.openSync(path, 'wx', 0o600));
+        v8.writeHeapSnapshot(path);
+        this.send(s, `captured seq=${seq} path=${encodeValue(path)} bytes=${fs.statSync(path).size}`);
+        return;
+      } catch (e) {
+        why = `writeHeapSnapshot ${path}: ${e && e.message}`;
+      }
+    }
+    this.send(s, `captured seq=${seq} error=${encodeValue(why)}`);
   }
 
   emit(lvl, info) {
@@ -341,6 +365,18 @@ class Agent {
       log(`a memory-pressure listener threw: ${e && e.stack ? e.stack : e}`);
     }
   }
+}
+
+// What is wrong with a capture request (docs/protocol.md, "Captures"), or null.
+function checkCapture(kind, path) {
+  if (!kind) return 'capture kind missing';
+  if (kind !== 'heap') return `unknown capture kind '${kind}' (only heap is known)`;
+  if (!path) return 'capture path missing';
+  if (!path.startsWith('/')) return `capture path '${path}' not absolute`;
+  if (path.length > 1024) return 'capture path longer than 1024 bytes';
+  if (path.endsWith('/')) return `capture path '${path}' names a directory`;
+  if (path.split('/').some((c) => c === '.' || c === '..')) return `capture path '${path}' with a . or .. component`;
+  return null;
 }
 
 function main() {
@@ -358,4 +394,4 @@ try {
   log(`not started: ${e && e.message}`);
 }
 
-module.exports = { parseLine, encodeValue, decodeValue, Malformed };
+module.exports = { parseLine, encodeValue, decodeValue, Malformed, checkCapture };

@@ -163,7 +163,8 @@ class Agent:
         return line
 
     def expect(self, typ, timeout=5.0, skip=("stats",)):
-        """Next message of type typ, skipping types in skip. (type, fields) or None."""
+        """Next message of type typ, skipping types in skip and gc-cycle samples (which follow a stats
+        whenever a GC ran, and are checked on their own). (type, fields) or None."""
         end = time.monotonic() + timeout
         while True:
             line = self.recv_line(max(0.0, end - time.monotonic()))
@@ -172,6 +173,10 @@ class Agent:
             t, f = parse_line(line)
             if t == typ:
                 return t, f
+            if t == "gc-cycle":
+                if typ != "gc-cycle" and "count" not in f:
+                    raise Malformed(f"gc-cycle without count=: {line!r}")
+                continue
             if t not in skip:
                 raise Malformed(f"expected {typ}, got {line!r}")
 
@@ -372,6 +377,53 @@ def round_socket(c, argv):
             ls.close()
 
 
+# What each runtime's capture file starts with.
+CAPTURE_MAGIC = {"go": b"\x1f\x8b", "java": b"JAVA PROFILE 1.0.2", "node": b"{"}
+
+
+def round_capture(c, argv):
+    """capture (when the agent offers it): the file is written and named in captured; a request it cannot
+    carry out is answered with error= naming the thing, and the connection stays."""
+    a, _ = start_fd(argv, {"MEMGOV_STATS_INTERVAL": "0"})
+    try:
+        hello = handshake(c, a, "capture")
+        if hello is None:
+            return
+        if "capture" not in hello.get("caps", "").split(","):
+            c.check(True, f"capture: not offered by runtime={hello.get('runtime')}, not asked")
+            return
+        with tempfile.TemporaryDirectory() as d:
+            ext = {"go": "pprof", "java": "hprof", "node": "heapsnapshot"}.get(hello.get("runtime"), "bin")
+            path = os.path.join(d, f"memgov-conf 1.{ext}")
+            a.send(f"capture seq=2 kind=heap path={path.replace(' ', '%20')}")
+            m = a.expect("captured", timeout=30.0)
+            ok = m is not None and m[1].get("path") == path and os.path.exists(path)
+            c.check(ok, f"capture: written and named: {m}")
+            if ok:
+                c.check(u64(m[1], "bytes") == os.path.getsize(path), "capture: bytes= is the file's size")
+                with open(path, "rb") as f:
+                    head = f.read(32)
+                magic = CAPTURE_MAGIC.get(hello.get("runtime"), b"")
+                c.check(head.startswith(magic), f"capture: the file starts with {magic!r}: {head!r}")
+            for seq, line, want in (
+                (3, f"capture seq=3 kind=threads path={d}/x.{ext}", "threads"),
+                (4, "capture seq=4 kind=heap path=relative." + ext, "not absolute"),
+                (5, f"capture seq=5 kind=heap path={d}/../x.{ext}", ".."),
+                (6, f"capture seq=6 kind=heap path={path.replace(' ', '%20')}", path),
+            ):
+                a.send(line)
+                m = a.expect("captured", timeout=30.0)
+                err = m[1].get("error", "") if m else ""
+                c.check(m is not None and u64(m[1], "seq") == seq and want in err and "path" not in m[1],
+                        f"capture: '{line}' answered with an error naming {want!r}: {err!r}")
+        a.send("stats? seq=7")
+        c.check(a.expect("stats", timeout=3.0, skip=()) is not None, "capture: the connection stays")
+    except (Malformed, EOFError, OSError) as e:
+        c.check(False, f"capture: protocol error from the agent: {e!r}")
+    finally:
+        a.stop()
+
+
 def round_absent(c, argv):
     """Neither variable set: the agent does nothing and the program runs."""
     a = Agent(argv, {})
@@ -392,6 +444,7 @@ def main():
     round_malformed(c, o.argv, "NUL byte", b"gc seq=1\x00\n")
     round_malformed(c, o.argv, "over-long line", b"gc seq=1 x=" + b"a" * 5000 + b"\n")
     round_socket(c, o.argv)
+    round_capture(c, o.argv)
     round_absent(c, o.argv)
     print(f"# {time.monotonic() - t0:.1f} s")
     print(f"conformance-{o.name}: {c.passed} passed, {c.failed} failed")

@@ -155,7 +155,7 @@ public final class Agent implements Runnable {
     }
 
     private void serve(SocketChannel ch) throws IOException, Malformed {
-        String caps = "limit,gc,release,shed,stats";
+        String caps = "limit,gc,release,shed,stats,capture";
         send("hello v=" + PROTO_VERSION + " runtime=java version=" + encode(Runtime.version().toString())
                 + " pid=" + ProcessHandle.current().pid() + " caps=" + caps);
         Thread stats = null;
@@ -232,11 +232,53 @@ public final class Agent implements Runnable {
         case "stats?":
             send(statsLine());
             return false;
+        case "capture":
+            capture(m);
+            return false;
         case "bye":
             return true;
         default:
             return false;
         }
+    }
+
+    /** What is wrong with a capture request (docs/protocol.md, "Captures"), or null. */
+    static String checkCapture(String kind, String path) {
+        if (kind == null || kind.isEmpty())
+            return "capture kind missing";
+        if (!kind.equals("heap"))
+            return "unknown capture kind '" + kind + "' (only heap is known)";
+        if (path == null || path.isEmpty())
+            return "capture path missing";
+        if (!path.startsWith("/"))
+            return "capture path '" + path + "' not absolute";
+        if (path.length() > 1024)
+            return "capture path longer than 1024 bytes";
+        if (path.endsWith("/"))
+            return "capture path '" + path + "' names a directory";
+        for (String c : path.split("/"))
+            if (c.equals(".") || c.equals(".."))
+                return "capture path '" + path + "' with a . or .. component";
+        return null;
+    }
+
+    /* A heap dump of the live objects (a full GC first, inside dumpHeap). A request that cannot be carried
+     * out is answered with error=: the connection and the program go on. */
+    private void capture(Proto.Message m) throws IOException, Malformed {
+        long seq = m.u64("seq");
+        String path = m.get("path");
+        String why = checkCapture(m.get("kind"), path);
+        if (why == null) {
+            try {
+                hotspot.dumpHeap(path, true);
+                long size = java.nio.file.Files.size(java.nio.file.Path.of(path));
+                send("captured seq=" + seq + " path=" + encode(path) + " bytes=" + size);
+                return;
+            } catch (IOException | RuntimeException e) {
+                why = "dumpHeap " + path + ": " + e;
+            }
+        }
+        send("captured seq=" + seq + " error=" + encode(why));
     }
 
     private void applyTarget(Proto.Message m) throws IOException, Malformed {
