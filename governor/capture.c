@@ -14,6 +14,7 @@
 
 #include "../policy/macro.h"
 #include "log.h"
+#include "status.h"
 
 /* A JVM dump of a few hundred MB under load takes seconds, and tens of seconds under emulation. */
 #define CAPTURE_TIMEOUT_USEC (60 * USEC_PER_SEC)
@@ -52,23 +53,7 @@ struct Capturer {
 
 int capture_dir_default(char **ret)
 {
-        const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-        char *d = NULL;
-
-        if (geteuid() == 0)
-                d = strdup("/var/lib/memgov/captures");
-        else if (state && *state == '/') {
-                if (asprintf(&d, "%s/memgov", state) < 0)
-                        d = NULL;
-        } else if (home && *home == '/') {
-                if (asprintf(&d, "%s/.local/state/memgov", home) < 0)
-                        d = NULL;
-        } else
-                return -ENXIO;
-        if (!d)
-                return -ENOMEM;
-        *ret = d;
-        return 0;
+        return user_dir_default("/var/lib/memgov/captures", "XDG_STATE_HOME", ".local/state", ret);
 }
 
 int capturer_new(sd_event *e, ControlServer *control, const CaptureConfig *c, const char *dir,

@@ -294,30 +294,21 @@ static int handle_applied(Conn *c, const ProtoMessage *m, const char **reason)
         return 0;
 }
 
-static int handle_captured(Conn *c, const ProtoMessage *m, const char **reason)
+/* captured and gc-cycle: evidence for the governor, parsed here and handed on. */
+static int handle_evidence(Conn *c, const ProtoMessage *m, const char **reason)
 {
         ControlServer *s = c->server;
         ProtoCaptured cap;
-        int r;
-
-        r = proto_get_captured(m, &cap, reason);
-        if (r < 0)
-                return r;
-        if (s->cb.on_captured)
-                s->cb.on_captured(&c->report, &cap, s->cb.userdata);
-        return 0;
-}
-
-static int handle_gc_cycle(Conn *c, const ProtoMessage *m, const char **reason)
-{
-        ControlServer *s = c->server;
         ProtoGcCycle g;
+        bool captured = strcmp(m->type, "captured") == 0;
         int r;
 
-        r = proto_get_gc_cycle(m, &g, reason);
+        r = captured ? proto_get_captured(m, &cap, reason) : proto_get_gc_cycle(m, &g, reason);
         if (r < 0)
                 return r;
-        if (s->cb.on_gc_cycle)
+        if (captured && s->cb.on_captured)
+                s->cb.on_captured(&c->report, &cap, s->cb.userdata);
+        else if (!captured && s->cb.on_gc_cycle)
                 s->cb.on_gc_cycle(&c->report, &g, s->cb.userdata);
         return 0;
 }
@@ -338,10 +329,8 @@ static void conn_handle_line(Conn *c, char *line, size_t len)
                         r = handle_stats(c, &m, &reason);
                 else if (strcmp(m.type, "applied") == 0)
                         r = handle_applied(c, &m, &reason);
-                else if (strcmp(m.type, "captured") == 0)
-                        r = handle_captured(c, &m, &reason);
-                else if (strcmp(m.type, "gc-cycle") == 0)
-                        r = handle_gc_cycle(c, &m, &reason);
+                else if (strcmp(m.type, "captured") == 0 || strcmp(m.type, "gc-cycle") == 0)
+                        r = handle_evidence(c, &m, &reason);
                 else if (strcmp(m.type, "bye") == 0) {
                         conn_close(c, LOG_DEBUG, "said bye");
                         return;

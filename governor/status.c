@@ -32,15 +32,18 @@ struct StatusServer {
         void *userdata;
 };
 
-int status_dir_default(char **ret)
+int user_dir_default(const char *as_root, const char *xdg_var, const char *home_rel, char **ret)
 {
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
-        char *d;
+        const char *xdg = getenv(xdg_var), *home = getenv("HOME");
+        char *d = NULL;
 
         if (geteuid() == 0)
-                d = strdup("/run/memgov");
+                d = strdup(as_root);
         else if (xdg && *xdg == '/') {
                 if (asprintf(&d, "%s/memgov", xdg) < 0)
+                        d = NULL;
+        } else if (home_rel && home && *home == '/') {
+                if (asprintf(&d, "%s/%s/memgov", home, home_rel) < 0)
                         d = NULL;
         } else
                 return -ENXIO;
@@ -48,6 +51,11 @@ int status_dir_default(char **ret)
                 return -ENOMEM;
         *ret = d;
         return 0;
+}
+
+int status_dir_default(char **ret)
+{
+        return user_dir_default("/run/memgov", "XDG_RUNTIME_DIR", NULL, ret);
 }
 
 /* Ours and closed to everyone else, or refused: a directory others can write could hold a planted socket. */

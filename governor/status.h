@@ -30,6 +30,10 @@ StatusServer *status_server_free(StatusServer *s);
 typedef int (*status_capture_t)(void *userdata, char *reason, size_t reason_size);
 void status_server_set_capture(StatusServer *s, status_capture_t capture);
 
+/* A directory of memgov's (malloc'd): as_root when running as root, else $xdg_var/memgov, else (home_rel
+ * not NULL) $HOME/home_rel/memgov; -ENXIO when none applies. */
+int user_dir_default(const char *as_root, const char *xdg_var, const char *home_rel, char **ret);
+
 /* The directory status sockets live in (malloc'd), as status_server_new() picks it. */
 int status_dir_default(char **ret);
 
