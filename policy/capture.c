@@ -63,7 +63,7 @@ uint64_t capture_expected_need_bytes(CaptureFormat f, uint64_t heap_live_bytes)
 {
         switch (f) {
         case CAPTURE_FORMAT_PPROF:
-                return 4 * MIB + heap_live_bytes / 64;
+                return MIB + heap_live_bytes / 256;
         case CAPTURE_FORMAT_HPROF:
                 return 16 * MIB + heap_live_bytes / 8;
         case CAPTURE_FORMAT_V8:

@@ -65,7 +65,8 @@ const char *capture_why_to_string(CaptureWhy w);
 
 /*
  * What a capture of this format is expected to allocate inside the group, from the live heap:
- *   pprof: the profile is built from sampled records, small: 4M plus 1/64 of the live heap;
+ *   pprof: the profile is built from sampled records and gzipped (the compressor's state is most of it):
+ *          1M plus 1/256 of the live heap;
  *   hprof: the VM writes it through native buffers and the page cache: 16M plus 1/8 of the live heap;
  *   V8:    the snapshot is a graph of the heap built in memory first: 16M plus the live heap.
  * The file itself is expected at the live heap (V8: twice, it is JSON), pprof at 1M.

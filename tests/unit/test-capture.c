@@ -19,7 +19,7 @@ static void test_decide(void)
         } cases[] = {
                 {"go, room", true, false, false, 100 * SEC, 0, CAPTURE_FORMAT_PPROF, 64 * M, 32 * M,
                  CAPTURE_WHY_CRITICAL, CAPTURE_GO,
-                 "capture on critical: asking for a Go heap profile (expected to need 5.0M)"},
+                 "capture on critical: asking for a Go heap profile (expected to need 1.2M)"},
                 {"off", false, false, false, 100 * SEC, 0, CAPTURE_FORMAT_PPROF, 64 * M, 32 * M,
                  CAPTURE_WHY_CRITICAL, CAPTURE_REFUSE_OFF,
                  "capture on critical refused: captures are off (--capture off)"},
