@@ -6,6 +6,8 @@
 //	leak     the live heap grows without bound
 //	burst    garbage sits in the heap; then memory outside it jumps
 //	resize   the heap churns at a steady rate while someone lowers memory.max
+//	mapleak  request payloads pile up in a map nobody cleans (the capture tests look for it)
+//	hold     a fixed live heap, then idle
 //
 // They print what they see (GC count, limit) as "key=value" lines for the test.
 package main
@@ -134,6 +136,50 @@ func leak(args []string) {
 	}
 }
 
+// leaked is the map mapleak never cleans.
+var leaked = map[int][]byte{}
+
+// leakIntoMap is the function the capture tests expect at the top of the heap profile: every byte of the
+// leak is allocated here.
+//
+//go:noinline
+func leakIntoMap(i int) {
+	b := make([]byte, 256<<10)
+	touch(b)
+	leaked[i] = b
+}
+
+func mapleak(args []string) {
+	fs := flag.NewFlagSet("mapleak", flag.ExitOnError)
+	fast := fs.Int("fast-until", 48, "leak quickly up to this, MiB")
+	slow := fs.Int("slow", 4, "then this many MiB/s")
+	fs.Parse(args)
+
+	for i := 0; ; i++ {
+		leakIntoMap(i)
+		if i*256<<10 < *fast*mib {
+			continue
+		}
+		time.Sleep(time.Second / time.Duration(*slow*4))
+	}
+}
+
+func hold(args []string) {
+	fs := flag.NewFlagSet("hold", flag.ExitOnError)
+	n := fs.Int("mib", 8, "live heap, MiB")
+	secs := fs.Int("seconds", 60, "then idle this long")
+	fs.Parse(args)
+
+	keep := make([][]byte, *n)
+	for i := range keep {
+		keep[i] = make([]byte, mib)
+		touch(keep[i])
+	}
+	fmt.Println("holding")
+	time.Sleep(time.Duration(*secs) * time.Second)
+	runtime.KeepAlive(keep)
+}
+
 // burst leaves garbage in the heap, then (optionally) jumps outside it, then keeps producing garbage until
 // the next GC, and reports the heap size at which that GC came. With GOGC=off, a GC comes only when the heap
 // reaches the memory limit: memgov's target, lowered by the jump, brings it earlier.
@@ -195,12 +241,16 @@ func resize(args []string) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: workload outside|leak|burst|resize [flags]")
+		fmt.Fprintln(os.Stderr, "usage: workload outside|leak|burst|resize|mapleak|hold [flags]")
 		os.Exit(64)
 	}
 	switch os.Args[1] {
 	case "outside":
 		outside(os.Args[2:])
+	case "mapleak":
+		mapleak(os.Args[2:])
+	case "hold":
+		hold(os.Args[2:])
 	case "leak":
 		leak(os.Args[2:])
 	case "burst":
