@@ -270,8 +270,12 @@ static void act(Governor *g, const PolicyDecision *d)
                           g->opts.config.give_up == POLICY_GIVE_UP_KILL
                                   ? "killing it (--on-cannot-fit kill)"
                                   : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
-                /* The evidence first: the post-mortem (and the kill) wait for the capture to end. */
-                if (capture(g, CAPTURE_WHY_CANNOT_FIT) > 0) {
+                /* The evidence first: the post-mortem (and the kill) wait for the capture to end, also for
+                 * one already under way (on critical), which would otherwise be cut off unnamed. */
+                bool under_way = g->capturer && capturer_busy(g->capturer);
+                if (under_way)
+                        log_notice("Waiting for the capture under way before the post-mortem.");
+                if (under_way || capture(g, CAPTURE_WHY_CANNOT_FIT) > 0) {
                         g->postmortem_pending = true;
                         g->kill_pending = d->actions & POLICY_ACTION_KILL;
                         g->kill_status = d->exit_status;
