@@ -44,6 +44,31 @@ static void check_round_trip(const ProtoMessage *m)
         }
 }
 
+/* The capture messages: whatever the agent sends, an answer is either an error or a path, and a request
+ * memgov would send is one the checks accept. */
+static void check_capture(const ProtoMessage *m)
+{
+        char line[PROTO_LINE_MAX + 1];
+        const char *reason = NULL;
+        ProtoCaptured c;
+        ProtoGcCycle g;
+
+        if (proto_get_captured(m, &c, &reason) == 0)
+                REQUIRE((c.error != NULL) != (c.path != NULL));
+        else
+                REQUIRE(reason != NULL);
+        reason = NULL;
+        if (proto_get_gc_cycle(m, &g, &reason) == 0)
+                REQUIRE(g.gc_cpu_fraction >= 0);
+        else
+                REQUIRE(reason != NULL);
+        const char *path = proto_get(m, "path"), *kind = proto_get(m, "kind");
+        bool ok =
+                proto_check_capture_kind(kind, &reason) == 0 && proto_check_capture_path(path, &reason) == 0;
+        int n = proto_format_capture(line, sizeof(line), 1, kind, path);
+        REQUIRE(ok ? n > 0 : n == -EINVAL);
+}
+
 static void check_getters(const ProtoMessage *m)
 {
         static const char *const keys[] = {"v",   "seq", "bytes", "level", "total_bytes", "gc_cpu_fraction",
@@ -61,6 +86,7 @@ static void check_getters(const ProtoMessage *m)
                         REQUIRE(proto_level_to_string(l) != NULL);
                 (void)proto_list_has(m, keys[i], "gc");
         }
+        check_capture(m);
 }
 
 static void handle_line(char *line, size_t len)
