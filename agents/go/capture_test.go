@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
 
+// Over agent_test.go's socketpairs, so Unix only.
+
+//go:build unix
+
 package agent
 
 import (
