@@ -416,6 +416,13 @@ int run_main(const RunOptions *o)
                           o->metrics_file ? "--metrics-file" : "--metrics-listen");
                 return EXIT_MEMGOV_FAILURE;
         }
+        if (o->capture_dir) {
+                log_error("--capture-dir is not supported here yet: this supervisor asks no agent for heap "
+                          "captures (docs/windows.md).");
+                return EXIT_MEMGOV_FAILURE;
+        }
+        if (o->capture.enabled)
+                log_info("Heap captures are not built on Windows yet: no agent will be asked for one.");
         if (run_resolve_limits(&o->spec, &q.limits) < 0)
                 return EXIT_MEMGOV_FAILURE;
         r = run_resolve_command(o->argv[0], &path);

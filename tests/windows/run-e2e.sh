@@ -140,6 +140,11 @@ check "... naming the option" says "--trace '$pol/no-such-dir/trace.jsonl': cann
 memgov run --memory-max 64M --metrics-file "$pol/metrics.prom" -- "$child" exit 0
 check "--metrics-file is refused on Windows" status_is 125
 check "... with the reason" says "--metrics-file is not supported here yet: this supervisor does not publish metrics"
+memgov run --memory-max 64M --capture-dir /captures -- "$child" exit 0
+check "--capture-dir is refused on Windows" status_is 125
+check "... with the reason" says "--capture-dir is not supported here yet"
+memgov run -v --memory-max 64M -- "$child" exit 0
+check "the default --capture on takes nothing, and -v says so" says "Heap captures are not built on Windows yet"
 check "... and nothing was written" test ! -e "$pol/metrics.prom"
 memgov run --memory-max 64M --metrics-listen 127.0.0.1:9464 -- "$child" exit 0
 check "--metrics-listen is refused on Windows" status_is 125
