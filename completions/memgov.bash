@@ -7,7 +7,7 @@ _memgov()
 
         local verbs="run explain check status capture --version --help"
         local opts="--memory-max --memory-high --swap-max --name --parent --grace --on-cannot-fit
-                --agent-socket --runtime --gogc --jvm-reserve --node-reserve --dotnet-reserve
+                --agent-socket --no-agent --runtime --gogc --jvm-reserve --node-reserve --dotnet-reserve
                 --profile --config-dir --init --observe --oom-score-adj
                 --metrics-file --metrics-listen --trace --capture --capture-dir --capture-budget
                 --capture-interval --log-format --verbose --quiet --help"

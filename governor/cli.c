@@ -21,6 +21,7 @@ enum {
         ARG_CGROUP_ROOT,
         ARG_ON_CANNOT_FIT,
         ARG_AGENT_SOCKET,
+        ARG_NO_AGENT,
         ARG_RUNTIME,
         ARG_GOGC,
         ARG_JVM_RESERVE,
@@ -68,6 +69,9 @@ void cli_help_run(const char *verb)
                "                        exit 122 (kill)\n"
                "  --agent-socket        also offer a path socket (MEMGOV_SOCKET) for agents in\n"
                "                        processes that cannot inherit MEMGOV_FD\n"
+               "  --no-agent            steer through the environment only: no MEMGOV_FD, no\n"
+               "                        agent added to the JVM, Node or C programs; memgov still\n"
+               "                        watches, reclaims page cache and reports\n"
                "  --runtime auto|go|jvm|node|dotnet|glibc|jemalloc|none\n"
                "                        the runtime CMD runs, which decides the settings below\n"
                "                        (default auto: detected from the executable; see\n"
@@ -147,6 +151,7 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                 {"grace", required_argument, NULL, ARG_GRACE},
                 {"on-cannot-fit", required_argument, NULL, ARG_ON_CANNOT_FIT},
                 {"agent-socket", no_argument, NULL, ARG_AGENT_SOCKET},
+                {"no-agent", no_argument, NULL, ARG_NO_AGENT},
                 {"runtime", required_argument, NULL, ARG_RUNTIME},
                 {"gogc", required_argument, NULL, ARG_GOGC},
                 {"jvm-reserve", required_argument, NULL, ARG_JVM_RESERVE},
@@ -272,6 +277,9 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                           units_error_hint(r, "duration"));
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_NO_AGENT:
+                        o.no_agent = true;
                         break;
                 case ARG_RUNTIME:
                         if (runtime_from_string(optarg, &o.runtime) < 0) {

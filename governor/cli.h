@@ -22,6 +22,7 @@ typedef struct RunOptions {
         usec_t grace_usec;
         bool kill_on_cannot_fit;    /* --on-cannot-fit kill; default let-oom */
         bool agent_socket;          /* --agent-socket: also offer MEMGOV_SOCKET */
+        bool no_agent;              /* --no-agent: no agent channel and no agent injected */
         Runtime runtime;            /* --runtime; RUNTIME_AUTO detects it */
         const char *gogc;           /* --gogc, or NULL */
         uint64_t jvm_reserve_bytes; /* fixed non-heap reserves (docs/runtimes.md) */

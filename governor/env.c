@@ -201,11 +201,14 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
         lo.jvm_reserve_bytes = o->jvm_reserve_bytes;
         lo.node_reserve_bytes = o->node_reserve_bytes;
         lo.dotnet_reserve_bytes = o->dotnet_reserve_bytes;
-        if (lo.runtime == RUNTIME_NODE)
+        if (lo.runtime == RUNTIME_NODE && !o->no_agent)
                 lo.node_agent = env_node_agent_path();
-        if (lo.runtime == RUNTIME_JVM)
+        if (lo.runtime == RUNTIME_JVM && !o->no_agent)
                 lo.java_agent = env_java_agent_path();
-        if (lo.runtime == RUNTIME_GLIBC || lo.runtime == RUNTIME_JEMALLOC || lo.runtime == RUNTIME_UNKNOWN) {
+        if (o->no_agent)
+                log_debug("--no-agent: the child gets its environment only, no agent.");
+        else if (lo.runtime == RUNTIME_GLIBC || lo.runtime == RUNTIME_JEMALLOC ||
+                 lo.runtime == RUNTIME_UNKNOWN) {
                 if (d->is_static)
                         log_notice("%s is statically linked: the C agent cannot be preloaded into it (no "
                                    "dynamic loader reads LD_PRELOAD); only its environment is set. Link "

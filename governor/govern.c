@@ -756,11 +756,13 @@ int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)
         char fdtext[16], write64[64];
         _cleanup_free_ char *watch = NULL;
         size_t n = 0;
-        int fd, r;
+        int fd = -1, r;
 
-        r = control_server_prepare_child_fd(g->control, &fd);
-        if (r < 0)
-                return r;
+        if (!g->opts.no_agent) {
+                r = control_server_prepare_child_fd(g->control, &fd);
+                if (r < 0)
+                        return r;
+        }
         snprintf(fdtext, sizeof(fdtext), "%d", fd);
         if (asprintf(&watch, "%s/memory.pressure", platform_sandbox_path(g->sandbox)) < 0)
                 return -ENOMEM;
@@ -769,7 +771,7 @@ int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)
         if (r < 0)
                 return r;
 
-        if ((r = strv_add(&env, &n, "MEMGOV_FD", fdtext)) < 0 ||
+        if ((fd >= 0 && (r = strv_add(&env, &n, "MEMGOV_FD", fdtext)) < 0) ||
             (g->socket_path && (r = strv_add(&env, &n, "MEMGOV_SOCKET", g->socket_path)) < 0) ||
             (r = strv_add(&env, &n, "MEMORY_PRESSURE_WATCH", watch)) < 0 ||
             (r = strv_add(&env, &n, "MEMORY_PRESSURE_WRITE", write64)) < 0)

@@ -24,6 +24,7 @@ typedef struct GovernorOptions {
         usec_t fast_tick_usec;         /* the sample near the limit or under pressure */
         uint32_t fast_above_permyriad; /* near the limit: usage above this share of it */
         bool agent_socket;             /* also listen on a path socket (MEMGOV_SOCKET) */
+        bool no_agent;                 /* give the child no agent channel (MEMGOV_FD) */
         const char *socket_dir;        /* NULL: the default */
         const char *program;           /* names the program in the post-mortem; must outlive the governor */
         const char *metrics_file;      /* --metrics-file, or NULL */
@@ -47,7 +48,8 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
 /*
  * What the child needs to reach its governor: the fd to keep across exec and
  * the environment entries to add (MEMGOV_FD, MEMGOV_SOCKET,
- * MEMORY_PRESSURE_WATCH, MEMORY_PRESSURE_WRITE). *ret_env is a malloc'd
+ * MEMORY_PRESSURE_WATCH, MEMORY_PRESSURE_WRITE). With no_agent, no fd (-1) and
+ * neither MEMGOV_FD nor MEMGOV_SOCKET. *ret_env is a malloc'd
  * NULL-terminated list of malloc'd "NAME=value" strings.
  */
 int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env);

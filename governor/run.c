@@ -428,7 +428,8 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
                 go.config = s->opts->policy->law;
         go.config.give_up = s->opts->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
         /* Java cannot adopt an inherited socket: its agent connects to MEMGOV_SOCKET. */
-        go.agent_socket = s->opts->agent_socket || plan->java_agent;
+        go.agent_socket = !s->opts->no_agent && (s->opts->agent_socket || plan->java_agent);
+        go.no_agent = s->opts->no_agent;
         go.program = s->opts->argv[0];
         go.metrics_file = s->opts->metrics_file;
         go.metrics_listen = s->opts->metrics_listen;

@@ -36,6 +36,7 @@ static const ConfigKey run_keys[] = {
         RUN_KEY("grace", CONFIG_DURATION, "10s"),
         RUN_ENUM("on-cannot-fit", "let-oom|kill", "expected let-oom or kill", "let-oom"),
         RUN_KEY("agent-socket", CONFIG_BOOL, "no"),
+        RUN_KEY("no-agent", CONFIG_BOOL, "no"),
         RUN_ENUM("runtime", "auto|go|jvm|node|dotnet|glibc|jemalloc|none",
                  "expected auto, go, jvm, node, dotnet, glibc, jemalloc or none", "auto"),
         RUN_KEY("gogc", CONFIG_GOGC, ""),

@@ -75,6 +75,8 @@ static void test_parse_init_options(void)
         CHECK(o.init && !o.observe && o.oom_score_adj_set && o.oom_score_adj == -500, "init, oom values");
         CHECK(parse(&o, "run", "--observe", "--grace", "1s", "x", NULL) == 0, "observe");
         CHECK(o.observe && !o.oom_score_adj_set, "observe values");
+        CHECK(parse(&o, "run", "--no-agent", "x", NULL) == 0 && o.no_agent, "no-agent");
+        CHECK(parse(&o, "run", "x", NULL) == 0 && !o.no_agent, "agent by default");
 
         log_set_max_level(LOG_CRIT);
         CHECK(parse(&o, "run", "--oom-score-adj", "1001", "x", NULL) == -EINVAL, "oom above 1000");
