@@ -1,0 +1,178 @@
+#!/bin/bash
+# The OOM-avoidance matrix, on the real kernel in the test VM (scripts/bench runs
+# it there): each workload shape under each strategy, RUNS times, each run in a
+# fresh parent group whose counters outlive the run (memory.peak, memory.events).
+# Strategies:
+#   unconstrained  no memory.max, no settings: the wall-time reference
+#   none           memory.max, no settings (Go: neither GOMEMLIMIT nor GOGC)
+#   static         memory.max and GOMEMLIMIT = 90% of it, set once (automemlimit's
+#                  default); for the JVM and Node, their container defaults
+#   env            memgov run --no-agent: the launch environment, no agent
+#   agent          memgov run: the launch environment and the agent
+# For the JVM and Node, none would be their container defaults again: not run.
+# One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace of the first
+# run of each memgov cell in OUTDIR/traces/.
+# Usage: matrix.sh MEMGOV RUNTIME(go|jvm|node) PROGRAM OUTDIR RUNS [SHAPE...]
+#   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
+set -u
+MEMGOV=$(realpath "$1")
+RT=$2
+PROG=$(realpath "$3")
+OUT=$4
+RUNS=$5
+shift 5
+CG=/sys/fs/cgroup
+T=$(mktemp -d /tmp/matrix.XXXXXX)
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+unset GOMEMLIMIT GOGC JAVA_TOOL_OPTIONS NODE_OPTIONS
+[ "$(stat -fc %T $CG)" = cgroup2fs ] || {
+        echo "matrix.sh: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
+        exit 2
+}
+mkdir -p "$OUT/traces"
+echo "$RT matrix: kernel $(uname -r), $(nproc) vCPUs, $(awk '$1 == "MemTotal:" { print int($2 / 1024) }' /proc/meminfo) MiB" \
+        >>"$OUT/environment.txt"
+csv=$OUT/matrix-$RT.csv
+[ -s "$csv" ] || echo "runtime,shape,strategy,rep,max_mib,exit,outcome,oom_kills,work_mib,work_target_mib,peak_bytes,gc_cpu,wall_ms,cannot_fit_to_end_ms" >"$csv"
+
+# The cells: shape name, memory.max in MiB, the work it should complete (MiB; 0 for the leak), the program's
+# arguments. The sizes keep the live set (heap plus outside) at or below 80% of memory.max, except the leak.
+case $RT in
+go)
+        cells=(
+                "steady|256|600|steady -live 190 -work 600"
+                "burst|256|600|burst -live 60 -burst 100 -work 600"
+                "outside-mmap|256|600|outside -kind mmap -live 100 -outside 100 -work 600"
+                "outside-shm|256|600|outside -kind shm -live 100 -outside 100 -work 600"
+                "outside-helper|256|600|outside -kind helper -live 100 -outside 100 -work 600"
+                "resize|256|600|resize -live 100 -work 600"
+                "leak|256|0|leak -max 256"
+        )
+        strategies=(unconstrained none static env agent)
+        cmd=("$PROG")
+        warmup=(burst -live 1 -burst 1 -work 2)
+        ;;
+jvm)
+        cells=(
+                "steady|384|600|steady -live 150 -work 600"
+                "outside-shm|384|600|outside -live 60 -outside 220 -work 600"
+        )
+        strategies=(unconstrained static env agent)
+        cmd=(java -cp "$PROG" Bench)
+        warmup=(steady -live 1 -work 2)
+        ;;
+node)
+        cells=(
+                "steady|256|600|steady -live 140 -work 600"
+                "outside-shm|256|600|outside -live 60 -outside 140 -work 600"
+        )
+        strategies=(unconstrained static env agent)
+        cmd=(node "$PROG")
+        warmup=(steady -live 1 -work 2)
+        ;;
+*)
+        echo "matrix.sh: unknown runtime $RT" >&2
+        exit 2
+        ;;
+esac
+RESIZE_TO_MIB=160
+
+# lower_when_low GROUP: the resize shape: when the program says its heap is built, lower memory.max.
+lower_when_low() {
+        for _ in $(seq 600); do
+                grep -q "^low" "$T/out" 2>/dev/null && break
+                sleep 0.05
+        done
+        echo $((RESIZE_TO_MIB << 20)) >"$1/memory.max" 2>/dev/null
+}
+
+# run_cell SHAPE MAX_MIB STRATEGY REP ARGS...: one run; sets exit_code and wall_ms.
+run_cell() {
+        local shape=$1 max=$2 strategy=$3 rep=$4 p=$CG/bench-$$-$RANDOM watcher=
+        shift 4
+        mkdir "$p"
+        echo +memory >"$p/cgroup.subtree_control"
+        local limit=$((max << 20)) args=("$@")
+        [ "$shape" = resize ] && [ "$strategy" = unconstrained ] && args+=(-wait 0)
+        [ "$strategy" = unconstrained ] && limit=max
+        : >"$T/out"
+        : >"$T/err"
+        local start
+        start=$(date +%s%N)
+        case $strategy in
+        unconstrained | none | static)
+                mkdir "$p/w"
+                echo "$limit" >"$p/w/memory.max"
+                echo 1 >"$p/w/memory.oom.group"
+                local env=()
+                [ "$strategy" = static ] && [ "$RT" = go ] && env=(GOMEMLIMIT=$((limit * 9 / 10)))
+                [ "$shape" = resize ] && [ "$strategy" != unconstrained ] && { lower_when_low "$p/w" & watcher=$!; }
+                # Braces with stderr closed: bash reports a foreground job killed by a signal on its own stderr.
+                { timeout -s KILL "$RUN_TIMEOUT" bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec env "$@"' \
+                        bash "$p/w" "${env[@]}" "${cmd[@]}" "${args[@]}" >"$T/out" 2>"$T/err"; } 2>/dev/null
+                exit_code=$?
+                ;;
+        env | agent)
+                local opts=(-v --parent "$p" --name w --memory-max "$limit")
+                [ "$strategy" = env ] && opts+=(--no-agent)
+                [ "$rep" = 1 ] && opts+=(--trace "$OUT/traces/$RT-$shape-$strategy.jsonl")
+                [ "$shape" = resize ] && { lower_when_low "$p/w" & watcher=$!; }
+                timeout -s TERM "$RUN_TIMEOUT" "$MEMGOV" run "${opts[@]}" -- "${cmd[@]}" "${args[@]}" \
+                        >"$T/out" 2>"$T/err"
+                exit_code=$?
+                ;;
+        esac
+        wall_ms=$((($(date +%s%N) - start) / 1000000))
+        end_ns=$(date +%s%N)
+        [ -n "$watcher" ] && wait "$watcher" 2>/dev/null
+        if [ -d "$p/w" ]; then
+                echo 1 >"$p/w/cgroup.kill" 2>/dev/null
+                for _ in $(seq 50); do rmdir "$p/w" 2>/dev/null && break; sleep 0.1; done
+        fi
+        peak=$(cat "$p/memory.peak" 2>/dev/null || echo "")
+        oom_kills=$(awk '$1 == "oom_kill" { print $2 }' "$p/memory.events")
+        rmdir "$p" 2>/dev/null || echo "matrix.sh: $p left behind" >&2
+        rm -f /dev/shm/bench-shm-* # a killed program leaves its tmpfs file
+}
+
+# last KEY: the last value of KEY= in the program's progress and done lines.
+last() { grep -oE "(^| )$1=[-0-9.]+" "$T/out" | tail -1 | cut -d= -f2; }
+
+# The first start of a program in a fresh VM reads it through 9p: not part of any measurement.
+"${cmd[@]}" "${warmup[@]}" >/dev/null 2>&1
+"$MEMGOV" --version >/dev/null 2>&1
+
+# Repetitions outside, strategies inside: a slow minute (another VM) falls on every strategy alike.
+for cell in "${cells[@]}"; do
+        IFS='|' read -r shape max target argline <<<"$cell"
+        if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$shape"; then continue; fi
+        read -ra args <<<"$argline"
+        for rep in $(seq "$RUNS"); do
+                for strategy in "${strategies[@]}"; do
+                        [ "$shape" = leak ] && [ "$strategy" = unconstrained ] && continue # it would never end
+                        run_cell "$shape" "$max" "$strategy" "$rep" "${args[@]}"
+                        work=$(last work_mib)
+                        gc=$(last gc_cpu)
+                        cf_at=$(sed -n 's/^cannot_fit at_ns=\([0-9]*\).*/\1/p' "$T/out")
+                        cf_ms=
+                        [ -n "$cf_at" ] && cf_ms=$(((end_ns - cf_at) / 1000000))
+                        if grep -q "^done " "$T/out" && [ "$exit_code" -eq 0 ]; then
+                                outcome=completed
+                        elif [ "${oom_kills:-0}" -gt 0 ]; then
+                                outcome=oom-killed
+                        elif [ "$exit_code" -eq 122 ]; then
+                                outcome=cannot-fit-kill
+                        elif [ "$exit_code" -eq 124 ] || [ "$exit_code" -eq 137 ]; then
+                                outcome=timeout
+                        else
+                                outcome=failed
+                        fi
+                        echo "$RT,$shape,$strategy,$rep,$max,$exit_code,$outcome,${oom_kills:-0},${work:-0},$target,$peak,$gc,$wall_ms,$cf_ms" >>"$csv"
+                        echo "matrix: $RT $shape $strategy #$rep: $outcome (exit $exit_code) work=${work:-0}/$target peak=$((${peak:-0} >> 20))M gc=$gc ${wall_ms}ms${cf_ms:+ cannot-fit->end ${cf_ms}ms}"
+                        if [ "$outcome" = failed ]; then
+                                tail -3 "$T/err" | sed 's/^/#   /'
+                        fi
+                done
+        done
+done
+rm -rf "$T"
