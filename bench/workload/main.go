@@ -80,6 +80,18 @@ func done(work int) {
 	fmt.Printf("done work_mib=%d gc_cpu=%.4f wall_ms=%d\n", work, gcCPU(), time.Since(started).Milliseconds())
 }
 
+// churn does the work: MiB after MiB of garbage, each after step(w) (nil: none), with progress reports.
+func churn(work int, step func(w int)) {
+	for w := 0; w < work; w++ {
+		if step != nil {
+			step(w)
+		}
+		garbage()
+		progress(w)
+	}
+	done(work)
+}
+
 // garbage allocates and drops one MiB in 64 KiB objects.
 func garbage() {
 	for i := 0; i < 16; i++ {
@@ -116,12 +128,7 @@ func steady(args []string) {
 	fs.Parse(args)
 
 	var h heap
-	for w := 0; w < *work; w++ {
-		h.growTo(fraction(*live, w, *work, 60))
-		garbage()
-		progress(w)
-	}
-	done(*work)
+	churn(*work, func(w int) { h.growTo(fraction(*live, w, *work, 60)) })
 	runtime.KeepAlive(h)
 }
 
@@ -241,15 +248,12 @@ func outside(args []string) {
 	o := newOutsider(*kind, *dir)
 	defer o.close()
 	grown := 0
-	for w := 0; w < *work; w++ {
-		if want := fraction(*total, w, *work, 90); grown < want {
+	churn(*work, func(w int) {
+		if grown < fraction(*total, w, *work, 90) {
 			o.grow(*step)
 			grown += *step
 		}
-		garbage()
-		progress(w)
-	}
-	done(*work)
+	})
 	runtime.KeepAlive(h)
 }
 
@@ -293,11 +297,7 @@ func resize(args []string) {
 	for t := time.Now(); *wait > 0 && time.Since(t) < *wait && memoryMax() == before; {
 		time.Sleep(20 * time.Millisecond)
 	}
-	for w := 0; w < *work; w++ {
-		garbage()
-		progress(w)
-	}
-	done(*work)
+	churn(*work, nil)
 	runtime.KeepAlive(h)
 }
 
