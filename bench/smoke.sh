@@ -32,6 +32,9 @@ check "one row per strategy in matrix-go.csv" [ "$(rows "$out/matrix-go.csv")" -
 check "every run has an outcome and a peak" \
         awk -F, 'NR > 1 && ($7 == "" || $11 == "") { bad = 1 } END { exit bad }' "$out/matrix-go.csv"
 check "the unconstrained run completed" grep -q '^go,outside-mmap,unconstrained,1,[^,]*,0,completed,' "$out/matrix-go.csv"
+check "--no-agent: the env run had no agent, the agent run had one" \
+        sh -c '! grep -q runtime_total "$1"/traces/go-outside-mmap-env.jsonl &&
+                grep -q runtime_total "$1"/traces/go-outside-mmap-agent.jsonl' sh "$out"
 check "memgov and tini idle in overhead.csv" [ "$(rows "$out/overhead.csv")" -eq 3 ]
 check "the report judged the goals" grep -q "^| 0 OOM kills on every shape" "$out/report.md"
 check "the plots were drawn" test -s "$out/oom.png" -a -s "$out/wall.png" -a -s "$out/peak.png"
