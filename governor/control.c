@@ -275,6 +275,8 @@ static int handle_stats(Conn *c, const ProtoMessage *m, const char **reason)
         r = agent_report_stats(&c->report, m, reason);
         if (r < 0)
                 return r;
+        if (s->cb.charged_now)
+                c->report.charged_at_stats_bytes = s->cb.charged_now(s->cb.userdata);
         if (s->cb.on_stats)
                 s->cb.on_stats(&c->report, s->cb.userdata);
         return 0;

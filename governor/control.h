@@ -40,6 +40,9 @@ typedef struct ControlCallbacks {
         void (*on_gc_cycle)(const AgentReport *a, const ProtoGcCycle *g, void *userdata);
         /* The agent said bye, closed, or was closed; reason is for a log line. */
         void (*on_gone)(const AgentReport *a, const char *reason, void *userdata);
+        /* The group's charge now, read as a stats message arrives (AgentReport.charged_at_stats_bytes); 0:
+         * unknown. */
+        uint64_t (*charged_now)(void *userdata);
         void *userdata;
 } ControlCallbacks;
 

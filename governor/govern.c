@@ -39,6 +39,7 @@ struct Governor {
         int psi_fd[2];
         bool fired[2];
         const char *step_why; /* what armed the pending coalesced step */
+        bool step_on_stats;   /* stats? was sent: step when an agent's stats come */
         bool stopped;
         governor_kill_t on_kill;
         void *userdata;
@@ -240,7 +241,7 @@ int governor_capture(Governor *g, char *reason, size_t reason_size)
 static void act(Governor *g, const PolicyDecision *d)
 {
         ProtoLevel level = (ProtoLevel)d->level; /* the same three levels, in the same order */
-        ProtoRequest requests[3];
+        ProtoRequest requests[AGENT_REQUESTS_MAX];
         size_t n = agent_decision_requests(d, requests);
         uint64_t t;
         int r;
@@ -252,6 +253,8 @@ static void act(Governor *g, const PolicyDecision *d)
         }
         for (size_t i = 0; i < n; i++)
                 (void)control_server_request(g->control, requests[i], level);
+        if (d->refresh_stats)
+                g->step_on_stats = true;
         if (d->actions & POLICY_ACTION_RECLAIM)
                 actuator_submit(g->actuator, ACTUATOR_RECLAIM, d->reclaim_bytes);
         if (d->actions & POLICY_ACTION_SET_HIGH)
@@ -591,6 +594,16 @@ static void on_agent_hello(const AgentReport *a, void *userdata)
         request_step(userdata, "agent-hello");
 }
 
+static void on_agent_stats(const AgentReport *a, void *userdata)
+{
+        Governor *g = userdata;
+
+        if (g->step_on_stats) {
+                g->step_on_stats = false;
+                request_step(g, "agent-stats");
+        }
+}
+
 static void on_agent_applied(const AgentReport *a, uint64_t seq, void *userdata)
 {
         agent_log_applied(a, seq);
@@ -682,11 +695,21 @@ void governor_set_child_pid(Governor *g, pid_t pid)
         g->child_pid = pid;
 }
 
+static uint64_t agent_charged_now(void *userdata)
+{
+        Governor *g = userdata;
+        PlatformSample x;
+
+        return platform_sandbox_sample(g->sandbox, &x) >= 0 ? x.current_bytes : 0;
+}
+
 int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, governor_kill_t on_kill,
                  void *userdata, Governor **ret)
 {
         const ControlCallbacks cb = {
+                .charged_now = agent_charged_now,
                 .on_hello = on_agent_hello,
+                .on_stats = on_agent_stats,
                 .on_applied = on_agent_applied,
                 .on_captured = on_agent_captured,
                 .on_gc_cycle = on_agent_gc_cycle,

@@ -16,6 +16,7 @@
 #define LINE_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
 struct QueueAgent {
+        PlatformSandbox *sandbox; /* for the charge that pairs with each stats */
         PlatformChannel *channel; /* NULL once closed */
         ProtoFramer in;
         AgentReport report;
@@ -40,6 +41,7 @@ int queue_agent_new(PlatformSandbox *s, QueueAgent **ret, int *ret_child_handle)
                 free(a);
                 return r;
         }
+        a->sandbox = s;
         proto_framer_init(&a->in);
         a->report.id = 1; /* the one agent of this memgov */
         *ret = a;
@@ -139,8 +141,14 @@ static int agent_on_message(QueueAgent *a, const ProtoMessage *m, const char **r
                 *reason = "expected hello first";
                 return -EBADMSG;
         }
-        if (strcmp(m->type, "stats") == 0)
-                return agent_report_stats(&a->report, m, reason);
+        if (strcmp(m->type, "stats") == 0) {
+                PlatformSample x;
+
+                r = agent_report_stats(&a->report, m, reason);
+                if (r >= 0 && platform_sandbox_sample(a->sandbox, &x) >= 0)
+                        a->report.charged_at_stats_bytes = x.current_bytes;
+                return r;
+        }
         if (strcmp(m->type, "applied") == 0) {
                 r = agent_report_applied(&a->report, m, a->now_usec, &seq, reason);
                 if (r >= 0)

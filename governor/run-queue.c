@@ -138,7 +138,7 @@ static void postmortem(QueueSupervisor *q, const char *cause)
 static void act_on_agent(QueueSupervisor *q, const PolicyDecision *d)
 {
         ProtoLevel level = (ProtoLevel)d->level;
-        ProtoRequest requests[3];
+        ProtoRequest requests[AGENT_REQUESTS_MAX];
         size_t n = agent_decision_requests(d, requests);
         uint64_t t;
 

@@ -132,6 +132,9 @@ void agent_reports_sample(const AgentReport *agents, size_t n, PolicySample *ps)
                         continue;
                 ps->agent_present = true;
                 ps->runtime_total_bytes += agents[i].total_bytes;
+                /* The latest reading is the largest while memory grows: the conservative one. */
+                if (agents[i].charged_at_stats_bytes > ps->charged_at_stats_bytes)
+                        ps->charged_at_stats_bytes = agents[i].charged_at_stats_bytes;
                 ps->heap_live_bytes += agents[i].heap_live_bytes;
                 gc = (uint32_t)(agents[i].gc_cpu_fraction * 10000.0 + 0.5);
                 if (gc > ps->gc_cpu_permyriad)
@@ -148,10 +151,12 @@ bool agent_decision_target(const PolicyDecision *d, uint64_t *ret_bytes, ProtoLe
         return true;
 }
 
-size_t agent_decision_requests(const PolicyDecision *d, ProtoRequest ret[3])
+size_t agent_decision_requests(const PolicyDecision *d, ProtoRequest ret[AGENT_REQUESTS_MAX])
 {
         size_t n = 0;
 
+        if (d->refresh_stats)
+                ret[n++] = PROTO_REQUEST_STATS;
         if (d->actions & POLICY_ACTION_GC)
                 ret[n++] = PROTO_REQUEST_GC;
         if (d->actions & POLICY_ACTION_RELEASE)

@@ -30,6 +30,9 @@ typedef struct AgentReport {
         uint64_t total_bytes, heap_live_bytes, gc_count;
         double gc_cpu_fraction;
         bool have_stats; /* a stats with total_bytes arrived */
+        /* The group's charge (memory.current) when that stats arrived, as the governor read it then; 0: not
+         * read. Only with it are the runtime's total and the charge a pair from one moment. */
+        uint64_t charged_at_stats_bytes;
         /* The share last sent to this agent, and what it acknowledged. */
         uint64_t target_seq, target_bytes; /* target_bytes: PROTO_LIMIT_NONE for "max" */
         usec_t target_sent_usec;           /* CLOCK_MONOTONIC */
@@ -70,7 +73,9 @@ void agent_reports_sample(const AgentReport *agents, size_t n, PolicySample *ps)
 /*
  * What a decision of the law asks of the agents, the same on every system. Target: whether to set the
  * budget (a lowered or raised target, or a new level), in the protocol's terms (PROTO_LIMIT_NONE for no
- * target). Requests: gc, release and shed, in that order, those the decision asks for; returns how many.
+ * target). Requests: stats?, gc, release and shed, in that order, those the decision asks for; returns how
+ * many.
  */
+#define AGENT_REQUESTS_MAX 4
 bool agent_decision_target(const PolicyDecision *d, uint64_t *ret_bytes, ProtoLevel *ret_level);
-size_t agent_decision_requests(const PolicyDecision *d, ProtoRequest ret[3]);
+size_t agent_decision_requests(const PolicyDecision *d, ProtoRequest ret[AGENT_REQUESTS_MAX]);

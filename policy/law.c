@@ -204,18 +204,33 @@ static void compute_fit(const PolicyConfig *c, const PolicySample *x, uint64_t l
 
         d->limit_bytes = limit;
         d->freeable_bytes = units_apply_permyriad(inactive, c->freeable_file_permyriad);
+        if (limit == SIZE_MAX_UNLIMITED)
+                d->headroom_bytes = 0;
+        else {
+                d->headroom_bytes = max_u64(of_limit(limit, c->headroom_permyriad), c->headroom_min_bytes);
+                d->headroom_bytes = min_u64(d->headroom_bytes, limit / 2);
+        }
+        /* The runtime's total is as old as its last stats (up to a second), the charge is fresh: growth in
+         * between may be the heap's as well as memory outside it. Counted as outside, a heap growing fast
+         * pulled the target far below itself (bench/results/report.md, the steady shape). So while there is
+         * room, the charge read when the stats came, their pair, is used, and the agent is asked for stats
+         * now (refresh_stats), to step again with a fresh pair within milliseconds. Within the headroom of
+         * the limit there is no time for that: the fresh charge, and the worst reading of it. */
+        if (x->agent_present && x->charged_at_stats_bytes > 0 &&
+            x->current_bytes > x->charged_at_stats_bytes && limit != SIZE_MAX_UNLIMITED) {
+                bool room = x->current_bytes < limit && limit - x->current_bytes > d->headroom_bytes;
+
+                d->refresh_stats = x->current_bytes - x->charged_at_stats_bytes >
+                                   max_u64(of_limit(limit, c->down_deadband_permyriad), 1);
+                if (room)
+                        charged = x->charged_at_stats_bytes;
+        }
         if (x->agent_present)
                 charged = sat_sub(charged, x->runtime_total_bytes);
         d->unseen_bytes = sat_sub(charged, d->freeable_bytes);
-
-        if (limit == SIZE_MAX_UNLIMITED) {
-                d->headroom_bytes = 0;
-                d->ideal_bytes = POLICY_TARGET_NONE;
-        } else {
-                d->headroom_bytes = max_u64(of_limit(limit, c->headroom_permyriad), c->headroom_min_bytes);
-                d->headroom_bytes = min_u64(d->headroom_bytes, limit / 2);
-                d->ideal_bytes = sat_sub(sat_sub(limit, d->unseen_bytes), d->headroom_bytes);
-        }
+        d->ideal_bytes = limit == SIZE_MAX_UNLIMITED
+                                 ? POLICY_TARGET_NONE
+                                 : sat_sub(sat_sub(limit, d->unseen_bytes), d->headroom_bytes);
 
         if (x->agent_present) {
                 uint64_t live = x->heap_live_bytes;

@@ -147,14 +147,21 @@ typedef struct PolicySample {
         /* The agent's last stats; ignored when !agent_present. */
         bool agent_present;
         uint64_t runtime_total_bytes; /* memory the runtime sees and the OS charges (Go: total - released) */
-        uint64_t heap_live_bytes;     /* live heap after the last GC */
-        uint32_t gc_cpu_permyriad;    /* share of CPU spent in GC recently */
+        /* memory.current when the agent's last stats arrived (the largest over agents); 0: unknown. */
+        uint64_t charged_at_stats_bytes;
+        uint64_t heap_live_bytes;  /* live heap after the last GC */
+        uint32_t gc_cpu_permyriad; /* share of CPU spent in GC recently */
 } PolicySample;
 
 typedef struct PolicyDecision {
         PolicyRule rule;
         PolicyLevel level;
         bool level_changed;
+        /* The charge has grown past the one paired with the agent's last stats (PolicySample
+         * charged_at_stats_bytes) by more than the deadband: ask the agent for stats now, and step again
+         * when they come, rather than wait up to a second to tell the heap's growth from memory outside it.
+         */
+        bool refresh_stats;
         unsigned actions;           /* PolicyAction bits */
         uint64_t target_bytes;      /* the target in force after this step; POLICY_TARGET_NONE: none */
         uint64_t reclaim_bytes;     /* with POLICY_ACTION_RECLAIM */

@@ -718,6 +718,51 @@ static void test_reconnect(void)
         RUN("reconnect", &c, rows, NULL);
 }
 
+/* The runtime's total is as old as the agent's last stats; the charge read when they came is its pair. Heap
+ * growth since then is not memory outside the heap; outside growth counts once the next stats come. */
+static void test_stale_stats(void)
+{
+        static const struct {
+                uint64_t cur, rt, at_stats;
+                bool lowered;
+                uint64_t unseen;
+                bool refresh;
+        } steps[] = {
+                {600 * M, 500 * M, 600 * M, true, 100 * M, false},  /* connected: the initial target */
+                {800 * M, 500 * M, 600 * M, false, 100 * M, true},  /* the heap grew 200M: stats? asked */
+                {800 * M, 700 * M, 800 * M, false, 100 * M, false}, /* they catch up: the same unseen */
+                {950 * M, 700 * M, 800 * M, false, 100 * M, true},  /* 150M outside, not yet paired */
+                {950 * M, 700 * M, 950 * M, true, 250 * M, false},  /* paired: the target comes down */
+                /* Within the headroom of the limit (51.2M) there is no time to wait: the fresh charge. */
+                {1000 * M, 700 * M, 950 * M, true, 300 * M, true},
+                /* Without the pair (an agent that is not read, or older memgov): the fresh charge. */
+                {1010 * M, 700 * M, 0, true, 310 * M, false},
+        };
+        PolicyConfig c = defaults();
+        PolicyState s;
+        PolicyDecision d;
+
+        policy_state_init(&s, &c);
+        for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
+                PolicySample x = {
+                        .now_usec = (usec_t)(i + 1) * USEC_PER_SEC,
+                        .limits = {1024 * M, UNL},
+                        .current_bytes = steps[i].cur,
+                        .agent_present = true,
+                        .runtime_total_bytes = steps[i].rt,
+                        .charged_at_stats_bytes = steps[i].at_stats,
+                        .heap_live_bytes = 300 * M,
+                };
+                policy_step(&c, &s, &x, &d);
+                CHECK(d.unseen_bytes == steps[i].unseen, "stale stats, step %zu: unseen %" PRIu64 "M", i,
+                      d.unseen_bytes / M);
+                CHECK(!!(d.actions & POLICY_ACTION_LOWER_TARGET) == steps[i].lowered,
+                      "stale stats, step %zu: actions %#x", i, d.actions);
+                CHECK(d.refresh_stats == steps[i].refresh, "stale stats, step %zu: stats? %d", i,
+                      d.refresh_stats);
+        }
+}
+
 static void test_config_set(void)
 {
         static const struct {
@@ -820,6 +865,7 @@ int main(void)
         test_no_agent_stall();
         test_gc_cpu();
         test_reconnect();
+        test_stale_stats();
         test_config_set();
         test_format();
         return check_finish("test-law");

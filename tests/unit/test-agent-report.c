@@ -164,7 +164,7 @@ static void test_decision(void)
 {
         static const struct {
                 unsigned actions;
-                bool level_changed;
+                bool level_changed, refresh;
                 uint64_t target;
                 PolicyLevel level;
                 bool sends_target;
@@ -172,25 +172,29 @@ static void test_decision(void)
                 size_t n;
                 ProtoRequest first;
         } rows[] = {
-                {0, false, 100, POLICY_LEVEL_OK, false, 0, 0, PROTO_REQUEST_GC},
-                {POLICY_ACTION_LOWER_TARGET, false, 100, POLICY_LEVEL_OK, true, 100, 0, PROTO_REQUEST_GC},
-                {POLICY_ACTION_RAISE_TARGET, false, POLICY_TARGET_NONE, POLICY_LEVEL_OK, true,
-                 PROTO_LIMIT_NONE, 0, PROTO_REQUEST_GC},
-                {0, true, 100, POLICY_LEVEL_ELEVATED, true, 100, 0, PROTO_REQUEST_GC},
-                {POLICY_ACTION_GC | POLICY_ACTION_SHED, false, 100, POLICY_LEVEL_CRITICAL, false, 0, 2,
+                {0, false, false, 100, POLICY_LEVEL_OK, false, 0, 0, PROTO_REQUEST_GC},
+                {POLICY_ACTION_LOWER_TARGET, false, false, 100, POLICY_LEVEL_OK, true, 100, 0,
                  PROTO_REQUEST_GC},
-                {POLICY_ACTION_RELEASE | POLICY_ACTION_SHED, false, 100, POLICY_LEVEL_CRITICAL, false, 0, 2,
-                 PROTO_REQUEST_RELEASE},
-                {POLICY_ACTION_RECLAIM | POLICY_ACTION_SET_HIGH, false, 100, POLICY_LEVEL_ELEVATED, false, 0,
-                 0, PROTO_REQUEST_GC},
+                {POLICY_ACTION_RAISE_TARGET, false, false, POLICY_TARGET_NONE, POLICY_LEVEL_OK, true,
+                 PROTO_LIMIT_NONE, 0, PROTO_REQUEST_GC},
+                {0, true, false, 100, POLICY_LEVEL_ELEVATED, true, 100, 0, PROTO_REQUEST_GC},
+                {POLICY_ACTION_GC | POLICY_ACTION_SHED, false, false, 100, POLICY_LEVEL_CRITICAL, false, 0,
+                 2, PROTO_REQUEST_GC},
+                {POLICY_ACTION_RELEASE | POLICY_ACTION_SHED, false, false, 100, POLICY_LEVEL_CRITICAL, false,
+                 0, 2, PROTO_REQUEST_RELEASE},
+                {POLICY_ACTION_RECLAIM | POLICY_ACTION_SET_HIGH, false, false, 100, POLICY_LEVEL_ELEVATED,
+                 false, 0, 0, PROTO_REQUEST_GC},
+                /* stats? first: the requests that follow may depend on what they say. */
+                {POLICY_ACTION_GC, false, true, 100, POLICY_LEVEL_OK, false, 0, 2, PROTO_REQUEST_STATS},
         };
 
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
                 PolicyDecision d = {.actions = rows[i].actions,
                                     .level_changed = rows[i].level_changed,
+                                    .refresh_stats = rows[i].refresh,
                                     .target_bytes = rows[i].target,
                                     .level = rows[i].level};
-                ProtoRequest req[3];
+                ProtoRequest req[AGENT_REQUESTS_MAX];
                 ProtoLevel level = _PROTO_LEVEL_MAX;
                 uint64_t bytes = 0;
                 bool t = agent_decision_target(&d, &bytes, &level);
