@@ -245,6 +245,21 @@ void cg_fail(PlatformError *err, const char *fmt, ...)
         }
 }
 
+void cg_fail_create(PlatformError *err, const char *path, const char *name, int r, const char *access_hint)
+{
+        if (r == -EEXIST)
+                cg_fail(err,
+                        "cgroup %s already exists: another memgov with --name %s may be running. Choose "
+                        "another --name, or remove the group once it is empty",
+                        path, name);
+        else if (r == -ENOENT)
+                cg_fail(err, "parent cgroup of %s does not exist", path);
+        else if (r == -EACCES || r == -EPERM || r == -EROFS)
+                cg_fail(err, "cannot create cgroup %s: %s. %s", path, strerror(-r), access_hint);
+        else
+                cg_fail(err, "cannot create cgroup %s: %s", path, strerror(-r));
+}
+
 int cg_check_name(const char *name, PlatformError *err)
 {
         int r = cg_name_valid(name);

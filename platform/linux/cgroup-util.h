@@ -15,6 +15,10 @@
 /* Says what went wrong in err (may be NULL), for the governor to print. */
 __attribute__((format(printf, 2, 3))) void cg_fail(PlatformError *err, const char *fmt, ...);
 
+/* Says in err why creating the group at path (--name name) failed with r; access_hint follows a
+ * permission error ("Run as root, ..."). */
+void cg_fail_create(PlatformError *err, const char *path, const char *name, int r, const char *access_hint);
+
 /* cg_name_valid(), saying in err why --name is refused. */
 int cg_check_name(const char *name, PlatformError *err);
 

@@ -362,17 +362,7 @@ int sandbox_v1_create(const SandboxOptions *o, const PlatformInfo *info, Platfor
                 return -ENOMEM;
         if (mkdir(path, 0755) < 0) {
                 r = negative_errno();
-                if (r == -EEXIST)
-                        cg_fail(err,
-                                "cgroup %s already exists: another memgov with --name %s may be running. "
-                                "Choose "
-                                "another --name, or remove the group once it is empty",
-                                path, o->name);
-                else if (r == -ENOENT)
-                        cg_fail(err, "parent cgroup of %s does not exist", path);
-                else
-                        cg_fail(err, "cannot create cgroup %s: %s%s", path, strerror(-r),
-                                r == -EACCES || r == -EPERM || r == -EROFS ? ". Run as root" : "");
+                cg_fail_create(err, path, o->name, r, "Run as root");
                 s = platform_sandbox_free(s); /* nothing made: nothing to remove */
                 return r;
         }

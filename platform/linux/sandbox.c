@@ -405,19 +405,9 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
                 return -ENOMEM;
         if (mkdirat(parent_fd, o->name, 0755) < 0) {
                 r = negative_errno();
-                if (r == -EEXIST)
-                        cg_fail(err,
-                                "cgroup %s already exists: another memgov with --name %s may be running. "
-                                "Choose "
-                                "another --name, or remove the group once it is empty",
-                                s->path, o->name);
-                else if (r == -EACCES || r == -EPERM || r == -EROFS)
-                        cg_fail(err,
-                                "cannot create cgroup %s: %s. Run as root, or pass --parent with a cgroup "
-                                "delegated to you (for example from systemd-run --user -p Delegate=yes)",
-                                s->path, strerror(-r));
-                else
-                        cg_fail(err, "cannot create cgroup %s: %s", s->path, strerror(-r));
+                cg_fail_create(err, s->path, o->name, r,
+                               "Run as root, or pass --parent with a cgroup delegated to you (for example "
+                               "from systemd-run --user -p Delegate=yes)");
                 return r;
         }
         s->dirfd = openat(parent_fd, o->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
