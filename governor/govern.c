@@ -698,9 +698,9 @@ void governor_set_child_pid(Governor *g, pid_t pid)
 static uint64_t agent_charged_now(void *userdata)
 {
         Governor *g = userdata;
-        PlatformSample x;
+        uint64_t current;
 
-        return platform_sandbox_sample(g->sandbox, &x) >= 0 ? x.current_bytes : 0;
+        return platform_sandbox_current(g->sandbox, &current) >= 0 ? current : 0;
 }
 
 int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, governor_kill_t on_kill,

@@ -142,11 +142,11 @@ static int agent_on_message(QueueAgent *a, const ProtoMessage *m, const char **r
                 return -EBADMSG;
         }
         if (strcmp(m->type, "stats") == 0) {
-                PlatformSample x;
+                uint64_t current;
 
                 r = agent_report_stats(&a->report, m, reason);
-                if (r >= 0 && platform_sandbox_sample(a->sandbox, &x) >= 0)
-                        a->report.charged_at_stats_bytes = x.current_bytes;
+                if (r >= 0 && platform_sandbox_current(a->sandbox, &current) >= 0)
+                        a->report.charged_at_stats_bytes = current;
                 return r;
         }
         if (strcmp(m->type, "applied") == 0) {

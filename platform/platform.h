@@ -100,6 +100,9 @@ typedef struct PlatformSample {
 
 /* Reads the counters, the breakdown and the pressure in one go. */
 int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret);
+/* current_bytes alone, as platform_sandbox_sample() reads it: for a reading tied to a moment (an agent's
+ * stats), without the rest. */
+int platform_sandbox_current(PlatformSandbox *s, uint64_t *ret);
 
 typedef enum PlatformPressure {
         PLATFORM_PRESSURE_SOME, /* some task stalled on memory */

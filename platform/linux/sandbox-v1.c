@@ -470,15 +470,21 @@ static void sample_pressure_v1(PlatformSandbox *s, PlatformSample *x)
         x->have_psi = true;
 }
 
+int sandbox_v1_current(PlatformSandbox *s, uint64_t *ret)
+{
+        char text[64];
+        int r = cg_read_at(s->dirfd, "memory.usage_in_bytes", text, sizeof(text));
+
+        return r < 0 ? r : kfile_parse_limit(text, ret);
+}
+
 int sandbox_v1_sample(PlatformSandbox *s, PlatformSample *ret)
 {
         PlatformSample x = {};
         char text[64], oom[256];
         int r;
 
-        r = cg_read_at(s->dirfd, "memory.usage_in_bytes", text, sizeof(text));
-        if (r >= 0)
-                r = kfile_parse_limit(text, &x.current_bytes);
+        r = sandbox_v1_current(s, &x.current_bytes);
         if (r >= 0)
                 r = cg_read_at(s->dirfd, "memory.max_usage_in_bytes", text, sizeof(text));
         if (r >= 0)

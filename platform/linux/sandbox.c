@@ -529,6 +529,13 @@ static void sample_pressure(PlatformSandbox *s, PlatformSample *x)
         x->have_psi = true;
 }
 
+int platform_sandbox_current(PlatformSandbox *s, uint64_t *ret)
+{
+        if (s->v1)
+                return sandbox_v1_current(s, ret);
+        return cg_read_limit_at(s->dirfd, "memory.current", ret);
+}
+
 int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
 {
         PlatformSample x = {};

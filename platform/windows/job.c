@@ -294,6 +294,17 @@ int platform_sandbox_kill(PlatformSandbox *s)
         return 0;
 }
 
+int platform_sandbox_current(PlatformSandbox *s, uint64_t *ret)
+{
+        JobAccounting a;
+        int r = s->source->accounting(s->source, &a);
+
+        if (r < 0)
+                return r;
+        *ret = a.current_bytes;
+        return 0;
+}
+
 int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
 {
         JobAccounting a;
