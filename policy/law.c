@@ -88,6 +88,8 @@ void policy_config_default(PolicyConfig *ret)
                 .gc_interval_usec = 10 * USEC_PER_SEC,
                 .release_interval_usec = 30 * USEC_PER_SEC,
                 .gc_min_gain_bytes = UINT64_C(8) << 20,
+                .gc_outside_growth_permyriad = 500,
+                .gc_outside_interval_usec = 1 * USEC_PER_SEC,
                 .reclaim_above_permyriad = 9000,
                 .reclaim_step_max_permyriad = 500,
                 .reclaim_min_bytes = UINT64_C(1) << 20,
@@ -114,6 +116,7 @@ void policy_state_init(PolicyState *s, const PolicyConfig *c)
                 .pressure_since_usec = NEVER,
                 .critical_since_usec = NEVER,
                 .gc_usec = NEVER,
+                .outside_low_bytes = UINT64_MAX,
                 .release_usec = NEVER,
                 .reclaim_usec = NEVER,
                 .gc_cpu_high_since_usec = NEVER,
@@ -352,6 +355,30 @@ static void steer_target(const PolicyConfig *c, PolicyState *s, const PolicySamp
         }
 }
 
+/*
+ * Memory outside the runtime's view that only a GC can free: native memory held by dead objects and
+ * given back by their finalizers (Node's Intl and zlib objects, Java's Inflaters and direct buffers,
+ * cgo memory behind Go finalizers). The runtime does not count it, so its own GC triggers never see it
+ * grow; the group's charge does. True when unseen memory has grown by gc_outside_growth of the limit
+ * (at least gc_min_gain_bytes) above its low point since the last GC asked, and usage is past half the
+ * limit, and gc_outside_interval has passed since the last GC asked. The growth spaces the requests: a
+ * GC that frees nothing is asked again only after as much growth again. Memory that swings by that
+ * much gets a GC per swing, at most one per interval.
+ */
+static bool outside_grew(const PolicyConfig *c, PolicyState *s, const PolicySample *x,
+                         const PolicyDecision *d)
+{
+        uint64_t limit = d->limit_bytes;
+
+        s->outside_low_bytes = min_u64(s->outside_low_bytes, d->unseen_bytes);
+        if (c->gc_outside_growth_permyriad == 0 || limit == SIZE_MAX_UNLIMITED ||
+            x->current_bytes < limit / 2 ||
+            !interval_passed(s->gc_usec, x->now_usec, c->gc_outside_interval_usec))
+                return false;
+        return d->unseen_bytes - s->outside_low_bytes >=
+               max_u64(of_limit(limit, c->gc_outside_growth_permyriad), c->gc_min_gain_bytes);
+}
+
 /* Rungs 2, 3 and 5: GC, release, shed. */
 static void ask_agent(const PolicyConfig *c, PolicyState *s, const PolicySample *x, bool pressing,
                       PolicyDecision *d)
@@ -368,12 +395,17 @@ static void ask_agent(const PolicyConfig *c, PolicyState *s, const PolicySample 
         bool release = pressure && (s->level == POLICY_LEVEL_CRITICAL ||
                                     held_for(s->pressure_since_usec, now, c->gc_interval_usec));
 
-        if (c->ladder_gc && (pressure || over) && worth &&
-            interval_passed(s->gc_usec, now, c->gc_interval_usec)) {
+        bool asked = (pressure || over) && worth && interval_passed(s->gc_usec, now, c->gc_interval_usec);
+        bool grew = outside_grew(c, s, x, d);
+
+        if (c->ladder_gc && (asked || grew)) {
                 s->gc_usec = now;
+                s->outside_low_bytes = d->unseen_bytes;
                 d->actions |= POLICY_ACTION_GC;
                 if (pressure) /* otherwise the rule that lowered the target explains it */
                         fire(d, POLICY_RULE_PRESSURE);
+                else if (grew)
+                        fire(d, POLICY_RULE_OUTSIDE_GREW);
         }
         if (c->ladder_release && release && worth &&
             interval_passed(s->release_usec, now, c->release_interval_usec)) {
@@ -455,8 +487,11 @@ void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySam
         pressing = update_level(c, s, x, ret);
         compute_fit(c, x, limit, ret);
 
-        if (!x->agent_present)
-                s->target_bytes = POLICY_TARGET_NONE; /* the child keeps it; a reconnect resyncs */
+        if (!x->agent_present || connected) {
+                s->outside_low_bytes = UINT64_MAX; /* a new runtime: growth counts from its first sample */
+                if (!x->agent_present)
+                        s->target_bytes = POLICY_TARGET_NONE; /* the child keeps it; a reconnect resyncs */
+        }
         s->agent_was_present = x->agent_present;
 
         /* A bigger limit is a new question: the answer "cannot fit" may have changed. */
@@ -525,6 +560,8 @@ static const struct {
         FIELD(gc_interval_usec, FIELD_USEC),
         FIELD(release_interval_usec, FIELD_USEC),
         FIELD(gc_min_gain_bytes, FIELD_BYTES),
+        FIELD(gc_outside_growth_permyriad, FIELD_PERMYRIAD),
+        FIELD(gc_outside_interval_usec, FIELD_USEC),
         FIELD(reclaim_above_permyriad, FIELD_PERMYRIAD),
         FIELD(reclaim_step_max_permyriad, FIELD_PERMYRIAD),
         FIELD(reclaim_min_bytes, FIELD_BYTES),
@@ -674,6 +711,7 @@ const char *policy_rule_to_string(PolicyRule r)
                 [POLICY_RULE_HIGH_FOLLOW] = "high-follow",
                 [POLICY_RULE_RECLAIM] = "reclaim",
                 [POLICY_RULE_TARGET_DOWN] = "target-down",
+                [POLICY_RULE_OUTSIDE_GREW] = "outside-grew",
                 [POLICY_RULE_PRESSURE] = "pressure",
                 [POLICY_RULE_HEAP_CANNOT_FIT] = "heap-cannot-fit",
                 [POLICY_RULE_GC_CPU_CANNOT_FIT] = "gc-cpu-cannot-fit",

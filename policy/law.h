@@ -68,6 +68,7 @@ typedef enum PolicyRule {
         POLICY_RULE_HIGH_FOLLOW,       /* memory.high follows memory.max (no agent, if allowed) */
         POLICY_RULE_RECLAIM,           /* usage near the limit with cold page cache */
         POLICY_RULE_TARGET_DOWN,       /* the limit fell or memory outside the runtime grew */
+        POLICY_RULE_OUTSIDE_GREW,      /* outside memory grew: a GC may free what dead objects hold */
         POLICY_RULE_PRESSURE,          /* level elevated or critical: GC, release, shed */
         POLICY_RULE_HEAP_CANNOT_FIT,   /* target below live heap + minimum headroom for the hold time */
         POLICY_RULE_GC_CPU_CANNOT_FIT, /* GC CPU above the bound for the duration */
@@ -108,6 +109,11 @@ typedef struct PolicyConfig {
         usec_t gc_interval_usec;      /* 10s: at most one GC request per interval */
         usec_t release_interval_usec; /* 30s: at most one release request per interval */
         uint64_t gc_min_gain_bytes;   /* 8M: ask only if runtime total - live heap is this much */
+        /* 500: also ask for a GC each time memory outside the runtime (unseen) has grown by 5% of the
+         * limit (at least gc_min_gain_bytes) since the last GC asked, with usage past half the limit;
+         * 0: never */
+        uint32_t gc_outside_growth_permyriad;
+        usec_t gc_outside_interval_usec; /* 1s: and at least this long after the last GC asked */
         /* Ladder, group side. */
         uint32_t reclaim_above_permyriad;    /* 9000: reclaim page cache above 90% of the limit */
         uint32_t reclaim_step_max_permyriad; /* 500: at most 5% of the limit per write */
@@ -191,6 +197,7 @@ typedef struct PolicyState {
         usec_t pressure_since_usec; /* level elevated or above since */
         usec_t critical_since_usec;
         usec_t gc_usec, release_usec, reclaim_usec; /* last request */
+        uint64_t outside_low_bytes; /* unseen memory's low point since the last GC asked; UINT64_MAX: none */
         usec_t gc_cpu_high_since_usec;
         usec_t unfit_since_usec;
         uint64_t events_high, events_max, events_oom, events_oom_kill;

@@ -281,6 +281,7 @@ static void test_outside_growth(void)
         PolicyConfig c = defaults();
         Run r;
 
+        c.gc_outside_growth_permyriad = 0; /* the GC for outside growth has its own test */
         RUN("outside growth", &c, rows, &r);
         CHECK(r.direction_changes == 0 && r.target_changes == 16, "outside growth: %u changes, %u flips",
               r.target_changes, r.direction_changes);
@@ -445,6 +446,7 @@ static void test_up_to_window_min(void)
         PolicyConfig c = defaults();
 
         c.up_step_max_permyriad = 10000;
+        c.gc_outside_growth_permyriad = 0; /* each dip would be outside growth: test_outside_grew */
         RUN("up to the window's minimum", &c, rows, NULL);
 }
 
@@ -763,6 +765,54 @@ static void test_stale_stats(void)
         }
 }
 
+#define NATIVE .max = 1024 * M, .rt = 300 * M, .live = 200 * M
+#define GREW   .rule = POLICY_RULE_OUTSIDE_GREW
+#define DOWN   .rule = POLICY_RULE_TARGET_DOWN, .target = T_IDEAL
+
+static void test_outside_grew(void)
+{
+        /* Native memory that dead objects hold (Node's Intl objects, Java's Inflaters) grows outside the
+         * runtime while its heap stays put. A GC is asked each time it has grown by 5% of the limit
+         * (51.2M) above its low point since the last GC asked, once usage is past half the limit. */
+        static const Row rows[] = {
+                {NATIVE, .cur = 400 * M, INITIAL},                /* unseen 100M: the low point */
+                {NATIVE, .cur = 460 * M, .actions = LOWER, DOWN}, /* +60M, below half the limit */
+                {NATIVE, .cur = 520 * M, .actions = LOWER | GC, GREW, .target = T_IDEAL}, /* +120M */
+                {NATIVE, .cur = 560 * M, .actions = LOWER, DOWN}, /* +40M since that GC */
+                {NATIVE, .cur = 580 * M, .actions = LOWER | GC, GREW, .target = T_IDEAL}, /* +60M */
+                {NATIVE, .cur = 500 * M},                      /* the GC freed 80M: new low point */
+                {NATIVE, .cur = 540 * M},                      /* +40M */
+                {NATIVE, .cur = 560 * M, .actions = GC, GREW}, /* +60M above the low point */
+                {NATIVE, .cur = 560 * M, .repeat = 5},         /* no growth, no GC */
+        };
+        /* With a 5 s interval, growth within it waits for it. */
+        static const Row spaced[] = {
+                {NATIVE, .cur = 520 * M, INITIAL},
+                {NATIVE, .cur = 580 * M, .actions = LOWER | GC, GREW, .target = T_IDEAL},
+                {NATIVE, .cur = 640 * M, .actions = LOWER, DOWN}, /* +60M, 1 s later */
+                {NATIVE, .cur = 640 * M, .repeat = 3},
+                {NATIVE, .cur = 640 * M, .actions = GC, GREW}, /* 5 s later */
+        };
+        static const Row off[] = {
+                {NATIVE, .cur = 520 * M, INITIAL},
+                {NATIVE, .cur = 580 * M, .actions = LOWER, DOWN},
+                {NATIVE, .cur = 700 * M, .actions = LOWER, DOWN},
+        };
+        PolicyConfig c = defaults();
+        Run r;
+
+        RUN("outside grew", &c, rows, &r);
+        CHECK(r.gcs == 3, "outside grew: %u GCs", r.gcs);
+        c.gc_outside_interval_usec = 5 * USEC_PER_SEC;
+        RUN("outside grew, spaced", &c, spaced, NULL);
+        c = defaults();
+        c.gc_outside_growth_permyriad = 0;
+        RUN("outside grew, off", &c, off, NULL);
+        c = defaults();
+        c.ladder_gc = false;
+        RUN("outside grew, GC rung off", &c, off, NULL);
+}
+
 static void test_config_set(void)
 {
         static const struct {
@@ -790,7 +840,7 @@ static void test_config_set(void)
               "config values");
         while (policy_config_field_name(n))
                 n++;
-        CHECK(n == 32, "config has %zu fields listed", n);
+        CHECK(n == 34, "config has %zu fields listed", n);
 }
 
 static void test_ladder_off(void)
@@ -866,6 +916,7 @@ int main(void)
         test_gc_cpu();
         test_reconnect();
         test_stale_stats();
+        test_outside_grew();
         test_config_set();
         test_format();
         return check_finish("test-law");
