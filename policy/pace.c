@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include "pace.h"
+
+void pace_config_default(PaceConfig *ret)
+{
+        *ret = (PaceConfig){
+                /* The kernel rate-limits memory.events notifications to one per 10 ms: sampling faster
+                 * than the fastest event would not see more. */
+                .floor_usec = 10 * USEC_PER_MSEC,
+                /* Far below the limit and still, no sooner than tini's own wake-up (1 s) matters: inotify
+                 * brings resizes, memory.events and PSI bring pressure, the guard brings jumps. */
+                .ceiling_usec = 2 * USEC_PER_SEC,
+                /* Four samples before the room is gone at the current pace, each re-estimating it. */
+                .share_permyriad = 2500,
+                .near_permyriad = 2000,
+                .rate_halflife_usec = USEC_PER_SEC,
+                .pressing_usec = 100 * USEC_PER_MSEC,
+        };
+}
+
+static usec_t clamp_usec(usec_t v, usec_t lo, usec_t hi)
+{
+        return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void update_rate(const PaceConfig *c, PaceState *s, usec_t now, uint64_t current)
+{
+        double instant = 0, fade;
+
+        if (!s->seen || now <= s->last_usec) {
+                if (!s->seen)
+                        s->rate_bytes_per_usec = 0;
+                return;
+        }
+        if (current > s->last_bytes)
+                instant = (double)(current - s->last_bytes) / (double)(now - s->last_usec);
+        /* A hyperbolic fade: half the rate after one half-life, a quarter... roughly; no exp() needed. */
+        fade = (double)c->rate_halflife_usec / (double)(c->rate_halflife_usec + (now - s->last_usec));
+        s->rate_bytes_per_usec =
+                instant > s->rate_bytes_per_usec * fade ? instant : s->rate_bytes_per_usec * fade;
+}
+
+usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t current_bytes,
+                 uint64_t limit_bytes, bool pressing)
+{
+        usec_t ceiling = c->ceiling_usec, next;
+        uint64_t room;
+
+        update_rate(c, s, now_usec, current_bytes);
+        s->seen = true;
+        s->last_usec = now_usec;
+        s->last_bytes = current_bytes;
+
+        if (pressing && c->pressing_usec < ceiling)
+                ceiling = c->pressing_usec;
+        if (limit_bytes == SIZE_MAX_UNLIMITED)
+                return clamp_usec(ceiling, c->floor_usec, ceiling);
+        room = limit_bytes > current_bytes ? limit_bytes - current_bytes : 0;
+
+        /* Close to the limit, even a still group is looked at more often: the next jump has less room. */
+        uint64_t near = units_apply_permyriad(limit_bytes, c->near_permyriad);
+        if (near > 0 && room < near)
+                ceiling = (usec_t)((double)ceiling * (double)room / (double)near);
+
+        next = ceiling;
+        if (s->rate_bytes_per_usec > 0) {
+                double until = (double)room / s->rate_bytes_per_usec * c->share_permyriad / 10000.0;
+                if (until < (double)next)
+                        next = (usec_t)until;
+        }
+        return clamp_usec(next, c->floor_usec, c->ceiling_usec);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+#include "../../policy/pace.h"
+#include "check.h"
+
+#define M  (UINT64_C(1) << 20)
+#define MS USEC_PER_MSEC
+#define S  USEC_PER_SEC
+
+/* One reading after another; each row is what the sampler returns for it. */
+typedef struct Reading {
+        usec_t at;
+        uint64_t current, limit;
+        bool pressing;
+        usec_t lo, hi; /* the answer lies within [lo, hi] */
+} Reading;
+
+static void run(const char *name, const Reading *rows, size_t n)
+{
+        PaceConfig c;
+        PaceState s = {};
+
+        pace_config_default(&c);
+        for (size_t i = 0; i < n; i++) {
+                const Reading *r = &rows[i];
+                usec_t next = pace_next(&c, &s, r->at, r->current, r->limit, r->pressing);
+                CHECK(next >= r->lo && next <= r->hi,
+                      "%s, reading %zu: %" PRIu64 "us, expected %" PRIu64 "..%" PRIu64 "us", name, i, next,
+                      r->lo, r->hi);
+        }
+}
+
+#define RUN(rows) run(#rows, rows, sizeof(rows) / sizeof(rows[0]))
+
+static void test_still_far_below(void)
+{
+        /* Far below the limit and not growing: the ceiling. The first reading knows no rate yet. */
+        static const Reading rows[] = {
+                {0, 10 * M, 256 * M, false, 2 * S, 2 * S},
+                {2 * S, 10 * M, 256 * M, false, 2 * S, 2 * S},
+                {4 * S, 9 * M, 256 * M, false, 2 * S, 2 * S},
+        };
+        RUN(rows);
+}
+
+static void test_no_limit(void)
+{
+        /* Nothing to fill: growth does not matter. */
+        static const Reading rows[] = {
+                {0, 10 * M, SIZE_MAX_UNLIMITED, false, 2 * S, 2 * S},
+                {100 * MS, 500 * M, SIZE_MAX_UNLIMITED, false, 2 * S, 2 * S},
+                {200 * MS, 900 * M, SIZE_MAX_UNLIMITED, true, 100 * MS, 100 * MS},
+        };
+        RUN(rows);
+}
+
+static void test_growth_shortens(void)
+{
+        /* 100M/s with 156M of room: 1.56 s to the limit, sample at a quarter of it; then the room shrinks
+         * and the interval with it, down to the floor. */
+        static const Reading rows[] = {
+                {0, 0, 256 * M, false, 2 * S, 2 * S},
+                {1 * S, 100 * M, 256 * M, false, 380 * MS, 400 * MS},
+                {1390 * MS, 139 * M, 256 * M, false, 280 * MS, 300 * MS},
+                {1680 * MS, 168 * M, 256 * M, false, 210 * MS, 230 * MS},
+                {2 * S, 250 * M, 256 * M, false, 10 * MS, 10 * MS},
+                {2010 * MS, 256 * M, 256 * M, false, 10 * MS, 10 * MS},
+        };
+        RUN(rows);
+}
+
+static void test_fast_jump(void)
+{
+        /* 60M in 100 ms (600M/s), 80M of room left: 33 ms. The floor holds below 10 ms. */
+        static const Reading rows[] = {
+                {0, 116 * M, 256 * M, false, 2 * S, 2 * S},
+                {100 * MS, 176 * M, 256 * M, false, 30 * MS, 36 * MS},
+                {110 * MS, 250 * M, 256 * M, false, 10 * MS, 10 * MS},
+        };
+        RUN(rows);
+}
+
+static void test_rate_fades(void)
+{
+        /* A burst, then stillness: the remembered rate fades, so the interval lengthens again, not at once.
+         */
+        static const Reading rows[] = {
+                {0, 0, 1024 * M, false, 2 * S, 2 * S},
+                {1 * S, 200 * M, 1024 * M, false, 1 * S, 1100 * MS},
+                {2 * S, 200 * M, 1024 * M, false, 1900 * MS, 2 * S},
+                {4 * S, 200 * M, 1024 * M, false, 2 * S, 2 * S},
+        };
+        RUN(rows);
+}
+
+static void test_near_limit_still(void)
+{
+        /* A Go heap sitting at its target, 5% below the limit: a still group near the limit is looked at
+         * in proportion to its room (a quarter of the ceiling at 5% of 20%). */
+        static const Reading rows[] = {
+                {0, 243 * M, 256 * M, false, 490 * MS, 520 * MS},
+                {1 * S, 243 * M, 256 * M, false, 490 * MS, 520 * MS},
+                {2 * S, 256 * M, 256 * M, false, 10 * MS, 10 * MS},
+                {3 * S, 300 * M, 256 * M, false, 10 * MS, 10 * MS},
+        };
+        RUN(rows);
+}
+
+static void test_pressing(void)
+{
+        static const Reading rows[] = {
+                {0, 10 * M, 256 * M, true, 100 * MS, 100 * MS},
+                {100 * MS, 10 * M, 256 * M, false, 2 * S, 2 * S},
+        };
+        RUN(rows);
+}
+
+static void test_clock_backwards(void)
+{
+        /* A repeated or older timestamp must not divide by zero or invent a rate. */
+        static const Reading rows[] = {
+                {5 * S, 10 * M, 256 * M, false, 2 * S, 2 * S},
+                {5 * S, 200 * M, 256 * M, false, 10 * MS, 2 * S},
+                {4 * S, 10 * M, 256 * M, false, 10 * MS, 2 * S},
+        };
+        RUN(rows);
+}
+
+int main(void)
+{
+        test_still_far_below();
+        test_no_limit();
+        test_growth_shortens();
+        test_fast_jump();
+        test_rate_fades();
+        test_near_limit_still();
+        test_pressing();
+        test_clock_backwards();
+        return check_finish("test-pace");
+}
