@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../policy/launchenv.h"
+#include "../policy/pace.h"
 #include "../policy/postmortem.h"
 #include "../policy/macro.h"
 #include "actuator.h"
@@ -34,7 +35,9 @@ struct Governor {
         PolicyState state;
         ControlServer *control;
         Actuator *actuator;
-        sd_event_source *tick_source, *events_source, *step_source;
+        sd_event_source *pace_source, *events_source, *step_source, *limits_source;
+        int limits_fd;
+        PaceState pace; /* when the next sample is due: see policy/pace.h */
         sd_event_source *psi_source[2];
         int psi_fd[2];
         bool fired[2];
@@ -69,13 +72,8 @@ struct Governor {
 
 void governor_options_default(GovernorOptions *ret)
 {
-        /* Growth without stall raises no kernel event: near the limit, only sampling sees it coming. At 1 s
-         * a program growing 16M/s outside its heap outran the law in the VM; at 250 ms it did not. */
-        *ret = (GovernorOptions){
-                .tick_usec = USEC_PER_SEC,
-                .fast_tick_usec = 250 * USEC_PER_MSEC,
-                .fast_above_permyriad = 8000,
-        };
+        *ret = (GovernorOptions){};
+        pace_config_default(&ret->pace);
         policy_config_default(&ret->config);
         capture_config_default(&ret->capture);
 }
@@ -424,6 +422,16 @@ static void trace_step(Governor *g, const PolicySample *x, const PolicyDecision 
         trace_flush(g->trace);
 }
 
+static void schedule_sample(Governor *g, const PolicySample *x, const PolicyDecision *d);
+
+/* In observe mode the group's limits are someone else's: memgov writes no memory.high there, so no guard. */
+static void use_config(Governor *g, const PolicyConfig *c)
+{
+        g->opts.config = *c;
+        if (platform_sandbox_is_observe(g->sandbox))
+                g->opts.config.memory_high_guard_permyriad = 0;
+}
+
 static void governor_step(Governor *g, const char *why)
 {
         PolicySample ps;
@@ -436,6 +444,7 @@ static void governor_step(Governor *g, const char *why)
         if (r < 0) {
                 log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
                                 platform_sandbox_path(g->sandbox));
+                schedule_sample(g, NULL, NULL);
                 return;
         }
         log_debug("Sampled on=%s: current=%" PRIu64 " max=%" PRIu64 " high=%" PRIu64 ".", why,
@@ -450,6 +459,7 @@ static void governor_step(Governor *g, const char *why)
         log_decision(&d, ps.now_usec, why);
         act(g, &d);
         publish_metrics(g);
+        schedule_sample(g, &ps, &d);
 }
 
 static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
@@ -475,30 +485,40 @@ static void request_step(Governor *g, const char *why)
                 governor_step(g, why);
 }
 
-/* The next sample comes sooner while usage is near the limit or pressure is up. */
-static usec_t next_tick_usec(const Governor *g)
+static int on_pace(sd_event_source *source, uint64_t usec, void *userdata)
 {
-        const PolicySample *x = &g->last_sample;
-        uint64_t limit;
-
-        if (!g->have_last)
-                return g->opts.tick_usec;
-        if (g->last_decision.level != POLICY_LEVEL_OK)
-                return g->opts.fast_tick_usec;
-        limit = x->limits.max_bytes < x->limits.high_bytes ? x->limits.max_bytes : x->limits.high_bytes;
-        if (limit != UINT64_MAX &&
-            x->current_bytes >= units_apply_permyriad(limit, g->opts.fast_above_permyriad))
-                return g->opts.fast_tick_usec;
-        return g->opts.tick_usec;
+        governor_step(userdata, "pace");
+        return 0;
 }
 
-static int on_tick(sd_event_source *source, uint64_t usec, void *userdata)
+static void arm_pace(Governor *g, usec_t at_usec)
 {
-        Governor *g = userdata;
+        int r;
 
-        governor_step(g, "tick");
-        (void)sd_event_source_set_time(source, usec + next_tick_usec(g));
-        return 0;
+        if (g->stopped) /* the step's actions ended the run */
+                return;
+        if (!g->pace_source)
+                r = sd_event_add_time(g->event, &g->pace_source, CLOCK_MONOTONIC, at_usec, 0, on_pace, g);
+        else {
+                r = sd_event_source_set_time(g->pace_source, at_usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(g->pace_source, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule the next sample: %m, ignoring.");
+}
+
+/* Every step, whatever woke it, sets the next sample: an event just sampled makes the timer's own sample
+ * redundant, and the pace follows the growth the samples show (policy/pace.h). A step that could not
+ * sample tries again at the slowest pace. */
+static void schedule_sample(Governor *g, const PolicySample *x, const PolicyDecision *d)
+{
+        if (!x) {
+                arm_pace(g, now_usec(g) + g->opts.pace.ceiling_usec);
+                return;
+        }
+        arm_pace(g, x->now_usec + pace_next(&g->opts.pace, &g->pace, x->now_usec, x->current_bytes,
+                                            d->limit_bytes, d->level != POLICY_LEVEL_OK));
 }
 
 static int on_memory_events(sd_event_source *source, int fd, uint32_t revents, void *userdata)
@@ -535,6 +555,27 @@ static int watch_memory_events(Governor *g)
 
         return sd_event_add_io(g->event, &g->events_source, fd, governor_watch_events(g->sandbox, fd),
                                on_memory_events, g);
+}
+
+static int on_limits(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        (void)platform_limits_watch_ack(fd);
+        request_step(userdata, "limits");
+        return 0;
+}
+
+/* A resize (a container runtime's update, a pod resized in place, a policy reload) reaches the law when it
+ * is written, so a lowered limit gets to the agent before the program has grown into it. Without the
+ * watch, every sample still reads the limits. */
+static void watch_limits(Governor *g)
+{
+        int r = platform_sandbox_limits_watch(g->sandbox, &g->limits_fd);
+
+        if (r >= 0)
+                r = sd_event_add_io(g->event, &g->limits_source, g->limits_fd, EPOLLIN, on_limits, g);
+        if (r < 0)
+                log_info("No watch on the group's limits (%s): a resize is seen at the next sample.",
+                         strerror(-r));
 }
 
 static void watch_psi(Governor *g)
@@ -725,10 +766,12 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         g->event = sd_event_ref(e);
         g->sandbox = s;
         g->opts = *o;
+        use_config(g, &o->config);
         g->on_kill = on_kill;
         g->userdata = userdata;
         g->program = o->program;
         g->psi_fd[0] = g->psi_fd[1] = -1;
+        g->limits_fd = -1;
         g->start_realtime_usec = clock_usec(CLOCK_REALTIME);
         g->start_monotonic_usec = clock_usec(CLOCK_MONOTONIC);
         policy_state_init(&g->state, &g->opts.config);
@@ -742,11 +785,6 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
                 r = actuator_new(e, s, on_actuated, g, &g->actuator);
         if (r >= 0)
                 r = watch_memory_events(g);
-        if (r >= 0)
-                r = sd_event_add_time_relative(e, &g->tick_source, CLOCK_MONOTONIC, g->opts.tick_usec, 0,
-                                               on_tick, g);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(g->tick_source, SD_EVENT_ON);
         if (r >= 0 && g->opts.agent_socket)
                 r = control_server_listen(g->control, g->opts.socket_dir, &g->socket_path);
         if (r >= 0 && (g->opts.metrics_file || g->opts.metrics_listen))
@@ -758,6 +796,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
                 return r;
         }
         watch_psi(g);
+        watch_limits(g);
         watch_status(g);
         watch_captures(g);
         *ret = g;
@@ -871,7 +910,7 @@ void governor_set_config(Governor *g, const PolicyConfig *c)
 
         /* The state stays: a target in force, the level and the timers carry over, so a reload acts as a
          * change of parameters at the next step, not as a restart of the law. */
-        g->opts.config = *c;
+        use_config(g, c);
         if (g->stopped)
                 return;
         if (rearm) {
@@ -902,9 +941,10 @@ void governor_stop(Governor *g)
                 publish_metrics(g);
         }
         g->stopped = true;
-        g->tick_source = sd_event_source_disable_unref(g->tick_source);
+        g->pace_source = sd_event_source_disable_unref(g->pace_source);
         g->events_source = sd_event_source_disable_unref(g->events_source);
         g->step_source = sd_event_source_disable_unref(g->step_source);
+        g->limits_source = sd_event_source_disable_unref(g->limits_source);
         for (int i = 0; i < 2; i++)
                 g->psi_source[i] = sd_event_source_disable_unref(g->psi_source[i]);
 }
@@ -922,6 +962,7 @@ Governor *governor_free(Governor *g)
         control_server_free(g->control);
         for (int i = 0; i < 2; i++)
                 safe_close(g->psi_fd[i]);
+        safe_close(g->limits_fd);
         free(g->socket_path);
         sd_event_unref(g->event);
         free(g);

@@ -2,11 +2,11 @@
 #pragma once
 
 /*
- * The closed loop: watch the group (memory.events, PSI triggers, a periodic
- * tick), ask the control law (policy/law.h) what to do, and do it: targets,
- * GC, release and shed through the control channel; memory.reclaim and
- * memory.high through the actuator. Every decision that does something is
- * one log line with its inputs, outputs and rule.
+ * The closed loop: watch the group (memory.events, PSI triggers, writes to its
+ * limits, and samples paced by its growth: policy/pace.h), ask the control law (policy/law.h) what to do,
+ * and do it: targets, GC, release and shed through the control channel; memory.reclaim and memory.high
+ * through the actuator. Every decision that does something is one log line with its inputs, outputs and
+ * rule.
  */
 
 #include <stdbool.h>
@@ -15,24 +15,23 @@
 #include "../platform/platform.h"
 #include "../policy/capture.h"
 #include "../policy/law.h"
+#include "../policy/pace.h"
 
 typedef struct Governor Governor;
 
 typedef struct GovernorOptions {
         PolicyConfig config;
-        usec_t tick_usec;              /* the slow periodic sample */
-        usec_t fast_tick_usec;         /* the sample near the limit or under pressure */
-        uint32_t fast_above_permyriad; /* near the limit: usage above this share of it */
-        bool agent_socket;             /* also listen on a path socket (MEMGOV_SOCKET) */
-        bool no_agent;                 /* give the child no agent channel (MEMGOV_FD) */
-        const char *socket_dir;        /* NULL: the default */
-        const char *program;           /* names the program in the post-mortem; must outlive the governor */
-        const char *metrics_file;      /* --metrics-file, or NULL */
-        const char *metrics_listen;    /* --metrics-listen, or NULL */
-        const char *trace_file;        /* --trace, or NULL */
-        const char *status_dir;        /* where the status socket goes; NULL: the default (status.h) */
-        CaptureConfig capture;         /* --capture, --capture-budget, --capture-interval */
-        const char *capture_dir;       /* --capture-dir; NULL: the default (capture.h) */
+        PaceConfig pace;            /* when to sample between events */
+        bool agent_socket;          /* also listen on a path socket (MEMGOV_SOCKET) */
+        bool no_agent;              /* give the child no agent channel (MEMGOV_FD) */
+        const char *socket_dir;     /* NULL: the default */
+        const char *program;        /* names the program in the post-mortem; must outlive the governor */
+        const char *metrics_file;   /* --metrics-file, or NULL */
+        const char *metrics_listen; /* --metrics-listen, or NULL */
+        const char *trace_file;     /* --trace, or NULL */
+        const char *status_dir;     /* where the status socket goes; NULL: the default (status.h) */
+        CaptureConfig capture;      /* --capture, --capture-budget, --capture-interval */
+        const char *capture_dir;    /* --capture-dir; NULL: the default (capture.h) */
 } GovernorOptions;
 
 void governor_options_default(GovernorOptions *ret);

@@ -143,6 +143,19 @@ int platform_sandbox_memory_events_fd(PlatformSandbox *s);
 int platform_sandbox_populated_fd(PlatformSandbox *s);
 int platform_watch_ack(int fd);
 
+/*
+ * A descriptor that becomes readable (POLLIN) when someone writes the limits
+ * the samples read: memory.max and memory.high (v1: memory.limit_in_bytes and
+ * memory.soft_limit_in_bytes) of the group, and in observe mode of every
+ * ancestor up to the mount's root. A resize is then seen when it is written,
+ * not at the next sample. After each wake-up, call platform_limits_watch_ack().
+ * The caller owns the descriptor. -EOPNOTSUPP where there is no such watch
+ * (Windows: a Job Object's limits are memgov's own); the samples still read
+ * the limits, so a resize is then seen at the next sample.
+ */
+int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd);
+int platform_limits_watch_ack(int fd);
+
 /* How to wait on one of the two descriptors above: for POLLPRI (cgroup v2's files), or for POLLIN (cgroup
  * v1, which has no such files: an epoll set of eventfds registered through cgroup.event_control, and a timer
  * for the process list). PSI trigger descriptors are always PLATFORM_WATCH_PRIORITY. */

@@ -95,6 +95,7 @@ void policy_config_default(PolicyConfig *ret)
                 .reclaim_min_bytes = UINT64_C(1) << 20,
                 .reclaim_interval_usec = 1 * USEC_PER_SEC,
                 .memory_high_adjust = false,
+                .memory_high_guard_permyriad = 5000,
                 .memory_high_headroom_permyriad = 500,
                 .cannot_fit_hold_usec = 5 * USEC_PER_SEC,
                 .gc_cpu_limit_permyriad = 4000,
@@ -439,21 +440,34 @@ static void reclaim_cache(const PolicyConfig *c, PolicyState *s, const PolicySam
         fire(d, POLICY_RULE_RECLAIM);
 }
 
-/* Without an agent, a memory.high under memory.max turns a sudden OOM kill into throttling the
- * kernel reports (memory.events high, PSI), which is what the breaker watches. With an agent, the
- * target does that job and memgov's memory.high is taken back. A memory.high someone else set is
- * theirs: followed as a limit, never written. */
+/*
+ * memgov's own memory.high, never a limit (observe_limit()), in one of two roles:
+ * - The guard, with an agent: between where the target lets the group sit (limit - headroom) and
+ *   memory.max. Growth that outruns the samples (a jump outside the heap, a program faster than the
+ *   loop) crosses it first: the kernel throttles the allocating task and raises memory.events "high"
+ *   within about 10 ms, and the step that follows lowers the target and asks for a GC while the task
+ *   waits. Below the guard nothing is throttled. docs/control-law.md, "The guard".
+ * - Without an agent, if memory_high_adjust: memory.max less memory_high_headroom, turning a sudden OOM
+ *   kill into throttling the kernel reports, which is what the level and the breaker watch.
+ * A memory.high someone else set is theirs: followed as a limit, never written; and when neither role
+ * applies, memgov puts back the memory.high it replaced.
+ */
 static void adjust_high(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
 {
-        uint64_t max = x->limits.max_bytes, desired = s->high_external_bytes, in_force;
+        uint64_t max = x->limits.max_bytes, desired = s->high_external_bytes, in_force, room = 0;
 
-        if (!c->memory_high_adjust)
-                return;
-        if (!x->agent_present && desired == SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED) {
-                uint64_t room =
-                        max_u64(of_limit(max, c->memory_high_headroom_permyriad), c->headroom_min_bytes);
-                desired = (max - min_u64(room, max / 2)) & ~(uint64_t)4095; /* what the kernel keeps */
+        if (desired == SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED) {
+                if (x->agent_present && c->memory_high_guard_permyriad > 0)
+                        room = max_u64(
+                                units_apply_permyriad(d->headroom_bytes, c->memory_high_guard_permyriad), 1);
+                else if (!x->agent_present && c->memory_high_adjust)
+                        room = max_u64(of_limit(max, c->memory_high_headroom_permyriad),
+                                       c->headroom_min_bytes);
         }
+        if (room > 0)
+                desired = (max - min_u64(room, max / 2)) & ~(uint64_t)4095; /* what the kernel keeps */
+        else if (!s->high_written)
+                return; /* nothing of memgov's to place or put back */
         in_force = s->high_written ? s->high_written_bytes : x->limits.high_bytes;
         if (desired == in_force)
                 return;
@@ -567,6 +581,7 @@ static const struct {
         FIELD(reclaim_min_bytes, FIELD_BYTES),
         FIELD(reclaim_interval_usec, FIELD_USEC),
         FIELD(memory_high_adjust, FIELD_BOOL),
+        FIELD(memory_high_guard_permyriad, FIELD_PERMYRIAD),
         FIELD(memory_high_headroom_permyriad, FIELD_PERMYRIAD),
         FIELD(cannot_fit_hold_usec, FIELD_USEC),
         FIELD(gc_cpu_limit_permyriad, FIELD_PERMYRIAD),

@@ -61,11 +61,11 @@ typedef enum PolicyAction {
 /* The rule that fired: one per decision, the most severe one that acted
  * (later in this list is more severe). */
 typedef enum PolicyRule {
-        POLICY_RULE_STEADY,            /* nothing to do */
-        POLICY_RULE_NO_LIMIT,          /* neither memory.max nor memory.high: nothing to steer toward */
+        POLICY_RULE_STEADY,      /* nothing to do */
+        POLICY_RULE_NO_LIMIT,    /* neither memory.max nor memory.high: nothing to steer toward */
+        POLICY_RULE_HIGH_FOLLOW, /* memgov's memory.high placed or moved: the guard, or without an agent */
         POLICY_RULE_TARGET_INITIAL,    /* an agent (re)connected: bring it in sync */
         POLICY_RULE_TARGET_UP,         /* calm for a window: one bounded step back up */
-        POLICY_RULE_HIGH_FOLLOW,       /* memory.high follows memory.max (no agent, if allowed) */
         POLICY_RULE_RECLAIM,           /* usage near the limit with cold page cache */
         POLICY_RULE_TARGET_DOWN,       /* the limit fell or memory outside the runtime grew */
         POLICY_RULE_OUTSIDE_GREW,      /* outside memory grew: a GC may free what dead objects hold */
@@ -120,6 +120,9 @@ typedef struct PolicyConfig {
         uint64_t reclaim_min_bytes;          /* 1M: smaller amounts are not worth a write */
         usec_t reclaim_interval_usec;        /* 1s: at most one write per interval */
         bool memory_high_adjust;             /* false: without an agent, memgov leaves memory.high alone */
+        /* 5000: with an agent, memory.high guards memory.max this share of the headroom below it, unless
+         * someone else set memory.high; 0: no guard. */
+        uint32_t memory_high_guard_permyriad;
         uint32_t memory_high_headroom_permyriad; /* 500: memory.high = memory.max - 5% (at least min) */
         /* Death-spiral breaker. */
         usec_t cannot_fit_hold_usec;     /* 5s: heap must stay unfit this long */

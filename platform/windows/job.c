@@ -366,6 +366,16 @@ int platform_sandbox_watch_kind(PlatformSandbox *s, int fd)
         return -EOPNOTSUPP; /* no descriptors to wait on: the completion port replaces them */
 }
 
+int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
+{
+        return -EOPNOTSUPP; /* the Job Object's limits are memgov's own: nobody else resizes them */
+}
+
+int platform_limits_watch_ack(int fd)
+{
+        return -EOPNOTSUPP;
+}
+
 int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,
                                       uint64_t window_usec, int *ret_fd, uint64_t *ret_window_usec)
 {

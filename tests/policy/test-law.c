@@ -64,10 +64,13 @@ typedef struct Run {
         PolicyDecision last;
 } Run;
 
+/* The traces test the target and the ladder; memgov's memory.high guard, which follows memory.max on every
+ * resize, has traces of its own (test_guard) and is off in the others. */
 static PolicyConfig defaults(void)
 {
         PolicyConfig c;
         policy_config_default(&c);
+        c.memory_high_guard_permyriad = 0;
         return c;
 }
 
@@ -643,7 +646,8 @@ static void test_agent_takes_over_high(void)
                 {NOAGENT, .cur = 600 * M, .rt = 500 * M, .live = 300 * M, .actions = SET_HIGH,
                  .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = OURS(1024 * M)},
                 {NOAGENT, .cur = 600 * M, .rt = 500 * M, .live = 300 * M, .high = OURS(1024 * M)},
-                {BASE, .high = OURS(1024 * M), .actions = LOWER | SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW,
+                {BASE, .high = OURS(1024 * M), .actions = LOWER | SET_HIGH,
+                 .rule = POLICY_RULE_TARGET_INITIAL,
                  /* memgov's own memory.high is not a limit: the ideal is from memory.max */
                  .target = T_EQ, .target_bytes = 1024 * M - 100 * M - 1024 * M / 20, .high_bytes = UNL},
                 {BASE, .repeat = 3},
@@ -652,6 +656,95 @@ static void test_agent_takes_over_high(void)
 
         c.memory_high_adjust = true;
         RUN("agent takes over memory.high", &c, rows, NULL);
+}
+
+/* The guard: memory.max less half the law's headroom (5% of 1G: 51.2M), in pages. */
+#define GUARD(max) (((max) - (max) / 40) & ~UINT64_C(4095))
+
+static void test_guard(void)
+{
+        /* With an agent, memory.high guards memory.max: placed with the first target, moved with every
+         * resize of memory.max (not for a change inside the deadband), and not a limit: the target is from
+         * memory.max. A jump across it is counted in memory.events "high": elevated, the target comes down
+         * and a GC is asked. A memory.high someone else sets is a limit, and memgov's guard gives way to
+         * it; when it goes, the guard comes back. The agent leaves: memory.high goes back to "max". */
+        static const Row rows[] = {
+                {BASE, .actions = LOWER | SET_HIGH, .rule = POLICY_RULE_TARGET_INITIAL, .target = T_IDEAL,
+                 .high_bytes = GUARD(1024 * M)},
+                {BASE, .high = GUARD(1024 * M), .repeat = 3},
+                {BASE, .max = 1024 * M + 2 * M, .high = GUARD(1024 * M)},
+                {BASE, .max = 512 * M, .high = GUARD(1024 * M), .cur = 450 * M, .rt = 400 * M,
+                 .actions = LOWER | SET_HIGH, .rule = POLICY_RULE_TARGET_DOWN, .target = T_IDEAL,
+                 .high_bytes = GUARD(512 * M)},
+                {BASE, .max = 512 * M, .high = GUARD(512 * M), .cur = 450 * M, .rt = 400 * M, .repeat = 3},
+                /* 55M outside the runtime at once, across the guard: the kernel counts "high". */
+                {BASE, .max = 512 * M, .high = GUARD(512 * M), .cur = 505 * M, .rt = 400 * M, .ev_high = 3,
+                 .level = ELEV, .actions = LOWER | GC, .rule = POLICY_RULE_PRESSURE, .target = T_EQ,
+                 .target_bytes = 512 * M - 105 * M - 512 * M / 20}, /* from memory.max, not the guard */
+                {BASE, .max = 512 * M, .high = GUARD(512 * M), .cur = 460 * M, .rt = 400 * M, .ev_high = 3,
+                 .level = ELEV},
+                /* Someone else's memory.high: a limit, not written; it goes, and the guard is placed again.
+                 */
+                {BASE, .max = 512 * M, .high = 480 * M, .cur = 460 * M, .rt = 400 * M, .ev_high = 3,
+                 .level = ELEV, .repeat = 2},
+                {BASE, .max = 512 * M, .cur = 460 * M, .rt = 400 * M, .ev_high = 3, .level = ELEV,
+                 .actions = SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = GUARD(512 * M)},
+                {BASE, .max = 512 * M, .high = GUARD(512 * M), .cur = 460 * M, .rt = 400 * M, .ev_high = 3,
+                 .level = ELEV},
+                /* The agent leaves: the guard goes. */
+                {NOAGENT, .max = 512 * M, .high = GUARD(512 * M), .cur = 460 * M, .ev_high = 3,
+                 .level = ELEV, .actions = SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = UNL},
+                {NOAGENT, .max = 512 * M, .cur = 460 * M, .ev_high = 3, .level = ELEV},
+        };
+        PolicyConfig c = defaults();
+        Run r;
+
+        c.memory_high_guard_permyriad = 5000;
+        RUN("guard", &c, rows, &r);
+        CHECK(r.gcs == 1, "guard: %u GCs", r.gcs);
+}
+
+static void test_guard_gives_up(void)
+{
+        /* A heap that cannot fit: let-oom lifts the target and the guard with it, so the kernel acts at
+         * memory.max rather than throttle the program for ever. */
+        static const Row rows[] = {
+                {.max = 1024 * M,
+                 .cur = 1000 * M,
+                 .rt = 990 * M,
+                 .live = 950 * M,
+                 .actions = LOWER | SET_HIGH,
+                 .rule = POLICY_RULE_TARGET_INITIAL,
+                 .target = T_EQ,
+                 .target_bytes = 950 * M + 95 * M > 1024 * M ? 1024 * M : 950 * M + 95 * M,
+                 .high_bytes = GUARD(1024 * M)},
+                {.max = 1024 * M,
+                 .high = GUARD(1024 * M),
+                 .cur = 1000 * M,
+                 .rt = 990 * M,
+                 .live = 950 * M,
+                 .repeat = 4},
+                {.max = 1024 * M,
+                 .high = GUARD(1024 * M),
+                 .cur = 1000 * M,
+                 .rt = 990 * M,
+                 .live = 950 * M,
+                 .actions = CANNOT | RAISE | SET_HIGH,
+                 .rule = POLICY_RULE_HEAP_CANNOT_FIT,
+                 .target = T_NONE,
+                 .high_bytes = UNL},
+                {.max = 1024 * M,
+                 .cur = 1000 * M,
+                 .rt = 990 * M,
+                 .live = 950 * M,
+                 .repeat = 3,
+                 .rule = POLICY_RULE_GAVE_UP,
+                 .target = T_NONE},
+        };
+        PolicyConfig c = defaults();
+
+        c.memory_high_guard_permyriad = 5000;
+        RUN("guard gives up", &c, rows, NULL);
 }
 
 static void test_no_agent_stall(void)
@@ -840,7 +933,7 @@ static void test_config_set(void)
               "config values");
         while (policy_config_field_name(n))
                 n++;
-        CHECK(n == 34, "config has %zu fields listed", n);
+        CHECK(n == 35, "config has %zu fields listed", n);
 }
 
 static void test_ladder_off(void)
@@ -912,6 +1005,8 @@ int main(void)
         test_no_agent();
         test_no_agent_memory_high();
         test_agent_takes_over_high();
+        test_guard();
+        test_guard_gives_up();
         test_no_agent_stall();
         test_gc_cpu();
         test_reconnect();
