@@ -42,7 +42,6 @@ struct Governor {
         int psi_fd[2];
         bool fired[2];
         const char *step_why; /* what armed the pending coalesced step */
-        bool step_on_stats;   /* stats? was sent: step when an agent's stats come */
         bool stopped;
         governor_kill_t on_kill;
         void *userdata;
@@ -251,8 +250,6 @@ static void act(Governor *g, const PolicyDecision *d)
         }
         for (size_t i = 0; i < n; i++)
                 (void)control_server_request(g->control, requests[i], level);
-        if (d->refresh_stats)
-                g->step_on_stats = true;
         if (d->actions & POLICY_ACTION_RECLAIM)
                 actuator_submit(g->actuator, ACTUATOR_RECLAIM, d->reclaim_bytes);
         if (d->actions & POLICY_ACTION_SET_HIGH)
@@ -471,18 +468,33 @@ static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* why names the first source of a burst; it goes into the decision's log line. */
-static void request_step(Governor *g, const char *why)
+static int on_step_now(sd_event_source *source, void *userdata)
+{
+        return on_step(source, 0, userdata);
+}
+
+/* why names the first source of a burst; it goes into the decision's log line. Kernel events come in
+ * bursts and are coalesced; an agent's report is rate-limited by the agent and is stepped on before the
+ * loop sleeps again, so it costs no wake-up of its own. */
+static void request_step_after(Governor *g, const char *why, usec_t delay_usec)
 {
         int r;
 
         if (g->step_source || g->stopped)
                 return;
         g->step_why = why;
-        r = sd_event_add_time_relative(g->event, &g->step_source, CLOCK_MONOTONIC, STEP_COALESCE_USEC, 0,
-                                       on_step, g);
+        if (delay_usec == 0)
+                r = sd_event_add_defer(g->event, &g->step_source, on_step_now, g);
+        else
+                r = sd_event_add_time_relative(g->event, &g->step_source, CLOCK_MONOTONIC, delay_usec, 0,
+                                               on_step, g);
         if (r < 0)
                 governor_step(g, why);
+}
+
+static void request_step(Governor *g, const char *why)
+{
+        request_step_after(g, why, STEP_COALESCE_USEC);
 }
 
 static int on_pace(sd_event_source *source, uint64_t usec, void *userdata)
@@ -635,14 +647,12 @@ static void on_agent_hello(const AgentReport *a, void *userdata)
         request_step(userdata, "agent-hello");
 }
 
+/* Fresh stats are a fresh view of what the runtime holds: the law pairs them with the charge read as they
+ * came, so each report is worth a step. The agents report after a GC cycle and when asked (refresh_stats),
+ * and at least every second. */
 static void on_agent_stats(const AgentReport *a, void *userdata)
 {
-        Governor *g = userdata;
-
-        if (g->step_on_stats) {
-                g->step_on_stats = false;
-                request_step(g, "agent-stats");
-        }
+        request_step_after(userdata, "agent-stats", 0);
 }
 
 static void on_agent_applied(const AgentReport *a, uint64_t seq, void *userdata)
