@@ -641,10 +641,17 @@ static void on_actuated(ActuatorKind kind, uint64_t bytes, int result, usec_t to
                          took_usec / USEC_PER_MSEC);
 }
 
+/* The law steers an agent only once it has its stats: asked for at once, the first target follows within
+ * milliseconds of the hello, not a stats interval later, which is as long as some programs take to grow
+ * past their launch budget or to see their limit lowered. */
 static void on_agent_hello(const AgentReport *a, void *userdata)
 {
+        Governor *g = userdata;
+
         agent_log_connected(a);
-        request_step(userdata, "agent-hello");
+        (void)control_server_request(g->control, PROTO_REQUEST_STATS,
+                                     g->have_last ? (ProtoLevel)g->last_decision.level : PROTO_LEVEL_OK);
+        request_step(g, "agent-hello");
 }
 
 /* Fresh stats are a fresh view of what the runtime holds: the law pairs them with the charge read as they
