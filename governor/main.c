@@ -57,10 +57,9 @@ int main(int argc, char *argv[])
         if (strcmp(verb, "capture") == 0)
                 return capture_main(argc - 1, argv + 1);
         if (strcmp(verb, "run") != 0 && strcmp(verb, "explain") != 0) {
-                log_error("'%s' is not a memgov command (known: run, explain, check, status, capture; see "
-                          "'memgov "
-                          "--help')",
-                          verb);
+                log_error(
+                        "'%s' is not a memgov command (known: run, explain, check, status, capture; see 'memgov --help')",
+                        verb);
                 return EXIT_MEMGOV_FAILURE;
         }
 
@@ -72,8 +71,7 @@ int main(int argc, char *argv[])
         }
         if (r < 0) {
                 log_error(
-                        "MEMGOV_LOG_FORMAT=%s: this system has no journal (systemd's); text and logfmt work "
-                        "here",
+                        "MEMGOV_LOG_FORMAT=%s: this system has no journal (systemd's); text and logfmt work here",
                         bad);
                 return EXIT_MEMGOV_FAILURE;
         }
