@@ -8,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-
 /* The kernel keeps memory.high in pages, rounding a written value down: what reads back may be
  * up to a page below what was written. 64K covers every page size Linux uses. */
 #define HIGH_SLACK_BYTES (UINT64_C(64) << 10)

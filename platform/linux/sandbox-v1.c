@@ -16,7 +16,9 @@
  *   read at each tick), kill sweeps cgroup.procs, and pressure is the host's
  *   /proc/pressure/memory, reported as system-wide.
  *
- * libcgroup is not used: see docs/cgroup-v1.md.
+ * libcgroup only finds where the memory hierarchy is mounted when it is not at
+ * <base>/memory (memory_mount_from_libcgroup()); groups, limits and tasks are
+ * written here through directory fds: see docs/cgroup-v1.md, "libcgroup".
  */
 #include "sandbox.h"
 
