@@ -366,12 +366,15 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                           optarg);
                                 return -EINVAL;
                         }
-                        if (log_open(t) < 0) {
+                        if (!log_target_available(t)) {
                                 log_error(
                                         "--log-format %s: this system has no journal (systemd's); text and logfmt work here",
                                         optarg);
                                 return -EINVAL;
                         }
+                        /* Opened by main() once every option is read: until then errors are text. */
+                        o.log_format_set = true;
+                        o.log_format = t;
                         break;
                 }
                 case ARG_CGROUP_ROOT:

@@ -63,7 +63,19 @@ int main(int argc, char *argv[])
                 return EXIT_MEMGOV_FAILURE;
         }
 
-        /* A governor's messages are a log: logfmt unless a person reads them (log.h). */
+        /* Still text: a usage error (options, MEMGOV_*, policy files) is read by the person who typed the
+         * command, as systemd-run's, docker's and env's are, even when stderr is a pipe. */
+        r = cli_parse_run(argc - 1, argv + 1, &o);
+        if (r == 1)
+                return 0;
+        if (r < 0)
+                return EXIT_MEMGOV_FAILURE;
+        /* The policy files sit below the command line: parse again with their options first. */
+        r = policyfile_apply(argc - 1, argv + 1, &o);
+        if (r < 0)
+                return EXIT_MEMGOV_FAILURE;
+
+        /* From here on a governor's messages are a log: logfmt unless a person reads them (log.h). */
         r = log_open_default(&bad);
         if (r == -EINVAL) {
                 log_error("MEMGOV_LOG_FORMAT='%s': expected auto, text, logfmt or journal", bad);
@@ -75,15 +87,8 @@ int main(int argc, char *argv[])
                         bad);
                 return EXIT_MEMGOV_FAILURE;
         }
-        r = cli_parse_run(argc - 1, argv + 1, &o);
-        if (r == 1)
-                return 0;
-        if (r < 0)
-                return EXIT_MEMGOV_FAILURE;
-        /* The policy files sit below the command line: parse again with their options first. */
-        r = policyfile_apply(argc - 1, argv + 1, &o);
-        if (r < 0)
-                return EXIT_MEMGOV_FAILURE;
+        if (o.log_format_set)
+                (void)log_open(o.log_format); /* available: cli_parse_run() checked */
 
         if (strcmp(verb, "explain") == 0)
                 r = explain_main(&o);
