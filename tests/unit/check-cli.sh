@@ -9,14 +9,8 @@ MEMGOV=$1
 SRC=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-failed=0
-check() { # WHAT GOT WANT
-        if [ "$2" == "$3" ]; then echo "ok - $1"; else
-                echo "not ok - $1"
-                diff <(echo "$3") <(echo "$2") | sed 's/^/#   /'
-                failed=$((failed + 1))
-        fi
-}
+# shellcheck source=../lib/okbad.sh
+. "$SRC/tests/lib/okbad.sh"
 
 cat >"$T/bad.ini" <<'INI'
 [defaults]
