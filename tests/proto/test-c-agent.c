@@ -43,8 +43,12 @@ static const char *hello_on(MemgovAgentOptions *o, int peer, char *buf, size_t s
 
 int main(void)
 {
-        char buf[512], pad[sizeof(MemgovAgentOptions) + 16];
-        MemgovAgentOptions o = MEMGOV_AGENT_OPTIONS_INIT, *big = (MemgovAgentOptions *)pad;
+        union { /* a newer header's struct: ours and fields after it */
+                MemgovAgentOptions o;
+                unsigned char bytes[sizeof(MemgovAgentOptions) + 16];
+        } newer;
+        MemgovAgentOptions o = MEMGOV_AGENT_OPTIONS_INIT, *big = &newer.o;
+        char buf[512];
         int sv[2], r;
 
         unsetenv("MEMGOV_FD");
@@ -77,14 +81,14 @@ int main(void)
 
         /* A newer caller's larger struct: fine while the fields this library does not know are zero. */
         CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair: %m");
-        memset(pad, 0, sizeof(pad));
+        memset(&newer, 0, sizeof(newer));
         *big = (MemgovAgentOptions)MEMGOV_AGENT_OPTIONS_INIT;
-        big->size = sizeof(pad);
+        big->size = sizeof(newer);
         big->fd = sv[0];
         big->runtime_version = "newer";
         CHECK(strstr(hello_on(big, sv[1], buf, sizeof(buf)), "version=newer"), "hello, larger: '%s'", buf);
         close(sv[1]);
-        pad[sizeof(pad) - 1] = 1;
+        newer.bytes[sizeof(newer) - 1] = 1;
         big->fd = -1;
         CHECK((r = memgov_agent_start(big)) == -E2BIG, "an unknown field set: %d", r);
 
