@@ -258,9 +258,9 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                         break;
                 case ARG_CAPTURE_DIR:
                         if (optarg[0] != '/') {
-                                log_error("--capture-dir '%s': expected an absolute path (the agent in the "
-                                          "child writes there, from its own working directory)",
-                                          optarg);
+                                log_error(
+                                        "--capture-dir '%s': expected an absolute path (the agent in the child writes there, from its own working directory)",
+                                        optarg);
                                 return -EINVAL;
                         }
                         o.capture_dir = optarg;
@@ -283,9 +283,9 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                         break;
                 case ARG_RUNTIME:
                         if (runtime_from_string(optarg, &o.runtime) < 0) {
-                                log_error("--runtime '%s': expected auto, go, jvm, node, dotnet, glibc, "
-                                          "jemalloc or none",
-                                          optarg);
+                                log_error(
+                                        "--runtime '%s': expected auto, go, jvm, node, dotnet, glibc, jemalloc or none",
+                                        optarg);
                                 return -EINVAL;
                         }
                         break;
@@ -366,12 +366,15 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                           optarg);
                                 return -EINVAL;
                         }
-                        if (log_open(t) < 0) {
-                                log_error("--log-format %s: this system has no journal (systemd's); text "
-                                          "and logfmt work here",
-                                          optarg);
+                        if (!log_target_available(t)) {
+                                log_error(
+                                        "--log-format %s: this system has no journal (systemd's); text and logfmt work here",
+                                        optarg);
                                 return -EINVAL;
                         }
+                        /* Opened by main() once every option is read: until then errors are text. */
+                        o.log_format_set = true;
+                        o.log_format = t;
                         break;
                 }
                 case ARG_CGROUP_ROOT:
@@ -397,9 +400,9 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
                                 log_error("%s: option -%c is not known (see 'memgov %s --help')", argv[0],
                                           optopt, argv[0]);
                         else
-                                log_error("%s: option '%s' is not known or lacks its value (see 'memgov %s "
-                                          "--help')",
-                                          argv[0], argv[optind - 1], argv[0]);
+                                log_error(
+                                        "%s: option '%s' is not known or lacks its value (see 'memgov %s --help')",
+                                        argv[0], argv[optind - 1], argv[0]);
                         return -EINVAL;
                 case ':':
                         log_error("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
@@ -417,10 +420,9 @@ int cli_parse_run(int argc, char **argv, RunOptions *ret)
         if (o.observe && (o.spec.memory_max_bytes != SIZE_MAX_UNLIMITED ||
                           o.spec.memory_high_bytes != SIZE_MAX_UNLIMITED || o.spec.memory_high_is_percent ||
                           o.spec.swap_max_set || o.parent || o.name)) {
-                log_error("%s: --observe governs the group memgov is already in and sets no limits; drop "
-                          "--memory-max, --memory-high, --swap-max, --parent and --name (the group's owner "
-                          "sets its limits)",
-                          argv[0]);
+                log_error(
+                        "%s: --observe governs the group memgov is already in and sets no limits; drop --memory-max, --memory-high, --swap-max, --parent and --name (the group's owner sets its limits)",
+                        argv[0]);
                 return -EINVAL;
         }
         o.argv = argv + optind;

@@ -7,6 +7,7 @@
 #include "../policy/capture.h"
 #include "../policy/runtime.h"
 #include "../policy/units.h"
+#include "log.h"
 
 /* memgov's own failures (bad options, no cgroup) exit with this, as env(1), timeout(1) and docker do, so
  * they are never mistaken for the child's code, or for 126/127 (could not execute / not found). */
@@ -42,6 +43,8 @@ typedef struct RunOptions {
         const char *trace_file;     /* --trace: samples and decisions as JSON lines */
         CaptureConfig capture;      /* --capture, --capture-budget, --capture-interval */
         const char *capture_dir;    /* --capture-dir, or NULL for the default */
+        bool log_format_set;        /* --log-format given (or by a policy file): log_format, not the env */
+        LogTarget log_format;
 } RunOptions;
 
 /*

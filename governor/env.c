@@ -210,21 +210,19 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
         else if (lo.runtime == RUNTIME_GLIBC || lo.runtime == RUNTIME_JEMALLOC ||
                  lo.runtime == RUNTIME_UNKNOWN) {
                 if (d->is_static)
-                        log_notice("%s is statically linked: the C agent cannot be preloaded into it (no "
-                                   "dynamic loader reads LD_PRELOAD); only its environment is set. Link "
-                                   "libmemgov-agent into it for run-time steering.",
-                                   d->program);
+                        log_notice(
+                                "%s is statically linked: the C agent cannot be preloaded into it (no dynamic loader reads LD_PRELOAD); only its environment is set. Link libmemgov-agent into it for run-time steering.",
+                                d->program);
                 else if (d->has_agent)
                         log_debug("%s is built with libmemgov-agent: nothing to preload.", d->program);
                 else if (d->has_sanitizer)
                         log_notice(
-                                "%s needs a sanitizer runtime (libasan, libtsan...) that refuses to start "
-                                "after a preloaded library: the C agent is not preloaded into it.",
+                                "%s needs a sanitizer runtime (libasan, libtsan...) that refuses to start after a preloaded library: the C agent is not preloaded into it.",
                                 d->program);
                 else if (runtime_is_shell(d->program))
-                        log_info("%s is a shell: the C agent is not preloaded (it would start in the shell, "
-                                 "not in the program the shell runs); name the program itself to get it.",
-                                 d->program);
+                        log_info(
+                                "%s is a shell: the C agent is not preloaded (it would start in the shell, not in the program the shell runs); name the program itself to get it.",
+                                d->program);
                 else if (d->is_elf && lo.runtime != RUNTIME_UNKNOWN) {
                         lo.c_agent = env_c_agent_path();
                         lo.c_agent_exe = d->program;

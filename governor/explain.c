@@ -36,10 +36,8 @@ static void print_environment(const LaunchEnv *plan)
         printf("environment:\n");
         switch (plan->go_source) {
         case GOMEMLIMIT_COMPUTED:
-                printf("  GOMEMLIMIT=%llu    # %s: the budget (memory.high if set, else memory.max, here "
-                       "%s)\n"
-                       "                          # minus a 10%% headroom (at least 8M) for memory Go does "
-                       "not see\n",
+                printf("  GOMEMLIMIT=%llu    # %s: the budget (memory.high if set, else memory.max, here %s)\n"
+                       "                          # minus a 10%% headroom (at least 8M) for memory Go does not see\n",
                        (unsigned long long)plan->go_memlimit_bytes,
                        units_format_size_human(plan->go_memlimit_bytes, b, sizeof(b)),
                        units_format_size_human(plan->budget_bytes, a, sizeof(a)));
@@ -135,8 +133,7 @@ int explain_main(const RunOptions *o)
         printf("backend:           %s%s%s\n", platform_backend_to_string(info.backend),
                info.root[0] ? " at " : "", info.root);
         if (info.unified[0])
-                printf("cgroup2 tree:      %s (no memory controller; memgov puts a twin of the group "
-                       "there)\n",
+                printf("cgroup2 tree:      %s (no memory controller; memgov puts a twin of the group there)\n",
                        info.unified);
         if (info.pressure[0])
                 printf("pressure:          %s\n", info.pressure);
@@ -167,8 +164,7 @@ int explain_main(const RunOptions *o)
                 printf("%-18s %s\n",
                        info.backend == PLATFORM_BACKEND_JOBOBJECT ? "sandbox:" : "cgroup:", group);
                 if (supervisor)
-                        printf("supervisor:        %s  (memgov moves itself here first: no-internal-process "
-                               "rule)\n",
+                        printf("supervisor:        %s  (memgov moves itself here first: no-internal-process rule)\n",
                                supervisor);
         }
 

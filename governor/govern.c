@@ -259,15 +259,14 @@ static void act(Governor *g, const PolicyDecision *d)
                 (void)capture(g, CAPTURE_WHY_CRITICAL);
         if (d->actions & POLICY_ACTION_CANNOT_FIT) {
                 char live[UNITS_SIZE_STRLEN], limit[UNITS_SIZE_STRLEN];
-                log_error("cannot fit: the program needs more than its limit allows (rule %s: live heap "
-                          "plus its "
-                          "headroom %s, effective limit %s); %s",
-                          policy_rule_to_string(d->rule),
-                          units_format_size_human(d->floor_bytes, live, sizeof(live)),
-                          units_format_size_human(d->limit_bytes, limit, sizeof(limit)),
-                          g->opts.config.give_up == POLICY_GIVE_UP_KILL
-                                  ? "killing it (--on-cannot-fit kill)"
-                                  : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
+                log_error(
+                        "cannot fit: the program needs more than its limit allows (rule %s: live heap plus its headroom %s, effective limit %s); %s",
+                        policy_rule_to_string(d->rule),
+                        units_format_size_human(d->floor_bytes, live, sizeof(live)),
+                        units_format_size_human(d->limit_bytes, limit, sizeof(limit)),
+                        g->opts.config.give_up == POLICY_GIVE_UP_KILL
+                                ? "killing it (--on-cannot-fit kill)"
+                                : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
                 /* The evidence first: the post-mortem (and the kill) wait for the capture to end, also for
                  * one already under way (on critical), which would otherwise be cut off unnamed. */
                 bool under_way = g->capturer && capturer_busy(g->capturer);
@@ -606,9 +605,9 @@ static void watch_psi(Governor *g)
                 r = platform_sandbox_pressure_trigger(g->sandbox, (PlatformPressure)i, stall ?: 1000,
                                                       PSI_WINDOW_USEC, &g->psi_fd[i], &window);
                 if (r < 0) {
-                        log_info("No PSI trigger for %s memory pressure (%s); sampling avg10 every tick "
-                                 "instead.",
-                                 names[i], strerror(-r));
+                        log_info(
+                                "No PSI trigger for %s memory pressure (%s); sampling avg10 every tick instead.",
+                                names[i], strerror(-r));
                         continue;
                 }
                 r = sd_event_add_io(g->event, &g->psi_source[i], g->psi_fd[i], EPOLLPRI, on_psi, g);

@@ -29,9 +29,9 @@ int init_protect(const RunOptions *o, int *ret_child_oom_score_adj)
                 return 0;
         }
         if (o->oom_score_adj < own && lowered == own) {
-                log_error("--oom-score-adj %d: below the %d memgov was started with; lowering it needs "
-                          "CAP_SYS_RESOURCE (run as root)",
-                          o->oom_score_adj, own);
+                log_error(
+                        "--oom-score-adj %d: below the %d memgov was started with; lowering it needs CAP_SYS_RESOURCE (run as root)",
+                        o->oom_score_adj, own);
                 return -EPERM;
         }
         *ret_child_oom_score_adj = o->oom_score_adj;
@@ -63,9 +63,9 @@ static void cleanup_stale(const SandboxOptions *so)
                 return;
         }
         for (size_t i = 0; removed && removed[i]; i++) {
-                log_notice("Removed stale group %s: the memgov that made it is gone; its processes were "
-                           "killed.",
-                           removed[i]);
+                log_notice(
+                        "Removed stale group %s: the memgov that made it is gone; its processes were killed.",
+                        removed[i]);
                 free(removed[i]);
         }
         free(removed);
@@ -129,9 +129,9 @@ int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, Platform
                         log_error("%s", err.message[0] ? err.message : strerror(-r));
                         return r;
                 }
-                log_notice("Cannot make a group for %s (%s); governing in memgov's own group instead "
-                           "(observe mode: its limits are read, not set).",
-                           o->argv[0], err.message[0] ? err.message : strerror(-r));
+                log_notice(
+                        "Cannot make a group for %s (%s); governing in memgov's own group instead (observe mode: its limits are read, not set).",
+                        o->argv[0], err.message[0] ? err.message : strerror(-r));
         }
         r = platform_sandbox_observe(so->cgroup_root, ret, &err2);
         if (r < 0) {
@@ -151,19 +151,14 @@ void init_explain(const RunOptions *o)
                 return; /* Windows: a Job Object holds the tree; none of this applies */
 
         if (o->observe)
-                printf("mode:              observe: governs the group memgov runs in; its limits (and its "
-                       "ancestors') are read, none is set\n");
+                printf("mode:              observe: governs the group memgov runs in; its limits (and its ancestors') are read, none is set\n");
         if (o->init || o->observe || pid1)
-                printf("init:              %s: reaps every orphan; after CMD exits, waits the grace period "
-                       "for "
-                       "its descendants, then kills them\n",
+                printf("init:              %s: reaps every orphan; after CMD exits, waits the grace period for its descendants, then kills them\n",
                        pid1 ? "PID 1" : "subreaper");
         if (o->oom_score_adj_set)
                 printf("oom_score_adj:     %d for CMD; memgov lowers its own to %d where it may\n",
                        o->oom_score_adj, INIT_SELF_OOM_SCORE_ADJ);
         else
-                printf("oom_score_adj:     CMD gets the one memgov started with; memgov lowers its own to "
-                       "%d "
-                       "where it may\n",
+                printf("oom_score_adj:     CMD gets the one memgov started with; memgov lowers its own to %d where it may\n",
                        INIT_SELF_OOM_SCORE_ADJ);
 }

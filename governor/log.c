@@ -52,9 +52,14 @@ const char *log_target_to_string(LogTarget t)
         return t >= 0 && t < _LOG_TARGET_MAX ? target_names[t] : "unknown";
 }
 
+bool log_target_available(LogTarget t)
+{
+        return t != LOG_TARGET_JOURNAL || platform_journal_available();
+}
+
 int log_open(LogTarget t)
 {
-        if (t == LOG_TARGET_JOURNAL && !platform_journal_available())
+        if (!log_target_available(t))
                 return -EOPNOTSUPP;
         if (t == LOG_TARGET_AUTO)
                 t = platform_journal_is_stderr()    ? LOG_TARGET_JOURNAL
@@ -71,7 +76,6 @@ int log_open_default(const char **ret_bad)
 
         if (e && *e && log_target_from_string(e, &t) < 0) {
                 *ret_bad = e;
-                (void)log_open(LOG_TARGET_AUTO);
                 return -EINVAL;
         }
         *ret_bad = e;

@@ -12,9 +12,11 @@
  * service), with structured fields MEMGOV_*; otherwise to stderr: "memgov: <text>" lines when stderr is a
  * terminal, logfmt when it is a file, a pipe or a log collector. --log-format, or MEMGOV_LOG_FORMAT when
  * neither the command line nor a policy file says, picks one. The short commands (check, status) and
- * everything before the command line is read write text.
+ * everything until the command line, environment and policy files are read write text: a usage error is a
+ * person's to read, as systemd-run's, docker's and env's are, whatever the log target.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <syslog.h>
 
@@ -31,8 +33,11 @@ typedef enum LogTarget {
 /* Picks the target; AUTO looks at JOURNAL_STREAM and stderr. -EOPNOTSUPP for the journal where the system
  * has none (Windows); the target is then left as it was. */
 int log_open(LogTarget t);
-/* log_open() of MEMGOV_LOG_FORMAT when set, else of AUTO. -EINVAL when the variable names no format (AUTO is
- * then in force), -EOPNOTSUPP when it names the journal where there is none; *ret_bad is the variable. */
+/* false for the journal where the system has none: log_open() would refuse it. */
+bool log_target_available(LogTarget t);
+/* log_open() of MEMGOV_LOG_FORMAT when set, else of AUTO. -EINVAL when the variable names no format,
+ * -EOPNOTSUPP when it names the journal where there is none (the target is then left as it was, so the
+ * error can be said in text); *ret_bad is the variable. */
 int log_open_default(const char **ret_bad);
 LogTarget log_get_target(void);
 int log_target_from_string(const char *s, LogTarget *ret);

@@ -57,26 +57,14 @@ int main(int argc, char *argv[])
         if (strcmp(verb, "capture") == 0)
                 return capture_main(argc - 1, argv + 1);
         if (strcmp(verb, "run") != 0 && strcmp(verb, "explain") != 0) {
-                log_error("'%s' is not a memgov command (known: run, explain, check, status, capture; see "
-                          "'memgov "
-                          "--help')",
-                          verb);
+                log_error(
+                        "'%s' is not a memgov command (known: run, explain, check, status, capture; see 'memgov --help')",
+                        verb);
                 return EXIT_MEMGOV_FAILURE;
         }
 
-        /* A governor's messages are a log: logfmt unless a person reads them (log.h). */
-        r = log_open_default(&bad);
-        if (r == -EINVAL) {
-                log_error("MEMGOV_LOG_FORMAT='%s': expected auto, text, logfmt or journal", bad);
-                return EXIT_MEMGOV_FAILURE;
-        }
-        if (r < 0) {
-                log_error(
-                        "MEMGOV_LOG_FORMAT=%s: this system has no journal (systemd's); text and logfmt work "
-                        "here",
-                        bad);
-                return EXIT_MEMGOV_FAILURE;
-        }
+        /* Still text: a usage error (options, MEMGOV_*, policy files) is read by the person who typed the
+         * command, as systemd-run's, docker's and env's are, even when stderr is a pipe. */
         r = cli_parse_run(argc - 1, argv + 1, &o);
         if (r == 1)
                 return 0;
@@ -86,6 +74,21 @@ int main(int argc, char *argv[])
         r = policyfile_apply(argc - 1, argv + 1, &o);
         if (r < 0)
                 return EXIT_MEMGOV_FAILURE;
+
+        /* From here on a governor's messages are a log: logfmt unless a person reads them (log.h). */
+        r = log_open_default(&bad);
+        if (r == -EINVAL) {
+                log_error("MEMGOV_LOG_FORMAT='%s': expected auto, text, logfmt or journal", bad);
+                return EXIT_MEMGOV_FAILURE;
+        }
+        if (r < 0) {
+                log_error(
+                        "MEMGOV_LOG_FORMAT=%s: this system has no journal (systemd's); text and logfmt work here",
+                        bad);
+                return EXIT_MEMGOV_FAILURE;
+        }
+        if (o.log_format_set)
+                (void)log_open(o.log_format); /* available: cli_parse_run() checked */
 
         if (strcmp(verb, "explain") == 0)
                 r = explain_main(&o);

@@ -382,9 +382,9 @@ static void log_changes(const ConfigEffective *old, const ConfigEffective *new)
                 if (live)
                         log_notice("Policy: %s %s -> %s.", k->name, *a ? a : "(unset)", *b ? b : "(unset)");
                 else
-                        log_notice("Policy: %s changed from %s to %s; it applies when the program is next "
-                                   "started, not to the running group.",
-                                   k->name, *a ? a : "(unset)", *b ? b : "(unset)");
+                        log_notice(
+                                "Policy: %s changed from %s to %s; it applies when the program is next started, not to the running group.",
+                                k->name, *a ? a : "(unset)", *b ? b : "(unset)");
         }
 }
 

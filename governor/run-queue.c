@@ -301,9 +301,9 @@ static bool handle(QueueSupervisor *q, const PlatformEvent *e)
         if (!q->child_exited) {
                 note_child_exit(q);
                 if (q->child_exited && !sandbox_empty(q)) {
-                        log_notice("%s exited; its descendants still run in %s, waiting up to the grace "
-                                   "period for them.",
-                                   q->opts->argv[0], platform_sandbox_path(q->sandbox));
+                        log_notice(
+                                "%s exited; its descendants still run in %s, waiting up to the grace period for them.",
+                                q->opts->argv[0], platform_sandbox_path(q->sandbox));
                         start_grace(q);
                 }
         }
@@ -373,8 +373,9 @@ static int prepare_child(QueueSupervisor *q, const LaunchEnv *plan, char ***ret_
 
         r = queue_agent_new(q->sandbox, &q->agent, &handle);
         if (r < 0)
-                log_warning_errno(r, "Failed to open the control channel: %m; the program runs without an "
-                                     "agent, ignoring.");
+                log_warning_errno(
+                        r,
+                        "Failed to open the control channel: %m; the program runs without an agent, ignoring.");
         /* Empty without a channel: a MEMGOV_FD inherited from an outer memgov names no handle of the
          * child's. */
         if (q->agent)
@@ -403,22 +404,22 @@ int run_main(const RunOptions *o)
         int keep_handle = -1, r;
 
         if (o->init || o->observe || o->oom_score_adj_set) {
-                log_error("%s is not supported here: a Job Object holds the whole tree and ends it with "
-                          "memgov, and there is no OOM killer to steer (docs/windows.md).",
-                          o->init      ? "--init"
-                          : o->observe ? "--observe"
-                                       : "--oom-score-adj");
+                log_error(
+                        "%s is not supported here: a Job Object holds the whole tree and ends it with memgov, and there is no OOM killer to steer (docs/windows.md).",
+                        o->init      ? "--init"
+                        : o->observe ? "--observe"
+                                     : "--oom-score-adj");
                 return EXIT_MEMGOV_FAILURE;
         }
         if (o->metrics_file || o->metrics_listen) {
-                log_error("%s is not supported here yet: this supervisor does not publish metrics; --trace "
-                          "records every sample and decision instead (docs/windows.md).",
-                          o->metrics_file ? "--metrics-file" : "--metrics-listen");
+                log_error(
+                        "%s is not supported here yet: this supervisor does not publish metrics; --trace records every sample and decision instead (docs/windows.md).",
+                        o->metrics_file ? "--metrics-file" : "--metrics-listen");
                 return EXIT_MEMGOV_FAILURE;
         }
         if (o->capture_dir) {
-                log_error("--capture-dir is not supported here yet: this supervisor asks no agent for heap "
-                          "captures (docs/windows.md).");
+                log_error(
+                        "--capture-dir is not supported here yet: this supervisor asks no agent for heap captures (docs/windows.md).");
                 return EXIT_MEMGOV_FAILURE;
         }
         if (o->capture.enabled)

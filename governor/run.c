@@ -254,12 +254,12 @@ static void reload_limits(Supervisor *s)
         if (r >= 0)
                 r = platform_sandbox_set_high(s->sandbox, limits.high_bytes);
         if (r < 0) {
-                (void)log_full_errno(LOG_WARNING, r,
-                                     "Cannot apply the reloaded limits to %s: %m; it keeps memory.max=%s "
-                                     "memory.high=%s.",
-                                     platform_sandbox_path(s->sandbox),
-                                     units_format_size(s->limits.max_bytes, a, sizeof(a)),
-                                     units_format_size(s->limits.high_bytes, b, sizeof(b)));
+                (void)log_full_errno(
+                        LOG_WARNING, r,
+                        "Cannot apply the reloaded limits to %s: %m; it keeps memory.max=%s memory.high=%s.",
+                        platform_sandbox_path(s->sandbox),
+                        units_format_size(s->limits.max_bytes, a, sizeof(a)),
+                        units_format_size(s->limits.high_bytes, b, sizeof(b)));
                 /* memory.max may be in place and memory.high not: put back what was there. */
                 (void)platform_sandbox_set_max(s->sandbox, s->limits.max_bytes);
                 return;
@@ -475,9 +475,9 @@ static void observe_limits(Supervisor *s)
         s->limits.high_bytes = x.high_bytes;
         units_format_size_human(x.max_bytes, max, sizeof(max));
         units_format_size_human(x.high_bytes, high, sizeof(high));
-        log_notice("Observing %s: effective memory.max=%s memory.high=%s (the lowest of the group and its "
-                   "ancestors); memgov sets no limits in this mode.",
-                   platform_sandbox_path(s->sandbox), max, high);
+        log_notice(
+                "Observing %s: effective memory.max=%s memory.high=%s (the lowest of the group and its ancestors); memgov sets no limits in this mode.",
+                platform_sandbox_path(s->sandbox), max, high);
 }
 
 int run_main(const RunOptions *o)

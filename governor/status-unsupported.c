@@ -8,15 +8,14 @@
 
 int status_main(int argc, char *argv[])
 {
-        log_error("status is not supported here: a running memgov serves its status over a Unix socket, "
-                  "which this build has no counterpart of yet (docs/windows.md).");
+        log_error(
+                "status is not supported here: a running memgov serves its status over a Unix socket, which this build has no counterpart of yet (docs/windows.md).");
         return EXIT_MEMGOV_FAILURE;
 }
 
 int capture_main(int argc, char *argv[])
 {
         log_error(
-                "capture is not supported here: it asks a running memgov over its status socket, which this "
-                "build has no counterpart of yet (docs/windows.md).");
+                "capture is not supported here: it asks a running memgov over its status socket, which this build has no counterpart of yet (docs/windows.md).");
         return EXIT_MEMGOV_FAILURE;
 }

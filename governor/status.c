@@ -341,10 +341,8 @@ int status_main(int argc, char *argv[])
                         break;
                 case 'h':
                         printf("Usage: memgov status [NAME|PID] [--json]\n\n"
-                               "Show the running governors (all, or the one whose group is NAME or whose "
-                               "memgov\n"
-                               "has PID): limits, memory.current and peak, pressure, the agents and what "
-                               "they\n"
+                               "Show the running governors (all, or the one whose group is NAME or whose memgov\n"
+                               "has PID): limits, memory.current and peak, pressure, the agents and what they\n"
                                "report, the GC target, the last decisions. --json prints one object for\n"
                                "NAME|PID and an array otherwise (docs/status.md).\n");
                         return 0;

@@ -33,14 +33,11 @@ const char *limit_error_to_string(LimitError e)
         case LIMIT_HIGH_PERCENT_WITHOUT_MAX:
                 return "--memory-high as a percentage needs --memory-max";
         case LIMIT_HIGH_ABOVE_MAX:
-                return "--memory-high is above --memory-max; memory.high is the throttle point below the "
-                       "hard "
-                       "limit, so it must not exceed it";
+                return "--memory-high is above --memory-max; memory.high is the throttle point below the hard limit, so it must not exceed it";
         case LIMIT_MAX_ZERO:
                 return "--memory-max must be greater than 0; the child could not even start";
         case LIMIT_HIGH_ZERO:
-                return "--memory-high must be greater than 0; the child would be throttled from its first "
-                       "page";
+                return "--memory-high must be greater than 0; the child would be throttled from its first page";
         }
         return "unknown limit error";
 }

@@ -126,10 +126,10 @@ const char *capture_decision_format(const CaptureInput *in, const CaptureDecisio
                 snprintf(buf, size, "capture on %s refused: captures are off (--capture off)", why);
                 break;
         case CAPTURE_REFUSE_NO_AGENT:
-                snprintf(buf, size,
-                         "capture on %s refused: no connected agent can capture a heap (Go, Java and Node "
-                         "agents can)",
-                         why);
+                snprintf(
+                        buf, size,
+                        "capture on %s refused: no connected agent can capture a heap (Go, Java and Node agents can)",
+                        why);
                 break;
         case CAPTURE_REFUSE_BUSY:
                 snprintf(buf, size, "capture on %s refused: the previous capture is still running", why);
@@ -148,9 +148,7 @@ const char *capture_decision_format(const CaptureInput *in, const CaptureDecisio
         case CAPTURE_REFUSE_NO_BUDGET:
                 snprintf(
                         buf, size,
-                        "capture on %s refused: the %s is expected at %s, more than the whole disk budget "
-                        "of "
-                        "--capture-budget",
+                        "capture on %s refused: the %s is expected at %s, more than the whole disk budget of --capture-budget",
                         why, what,
                         units_format_size_human(capture_expected_file_bytes(in->format, in->heap_live_bytes),
                                                 a, sizeof(a)));

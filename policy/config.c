@@ -517,9 +517,9 @@ static void parser_section(Parser *p, const char *line, size_t len)
                 p->kind = SECTION_PROFILE;
                 return;
         }
-        parser_problem(p, "", false,
-                       "not a known section: expected [defaults] or [profile \"NAME\"] (NAME of letters, "
-                       "digits, '-', '_' and '.')");
+        parser_problem(
+                p, "", false,
+                "not a known section: expected [defaults] or [profile \"NAME\"] (NAME of letters, digits, '-', '_' and '.')");
 }
 
 /*

@@ -201,10 +201,10 @@ static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
                 memcpy(value, w + skip, len - skip);
                 value[len - skip] = '\0';
                 if (launchenv_parse_jvm_size(value, &bytes) == 0 && bytes > plan->budget_bytes)
-                        snprintf(v->conflict, sizeof(v->conflict),
-                                 "JAVA_TOOL_OPTIONS asks for a heap of %s, above the memory budget of %s: "
-                                 "the JVM may be OOM-killed before its GC runs",
-                                 value, units_format_size(plan->budget_bytes, fa, sizeof(fa)));
+                        snprintf(
+                                v->conflict, sizeof(v->conflict),
+                                "JAVA_TOOL_OPTIONS asks for a heap of %s, above the memory budget of %s: the JVM may be OOM-killed before its GC runs",
+                                value, units_format_size(plan->budget_bytes, fa, sizeof(fa)));
         }
         if (limited && !user_maxram)
                 snprintf(add, sizeof(add), "-XX:MaxRAM=%" PRIu64, plan->budget_bytes);
@@ -266,8 +266,7 @@ static void plan_node(LaunchEnv *plan, char *const *envp, const LaunchOptions *o
                 if (value && limited && strtoull(value + 1, NULL, 10) > plan->budget_bytes >> 20)
                         snprintf(
                                 v->conflict, sizeof(v->conflict),
-                                "NODE_OPTIONS asks for an old space of %.*s MiB, above the memory budget of "
-                                "%s: node may be OOM-killed before its GC runs",
+                                "NODE_OPTIONS asks for an old space of %.*s MiB, above the memory budget of %s: node may be OOM-killed before its GC runs",
                                 (int)(len - (size_t)(value + 1 - w)), value + 1,
                                 units_format_size(plan->budget_bytes, fa, sizeof(fa)));
         }
@@ -321,8 +320,7 @@ static void plan_glibc(LaunchEnv *plan, char *const *envp)
         v = plan_var(plan, envp, "MALLOC_TRIM_THRESHOLD_");
         snprintf(v->value, sizeof(v->value), LAUNCHENV_GLIBC_TRIM_THRESHOLD);
         snprintf(v->why, sizeof(v->why),
-                 "return free heap top above 128K to the OS (and no dynamic growth of "
-                 "the mmap threshold)");
+                 "return free heap top above 128K to the OS (and no dynamic growth of the mmap threshold)");
 }
 
 /* MALLOC_CONF is "key:value,key:value": add each default key the user's value lacks. */

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-
 /* The kernel keeps memory.high in pages, rounding a written value down: what reads back may be
  * up to a page below what was written. 64K covers every page size Linux uses. */
 #define HIGH_SLACK_BYTES (UINT64_C(64) << 10)
@@ -843,17 +841,17 @@ const char *policy_decision_format(const PolicyDecision *d, char *buf, size_t si
         if (d->actions & POLICY_ACTION_KILL)
                 snprintf(extra + n, sizeof(extra) - n, " exit=%d", d->exit_status);
 
-        snprintf(buf, size,
-                 "rule=%s level=%s target=%s actions=%s%s limit=%s unseen=%s freeable=%s headroom=%s "
-                 "ideal=%s floor=%s",
-                 policy_rule_to_string(d->rule), policy_level_to_string(d->level),
-                 format_target(d->target_bytes, target, sizeof(target)),
-                 policy_actions_format(d->actions, actions, sizeof(actions)), extra,
-                 format_size(d->limit_bytes, limit, sizeof(limit)),
-                 format_size(d->unseen_bytes, unseen, sizeof(unseen)),
-                 format_size(d->freeable_bytes, freeable, sizeof(freeable)),
-                 format_size(d->headroom_bytes, headroom, sizeof(headroom)),
-                 format_target(d->ideal_bytes, ideal, sizeof(ideal)),
-                 format_size(d->floor_bytes, floor, sizeof(floor)));
+        snprintf(
+                buf, size,
+                "rule=%s level=%s target=%s actions=%s%s limit=%s unseen=%s freeable=%s headroom=%s ideal=%s floor=%s",
+                policy_rule_to_string(d->rule), policy_level_to_string(d->level),
+                format_target(d->target_bytes, target, sizeof(target)),
+                policy_actions_format(d->actions, actions, sizeof(actions)), extra,
+                format_size(d->limit_bytes, limit, sizeof(limit)),
+                format_size(d->unseen_bytes, unseen, sizeof(unseen)),
+                format_size(d->freeable_bytes, freeable, sizeof(freeable)),
+                format_size(d->headroom_bytes, headroom, sizeof(headroom)),
+                format_target(d->ideal_bytes, ideal, sizeof(ideal)),
+                format_size(d->floor_bytes, floor, sizeof(floor)));
         return buf;
 }

@@ -230,9 +230,7 @@ const char *metrics_listen_error(int r)
 {
         switch (r) {
         case -EADDRNOTAVAIL:
-                return "not a loopback address; the metrics endpoint has no authentication, so it "
-                       "listens only on 127.0.0.1, another 127.x.y.z address, [::1] or localhost (put a "
-                       "proxy in front to expose it)";
+                return "not a loopback address; the metrics endpoint has no authentication, so it listens only on 127.0.0.1, another 127.x.y.z address, [::1] or localhost (put a proxy in front to expose it)";
         case -ERANGE:
                 return "the port must be 1 to 65535";
         default:

@@ -57,22 +57,17 @@ static void advise(const Postmortem *p, Out *o)
 
         if (p->have_agent && p->heap_live_bytes > 0) {
                 out(o,
-                    "what to change: the live heap alone is %s; raise memory.max to at least %s, or find "
-                    "what "
-                    "keeps the heap alive",
+                    "what to change: the live heap alone is %s; raise memory.max to at least %s, or find what keeps the heap alive",
                     sz(p->heap_live_bytes, a), sz(want, b));
         } else if (want > 0)
                 out(o,
-                    "what to change: raise memory.max to at least %s (the peak plus 10%%), or make the "
-                    "program use "
-                    "less memory",
+                    "what to change: raise memory.max to at least %s (the peak plus 10%%), or make the program use less memory",
                     sz(want, a));
         else
                 out(o, "what to change: raise memory.max, or make the program use less memory");
         if (p->have_sample && p->shmem_bytes > p->current_bytes / 4)
                 out(o,
-                    "; shmem/tmpfs holds %s of it, which counts against the limit and cannot be reclaimed "
-                    "without swap",
+                    "; shmem/tmpfs holds %s of it, which counts against the limit and cannot be reclaimed without swap",
                     sz(p->shmem_bytes, a));
 }
 
@@ -135,8 +130,7 @@ const char *postmortem_format(const Postmortem *p, char *buf, size_t size)
                     sz(p->kernel_bytes, e));
                 gc_trace(p, &o);
                 out(&o,
-                    "pressure%s: some %u.%02u%%, full %u.%02u%% (avg10); events high=%llu max=%llu "
-                    "oom_kill=%llu\n",
+                    "pressure%s: some %u.%02u%%, full %u.%02u%% (avg10); events high=%llu max=%llu oom_kill=%llu\n",
                     p->psi_system_wide ? " (system-wide)" : "", p->psi_some_avg10_permyriad / 100,
                     p->psi_some_avg10_permyriad % 100, p->psi_full_avg10_permyriad / 100,
                     p->psi_full_avg10_permyriad % 100, (unsigned long long)p->events_high,

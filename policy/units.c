@@ -258,7 +258,6 @@ const char *units_error_hint(int error, const char *what)
         if (what && strcmp(what, "duration") == 0)
                 return "expected a number with a unit: ms, s or m (e.g. 500ms, 10s, 2m)";
         if (what && strcmp(what, "percent") == 0)
-                return "expected a size (bytes, or a number with K, M, G or T, 1024-based), 'max', or a "
-                       "percentage of memory-max such as 90%";
+                return "expected a size (bytes, or a number with K, M, G or T, 1024-based), 'max', or a percentage of memory-max such as 90%";
         return "expected bytes, a number with K, M, G or T (1024-based, e.g. 512M, 1.5G), or 'max'";
 }

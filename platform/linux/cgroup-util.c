@@ -249,8 +249,7 @@ void cg_fail_create(PlatformError *err, const char *path, const char *name, int 
 {
         if (r == -EEXIST)
                 cg_fail(err,
-                        "cgroup %s already exists: another memgov with --name %s may be running. Choose "
-                        "another --name, or remove the group once it is empty",
+                        "cgroup %s already exists: another memgov with --name %s may be running. Choose another --name, or remove the group once it is empty",
                         path, name);
         else if (r == -ENOENT)
                 cg_fail(err, "parent cgroup of %s does not exist", path);
@@ -266,8 +265,7 @@ int cg_check_name(const char *name, PlatformError *err)
 
         if (r < 0)
                 cg_fail(err,
-                        "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no "
-                        "controller prefix such as 'memory.')",
+                        "--name '%s': not a valid cgroup name (one path component, not '.' or '..', no controller prefix such as 'memory.')",
                         name ?: "");
         return r;
 }

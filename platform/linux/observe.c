@@ -71,8 +71,7 @@ int platform_sandbox_observe(const char *cgroup_root, PlatformSandbox **ret, Pla
         if (info.backend != PLATFORM_BACKEND_CGROUP2) {
                 snprintf(
                         err->message, sizeof(err->message),
-                        "observe mode needs cgroup v2: this host's cgroups are %s, and observing a v1 group "
-                        "someone else made is not implemented (docs/cgroup-v1.md)",
+                        "observe mode needs cgroup v2: this host's cgroups are %s, and observing a v1 group someone else made is not implemented (docs/cgroup-v1.md)",
                         platform_backend_to_string(info.backend));
                 return -EOPNOTSUPP;
         }
@@ -101,10 +100,10 @@ int platform_sandbox_observe(const char *cgroup_root, PlatformSandbox **ret, Pla
                 return r;
         }
         if (cg_read_limit_at(s->dirfd, "memory.current", &current) < 0) {
-                snprintf(err->message, sizeof(err->message),
-                         "cannot observe %s: it has no memory.current (the root cgroup, or the memory "
-                         "controller is not enabled for it)",
-                         s->path);
+                snprintf(
+                        err->message, sizeof(err->message),
+                        "cannot observe %s: it has no memory.current (the root cgroup, or the memory controller is not enabled for it)",
+                        s->path);
                 platform_sandbox_free(s);
                 return -EOPNOTSUPP;
         }

@@ -16,7 +16,9 @@
  *   read at each tick), kill sweeps cgroup.procs, and pressure is the host's
  *   /proc/pressure/memory, reported as system-wide.
  *
- * libcgroup is not used: see docs/cgroup-v1.md.
+ * libcgroup only finds where the memory hierarchy is mounted when it is not at
+ * <base>/memory (memory_mount_from_libcgroup()); groups, limits and tasks are
+ * written here through directory fds: see docs/cgroup-v1.md, "libcgroup".
  */
 #include "sandbox.h"
 
@@ -100,18 +102,11 @@ int sandbox_v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
                 if (fd >= 0 && cg_read_at(fd, "cgroup.controllers", controllers, sizeof(controllers)) >= 0 &&
                     cg_controller_listed(controllers, "memory"))
                         cg_fail(err,
-                                "this host's cgroups are %s, but the memory controller is on the cgroup2 "
-                                "tree "
-                                "at %s, not on a v1 hierarchy; memgov supports memory on cgroup v2 proper "
-                                "or "
-                                "on v1, not this mix",
+                                "this host's cgroups are %s, but the memory controller is on the cgroup2 tree at %s, not on a v1 hierarchy; memgov supports memory on cgroup v2 proper or on v1, not this mix",
                                 mode, unified);
                 else
                         cg_fail(err,
-                                "this host's cgroups are %s, but %s is not a cgroup v1 memory hierarchy: "
-                                "the "
-                                "memory controller is not mounted there, or disabled "
-                                "(cgroup_disable=memory)",
+                                "this host's cgroups are %s, but %s is not a cgroup v1 memory hierarchy: the memory controller is not mounted there, or disabled (cgroup_disable=memory)",
                                 mode, memory);
                 return -EOPNOTSUPP;
         }
@@ -122,9 +117,10 @@ int sandbox_v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
                          "memory.pressure of the group's twin under %s (PSI), and memory.pressure_level",
                          unified);
         else
-                snprintf(info->pressure, sizeof(info->pressure),
-                         PROC_PRESSURE_MEMORY " (system-wide: cgroup v1 has no per-group PSI), and the "
-                                              "group's memory.pressure_level");
+                snprintf(
+                        info->pressure, sizeof(info->pressure),
+                        PROC_PRESSURE_MEMORY
+                        " (system-wide: cgroup v1 has no per-group PSI), and the group's memory.pressure_level");
         return 0;
 }
 
@@ -193,16 +189,13 @@ static int apply_limits_v1(PlatformSandbox *s, const SandboxOptions *o, Platform
         /* memsw limits memory plus swap, where v2's memory.swap.max limits swap alone. */
         if (faccessat(s->dirfd, "memory.memsw.limit_in_bytes", F_OK, 0) < 0) {
                 cg_fail(err,
-                        "--swap-max was given, but %s has no memory.memsw.limit_in_bytes: swap accounting "
-                        "is "
-                        "off in this kernel (boot with swapaccount=1, or drop --swap-max)",
+                        "--swap-max was given, but %s has no memory.memsw.limit_in_bytes: swap accounting is off in this kernel (boot with swapaccount=1, or drop --swap-max)",
                         s->path);
                 return -ENOENT;
         }
         if (o->memory_max_bytes == PLATFORM_UNLIMITED) {
                 cg_fail(err,
-                        "--swap-max needs --memory-max on cgroup v1: its memory.memsw.limit_in_bytes limits "
-                        "memory plus swap, so the swap limit is set as --memory-max + --swap-max");
+                        "--swap-max needs --memory-max on cgroup v1: its memory.memsw.limit_in_bytes limits memory plus swap, so the swap limit is set as --memory-max + --swap-max");
                 return -EINVAL;
         }
         return write_limit_v1(s, "memory.memsw.limit_in_bytes",
@@ -318,9 +311,7 @@ static int make_twin(PlatformSandbox *s, const PlatformInfo *info, const char *n
         if (mkdir(s->twin_path, 0755) < 0) {
                 r = negative_errno();
                 cg_fail(err,
-                        "cannot create %s, the group's twin in the cgroup2 tree that memgov uses on hybrid "
-                        "hosts "
-                        "to see the group empty, kill it and read its pressure: %s",
+                        "cannot create %s, the group's twin in the cgroup2 tree that memgov uses on hybrid hosts to see the group empty, kill it and read its pressure: %s",
                         s->twin_path, strerror(-r));
                 free(s->twin_path);
                 s->twin_path = NULL;

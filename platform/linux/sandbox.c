@@ -75,10 +75,7 @@ int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *er
         *ret = info;
         if (!info.memory_controller) {
                 cg_fail(err,
-                        "cgroup v2 at %s has no memory controller (cgroup.controllers: %.*s); it may be "
-                        "bound "
-                        "to a "
-                        "cgroup v1 hierarchy or disabled with cgroup_disable=memory",
+                        "cgroup v2 at %s has no memory controller (cgroup.controllers: %.*s); it may be bound to a cgroup v1 hierarchy or disabled with cgroup_disable=memory",
                         root, (int)strcspn(controllers, "\n"), controllers);
                 return -EOPNOTSUPP;
         }
@@ -197,8 +194,7 @@ fail:
         if (r == -EACCES || r == -EPERM || r == -EROFS)
                 cg_fail(err,
                         "cannot move memgov into %s/" SUPERVISOR_LEAF
-                        ": %s. Run as root, or pass --parent with a "
-                        "cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)",
+                        ": %s. Run as root, or pass --parent with a cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)",
                         parent_path, strerror(-r));
         else
                 cg_fail(err, "cannot move memgov into %s/" SUPERVISOR_LEAF ": %s", parent_path,
@@ -222,9 +218,7 @@ static int enable_memory_in(int fd, const char *path, PlatformError *err)
         r = cg_write_at(fd, "cgroup.subtree_control", "+memory");
         if (r == -EBUSY)
                 cg_fail(err,
-                        "cannot enable the memory controller below %s: that cgroup has processes of its own "
-                        "(the "
-                        "no-internal-process rule). Pass --parent with a cgroup that has no processes",
+                        "cannot enable the memory controller below %s: that cgroup has processes of its own (the no-internal-process rule). Pass --parent with a cgroup that has no processes",
                         path);
         else if (r < 0)
                 cg_fail(err, "cannot enable the memory controller in %s: %s", path, strerror(-r));
@@ -290,10 +284,7 @@ static int apply_limits(PlatformSandbox *s, const SandboxOptions *o, PlatformErr
                 r = cg_write_limit_at(s->dirfd, "memory.swap.max", o->swap_max_bytes);
                 if (r == -ENOENT) {
                         cg_fail(err,
-                                "--swap-max was given, but %s has no memory.swap.max: swap accounting is "
-                                "off "
-                                "in "
-                                "this kernel (boot with swapaccount=1, or drop --swap-max)",
+                                "--swap-max was given, but %s has no memory.swap.max: swap accounting is off in this kernel (boot with swapaccount=1, or drop --swap-max)",
                                 s->path);
                         return r;
                 }
@@ -405,9 +396,9 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
                 return -ENOMEM;
         if (mkdirat(parent_fd, o->name, 0755) < 0) {
                 r = negative_errno();
-                cg_fail_create(err, s->path, o->name, r,
-                               "Run as root, or pass --parent with a cgroup delegated to you (for example "
-                               "from systemd-run --user -p Delegate=yes)");
+                cg_fail_create(
+                        err, s->path, o->name, r,
+                        "Run as root, or pass --parent with a cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)");
                 return r;
         }
         s->dirfd = openat(parent_fd, o->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

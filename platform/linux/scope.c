@@ -89,8 +89,7 @@ int platform_scope_enter(const char *unit, uint64_t max_bytes, uint64_t high_byt
         if (r < 0) {
                 snprintf(
                         err->message, sizeof(err->message),
-                        "cannot reach the user's systemd: no user bus (%s; neither DBUS_SESSION_BUS_ADDRESS "
-                        "nor $XDG_RUNTIME_DIR/bus works)",
+                        "cannot reach the user's systemd: no user bus (%s; neither DBUS_SESSION_BUS_ADDRESS nor $XDG_RUNTIME_DIR/bus works)",
                         strerror(-r));
                 return r;
         }

@@ -224,9 +224,8 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
         if (r < 0) {
                 /* The kernel's rule for moving a process (cgroup-v2.rst, "Delegation Containment"). */
                 if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
-                        ret->hint = "without root, memgov can start a process only in a group whose common "
-                                    "ancestor with memgov's own group it may write: run memgov inside the "
-                                    "delegated subtree that --parent names";
+                        ret->hint =
+                                "without root, memgov can start a process only in a group whose common ancestor with memgov's own group it may write: run memgov inside the delegated subtree that --parent names";
                 return r;
         }
 

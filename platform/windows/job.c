@@ -84,9 +84,9 @@ static int check_options(const SandboxOptions *o, PlatformError *err)
                 return -EINVAL;
         }
         if (o->swap_max_set) {
-                win_fail(err,
-                         "--swap-max has no counterpart on Windows: a Job Object limits committed memory, "
-                         "which includes what is paged out");
+                win_fail(
+                        err,
+                        "--swap-max has no counterpart on Windows: a Job Object limits committed memory, which includes what is paged out");
                 return -EOPNOTSUPP;
         }
         return 0;
@@ -247,10 +247,10 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
                         /* Not fatal: the law still steers toward memory-high from its samples; only the
                          * early notification is lost. Told to the caller, who says so. */
                         s->high_bytes = o->memory_high_bytes;
-                        win_fail(err,
-                                 "memory-high: this system refused a notification limit on the Job Object "
-                                 "(%s); memory-high is followed from samples only",
-                                 strerror(-r));
+                        win_fail(
+                                err,
+                                "memory-high: this system refused a notification limit on the Job Object (%s); memory-high is followed from samples only",
+                                strerror(-r));
                 }
         }
         interrupt_port = s->port;

@@ -1,9 +1,16 @@
 # shellcheck shell=bash
 # For host-side check scripts that list many small facts (sourced): "ok - ..." and "not ok - ...",
-# with $failed set by the first failure for the script's exit status.
+# with $failed counting the failures for the script's exit status ([ "$failed" -eq 0 ]).
 failed=0
 ok() { echo "ok - $*"; }
 bad() {
         echo "not ok - $*"
-        failed=1
+        failed=$((failed + 1))
+}
+# check WHAT GOT WANT: ok when GOT is WANT, else bad with a diff (- want, + got) under it.
+check() {
+        if [ "$2" == "$3" ]; then ok "$1"; else
+                bad "$1"
+                diff <(echo "$3") <(echo "$2") | sed 's/^/#   /'
+        fi
 }

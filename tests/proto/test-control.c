@@ -303,8 +303,9 @@ static void test_handshake(void)
               "stats?: %s", line);
 
         /* Newer agents' messages and keys are ignored, not fatal. */
-        CHECK(peer_send(p, "frobnicate x=1\nstats total_bytes=5000 heap_live_bytes=2000 gc_count=7 "
-                           "gc_cpu_fraction=0.125 x-test-thing=1 future=yes\n"),
+        CHECK(peer_send(
+                      p,
+                      "frobnicate x=1\nstats total_bytes=5000 heap_live_bytes=2000 gc_count=7 gc_cpu_fraction=0.125 x-test-thing=1 future=yes\n"),
               "send stats");
         pump(50 * USEC_PER_MSEC);
         CHECK(rec.stats == 1 && rec.last.have_stats && rec.last.total_bytes == 5000 &&
@@ -386,8 +387,7 @@ static void test_peer_check(void)
         path = NULL;
 
         if (!self_cgroup(own, sizeof(own))) {
-                printf("test-control: no cgroup v2 line in /proc/self/cgroup, skipping the positive peer "
-                       "check\n");
+                printf("test-control: no cgroup v2 line in /proc/self/cgroup, skipping the positive peer check\n");
                 rmdir(tmp);
                 free(tmp);
                 return;
@@ -745,9 +745,7 @@ static void test_flood(void)
         rss1 = vm_rss_kib();
         CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "flooder ran");
-        printf("test-control: flood: %u targets, worst latency %llu us, stats handled %u, held at most %zu "
-               "bytes, "
-               "VmRSS %ld -> %ld KiB\n",
+        printf("test-control: flood: %u targets, worst latency %llu us, stats handled %u, held at most %zu bytes, VmRSS %ld -> %ld KiB\n",
                rounds, (unsigned long long)worst, rec.stats, max_held, rss0, rss1);
         CHECK(rounds > 50, "rounds: %u", rounds);
         CHECK(worst < 100 * USEC_PER_MSEC, "worst latency %llu us", (unsigned long long)worst);

@@ -337,8 +337,10 @@ static void test_format(void)
         ProtoStats st = {
                 .total_bytes = 100, .heap_live_bytes = 50, .gc_count = 3, .gc_cpu_fraction = 0.0125};
         n = proto_format_stats(buf, sizeof(buf), &st);
-        CHECK(n > 0 && strcmp(buf, "stats total_bytes=100 heap_live_bytes=50 gc_count=3 "
-                                   "gc_cpu_fraction=0.012500\n") == 0,
+        CHECK(n > 0 &&
+                      strcmp(buf,
+                             "stats total_bytes=100 heap_live_bytes=50 gc_count=3 gc_cpu_fraction=0.012500\n") ==
+                              0,
               "stats: %s", buf);
         buf[n - 1] = '\0';
         CHECK(proto_parse(buf, (size_t)n - 1, &m, NULL) == 0 &&

@@ -59,5 +59,5 @@ for opt in $("$dest/usr/bin/memgov" run --help | grep -oE '^  (-[a-z], )?--[a-z-
         grep -q -- "$opt" "$dest/usr/share/bash-completion/completions/memgov" || bad "the completion lacks $opt"
 done
 [ $failed -eq 0 ] && ok "every option of 'memgov run --help' is in memgov(1) and the completion"
-"$src/tests/see/completion.sh" "$dest/usr/share/bash-completion/completions/memgov" || failed=1
+"$src/tests/see/completion.sh" "$dest/usr/share/bash-completion/completions/memgov" || failed=$((failed + 1))
 exit $failed

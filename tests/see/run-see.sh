@@ -233,11 +233,17 @@ expect "exit" $rc 0 &&
         expect "decisions on stderr" "$(grep -c decision "$T/err")" 0 &&
         pass "$(grep -c '^--$' "$T/journal") entries"
 
-begin "JOURNAL_STREAM naming another stream is not the journal: logfmt on stderr (a file)"
-JOURNAL_STREAM=1:2 env -u MEMGOV_LOG_FORMAT "$MEMGOV" run --memory-max 64M --name see-notjournal --grace 1x -- \
+begin "JOURNAL_STREAM naming another stream is not the journal: logfmt on stderr (a file); usage errors text"
+JOURNAL_STREAM=1:2 env -u MEMGOV_LOG_FORMAT "$MEMGOV" run -v --memory-max 64M --name see-notjournal -- \
         "$HELPER" exit 0 >"$T/out" 2>"$T/err"
 rc=$?
-expect "exit" $rc 125 && expect_grep "logfmt" "$T/err" "^time=.* level=err msg=\"--grace '1x'" && pass
+JOURNAL_STREAM=1:2 env -u MEMGOV_LOG_FORMAT "$MEMGOV" run --memory-max 64M --name see-notjournal --grace 1x -- \
+        "$HELPER" exit 0 >"$T/out" 2>"$T/err-usage"
+rc_usage=$?
+expect "exit" $rc 0 && expect_grep "logfmt" "$T/err" '^time=.* level=[a-z]+ msg="Started ' &&
+        expect "usage error's exit" $rc_usage 125 &&
+        expect_grep "a usage error is text" "$T/err-usage" "^memgov: --grace '1x': " &&
+        no_group see-notjournal && pass
 
 begin "--log-format logfmt: every line is logfmt, decisions carry their fields"
 "$MEMGOV" run --log-format logfmt -v --memory-max 256M --name see-logfmt -- \
@@ -265,7 +271,8 @@ expect "exit" $rc 0 && expect "lines not logfmt" "$bad" 0 &&
         expect "exit on a terminal" $rc_tty 0 &&
         expect_grep "text on a terminal" "$T/tty" "^memgov: Started " &&
         expect "bad MEMGOV_LOG_FORMAT" $rc_bad 125 &&
-        expect_grep "names it" "$T/err-bad" "MEMGOV_LOG_FORMAT='yaml': expected auto, text, logfmt or journal" &&
+        expect_grep "names it, in text" "$T/err-bad" \
+                "^memgov: environment: MEMGOV_LOG_FORMAT: 'yaml': expected auto, text, logfmt or journal" &&
         no_group see-deflog && no_group see-ttylog && no_group see-badlog && pass "$(wc -l <"$T/err") lines"
 
 finish run-see.sh

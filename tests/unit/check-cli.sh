@@ -9,14 +9,8 @@ MEMGOV=$1
 SRC=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-failed=0
-check() { # WHAT GOT WANT
-        if [ "$2" == "$3" ]; then echo "ok - $1"; else
-                echo "not ok - $1"
-                diff <(echo "$3") <(echo "$2") | sed 's/^/#   /'
-                failed=$((failed + 1))
-        fi
-}
+# shellcheck source=../lib/okbad.sh
+. "$SRC/tests/lib/okbad.sh"
 
 cat >"$T/bad.ini" <<'INI'
 [defaults]
@@ -64,6 +58,26 @@ check "a bad policy stops explain/run with 125" "$?" 125
 check "... and says where" "$err" "memgov: $T/dir/conf.d/bad2.ini:2: headroom: '150%': a percentage must be at most 100%"
 err=$("$MEMGOV" explain --profile nope --config-dir "$SRC/examples/policies" -- true 2>&1 >/dev/null | grep -v X-Owner)
 check "an unknown --profile is an error" "$err" "memgov: command line: profile: no [profile \"nope\"] in the policy files"
+
+# A usage error is text, "memgov: ...", whatever the log target, as systemd-run's, docker's and env's are:
+# stderr is a pipe here, where memgov's own log (once the child runs) would be logfmt. Parsing fails before
+# anything is created, so run is safe to call on the host.
+size_hint="expected bytes, a number with K, M, G or T (1024-based, e.g. 512M, 1.5G), or 'max'"
+for how in "-u MEMGOV_LOG_FORMAT" "MEMGOV_LOG_FORMAT=logfmt" "MEMGOV_LOG_FORMAT=auto"; do
+        # shellcheck disable=SC2086 # $how is env's arguments
+        err=$(env $how "$MEMGOV" run --memory-max 12Q -- true 2>&1 >/dev/null)
+        check "usage error to a pipe, env $how: exit status" "$?" 125
+        check "... and plain text" "$err" "memgov: --memory-max '12Q': $size_hint"
+done
+err=$(env -u MEMGOV_LOG_FORMAT "$MEMGOV" run --log-format logfmt --memory-max 12Q -- true 2>&1 >/dev/null)
+check "usage error after --log-format logfmt is plain text" "$err" "memgov: --memory-max '12Q': $size_hint"
+# (explain: this command line is valid, and explain only plans.)
+err=$(env MEMGOV_LOG_FORMAT=yaml "$MEMGOV" explain --config-dir "$T" -- true 2>&1 >/dev/null)
+check "a bad MEMGOV_LOG_FORMAT is plain text" "$err" \
+        "memgov: environment: MEMGOV_LOG_FORMAT: 'yaml': expected auto, text, logfmt or journal"
+err=$(env -u MEMGOV_LOG_FORMAT "$MEMGOV" explain --config-dir "$T/dir" -- true 2>&1 >/dev/null)
+check "a bad policy file is plain text" "$err" \
+        "memgov: $T/dir/conf.d/bad2.ini:2: headroom: '150%': a percentage must be at most 100%"
 
 # Every run option is a policy key (one row in policy/config.c's run_keys[]), except these, which are
 # about memgov's own invocation rather than the policy.

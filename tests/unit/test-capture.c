@@ -36,9 +36,7 @@ static void test_decide(void)
                  64 * M, 32 * M, CAPTURE_WHY_REQUEST, CAPTURE_GO, NULL},
                 {"node snapshot needs the heap again", true, false, false, 100 * SEC, 0, CAPTURE_FORMAT_V8,
                  40 * M, 16 * M, CAPTURE_WHY_REQUEST, CAPTURE_REFUSE_HEADROOM,
-                 "capture on request refused: headroom 16.0M is below the 56.0M a V8 heap snapshot is "
-                 "expected "
-                 "to need"},
+                 "capture on request refused: headroom 16.0M is below the 56.0M a V8 heap snapshot is expected to need"},
                 {"jvm dump, room", true, false, false, 100 * SEC, 0, CAPTURE_FORMAT_HPROF, 80 * M, 26 * M,
                  CAPTURE_WHY_CRITICAL, CAPTURE_GO, NULL},
                 {"jvm dump, 1 byte short", true, false, false, 100 * SEC, 0, CAPTURE_FORMAT_HPROF, 80 * M,

@@ -41,11 +41,9 @@ static void test_messages(void)
                 {"[defaults]\nmemory-max = 1G\n", ""},
                 {"[defaults]\nmemroy-max = 1G\n", "f.ini:2: memroy-max: unknown key"},
                 {"memory-max = 1G\n",
-                 "f.ini:1: memory-max: outside a section: put it under [defaults] or [profile "
-                 "\"NAME\"]"},
-                {"[defaults]\nmemory-max = lots\n", "f.ini:2: memory-max: 'lots': expected bytes, a number "
-                                                    "with K, M, G or T (1024-based, e.g. 512M, "
-                                                    "1.5G), or 'max'"},
+                 "f.ini:1: memory-max: outside a section: put it under [defaults] or [profile \"NAME\"]"},
+                {"[defaults]\nmemory-max = lots\n",
+                 "f.ini:2: memory-max: 'lots': expected bytes, a number with K, M, G or T (1024-based, e.g. 512M, 1.5G), or 'max'"},
                 {"[defaults]\nmemory-high = 120%\n",
                  "f.ini:2: memory-high: '120%': a percentage must be above 0% and at most 100%"},
                 {"[defaults]\ngrace = soon\n",
@@ -68,19 +66,16 @@ static void test_messages(void)
                  "f.ini:2: headroom: '150%': a percentage must be at most 100%"},
                 {"[defaults]\nheadroom = 5K\n",
                  "f.ini:2: headroom: '5K': expected a percentage such as 5% or 12.5%"},
-                {"[defaults]\nwindow = 10 parsecs\n", "f.ini:2: window: '10 parsecs': expected a number "
-                                                      "with a unit: ms, s or m (e.g. 500ms, 10s, 2m)"},
+                {"[defaults]\nwindow = 10 parsecs\n",
+                 "f.ini:2: window: '10 parsecs': expected a number with a unit: ms, s or m (e.g. 500ms, 10s, 2m)"},
                 {"[defaults]\nmemory-high-adjust = perhaps\n",
                  "f.ini:2: memory-high-adjust: 'perhaps': expected yes or no"},
                 {"[defaults]\nX-Owner = web team\n",
-                 "f.ini:2: X-Owner: warning: ignored (X- keys are left for local "
-                 "use)"},
-                {"[default]\nmemory-max = 1G\n", "f.ini:1: not a known section: expected [defaults] or "
-                                                 "[profile \"NAME\"] (NAME of letters, digits, "
-                                                 "'-', '_' and '.')"},
+                 "f.ini:2: X-Owner: warning: ignored (X- keys are left for local use)"},
+                {"[default]\nmemory-max = 1G\n",
+                 "f.ini:1: not a known section: expected [defaults] or [profile \"NAME\"] (NAME of letters, digits, '-', '_' and '.')"},
                 {"[profile api]\n",
-                 "f.ini:1: not a known section: expected [defaults] or [profile \"NAME\"] (NAME of "
-                 "letters, digits, '-', '_' and '.')"},
+                 "f.ini:1: not a known section: expected [defaults] or [profile \"NAME\"] (NAME of letters, digits, '-', '_' and '.')"},
                 {"[defaults\n", "f.ini:1: section header without a closing ']'"},
                 {"[defaults]\njust words\n", "f.ini:2: not a [section], a 'key = value' line or a comment"},
                 {"[defaults]\n= 1G\n", "f.ini:2: a value without a key"},
@@ -93,9 +88,7 @@ static void test_messages(void)
                 {"[defaults]\nmemory-max = 1G\nbogus = 1\ngrace = x\n[nope]\nheadroom = 5%\n",
                  "f.ini:3: bogus: unknown key\n"
                  "f.ini:4: grace: 'x': expected a number with a unit: ms, s or m (e.g. 500ms, 10s, 2m)\n"
-                 "f.ini:5: not a known section: expected [defaults] or [profile \"NAME\"] (NAME of letters, "
-                 "digits, "
-                 "'-', '_' and '.')"},
+                 "f.ini:5: not a known section: expected [defaults] or [profile \"NAME\"] (NAME of letters, digits, '-', '_' and '.')"},
                 {"\xEF\xBB\xBF[defaults]\ngrace = 1s\n", ""}, /* a byte order mark */
                 /* Comments, blank lines, CRLF, inline comments and indented keys are fine. */
                 {"; fleet\n# policy\n\n[defaults]\r\n    memory-max = 1G ; comment\r\n\tgrace = 5s\n", ""},
@@ -325,9 +318,8 @@ static void test_cross_checks(void)
                              "f.ini:3: memory-high: warning: '2G' is above memory-max '1G' (f.ini:2)") == 0,
                       "%s", buf);
                 CHECK(strcmp(config_problem_format(&p.items[1], buf, sizeof(buf)),
-                             "f.ini:7: memory-high: warning: '3G' is above memory-max '1G' (f.ini:2) in "
-                             "profile "
-                             "\"b\"") == 0,
+                             "f.ini:7: memory-high: warning: '3G' is above memory-max '1G' (f.ini:2) in profile \"b\"") ==
+                              0,
                       "%s", buf);
         }
         config_problems_clear(&p);

@@ -46,8 +46,8 @@ int main(void)
         CHECK(postmortem_suggested_max(&p) == (180 * M + 50 * M) + (180 * M + 50 * M) / 10,
               "live + unseen + 10%%");
         postmortem_format(&p, buf, sizeof(buf));
-        CHECK(strstr(buf, "last sample (420ms before): current 250.0M = anon 240.0M, file 0B, shmem 0B, "
-                          "kernel 10.0M"),
+        CHECK(strstr(buf,
+                     "last sample (420ms before): current 250.0M = anon 240.0M, file 0B, shmem 0B, kernel 10.0M"),
               "%s", buf);
         CHECK(strstr(buf, "agent: runtime total 200.0M, live heap 180.0M, GC CPU 42.00%"), "%s", buf);
         CHECK(strstr(buf, "the live heap alone is 180.0M; raise memory.max to at least 253.0M"), "%s", buf);
@@ -85,8 +85,8 @@ int main(void)
                                   "  -120s gc #40: heap goal 200.0M, live heap 100.0M, GC CPU 3.10%\n"
                                   "  -1s gc #90: heap goal 240.0M, live heap 180.0M, GC CPU 42.00%\n"),
               "%s", buf);
-        CHECK(strstr(buf, "captured on critical: /c/memgov-a-1.pprof (12.1K); open with: go tool pprof -top "
-                          "/c/memgov-a-1.pprof\n"),
+        CHECK(strstr(buf,
+                     "captured on critical: /c/memgov-a-1.pprof (12.1K); open with: go tool pprof -top /c/memgov-a-1.pprof\n"),
               "%s", buf);
         CHECK(strstr(buf, "capture on cannot-fit failed: java.io.IOException: disk full\n"), "%s", buf);
         CHECK(strstr(buf, "capture on cannot-fit refused: one capture per interval, the next in 30s\n"),

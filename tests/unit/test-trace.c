@@ -51,8 +51,10 @@ int main(int argc, char *argv[])
         }
 
         n = trace_format_start(0, "./a \"b\"\n", "/c", &limits, buf, sizeof(buf));
-        CHECK(n > 0 && strcmp(buf, "{\"type\":\"start\",\"t\":0.000000,\"program\":\"./a \\\"b\\\"\\u000a\","
-                                   "\"cgroup\":\"/c\",\"max\":268435456,\"high\":null}") == 0,
+        CHECK(n > 0 &&
+                      strcmp(buf,
+                             "{\"type\":\"start\",\"t\":0.000000,\"program\":\"./a \\\"b\\\"\\u000a\",\"cgroup\":\"/c\",\"max\":268435456,\"high\":null}") ==
+                              0,
               "%s", buf);
 
         n = trace_format_sample(1500000, "psi-some", &sample, UINT64_MAX, &decision, buf, sizeof(buf));
@@ -67,8 +69,8 @@ int main(int argc, char *argv[])
 
         n = trace_format_decision(2000000, &none, buf, sizeof(buf));
         CHECK(n > 0, "%d", n);
-        CHECK(strstr(buf, "\"rule\":\"target-down\",\"level\":\"elevated\",\"level_changed\":true,"
-                          "\"actions\":[\"lower-target\",\"gc\"],\"target\":null,\"limit\":268435456"),
+        CHECK(strstr(buf,
+                     "\"rule\":\"target-down\",\"level\":\"elevated\",\"level_changed\":true,\"actions\":[\"lower-target\",\"gc\"],\"target\":null,\"limit\":268435456"),
               "%s", buf);
 
         CHECK(trace_format_decision(0, &decision, small, sizeof(small)) == -ENOBUFS, "small buffer");

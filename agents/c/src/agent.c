@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,12 +475,46 @@ static Agent *agent_free(Agent *a)
         return NULL;
 }
 
-static int agent_configure(Agent *a, const MemgovAgentOptions *o)
+/* The first options with size: up to and including no_periodic_stats. */
+#define OPTIONS_SIZE_VER1 (offsetof(MemgovAgentOptions, no_periodic_stats) + sizeof(int))
+
+/* The caller's options as this library's struct: defaults for what an older caller does not know, a
+ * refusal for what a newer caller asks that this library does not know (copy_struct_from_user()'s rule). */
+static int options_read(const MemgovAgentOptions *o, MemgovAgentOptions *ret)
+{
+        *ret = (MemgovAgentOptions)MEMGOV_AGENT_OPTIONS_INIT;
+        if (!o)
+                return 0;
+        if (o->size == 0) { /* written before size: the fields of then, fd <= 0 for the environment */
+                memcpy(ret, o, OPTIONS_SIZE_VER1);
+                ret->size = sizeof(*ret);
+                if (ret->fd <= 0)
+                        ret->fd = -1;
+                return 0;
+        }
+        if (o->size < OPTIONS_SIZE_VER1)
+                return -EINVAL;
+        for (size_t i = sizeof(*ret); i < o->size; i++)
+                if (((const unsigned char *)o)[i] != 0)
+                        return -E2BIG;
+        memcpy(ret, o, o->size < sizeof(*ret) ? o->size : sizeof(*ret));
+        ret->size = sizeof(*ret);
+        return ret->fd < -1 ? -EBADF : 0;
+}
+
+static int agent_configure(Agent *a, const MemgovAgentOptions *options)
 {
         const char *fd_text = getenv("MEMGOV_FD");
-        const char *path = o && o->socket_path ? o->socket_path : getenv("MEMGOV_SOCKET");
+        MemgovAgentOptions opts;
+        const MemgovAgentOptions *o = &opts;
+        const char *path;
+        int r;
 
-        if (o && o->fd > 0) {
+        r = options_read(options, &opts);
+        if (r < 0)
+                return r;
+        path = o->socket_path ? o->socket_path : getenv("MEMGOV_SOCKET");
+        if (o->fd >= 0) {
                 a->fd = o->fd;
                 a->inherited = 1;
         } else if (fd_text && *fd_text) {
@@ -495,15 +530,15 @@ static int agent_configure(Agent *a, const MemgovAgentOptions *o)
         } else
                 return 0;
 
-        if (o && o->runtime_version)
+        if (o->runtime_version)
                 a->runtime_version = strdup(o->runtime_version);
         else
                 a->runtime_version = strdup("libmemgov-agent-" MEMGOV_VERSION);
         if (!a->runtime_version)
                 return -ENOMEM;
-        if (o && o->no_periodic_stats)
+        if (o->no_periodic_stats)
                 a->stats_interval_ms = 0;
-        else if (o && o->stats_interval_ms > 0)
+        else if (o->stats_interval_ms > 0)
                 a->stats_interval_ms = o->stats_interval_ms;
         else
                 a->stats_interval_ms = stats_interval_from_env();

@@ -41,12 +41,13 @@ static int is_meant_for_us(void)
 
 __attribute__((constructor)) static void memgov_preload_start(void)
 {
+        MemgovAgentOptions o = MEMGOV_AGENT_OPTIONS_INIT;
         int r;
 
         if (!is_meant_for_us())
                 return;
-        r = memgov_agent_start(
-                &(MemgovAgentOptions){.runtime_version = "libmemgov-preload-" MEMGOV_VERSION});
+        o.runtime_version = "libmemgov-preload-" MEMGOV_VERSION;
+        r = memgov_agent_start(&o);
         if (r < 0 && r != -EALREADY)
                 fprintf(stderr, "libmemgov-preload: the memgov agent did not start: %s\n", strerror(-r));
 }
