@@ -55,12 +55,21 @@ usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t cu
                 ceiling = c->pressing_usec;
         if (limit_bytes == SIZE_MAX_UNLIMITED)
                 return clamp_usec(ceiling, c->floor_usec, ceiling);
+        /* At or over the limit the kernel acts (reclaim, throttling, OOM) and says so in memory.events:
+         * sampling faster than the pressing pace would only watch it. */
         room = limit_bytes > current_bytes ? limit_bytes - current_bytes : 0;
+        if (room == 0)
+                return clamp_usec(c->pressing_usec < ceiling ? c->pressing_usec : ceiling, c->floor_usec,
+                                  c->ceiling_usec);
 
-        /* Close to the limit, even a still group is looked at more often: the next jump has less room. */
+        /* Close to the limit, even a still group is looked at more often, down to the pressing pace: the
+         * next jump has less room. Faster than that is the growth rate's call. */
         uint64_t near = units_apply_permyriad(limit_bytes, c->near_permyriad);
-        if (near > 0 && room < near)
-                ceiling = (usec_t)((double)ceiling * (double)room / (double)near);
+        if (near > 0 && room < near) {
+                usec_t scaled = (usec_t)((double)ceiling * (double)room / (double)near);
+                usec_t least = c->pressing_usec < ceiling ? c->pressing_usec : ceiling;
+                ceiling = scaled > least ? scaled : least;
+        }
 
         next = ceiling;
         if (s->rate_bytes_per_usec > 0) {

@@ -63,7 +63,8 @@ static void test_growth_shortens(void)
                 {1390 * MS, 139 * M, 256 * M, false, 280 * MS, 300 * MS},
                 {1680 * MS, 168 * M, 256 * M, false, 210 * MS, 230 * MS},
                 {2 * S, 250 * M, 256 * M, false, 10 * MS, 10 * MS},
-                {2010 * MS, 256 * M, 256 * M, false, 10 * MS, 10 * MS},
+                /* At the limit the kernel acts and reports it: the pressing pace. */
+                {2010 * MS, 256 * M, 256 * M, false, 100 * MS, 100 * MS},
         };
         RUN(rows);
 }
@@ -95,12 +96,15 @@ static void test_rate_fades(void)
 static void test_near_limit_still(void)
 {
         /* A Go heap sitting at its target, 5% below the limit: a still group near the limit is looked at
-         * in proportion to its room (a quarter of the ceiling at 5% of 20%). */
+         * in proportion to its room (a quarter of the ceiling at 5% of 20%), but not faster than the
+         * pressing pace; at or over the limit, the pressing pace. */
         static const Reading rows[] = {
                 {0, 243 * M, 256 * M, false, 490 * MS, 520 * MS},
                 {1 * S, 243 * M, 256 * M, false, 490 * MS, 520 * MS},
-                {2 * S, 256 * M, 256 * M, false, 10 * MS, 10 * MS},
-                {3 * S, 300 * M, 256 * M, false, 10 * MS, 10 * MS},
+                {2 * S, 254 * M, 256 * M, false, 10 * MS, 50 * MS},
+                {4 * S, 254 * M, 256 * M, false, 100 * MS, 100 * MS},
+                {5 * S, 256 * M, 256 * M, false, 100 * MS, 100 * MS},
+                {6 * S, 300 * M, 256 * M, false, 100 * MS, 100 * MS},
         };
         RUN(rows);
 }
