@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
+#include "step.h"
 #include "trace.h"
 
 /* A burst of events (the kernel sends up to 100/s) becomes one sample. */
@@ -32,25 +33,18 @@ struct Governor {
         sd_event *event;
         PlatformSandbox *sandbox;
         GovernorOptions opts;
-        PolicyState state;
+        Stepper st; /* sample, law, log, trace, pace: step.h */
         ControlServer *control;
         Actuator *actuator;
         sd_event_source *pace_source, *events_source, *step_source, *limits_source;
         int limits_fd;
-        PaceState pace; /* when the next sample is due: see policy/pace.h */
         sd_event_source *psi_source[2];
         int psi_fd[2];
-        bool fired[2];
         const char *step_why; /* what armed the pending coalesced step */
         bool stopped;
         governor_kill_t on_kill;
         void *userdata;
         const char *program; /* for the post-mortem */
-        /* The last sample and decision, for the post-mortem. */
-        bool have_last;
-        PolicySample last_sample;
-        PlatformSample last_platform; /* the same sample as the group reported it (limits, peak) */
-        PolicyDecision last_decision;
         char *socket_path;
         /* What the metrics count. */
         Metrics *metrics;
@@ -60,8 +54,6 @@ struct Governor {
         size_t n_decisions, next_decision; /* the last decisions that did something, a ring */
         StatusDecision decisions[STATUS_DECISIONS_MAX];
         usec_t start_realtime_usec, start_monotonic_usec;
-        uint64_t steps_total;
-        uint64_t decisions_total[_POLICY_ACTION_COUNT];
         /* Evidence: heap captures, the agents' GC samples, and what waits for a capture to end. */
         Capturer *capturer;
         GcTrace gc_trace;
@@ -102,98 +94,10 @@ static void sample_agents(Governor *g, PolicySample *ps)
         agent_reports_sample(agents, n, ps);
 }
 
-static int build_sample(Governor *g, PolicySample *ret)
-{
-        PlatformSample x;
-        int r;
-
-        r = platform_sandbox_sample(g->sandbox, &x);
-        if (r < 0)
-                return r;
-        /* cgroup v1's memory.pressure_level: "medium" is reclaim struggling, "critical" about to OOM; they
-         * enter the law as a fired "some" and "full" trigger would (docs/cgroup-v1.md). */
-        if (x.pressure_level_medium > g->last_platform.pressure_level_medium)
-                g->fired[PLATFORM_PRESSURE_SOME] = true;
-        if (x.pressure_level_critical > g->last_platform.pressure_level_critical)
-                g->fired[PLATFORM_PRESSURE_FULL] = true;
-        if (x.pressure_level_low > g->last_platform.pressure_level_low)
-                log_debug("memory.pressure_level events so far: low=%" PRIu64 " medium=%" PRIu64
-                          " critical=%" PRIu64 ".",
-                          x.pressure_level_low, x.pressure_level_medium, x.pressure_level_critical);
-        g->last_platform = x;
-        *ret = (PolicySample){
-                .now_usec = now_usec(g),
-                .limits = {.max_bytes = x.max_bytes, .high_bytes = x.high_bytes},
-                .current_bytes = x.current_bytes,
-                .anon_bytes = x.anon_bytes,
-                .file_bytes = x.file_bytes,
-                .shmem_bytes = x.shmem_bytes,
-                .kernel_bytes = x.kernel_bytes,
-                .inactive_file_bytes = x.inactive_file_bytes,
-                .psi_some_avg10_permyriad = x.psi_some_avg10_permyriad,
-                .psi_full_avg10_permyriad = x.psi_full_avg10_permyriad,
-                .psi_some_fired = g->fired[PLATFORM_PRESSURE_SOME],
-                .psi_full_fired = g->fired[PLATFORM_PRESSURE_FULL],
-                .events_high = x.events_high,
-                .events_max = x.events_max,
-                .events_oom = x.events_oom,
-                .events_oom_kill = x.events_oom_kill,
-        };
-        g->fired[0] = g->fired[1] = false;
-        sample_agents(g, ret);
-        return 0;
-}
-
-static void log_decision(const PolicyDecision *d, usec_t at_usec, const char *why)
-{
-        char line[POLICY_DECISION_STRLEN], actions[POLICY_ACTIONS_STRLEN];
-        char target[24], limit[24], unseen[24], freeable[24], headroom[24], floor[24], at[24];
-        int level = LOG_INFO;
-
-        if (d->actions == 0 && !d->level_changed)
-                return;
-        if (d->actions & (POLICY_ACTION_CANNOT_FIT | POLICY_ACTION_KILL))
-                level = LOG_ERR;
-        else if (d->level_changed || (d->actions & POLICY_ACTION_SHED))
-                level = LOG_NOTICE;
-        if (d->target_bytes == POLICY_TARGET_NONE)
-                snprintf(target, sizeof(target), "max");
-        else
-                snprintf(target, sizeof(target), "%" PRIu64, d->target_bytes);
-        snprintf(limit, sizeof(limit), "%" PRIu64, d->limit_bytes);
-        snprintf(unseen, sizeof(unseen), "%" PRIu64, d->unseen_bytes);
-        snprintf(freeable, sizeof(freeable), "%" PRIu64, d->freeable_bytes);
-        snprintf(headroom, sizeof(headroom), "%" PRIu64, d->headroom_bytes);
-        snprintf(floor, sizeof(floor), "%" PRIu64, d->floor_bytes);
-        snprintf(at, sizeof(at), "%" PRIu64, (uint64_t)at_usec);
-        const LogField fields[] = {
-                {"ACTION", policy_actions_format(d->actions, actions, sizeof(actions))},
-                {"RULE", policy_rule_to_string(d->rule)},
-                {"PRESSURE_LEVEL", policy_level_to_string(d->level)},
-                {"TARGET_BYTES", target},
-                {"LIMIT_BYTES", limit},
-                {"UNSEEN_BYTES", unseen},
-                {"FREEABLE_BYTES", freeable},
-                {"HEADROOM_BYTES", headroom},
-                {"FLOOR_BYTES", floor},
-                {"ON", why},
-                {"AT_USEC", at},
-        };
-
-        /* logfmt carries the fields as its own keys: the message need not repeat them. */
-        if (log_get_target() == LOG_TARGET_LOGFMT) {
-                (void)log_struct_errno(level, 0, fields, ELEMENTSOF(fields), "decision");
-                return;
-        }
-        /* at_us is CLOCK_MONOTONIC, so bench/ can line decisions up with the child's own clock. */
-        (void)log_struct_errno(level, 0, fields, ELEMENTSOF(fields), "decision %s on=%s at_us=%" PRIu64,
-                               policy_decision_format(d, line, sizeof(line)), why, (uint64_t)at_usec);
-}
-
 /* The group's free room as the last sample saw it: the lower of its limits less its usage. */
 static uint64_t headroom_bytes(const Governor *g)
 {
-        const PlatformSample *x = &g->last_platform;
+        const PlatformSample *x = &g->st.last_platform;
         uint64_t limit = x->max_bytes < x->high_bytes ? x->max_bytes : x->high_bytes;
 
         if (limit == UINT64_MAX)
@@ -217,7 +121,7 @@ static void on_capture_done(void *userdata)
 
         if (g->postmortem_pending) {
                 g->postmortem_pending = false;
-                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->last_platform);
+                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->st.last_platform);
         }
         if (g->kill_pending) {
                 g->kill_pending = false;
@@ -279,30 +183,22 @@ static void act(Governor *g, const PolicyDecision *d)
                         return;
                 }
                 /* The step's own sample is current: no need to read the group again. */
-                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->last_platform);
+                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->st.last_platform);
         }
         if ((d->actions & POLICY_ACTION_KILL) && g->on_kill)
                 g->on_kill(d->exit_status, g->userdata);
 }
 
-static void count_decision(Governor *g, const PolicyDecision *d)
-{
-        g->steps_total++;
-        for (unsigned i = 0; i < _POLICY_ACTION_COUNT; i++)
-                if (d->actions & (1u << i))
-                        g->decisions_total[i]++;
-}
-
 static void fill_metrics(Governor *g, MetricsSnapshot *ret)
 {
-        const PlatformSample *x = &g->last_platform;
+        const PlatformSample *x = &g->st.last_platform;
         const AgentReport *agents;
         *ret = (MetricsSnapshot){
                 .program = g->program,
                 .cgroup = platform_sandbox_path(g->sandbox),
                 .version = MEMGOV_VERSION,
                 .start_time_usec = g->start_realtime_usec,
-                .have_sample = g->have_last,
+                .have_sample = g->st.have_last,
                 .current_bytes = x->current_bytes,
                 .peak_bytes = x->peak_bytes,
                 .max_bytes = x->max_bytes,
@@ -320,18 +216,18 @@ static void fill_metrics(Governor *g, MetricsSnapshot *ret)
                 .psi_full_avg10_permyriad = x->psi_full_avg10_permyriad,
                 .psi_some_total_usec = x->psi_some_total_usec,
                 .psi_full_total_usec = x->psi_full_total_usec,
-                .steps_total = g->steps_total,
-                .target_bytes = g->have_last ? g->last_decision.target_bytes : POLICY_TARGET_NONE,
-                .level = g->have_last ? g->last_decision.level : POLICY_LEVEL_OK,
-                .gave_up = g->state.gave_up,
+                .steps_total = g->st.steps_total,
+                .target_bytes = g->st.have_last ? g->st.last_decision.target_bytes : POLICY_TARGET_NONE,
+                .level = g->st.have_last ? g->st.last_decision.level : POLICY_LEVEL_OK,
+                .gave_up = g->st.state.gave_up,
                 .agents_connected = (unsigned)control_server_agents(g->control, &agents),
-                .have_agent_stats = g->last_sample.agent_present,
-                .runtime_total_bytes = g->last_sample.runtime_total_bytes,
-                .heap_live_bytes = g->last_sample.heap_live_bytes,
-                .gc_cpu_permyriad = g->last_sample.gc_cpu_permyriad,
+                .have_agent_stats = g->st.last_sample.agent_present,
+                .runtime_total_bytes = g->st.last_sample.runtime_total_bytes,
+                .heap_live_bytes = g->st.last_sample.heap_live_bytes,
+                .gc_cpu_permyriad = g->st.last_sample.gc_cpu_permyriad,
         };
 
-        memcpy(ret->decisions_total, g->decisions_total, sizeof(ret->decisions_total));
+        memcpy(ret->decisions_total, g->st.decisions_total, sizeof(ret->decisions_total));
 }
 
 static void publish_metrics(Governor *g)
@@ -400,25 +296,7 @@ static void fill_status(void *userdata, StatusSnapshot *ret)
         ret->n_decisions = g->n_decisions;
 }
 
-static void trace_step(Governor *g, const PolicySample *x, const PolicyDecision *d, const char *why)
-{
-        char line[TRACE_LINE_STRLEN];
-        usec_t t = clock_usec(CLOCK_MONOTONIC) - g->start_monotonic_usec;
-
-        if (!g->trace)
-                return;
-        if (g->steps_total == 1)
-                trace_line(g->trace, line,
-                           trace_format_start(t, g->program, platform_sandbox_path(g->sandbox), &x->limits,
-                                              line, sizeof(line)));
-        trace_line(g->trace, line,
-                   trace_format_sample(t, why, x, g->last_platform.peak_bytes, d, line, sizeof(line)));
-        if (d->actions != 0 || d->level_changed)
-                trace_line(g->trace, line, trace_format_decision(t, d, line, sizeof(line)));
-        trace_flush(g->trace);
-}
-
-static void schedule_sample(Governor *g, const PolicySample *x, const PolicyDecision *d);
+static void arm_pace(Governor *g, usec_t at_usec);
 
 /* In observe mode the group's limits are someone else's: memgov writes no memory.high there, so no guard. */
 static void use_config(Governor *g, const PolicyConfig *c)
@@ -426,36 +304,34 @@ static void use_config(Governor *g, const PolicyConfig *c)
         g->opts.config = *c;
         if (platform_sandbox_is_observe(g->sandbox))
                 g->opts.config.memory_high_guard_permyriad = 0;
+        g->st.config = g->opts.config;
 }
 
+static void step_agents(void *userdata, PolicySample *ps)
+{
+        sample_agents(userdata, ps);
+}
+
+/* Every step, whatever woke it, sets the next sample: an event just sampled makes the timer's own sample
+ * redundant, and the pace follows the growth the samples show (policy/pace.h). */
 static void governor_step(Governor *g, const char *why)
 {
-        PolicySample ps;
         PolicyDecision d;
+        usec_t now = now_usec(g);
         int r;
 
         if (g->stopped)
                 return;
-        r = build_sample(g, &ps);
-        if (r < 0) {
+        r = stepper_step(&g->st, now, why, step_agents, g, &d);
+        if (r < 0)
                 log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
                                 platform_sandbox_path(g->sandbox));
-                schedule_sample(g, NULL, NULL);
-                return;
+        else {
+                remember_decision(g, &d);
+                act(g, &d);
+                publish_metrics(g);
         }
-        log_debug("Sampled on=%s: current=%" PRIu64 " max=%" PRIu64 " high=%" PRIu64 ".", why,
-                  ps.current_bytes, ps.limits.max_bytes, ps.limits.high_bytes);
-        policy_step(&g->opts.config, &g->state, &ps, &d);
-        g->have_last = true;
-        g->last_sample = ps;
-        g->last_decision = d;
-        count_decision(g, &d);
-        remember_decision(g, &d);
-        trace_step(g, &ps, &d, why);
-        log_decision(&d, ps.now_usec, why);
-        act(g, &d);
-        publish_metrics(g);
-        schedule_sample(g, &ps, &d);
+        arm_pace(g, now + g->st.next_usec);
 }
 
 static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
@@ -519,19 +395,6 @@ static void arm_pace(Governor *g, usec_t at_usec)
                 log_warning_errno(r, "Failed to schedule the next sample: %m, ignoring.");
 }
 
-/* Every step, whatever woke it, sets the next sample: an event just sampled makes the timer's own sample
- * redundant, and the pace follows the growth the samples show (policy/pace.h). A step that could not
- * sample tries again at the slowest pace. */
-static void schedule_sample(Governor *g, const PolicySample *x, const PolicyDecision *d)
-{
-        if (!x) {
-                arm_pace(g, now_usec(g) + g->opts.pace.ceiling_usec);
-                return;
-        }
-        arm_pace(g, x->now_usec + pace_next(&g->opts.pace, &g->pace, x->now_usec, x->current_bytes,
-                                            d->limit_bytes, d->level != POLICY_LEVEL_OK));
-}
-
 static int on_memory_events(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
         (void)platform_watch_ack(fd);
@@ -549,7 +412,7 @@ static int on_psi(sd_event_source *source, int fd, uint32_t revents, void *userd
                 (void)sd_event_source_set_enabled(source, SD_EVENT_OFF);
                 return 0;
         }
-        g->fired[which] = true;
+        g->st.fired[which] = true;
         request_step(g, which == PLATFORM_PRESSURE_FULL ? "psi-full" : "psi-some");
         return 0;
 }
@@ -649,7 +512,8 @@ static void on_agent_hello(const AgentReport *a, void *userdata)
 
         agent_log_connected(a);
         (void)control_server_request(g->control, PROTO_REQUEST_STATS,
-                                     g->have_last ? (ProtoLevel)g->last_decision.level : PROTO_LEVEL_OK);
+                                     g->st.have_last ? (ProtoLevel)g->st.last_decision.level
+                                                     : PROTO_LEVEL_OK);
         request_step(g, "agent-hello");
 }
 
@@ -782,7 +646,6 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         g->event = sd_event_ref(e);
         g->sandbox = s;
         g->opts = *o;
-        use_config(g, &o->config);
         g->on_kill = on_kill;
         g->userdata = userdata;
         g->program = o->program;
@@ -790,7 +653,8 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         g->limits_fd = -1;
         g->start_realtime_usec = clock_usec(CLOCK_REALTIME);
         g->start_monotonic_usec = clock_usec(CLOCK_MONOTONIC);
-        policy_state_init(&g->state, &g->opts.config);
+        stepper_init(&g->st, s, &o->config, &o->pace, o->program, NULL, g->start_monotonic_usec);
+        use_config(g, &o->config);
 
         ControlCallbacks cbu = cb;
         cbu.userdata = g;
@@ -811,6 +675,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
                 governor_free(g);
                 return r;
         }
+        g->st.trace = g->trace;
         watch_psi(g);
         watch_limits(g);
         watch_status(g);
@@ -876,9 +741,9 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
                 .peak_bytes = final->peak_bytes,
         };
 
-        if (g && g->have_last) {
-                const PolicySample *x = &g->last_sample;
-                const PolicyDecision *d = &g->last_decision;
+        if (g && g->st.have_last) {
+                const PolicySample *x = &g->st.last_sample;
+                const PolicyDecision *d = &g->st.last_decision;
                 usec_t now = now_usec(g);
 
                 p.have_sample = true;
@@ -890,7 +755,7 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
                 p.kernel_bytes = x->kernel_bytes;
                 p.psi_some_avg10_permyriad = x->psi_some_avg10_permyriad;
                 p.psi_full_avg10_permyriad = x->psi_full_avg10_permyriad;
-                p.psi_system_wide = g->last_platform.psi_system_wide;
+                p.psi_system_wide = g->st.last_platform.psi_system_wide;
                 p.events_high = x->events_high;
                 p.events_max = x->events_max;
                 p.events_oom_kill = final->events_oom_kill;
@@ -949,11 +814,11 @@ void governor_stop(Governor *g)
         /* The child ended while a capture was under way: the post-mortem it held back is due now. */
         if (g->postmortem_pending) {
                 g->postmortem_pending = g->kill_pending = false;
-                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->last_platform);
+                governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->st.last_platform);
         }
         /* The last word for the metrics: after an OOM kill, memory.events counts it only now. */
         if (g->metrics && platform_sandbox_sample(g->sandbox, &x) >= 0) {
-                g->last_platform = x;
+                g->st.last_platform = x;
                 publish_metrics(g);
         }
         g->stopped = true;

@@ -8,7 +8,7 @@
  *   child exit -> note the code; if others remain in the sandbox, grace, then kill
  *   sandbox empty -> exit with the child's code
  *   interrupt (Ctrl-C, Ctrl-Break) -> grace, then kill (the child got it from the console)
- *   memory-max/memory-high messages, and a tick -> sample, policy_step(), act
+ *   memory-max/memory-high messages, and samples paced by the growth -> step.c's step, act
  *   the control channel (the child's agent) -> its lines; a hello steps the law
  * The closed loop is the same law as on Linux, fed the sandbox's samples and
  * the agent's stats; its targets, GC, release and shed requests go to the
@@ -32,13 +32,11 @@
 #include "log.h"
 #include "policyfile.h"
 #include "queue-agent.h"
+#include "step.h"
 #include "trace.h"
 
 extern char **environ;
 
-#define TICK_USEC            USEC_PER_SEC
-#define FAST_TICK_USEC       (250 * USEC_PER_MSEC)
-#define FAST_ABOVE_PERMYRIAD 8000
 /* How long to wait for the job to empty after a kill before giving up on it. */
 #define KILL_WAIT_USEC (5 * USEC_PER_SEC)
 
@@ -48,21 +46,14 @@ typedef struct QueueSupervisor {
         PlatformSandbox *sandbox;
         PlatformChild child;
         QueueAgent *agent; /* NULL: no channel (it could not be opened) */
-        PolicyConfig config;
-        PolicyState state;
-        bool have_last;
-        PolicySample last_sample;
-        PlatformSample last_platform;
-        PolicyDecision last_decision;
+        Stepper st;        /* sample, law, log, trace, pace: step.h, as on Linux */
         int exit_code;
         int policy_exit_code; /* >= 0 once the law killed the sandbox */
         bool child_exited;
         uint64_t grace_deadline_usec; /* 0: no grace period running */
         uint64_t killed_at_usec;      /* 0: not killed */
-        uint64_t next_tick_usec;
+        uint64_t next_sample_usec;
         Trace *trace; /* --trace */
-        uint64_t start_usec;
-        uint64_t steps_total;
 } QueueSupervisor;
 
 const char *run_command_basename(const char *cmd)
@@ -101,13 +92,13 @@ static void postmortem(QueueSupervisor *q, const char *cause)
         Postmortem p = {
                 .what = q->opts->argv[0],
                 .cause = cause,
-                .max_bytes = q->last_platform.max_bytes,
-                .high_bytes = q->last_platform.high_bytes,
-                .peak_bytes = q->last_platform.peak_bytes,
+                .max_bytes = q->st.last_platform.max_bytes,
+                .high_bytes = q->st.last_platform.high_bytes,
+                .peak_bytes = q->st.last_platform.peak_bytes,
         };
 
-        if (q->have_last) {
-                const PolicySample *x = &q->last_sample;
+        if (q->st.have_last) {
+                const PolicySample *x = &q->st.last_sample;
                 uint64_t now = platform_monotonic_usec();
 
                 p.have_sample = true;
@@ -121,9 +112,9 @@ static void postmortem(QueueSupervisor *q, const char *cause)
                 p.heap_live_bytes = x->heap_live_bytes;
                 p.gc_cpu_permyriad = x->gc_cpu_permyriad;
                 p.have_decision = true;
-                p.target_bytes = q->last_decision.target_bytes;
-                p.level = q->last_decision.level;
-                p.rule = q->last_decision.rule;
+                p.target_bytes = q->st.last_decision.target_bytes;
+                p.level = q->st.last_decision.level;
+                p.rule = q->st.last_decision.rule;
         }
         postmortem_format(&p, text, sizeof(text));
         for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
@@ -161,8 +152,8 @@ static void act(QueueSupervisor *q, const PolicyDecision *d)
         if (d->actions & POLICY_ACTION_CANNOT_FIT) {
                 log_error("cannot fit: the program needs more than its limit allows (rule %s); %s",
                           policy_rule_to_string(d->rule),
-                          q->config.give_up == POLICY_GIVE_UP_KILL ? "killing it (--on-cannot-fit kill)"
-                                                                   : "no longer squeezing it");
+                          q->st.config.give_up == POLICY_GIVE_UP_KILL ? "killing it (--on-cannot-fit kill)"
+                                                                      : "no longer squeezing it");
                 postmortem(q, "cannot fit");
         }
         if ((d->actions & POLICY_ACTION_KILL) && q->policy_exit_code < 0) {
@@ -171,81 +162,29 @@ static void act(QueueSupervisor *q, const PolicyDecision *d)
         }
 }
 
-/* The same lines as govern.c's trace_step(), with this loop's clock. */
-static void trace_step(QueueSupervisor *q, const PolicySample *x, uint64_t peak_bytes,
-                       const PolicyDecision *d, const char *why)
+static void step_agents(void *userdata, PolicySample *ps)
 {
-        char line[TRACE_LINE_STRLEN];
-        usec_t t = x->now_usec - q->start_usec;
+        QueueSupervisor *q = userdata;
 
-        if (!q->trace)
-                return;
-        if (q->steps_total == 1)
-                trace_line(q->trace, line,
-                           trace_format_start(t, q->opts->argv[0], platform_sandbox_path(q->sandbox),
-                                              &x->limits, line, sizeof(line)));
-        trace_line(q->trace, line, trace_format_sample(t, why, x, peak_bytes, d, line, sizeof(line)));
-        if (d->actions != 0 || d->level_changed)
-                trace_line(q->trace, line, trace_format_decision(t, d, line, sizeof(line)));
-        trace_flush(q->trace);
+        if (q->agent)
+                queue_agent_sample(q->agent, ps);
 }
 
 static void step(QueueSupervisor *q, const char *why)
 {
-        char line[POLICY_DECISION_STRLEN];
-        PlatformSample x;
-        PolicySample ps;
         PolicyDecision d;
+        uint64_t now = platform_monotonic_usec();
         int r;
 
         if (q->child_exited)
                 return;
-        r = platform_sandbox_sample(q->sandbox, &x);
-        if (r < 0) {
+        r = stepper_step(&q->st, now, why, step_agents, q, &d);
+        if (r < 0)
                 log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
                                 platform_sandbox_path(q->sandbox));
-                return;
-        }
-        ps = (PolicySample){
-                .now_usec = platform_monotonic_usec(),
-                .limits = {.max_bytes = x.max_bytes, .high_bytes = x.high_bytes},
-                .current_bytes = x.current_bytes,
-                .anon_bytes = x.anon_bytes,
-                .events_high = x.events_high,
-                .events_max = x.events_max,
-                .events_oom = x.events_oom,
-                .events_oom_kill = x.events_oom_kill,
-        };
-        if (q->agent)
-                queue_agent_sample(q->agent, &ps);
-        log_debug("Sampled on=%s: current=%" PRIu64 " peak=%" PRIu64 " max=%" PRIu64 ".", why,
-                  x.current_bytes, x.peak_bytes, x.max_bytes);
-        policy_step(&q->config, &q->state, &ps, &d);
-        q->steps_total++;
-        trace_step(q, &ps, x.peak_bytes, &d, why);
-        q->have_last = true;
-        q->last_sample = ps;
-        q->last_platform = x;
-        q->last_decision = d;
-        if (d.actions != 0 || d.level_changed)
-                log_full(d.actions & (POLICY_ACTION_CANNOT_FIT | POLICY_ACTION_KILL) ? LOG_ERR
-                         : d.level_changed                                           ? LOG_NOTICE
-                                                                                     : LOG_INFO,
-                         "decision %s on=%s at_us=%" PRIu64, policy_decision_format(&d, line, sizeof(line)),
-                         why, ps.now_usec);
-        act(q, &d);
-}
-
-static uint64_t tick_interval(const QueueSupervisor *q)
-{
-        uint64_t limit =
-                q->limits.high_bytes < q->limits.max_bytes ? q->limits.high_bytes : q->limits.max_bytes;
-        bool near_limit = limit != SIZE_MAX_UNLIMITED &&
-                          q->last_sample.current_bytes >= limit / 10000 * FAST_ABOVE_PERMYRIAD;
-
-        if (q->have_last && (q->last_decision.level > POLICY_LEVEL_OK || near_limit))
-                return FAST_TICK_USEC;
-        return TICK_USEC;
+        else
+                act(q, &d);
+        q->next_sample_usec = now + q->st.next_usec;
 }
 
 static void note_child_exit(QueueSupervisor *q)
@@ -317,18 +256,15 @@ static bool handle(QueueSupervisor *q, const PlatformEvent *e)
                             platform_sandbox_path(q->sandbox), KILL_WAIT_USEC / USEC_PER_SEC);
                 return true;
         }
-        if (now >= q->next_tick_usec) {
-                step(q, "tick");
-                q->next_tick_usec = now + tick_interval(q);
-        }
+        if (now >= q->next_sample_usec)
+                step(q, "pace");
         return false;
 }
 
 static int loop(QueueSupervisor *q)
 {
-        q->next_tick_usec = platform_monotonic_usec() + TICK_USEC;
         for (;;) {
-                uint64_t now = platform_monotonic_usec(), until = q->next_tick_usec;
+                uint64_t now = platform_monotonic_usec(), until = q->next_sample_usec;
                 PlatformEvent e;
                 int r;
 
@@ -400,6 +336,8 @@ int run_main(const RunOptions *o)
                 .policy_exit_code = -1,
         };
         RuntimeDetection detection;
+        PolicyConfig config;
+        PaceConfig pace;
         LaunchEnv plan;
         int keep_handle = -1, r;
 
@@ -431,21 +369,21 @@ int run_main(const RunOptions *o)
                 return r;
         env_plan(o, path, &q.limits, &detection, &plan);
         env_report(&plan);
-        policy_config_default(&q.config);
+        policy_config_default(&config);
         if (o->policy)
-                q.config = o->policy->law; /* the control law's keys from the policy files */
-        q.config.give_up = o->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
-        policy_state_init(&q.state, &q.config);
+                config = o->policy->law; /* the control law's keys from the policy files */
+        config.give_up = o->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
+        pace_config_default(&pace);
 
         /* Before the job exists, so a path that cannot be written fails with nothing started, as on Linux.
          */
-        q.start_usec = platform_monotonic_usec();
         if (o->trace_file && trace_open(o->trace_file, &q.trace) < 0)
                 return EXIT_MEMGOV_FAILURE;
         if (create_sandbox(&q) < 0) {
                 trace_close(q.trace);
                 return EXIT_MEMGOV_FAILURE;
         }
+        stepper_init(&q.st, q.sandbox, &config, &pace, o->argv[0], q.trace, platform_monotonic_usec());
         r = prepare_child(&q, &plan, &envp, &keep_handle);
         if (r >= 0) {
                 r = platform_sandbox_spawn(q.sandbox, path, o->argv, envp, &keep_handle, keep_handle >= 0,
@@ -464,7 +402,7 @@ int run_main(const RunOptions *o)
         }
         log_debug("Started %s as %d in %s.", path, (int)q.child.pid, platform_sandbox_path(q.sandbox));
         /* The baseline: the law counts the sandbox's events from its first sample on, and a message may
-         * come before the first tick. */
+         * come before the first paced sample. */
         step(&q, "start");
 
         /* From here on the child runs: a loop failure kills the job rather than orphaning it. */

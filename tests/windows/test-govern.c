@@ -195,7 +195,8 @@ static void test_memory_high_message(void)
         CHECK(!logged("level=critical", NULL, NULL), "and not critical");
 }
 
-/* No message, usage far below the limit: the ticks sample, and the law does nothing. */
+/* No message, usage far below the limit: the paced samples (at the slowest pace), and the law does nothing.
+ */
 static void test_quiet(void)
 {
         static const char *const args[] = {"--memory-max", "64M", "-v"};
@@ -203,11 +204,11 @@ static void test_quiet(void)
         int status;
 
         fake_source_install(&s);
-        status = run_captured(args, 3, "2500");
+        status = run_captured(args, 3, "3500");
         fake_source_install(NULL);
         CHECK(status == 0, "the child's status: %d", status);
-        CHECK(s.accounting_calls >= 2, "sampled on the ticks: %u", s.accounting_calls);
-        CHECK(logged("Sampled on=tick", "current=8388608", NULL), "the tick's sample is logged");
+        CHECK(s.accounting_calls >= 2, "sampled at the start and at the pace: %u", s.accounting_calls);
+        CHECK(logged("Sampled on=pace", "current=8388608", NULL), "the paced sample is logged");
         CHECK(!logged("decision", NULL, NULL), "no decision while calm");
 }
 

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * One step of the closed loop, the same in both supervisors (govern.c on sd-event, run-queue.c on a
+ * Job Object's queue): sample the sandbox, add what the agents last said, ask the law
+ * (policy/law.h), then log and trace the decision, and say when the next sample is due
+ * (policy/pace.h). Acting on the decision is the caller's: the channels to the agents and the
+ * actuators differ.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../platform/platform.h"
+#include "../policy/law.h"
+#include "../policy/pace.h"
+#include "trace.h"
+
+typedef struct Stepper {
+        PolicyConfig config;
+        PolicyState state;
+        PaceConfig pace_config;
+        PaceState pace;
+        PlatformSandbox *sandbox; /* not owned */
+        const char *program;      /* for the trace's start line */
+        Trace *trace;             /* --trace, or NULL; not owned */
+        usec_t start_usec;        /* monotonic, the trace's zero */
+        bool fired[2];            /* a PSI trigger fired since the last sample (PlatformPressure) */
+        /* The last sample and decision: the post-mortem, the metrics and the pace read them. */
+        bool have_last;
+        PolicySample last_sample;
+        PlatformSample last_platform; /* the same sample as the sandbox reported it (limits, peak) */
+        PolicyDecision last_decision;
+        uint64_t steps_total;
+        uint64_t decisions_total[_POLICY_ACTION_COUNT];
+        usec_t next_usec; /* when the next sample is due, after the last step */
+} Stepper;
+
+/* Fills the agent fields of a sample (agent_reports_sample()). */
+typedef void (*stepper_agents_t)(void *userdata, PolicySample *ps);
+
+void stepper_init(Stepper *st, PlatformSandbox *s, const PolicyConfig *c, const PaceConfig *pace,
+                  const char *program, Trace *trace, usec_t start_usec);
+
+/* Samples at now_usec (CLOCK_MONOTONIC), decides, logs and traces, and sets next_usec. why names what woke
+ * the step (on=). A negative errno when the sandbox could not be sampled: nothing was decided, and the
+ * next sample is due at the slowest pace. */
+int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t agents, void *userdata,
+                 PolicyDecision *ret);
