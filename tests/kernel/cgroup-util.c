@@ -395,6 +395,33 @@ int sleep_forever(const char *cg, void *arg)
                 pause();
 }
 
+double kt_now_sec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int kt_wait_pollpri(int fd, int timeout_ms)
+{
+        struct pollfd p = {.fd = fd, .events = POLLPRI};
+        int n = poll(&p, 1, timeout_ms);
+
+        return n < 0 ? -errno : n == 0 ? 0 : p.revents;
+}
+
+long cg_read_psi_some_total(const char *cg)
+{
+        char buf[512];
+        char *total;
+
+        if (cg_read(cg, "memory.pressure", buf, sizeof(buf)) < 0)
+                return -1;
+        total = strstr(buf, "total=");
+        return total && !strncmp(buf, "some", 4) ? strtol(total + 6, NULL, 10) : -1;
+}
+
 bool killed_by(int wait_status, int sig)
 {
         return wait_status >= 0 && WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == sig;

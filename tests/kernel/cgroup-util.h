@@ -81,5 +81,12 @@ int alloc_anon(const char *cg, void *arg);
 /* Sleep until killed. */
 int sleep_forever(const char *cg, void *arg);
 
+/* CLOCK_MONOTONIC in seconds: comparable between processes of one boot. */
+double kt_now_sec(void);
+/* poll() fd for POLLPRI: its revents, 0 on timeout, or negative errno. */
+int kt_wait_pollpri(int fd, int timeout_ms);
+/* memory.pressure "some" total (usec of stall), or -1. */
+long cg_read_psi_some_total(const char *cg);
+
 bool killed_by(int wait_status, int sig);
 bool exited_with(int wait_status, int code);

@@ -35,33 +35,6 @@ static int cg_no_swap(const char *cg)
         return r == -ENOENT ? 0 : r;
 }
 
-static long psi_some_total_usec(const char *cg)
-{
-        char buf[512];
-        char *total;
-
-        if (cg_read(cg, "memory.pressure", buf, sizeof(buf)) < 0)
-                return -1;
-        total = strstr(buf, "total=");
-        return total && !strncmp(buf, "some", 4) ? strtol(total + 6, NULL, 10) : -1;
-}
-
-static double now_sec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int wait_pollpri(int fd, int timeout_ms)
-{
-        struct pollfd p = {.fd = fd, .events = POLLPRI};
-        int n = poll(&p, 1, timeout_ms);
-
-        return n < 0 ? -errno : n == 0 ? 0 : p.revents;
-}
-
 static int test_new_group_has_memory_controller(const char *parent)
 {
         char *cg = cg_name(parent, "controllers");
@@ -112,16 +85,16 @@ static int test_memory_high_throttles_without_killing(const char *parent)
         expect(cg_write(cg, "memory.high", "16M") == 0);
         expect(cg_no_swap(cg) == 0);
 
-        start = now_sec();
+        start = kt_now_sec();
         status = cg_run(cg, alloc_anon, (void *)KT_MB(17));
         kt_diag("17M under memory.high=16M took %.2f s, memory.pressure some total=%ld us",
-                now_sec() - start, psi_some_total_usec(cg));
+                kt_now_sec() - start, cg_read_psi_some_total(cg));
         expect(exited_with(status, 0));
         expect(cg_read_key_long(cg, "memory.events", "high ") > 0);
         expect(cg_read_key_long(cg, "memory.events", "oom_kill ") == 0);
         expect(cg_read_key_long(cg, "memory.events", "max ") == 0);
         /* The throttling sleep is accounted as memory stall. */
-        expect(psi_some_total_usec(cg) > 0);
+        expect(cg_read_psi_some_total(cg) > 0);
         ret = KT_PASS;
 cleanup:
         cg_destroy(cg);
@@ -142,12 +115,12 @@ static int test_psi_trigger_fires_pollpri(const char *parent)
         fd = cg_open(cg, "memory.pressure", O_RDWR | O_NONBLOCK);
         expect(fd >= 0);
         expect(write(fd, trigger, strlen(trigger) + 1) == (ssize_t)strlen(trigger) + 1);
-        expect(wait_pollpri(fd, 0) == 0);
+        expect(kt_wait_pollpri(fd, 0) == 0);
 
         /* Far enough over memory.high to stall until it is killed. */
         pid = cg_run_nowait(cg, alloc_anon, (void *)KT_MB(24));
         expect(pid > 0);
-        revents = wait_pollpri(fd, 15000);
+        revents = kt_wait_pollpri(fd, 15000);
         kt_diag("poll revents=%#x", revents);
         expect(revents > 0 && (revents & POLLPRI));
         ret = KT_PASS;
@@ -177,11 +150,11 @@ static int test_memory_events_poll_wakes_on_change(const char *parent)
         expect(fd >= 0);
         /* Reading arms the notification: poll wakes on changes after this read. */
         expect(pread(fd, buf, sizeof(buf), 0) > 0);
-        expect(wait_pollpri(fd, 0) == 0);
+        expect(kt_wait_pollpri(fd, 0) == 0);
 
         pid = cg_run_nowait(cg, alloc_anon, (void *)KT_MB(64));
         expect(pid > 0);
-        revents = wait_pollpri(fd, 10000);
+        revents = kt_wait_pollpri(fd, 10000);
         expect(revents > 0 && (revents & POLLPRI));
         expect(waitpid(pid, &status, 0) == pid);
         pid = -1;
