@@ -175,12 +175,9 @@ static void table_overage(const char *parent)
                 return;
         printf("\n## Time to touch memory over memory.high=%dM (memory.max=%dM, no swap, 4 KiB pages)\n",
                HIGH_MB, MAX_MB);
-        printf("# %d reps of one batch (%d pages = 256 KiB), each started at the overage and unmapped "
-               "after; ms/MiB = 4 x the mean rep\n",
+        printf("# %d reps of one batch (%d pages = 256 KiB), each started at the overage and unmapped after; ms/MiB = 4 x the mean rep\n",
                REPS, BATCH_PAGES);
-        printf("| over high | memory.current at start | ms per MiB | rep touch ms median (min-max) | kernel "
-               "formula "
-               "ms/MiB (HZ=250) | memory.pressure some ms per MiB |\n|---|---|---|---|---|---|\n");
+        printf("| over high | memory.current at start | ms per MiB | rep touch ms median (min-max) | kernel formula ms/MiB (HZ=250) | memory.pressure some ms per MiB |\n|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
                 char name[32];
                 char *cg;
@@ -259,8 +256,7 @@ static void table_notification(const char *parent)
         if (!x)
                 return;
         printf("\n## memory.events notification after first crossing memory.high=%dM\n", HIGH_MB);
-        printf("| run | POLLPRI after the crossing touch ms | `high` at wake | `high` at end "
-               "|\n|---|---|---|---|\n");
+        printf("| run | POLLPRI after the crossing touch ms | `high` at wake | `high` at end |\n|---|---|---|---|\n");
         for (int run = 1; run <= 5; run++) {
                 char name[32], buf[512];
                 char *cg;
@@ -423,11 +419,8 @@ static void table_threads(const char *parent)
         if (!r)
                 return;
         printf("\n## Threads of one process, group 5%% over memory.high=%dM\n", HIGH_MB);
-        printf("# main: allocates 1 MiB (or sleeps 3 s); spinner: pure CPU; "
-               "toucher: a new page every 20 ms, 128 at most\n");
-        printf("| main | main ms/MiB | main extra sleeps | spinner max gap ms | spinner sleeps | toucher "
-               "touches "
-               "| touches > 5 ms | toucher max ms | toucher total ms | toucher extra sleeps |\n"
+        printf("# main: allocates 1 MiB (or sleeps 3 s); spinner: pure CPU; toucher: a new page every 20 ms, 128 at most\n");
+        printf("| main | main ms/MiB | main extra sleeps | spinner max gap ms | spinner sleeps | toucher touches | touches > 5 ms | toucher max ms | toucher total ms | toucher extra sleeps |\n"
                "|---|---|---|---|---|---|---|---|---|---|\n");
         for (int allocate = 1; allocate >= 0; allocate--) {
                 char *cg = cg_name(parent, allocate ? "threads_alloc" : "threads_idle");

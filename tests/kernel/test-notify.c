@@ -226,8 +226,7 @@ static int alloc_beside_spinner(const char *cg, void *arg)
         spin_after = task_voluntary_switches(atomic_load(&s.tid));
         atomic_store(&s.stop, true);
         pthread_join(thread, NULL);
-        kt_diag("voluntary switches: allocating thread +%ld, spinning thread +%ld (%lu loops); "
-                "memory.pressure some total=%ld us",
+        kt_diag("voluntary switches: allocating thread +%ld, spinning thread +%ld (%lu loops); memory.pressure some total=%ld us",
                 self_after - self_before, spin_after - spin_before, loops_after - loops_before,
                 cg_read_psi_some_total(cg));
         if (ret)
