@@ -82,7 +82,8 @@ int platform_sandbox_populated(PlatformSandbox *s, bool *ret);
 typedef struct PlatformSample {
         uint64_t current_bytes;
         uint64_t peak_bytes; /* PLATFORM_UNLIMITED when the kernel has no memory.peak */
-        uint64_t max_bytes;  /* the limits in force now, which someone else may have changed */
+        uint64_t max_bytes;  /* the limits in force now (v2: the lowest of the group's and its ancestors'),
+                              * which someone else may have changed */
         uint64_t high_bytes;
         uint64_t events_low, events_high, events_max, events_oom, events_oom_kill;
         /* cgroup v1: memory.pressure_level notifications so far, each level counting those above it too
@@ -146,8 +147,9 @@ int platform_watch_ack(int fd);
 /*
  * A descriptor that becomes readable (POLLIN) when someone writes the limits
  * the samples read: memory.max and memory.high (v1: memory.limit_in_bytes and
- * memory.soft_limit_in_bytes) of the group, and in observe mode of every
- * ancestor up to the mount's root. A resize is then seen when it is written,
+ * memory.soft_limit_in_bytes) of the group and of every ancestor up to the
+ * mount's root (on v2 the samples report the lowest of them, as a parent's
+ * limit binds the group too). A resize is then seen when it is written,
  * not at the next sample. After each wake-up, call platform_limits_watch_ack().
  * The caller owns the descriptor. -EOPNOTSUPP where there is no such watch
  * (Windows: a Job Object's limits are memgov's own); the samples still read

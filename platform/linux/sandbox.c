@@ -543,13 +543,9 @@ int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
                 x.peak_bytes = PLATFORM_UNLIMITED;
         else if (r < 0)
                 return r;
-        if (s->observe)
-                r = sandbox_effective_limits(s, &x.max_bytes, &x.high_bytes);
-        else {
-                r = cg_read_limit_at(s->dirfd, "memory.max", &x.max_bytes);
-                if (r >= 0)
-                        r = cg_read_limit_at(s->dirfd, "memory.high", &x.high_bytes);
-        }
+        /* A parent's limit binds the group without touching the group's own files (a service's MemoryMax
+         * around memgov, a pod around a container): the lowest of the group's and its ancestors'. */
+        r = sandbox_effective_limits(s, &x.max_bytes, &x.high_bytes);
         if (r < 0)
                 return r;
         r = cg_read_at(s->dirfd, "memory.events", events, sizeof(events));

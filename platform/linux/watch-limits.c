@@ -5,7 +5,7 @@
  * A write to a cgroup file raises IN_MODIFY on its inode (fsnotify in the VFS write path), and every
  * cgroup2 mount shares one superblock, so a watch set through a container's own mount (a cgroup
  * namespace only moves the mount's root) also hears a write that a runtime makes from outside
- * (`runc update`, the kubelet's in-place resize). tests/kernel pins this down.
+ * (`runc update`, the kubelet's in-place resize). tests/kernel (kt-notify) pins this down.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,8 +49,8 @@ int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
                 return negative_errno();
         if (!walk)
                 return -ENOMEM;
-        /* The files the samples read: the group's own, and in observe mode every ancestor's up to the
-         * mount's root (sandbox_effective_limits()). */
+        /* The files the samples read: the group's own and every ancestor's up to the mount's root
+         * (sandbox_effective_limits()), since a parent's limit binds without touching the group's file. */
         for (;;) {
                 int r = watch_dir(ifd, walk, s->v1 ? v1 : v2);
                 char *slash;
@@ -59,7 +59,7 @@ int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
                         return r;
                 n += r;
                 slash = strrchr(walk, '/');
-                if (!s->observe || !slash || (size_t)(slash - walk) < root_len)
+                if (!slash || (size_t)(slash - walk) < root_len)
                         break;
                 *slash = '\0';
         }
