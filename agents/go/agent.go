@@ -293,7 +293,9 @@ func (a *agent) serve(conn stream) bool {
 	quit := make(chan struct{})
 	defer close(quit)
 	if a.opts.StatsInterval > 0 {
-		go a.reportEvery(a.opts.StatsInterval, quit)
+		gcs := startGCNotifier()
+		defer gcs.stop()
+		go a.report(a.opts.StatsInterval, gcs.done, quit)
 	}
 
 	r := bufio.NewReaderSize(conn, lineMax)
@@ -325,20 +327,40 @@ func (a *agent) serve(conn stream) bool {
 	}
 }
 
-func (a *agent) reportEvery(d time.Duration, quit chan struct{}) {
-	t := time.NewTicker(d)
-	defer t.Stop()
+// minReportGap spaces the reports that GC cycles cause: a program doing
+// hundreds of collections a second sends at most one report per gap.
+const minReportGap = 10 * time.Millisecond
+
+// report sends stats when they change what memgov decides: at once (memgov
+// has none before), after a GC cycle ended (the heap's size and the live heap
+// move at GC), and when neither happened for a whole interval. memgov pairs
+// each report with the group's charge read when it arrives, so a report soon
+// after the change keeps that pair close.
+func (a *agent) report(every time.Duration, gcDone <-chan struct{}, quit chan struct{}) {
+	due := time.Now()
+	var last time.Time
 	for {
+		t := time.NewTimer(time.Until(due))
 		select {
 		case <-quit:
+			t.Stop()
 			return
 		case <-a.stop:
+			t.Stop()
 			return
-		case <-t.C:
-			if a.sendStats() != nil {
-				return
+		case <-gcDone:
+			t.Stop()
+			if soon := last.Add(minReportGap); soon.Before(due) {
+				due = soon
 			}
+			continue
+		case <-t.C:
 		}
+		if a.sendStats() != nil {
+			return
+		}
+		last = time.Now()
+		due = last.Add(every)
 	}
 }
 

@@ -183,7 +183,15 @@ func TestAgentOverSocketpair(t *testing.T) {
 	if ack = g.expect("applied"); u64(t, ack, "seq") != 14 {
 		t.Errorf("applied: %v", ack.values)
 	}
-	g.send("stats? seq=15")
+	// Hooks run after applied is sent, and reports come from another
+	// goroutine (after each GC): one more acknowledged target is the
+	// barrier for the hooks of seq=14. A stats line after it was sampled
+	// after gc and release.
+	g.send("target seq=15 bytes=max level=ok")
+	if ack = g.expect("applied"); u64(t, ack, "seq") != 15 {
+		t.Errorf("applied: %v", ack.values)
+	}
+	g.send("stats? seq=16")
 	st = g.expect("stats")
 	if gc1 := u64(t, st, "gc_count"); gc1 < gc0+2 {
 		t.Errorf("gc_count %d -> %d after gc and release", gc0, gc1)
@@ -192,12 +200,12 @@ func TestAgentOverSocketpair(t *testing.T) {
 	if len(sheds) != 1 || sheds[0] != LevelCritical {
 		t.Errorf("shed hooks: %v", sheds)
 	}
-	if len(targets) != 3 || targets[0] != 123456789 || targets[1] != math.MaxUint64 {
+	if len(targets) != 4 || targets[0] != 123456789 || targets[1] != math.MaxUint64 {
 		t.Errorf("target hooks: %v", targets)
 	}
 	mu.Unlock()
 
-	g.send("bye seq=16")
+	g.send("bye seq=17")
 	g.expectEOF()
 }
 

@@ -83,13 +83,13 @@ func (a *agent) capture(m *message) error {
 }
 
 // GCCycle is one sample of the runtime's GC counters, taken at a stats
-// report in which the cycle count had moved.
+// report in which the cycle count had moved, at most one a second.
 type GCCycle struct {
 	Time          time.Time
 	Count         uint64  // GC cycles since start
 	HeapGoal      uint64  // bytes
 	HeapLive      uint64  // bytes, after the last GC
-	GCCPUFraction float64 // share of CPU spent in GC since the previous report
+	GCCPUFraction float64 // share of CPU spent in GC since the previous sample
 }
 
 func (c GCCycle) line() string {
@@ -97,7 +97,7 @@ func (c GCCycle) line() string {
 		c.Count, c.HeapGoal, c.HeapLive, formatFraction(c.GCCPUFraction))
 }
 
-// gcRingSize bounds the trace: at one sample a second, over four minutes.
+// gcRingSize bounds the trace: at most one sample a second (gcSampleEvery), over four minutes.
 const gcRingSize = 256
 
 type gcRing struct {

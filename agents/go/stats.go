@@ -19,7 +19,15 @@ type statsReader struct {
 
 	lastGC, lastTotal float64 // CPU seconds at the previous report
 	lastCycles        uint64  // the GC count at the last gc-cycle sample
+	cycleAt           time.Time
+	cycleGC           float64 // CPU seconds at the last gc-cycle sample
+	cycleTotal        float64
 }
+
+// gcSampleEvery spaces the gc-cycle samples. Reports follow GC cycles, up to
+// one per minReportGap; the samples keep the pace of one a second, so the
+// ring (and memgov's copy, of the same size) still spans minutes.
+const gcSampleEvery = time.Second
 
 const (
 	mTotal      = "/memory/classes/total:bytes"
@@ -84,14 +92,16 @@ func (s *statsReader) line() string {
 }
 
 // sample reads the metrics now: the stats line, and a GC sample when the
-// cycle count moved since the last one (nil otherwise).
+// cycle count moved since the last one and that one is gcSampleEvery old
+// (nil otherwise).
 func (s *statsReader) sample() (string, *GCCycle) {
 	s.once.Do(s.init)
 	metrics.Read(s.samples)
 	var cyc *GCCycle
-	if n, ok := s.u64(mCycles); ok && n != s.lastCycles {
-		s.lastCycles = n
-		cyc = &GCCycle{Time: time.Now(), Count: n}
+	now := time.Now()
+	if n, ok := s.u64(mCycles); ok && n != s.lastCycles && (s.cycleAt.IsZero() || now.Sub(s.cycleAt) >= gcSampleEvery) {
+		s.lastCycles, s.cycleAt = n, now
+		cyc = &GCCycle{Time: now, Count: n}
 		cyc.HeapGoal, _ = s.u64(mGoal)
 		if v, ok := s.u64(mLive); ok {
 			cyc.HeapLive = v
@@ -128,7 +138,10 @@ func (s *statsReader) sample() (string, *GCCycle) {
 		s.lastGC, s.lastTotal = gc, total
 		b.WriteString(" gc_cpu_fraction=" + formatFraction(f))
 		if cyc != nil {
-			cyc.GCCPUFraction = f
+			if dt := total - s.cycleTotal; dt > 0 {
+				cyc.GCCPUFraction = (gc - s.cycleGC) / dt
+			}
+			s.cycleGC, s.cycleTotal = gc, total
 		}
 	}
 	for _, x := range extras {
