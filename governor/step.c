@@ -45,6 +45,7 @@ static void build_sample(Stepper *st, const PlatformSample *x, usec_t now, Polic
                 .shmem_bytes = x->shmem_bytes,
                 .kernel_bytes = x->kernel_bytes,
                 .inactive_file_bytes = x->inactive_file_bytes,
+                .anon_lru_bytes = x->anon_lru_bytes,
                 .psi_some_avg10_permyriad = x->psi_some_avg10_permyriad,
                 .psi_full_avg10_permyriad = x->psi_full_avg10_permyriad,
                 .psi_some_fired = st->fired[PLATFORM_PRESSURE_SOME],

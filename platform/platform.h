@@ -91,6 +91,7 @@ typedef struct PlatformSample {
         uint64_t pressure_level_low, pressure_level_medium, pressure_level_critical;
         /* The breakdown (memory.stat); zero where the kernel has no such key. */
         uint64_t anon_bytes, file_bytes, shmem_bytes, kernel_bytes, inactive_file_bytes;
+        uint64_t anon_lru_bytes; /* inactive_anon + active_anon: mapped anon, shmem, and unmapped anon */
         /* Pressure on the group (memory.pressure): avg10 in hundredths of a percent, total stall in usec.
          * have_psi is false where the kernel has no PSI (built without it, or booted with psi=0). */
         bool have_psi;

@@ -143,6 +143,7 @@ typedef struct PolicySample {
         uint64_t shmem_bytes;
         uint64_t kernel_bytes;
         uint64_t inactive_file_bytes;
+        uint64_t anon_lru_bytes; /* inactive_anon + active_anon; 0: unknown */
         /* memory.pressure */
         uint32_t psi_some_avg10_permyriad;
         uint32_t psi_full_avg10_permyriad;

@@ -438,6 +438,12 @@ static void sample_stat_v1(PlatformSandbox *s, PlatformSample *x)
         (void)kfile_get_key_u64(stat, "cache", &x->file_bytes);
         (void)kfile_get_key_u64(stat, "shmem", &x->shmem_bytes);
         (void)kfile_get_key_u64(stat, "inactive_file", &x->inactive_file_bytes);
+        {
+                uint64_t inactive = 0, active = 0;
+                if (kfile_get_key_u64(stat, "inactive_anon", &inactive) >= 0 &&
+                    kfile_get_key_u64(stat, "active_anon", &active) >= 0)
+                        x->anon_lru_bytes = inactive + active;
+        }
         /* Kernel memory is charged to memory.usage_in_bytes too, and counted apart here. */
         if (cg_read_limit_at(s->dirfd, "memory.kmem.usage_in_bytes", &kmem) >= 0)
                 x->kernel_bytes = kmem;

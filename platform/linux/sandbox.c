@@ -482,6 +482,22 @@ int platform_sandbox_kill(PlatformSandbox *s)
         return r;
 }
 
+/* The anon LRU lists hold more than "anon" (mapped anon pages): shmem, and anon pages no process maps
+ * any more that are still charged, such as what is left of a huge page partly released. */
+static int sample_anon_lru(const char *stat, PlatformSample *x)
+{
+        uint64_t inactive = 0, active = 0;
+        int r;
+
+        r = kfile_get_key_u64(stat, "inactive_anon", &inactive);
+        if (r >= 0)
+                r = kfile_get_key_u64(stat, "active_anon", &active);
+        if (r < 0)
+                return r;
+        x->anon_lru_bytes = inactive + active;
+        return 0;
+}
+
 static int sample_stat(PlatformSandbox *s, PlatformSample *x)
 {
         char stat[16384];
@@ -495,6 +511,7 @@ static int sample_stat(PlatformSandbox *s, PlatformSample *x)
         (void)kfile_get_key_u64(stat, "file", &x->file_bytes);
         (void)kfile_get_key_u64(stat, "shmem", &x->shmem_bytes);
         (void)kfile_get_key_u64(stat, "inactive_file", &x->inactive_file_bytes);
+        (void)sample_anon_lru(stat, x);
         if (kfile_get_key_u64(stat, "kernel", &x->kernel_bytes) < 0) {
                 static const char *const parts[] = {"kernel_stack", "pagetables", "percpu", "sock", "slab"};
                 for (size_t i = 0; i < ELEMENTSOF(parts); i++) {

@@ -858,6 +858,38 @@ static void test_stale_stats(void)
         }
 }
 
+/* A pure Go program after its scavenger released pages inside huge pages (measured in the test VM: 256M
+ * group, live heap 191M, after debug.FreeOSMemory): 24M of anon pages no process maps are still charged,
+ * and memory.reclaim frees them. They are freeable, not memory outside the runtime. */
+static void test_unmapped_anon(void)
+{
+        PolicyConfig c = defaults();
+        PolicyState s;
+        PolicyDecision d;
+        PolicySample x = {
+                .now_usec = USEC_PER_SEC,
+                .limits = {256 * M, UNL},
+                .current_bytes = 226 * M,
+                .anon_bytes = 198 * M,
+                .anon_lru_bytes = 222 * M,
+                .file_bytes = 3 * M,
+                .agent_present = true,
+                .runtime_total_bytes = 197 * M,
+                .charged_at_stats_bytes = 226 * M,
+                .heap_live_bytes = 191 * M,
+        };
+
+        policy_state_init(&s, &c);
+        policy_step(&c, &s, &x, &d);
+        CHECK(d.freeable_bytes == 24 * M, "unmapped anon: freeable %" PRIu64, d.freeable_bytes);
+        CHECK(d.unseen_bytes == 5 * M, "unmapped anon: unseen %" PRIu64, d.unseen_bytes);
+        /* shmem is on the anon LRU too, and not freeable. */
+        x.shmem_bytes = x.file_bytes = 24 * M;
+        x.now_usec += USEC_PER_SEC;
+        policy_step(&c, &s, &x, &d);
+        CHECK(d.freeable_bytes == 0, "shmem: freeable %" PRIu64, d.freeable_bytes);
+}
+
 #define NATIVE .max = 1024 * M, .rt = 300 * M, .live = 200 * M
 #define GREW   .rule = POLICY_RULE_OUTSIDE_GREW
 #define DOWN   .rule = POLICY_RULE_TARGET_DOWN, .target = T_IDEAL
@@ -1010,6 +1042,7 @@ int main(void)
         test_no_agent_stall();
         test_gc_cpu();
         test_reconnect();
+        test_unmapped_anon();
         test_stale_stats();
         test_outside_grew();
         test_config_set();
