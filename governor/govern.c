@@ -732,56 +732,25 @@ void governor_child_started(Governor *g)
 
 void governor_postmortem(Governor *g, const char *what, const char *cause, const PlatformSample *final)
 {
-        _cleanup_free_ char *text = malloc(POSTMORTEM_STRLEN);
         Postmortem p = {
                 .what = what,
                 .cause = cause,
                 .max_bytes = final->max_bytes,
                 .high_bytes = final->high_bytes,
                 .peak_bytes = final->peak_bytes,
+                .events_oom_kill = final->events_oom_kill,
         };
 
-        if (g && g->st.have_last) {
-                const PolicySample *x = &g->st.last_sample;
-                const PolicyDecision *d = &g->st.last_decision;
-                usec_t now = now_usec(g);
-
-                p.have_sample = true;
-                p.sample_age_usec = now > x->now_usec ? now - x->now_usec : 0;
-                p.current_bytes = x->current_bytes;
-                p.anon_bytes = x->anon_bytes;
-                p.file_bytes = x->file_bytes;
-                p.shmem_bytes = x->shmem_bytes;
-                p.kernel_bytes = x->kernel_bytes;
-                p.psi_some_avg10_permyriad = x->psi_some_avg10_permyriad;
-                p.psi_full_avg10_permyriad = x->psi_full_avg10_permyriad;
-                p.psi_system_wide = g->st.last_platform.psi_system_wide;
-                p.events_high = x->events_high;
-                p.events_max = x->events_max;
-                p.events_oom_kill = final->events_oom_kill;
-                p.have_decision = true;
-                p.target_bytes = d->target_bytes;
-                p.level = d->level;
-                p.rule = d->rule;
-                p.have_agent = x->agent_present;
-                p.runtime_total_bytes = x->runtime_total_bytes;
-                p.heap_live_bytes = x->heap_live_bytes;
-                p.gc_cpu_permyriad = x->gc_cpu_permyriad;
-        }
         if (g) {
-                /* The last five minutes of GC samples, thinned to what a report can show. */
                 p.now_usec = now_usec(g);
+                stepper_fill_postmortem(&g->st, p.now_usec, &p);
+                /* The last five minutes of GC samples, thinned to what a report can show. */
                 p.n_gc = gc_trace_recent(&g->gc_trace, p.now_usec, 5 * 60 * USEC_PER_SEC, p.gc,
                                          POSTMORTEM_GC_MAX);
                 if (g->capturer)
                         capturer_fill_postmortem(g->capturer, &p);
         }
-        if (!text)
-                return (void)log_error("Out of memory for the post-mortem.");
-        postmortem_format(&p, text, POSTMORTEM_STRLEN);
-        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-             line = strtok_r(NULL, "\n", &save))
-                log_error("%s", line);
+        postmortem_log(&p);
 }
 
 void governor_set_config(Governor *g, const PolicyConfig *c)

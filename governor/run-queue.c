@@ -88,41 +88,18 @@ static void start_grace(QueueSupervisor *q)
 
 static void postmortem(QueueSupervisor *q, const char *cause)
 {
-        char text[POSTMORTEM_STRLEN];
         Postmortem p = {
                 .what = q->opts->argv[0],
                 .cause = cause,
                 .max_bytes = q->st.last_platform.max_bytes,
                 .high_bytes = q->st.last_platform.high_bytes,
                 .peak_bytes = q->st.last_platform.peak_bytes,
+                .events_oom_kill = q->st.last_platform.events_oom_kill,
+                .now_usec = platform_monotonic_usec(),
         };
 
-        if (q->st.have_last) {
-                const PolicySample *x = &q->st.last_sample;
-                uint64_t now = platform_monotonic_usec();
-
-                p.have_sample = true;
-                p.sample_age_usec = now > x->now_usec ? now - x->now_usec : 0;
-                p.current_bytes = x->current_bytes;
-                p.anon_bytes = x->anon_bytes;
-                p.events_high = x->events_high;
-                p.events_max = x->events_max;
-                p.have_agent = x->agent_present;
-                p.runtime_total_bytes = x->runtime_total_bytes;
-                p.heap_live_bytes = x->heap_live_bytes;
-                p.gc_cpu_permyriad = x->gc_cpu_permyriad;
-                p.have_decision = true;
-                p.target_bytes = q->st.last_decision.target_bytes;
-                p.level = q->st.last_decision.level;
-                p.rule = q->st.last_decision.rule;
-        }
-        postmortem_format(&p, text, sizeof(text));
-        for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-                nl = strchr(line, '\n');
-                if (nl)
-                        *nl = '\0';
-                log_error("%s", line);
-        }
+        stepper_fill_postmortem(&q->st, p.now_usec, &p);
+        postmortem_log(&p);
 }
 
 /* What the decision asks of the agent, as govern.c asks it of control.c's agents on Linux. */

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../policy/macro.h"
@@ -155,4 +156,45 @@ int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t
                                   d.level != POLICY_LEVEL_OK);
         *ret = d;
         return 0;
+}
+
+void stepper_fill_postmortem(const Stepper *st, usec_t now_usec, Postmortem *p)
+{
+        const PolicySample *x = &st->last_sample;
+        const PolicyDecision *d = &st->last_decision;
+
+        if (!st->have_last)
+                return;
+        p->have_sample = true;
+        p->sample_age_usec = now_usec > x->now_usec ? now_usec - x->now_usec : 0;
+        p->current_bytes = x->current_bytes;
+        p->anon_bytes = x->anon_bytes;
+        p->file_bytes = x->file_bytes;
+        p->shmem_bytes = x->shmem_bytes;
+        p->kernel_bytes = x->kernel_bytes;
+        p->psi_some_avg10_permyriad = x->psi_some_avg10_permyriad;
+        p->psi_full_avg10_permyriad = x->psi_full_avg10_permyriad;
+        p->psi_system_wide = st->last_platform.psi_system_wide;
+        p->events_high = x->events_high;
+        p->events_max = x->events_max;
+        p->have_decision = true;
+        p->target_bytes = d->target_bytes;
+        p->level = d->level;
+        p->rule = d->rule;
+        p->have_agent = x->agent_present;
+        p->runtime_total_bytes = x->runtime_total_bytes;
+        p->heap_live_bytes = x->heap_live_bytes;
+        p->gc_cpu_permyriad = x->gc_cpu_permyriad;
+}
+
+void postmortem_log(const Postmortem *p)
+{
+        _cleanup_free_ char *text = malloc(POSTMORTEM_STRLEN);
+
+        if (!text)
+                return (void)log_error("Out of memory for the post-mortem.");
+        postmortem_format(p, text, POSTMORTEM_STRLEN);
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save))
+                log_error("%s", line);
 }

@@ -15,6 +15,7 @@
 #include "../platform/platform.h"
 #include "../policy/law.h"
 #include "../policy/pace.h"
+#include "../policy/postmortem.h"
 #include "trace.h"
 
 typedef struct Stepper {
@@ -48,3 +49,8 @@ void stepper_init(Stepper *st, PlatformSandbox *s, const PolicyConfig *c, const 
  * next sample is due at the slowest pace. */
 int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t agents, void *userdata,
                  PolicyDecision *ret);
+
+/* The post-mortem's view of the last sample and decision (nothing when there was none), at now_usec. */
+void stepper_fill_postmortem(const Stepper *st, usec_t now_usec, Postmortem *p);
+/* Formats the post-mortem and logs it line by line, at error level. */
+void postmortem_log(const Postmortem *p);
