@@ -31,6 +31,10 @@ const LINE_MAX = 4096;
 const FIELDS_MAX = 32;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 30000;
+// Reports after GC come at most this often, however many collections run (docs/protocol.md).
+const REPORT_MIN_MS = 10;
+// gc-cycle samples, which memgov keeps in a ring of 256 for the post-mortem: at most one a second.
+const GC_CYCLE_MIN_MS = 1000;
 const SAFE = /^[A-Za-z0-9._~,:/+-]$/;
 const TYPE_RE = /^[a-z][a-z0-9_-]*\??$/;
 const KEY_RE = /^[a-z][a-z0-9_-]*$/;
@@ -168,6 +172,9 @@ class Agent {
     this.gcMsReported = 0;
     this.cpuReported = process.cpuUsage();
     this.liveBytes = null;
+    this.lastReportMs = 0;
+    this.reportTimer = null;
+    this.cycle = { count: 0, atMs: 0, gcMs: 0, cpu: process.cpuUsage() };
     this.socket = null;
     this.timer = null;
     this.backoffMs = RECONNECT_MIN_MS;
@@ -184,6 +191,7 @@ class Agent {
         }
         // Right after a collection, the used heap is the nearest to "live" node can tell.
         this.liveBytes = v8.getHeapStatistics().used_heap_size;
+        this.reportSoon();
       });
       obs.observe({ entryTypes: ['gc'] });
     } catch (e) {
@@ -236,7 +244,8 @@ class Agent {
       if (closed) return;
       closed = true;
       if (this.timer) clearInterval(this.timer);
-      this.timer = null;
+      if (this.reportTimer) clearTimeout(this.reportTimer);
+      this.timer = this.reportTimer = null;
       this.socket = null;
       if (reconnect && !this.stopping) this.reconnectLater();
     };
@@ -271,9 +280,44 @@ class Agent {
     const caps = ['limit', 'shed', 'stats', 'capture'].concat(this.gc ? ['gc', 'release'] : []);
     this.send(s, `hello v=${PROTO_VERSION} runtime=node version=${encodeValue(process.version)} pid=${process.pid} caps=${caps.join(',')}`);
     if (this.intervalMs > 0) {
-      this.timer = setInterval(() => this.send(s, this.statsLine()), this.intervalMs);
+      // memgov steers an agent only once it has its stats: the first goes with the hello.
+      this.report(s);
+      this.timer = setInterval(() => {
+        if (Date.now() - this.lastReportMs >= this.intervalMs) this.report(s);
+      }, this.intervalMs);
       this.timer.unref();
     }
+  }
+
+  // After a collection the heap's numbers have changed: report them, at most once per REPORT_MIN_MS.
+  reportSoon() {
+    const s = this.socket;
+    if (!s || s.destroyed || this.intervalMs <= 0 || this.reportTimer) return;
+    const wait = this.lastReportMs + REPORT_MIN_MS - Date.now();
+    if (wait <= 0) {
+      this.report(s);
+      return;
+    }
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = null;
+      if (this.socket === s) this.report(s);
+    }, wait);
+    this.reportTimer.unref();
+  }
+
+  // A stats line, and a gc-cycle sample when collections ran since the last one and a second has passed.
+  report(s) {
+    this.lastReportMs = Date.now();
+    this.send(s, this.statsLine());
+    const c = this.cycle;
+    if (this.gcCount === c.count || this.lastReportMs - c.atMs < GC_CYCLE_MIN_MS) return;
+    const cpu = process.cpuUsage(c.cpu);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const frac = cpuMs > 0 ? Math.min(1, (this.gcMs - c.gcMs) / cpuMs) : 0;
+    const h = v8.getHeapStatistics();
+    this.send(s, `gc-cycle count=${this.gcCount} heap_goal_bytes=${h.total_heap_size}` +
+      ` heap_live_bytes=${Math.round(this.liveBytes ?? h.used_heap_size)} gc_cpu_fraction=${frac.toFixed(6)}`);
+    this.cycle = { count: this.gcCount, atMs: this.lastReportMs, gcMs: this.gcMs, cpu: process.cpuUsage() };
   }
 
   send(s, line) {
@@ -326,7 +370,7 @@ class Agent {
         this.emit(level(m, 'level'), { source: 'shed' });
         return false;
       case 'stats?':
-        this.send(s, this.statsLine());
+        this.report(s);
         return false;
       case 'capture':
         this.capture(m, s);

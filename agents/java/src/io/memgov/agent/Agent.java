@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
+import javax.management.NotificationEmitter;
 
 /**
  * memgov's agent for the JVM: speaks docs/protocol.md with the memgov that runs this JVM. Loaded without
@@ -55,6 +56,14 @@ public final class Agent implements Runnable {
     private SocketChannel channel;
     private long lastGcMs;
     private long lastCpuNs;
+    /** Reports: after each collection (at most one per REPORT_MIN_MS), else every intervalMs. */
+    static final long REPORT_MIN_MS = 10;
+    /** gc-cycle samples, which memgov keeps in a ring of 256 for the post-mortem: at most one a second. */
+    static final long GC_CYCLE_MIN_MS = 1000;
+    private final Object wake = new Object();
+    private boolean collected;
+    private long lastReportMs;
+    private long cycleCount, cycleAtMs, cycleGcMs, cycleCpuNs;
 
     public static void premain(String args, Instrumentation inst) {
         start();
@@ -97,6 +106,21 @@ public final class Agent implements Runnable {
         this.softMax = soft;
         this.minFree0 = option("MinHeapFreeRatio");
         this.maxFree0 = option("MaxHeapFreeRatio");
+        watchCollections();
+    }
+
+    /** A collection changes what the heap holds: it wakes the reporter (HotSpot's GC notifications). */
+    private void watchCollections() {
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (!(gc instanceof NotificationEmitter))
+                continue;
+            ((NotificationEmitter) gc).addNotificationListener((n, hb) -> {
+                synchronized (wake) {
+                    collected = true;
+                    wake.notifyAll();
+                }
+            }, n -> "com.sun.management.gc.notification".equals(n.getType()), null);
+        }
     }
 
     static long parseInterval(String s) {
@@ -160,16 +184,7 @@ public final class Agent implements Runnable {
                 + " pid=" + ProcessHandle.current().pid() + " caps=" + caps);
         Thread stats = null;
         if (intervalMs > 0) {
-            stats = new Thread(() -> {
-                try {
-                    for (;;) {
-                        Thread.sleep(intervalMs);
-                        send(statsLine());
-                    }
-                } catch (InterruptedException | IOException e) {
-                    // connection closed or agent stopping
-                }
-            }, "memgov-agent-stats");
+            stats = new Thread(this::reportLoop, "memgov-agent-stats");
             stats.setDaemon(true);
             stats.start();
         }
@@ -198,6 +213,68 @@ public final class Agent implements Runnable {
             if (stats != null)
                 stats.interrupt();
         }
+    }
+
+    /**
+     * The reporter: at once after hello (memgov steers an agent only once it has its stats), then after each
+     * collection, at most one report per REPORT_MIN_MS, and when intervalMs passed without one.
+     */
+    private void reportLoop() {
+        try {
+            for (;;) {
+                report();
+                synchronized (wake) {
+                    long left;
+                    while (!collected && (left = lastReportMs + intervalMs - System.currentTimeMillis()) > 0)
+                        wake.wait(left);
+                    collected = false;
+                }
+                long early = lastReportMs + REPORT_MIN_MS - System.currentTimeMillis();
+                if (early > 0)
+                    Thread.sleep(early);
+            }
+        } catch (InterruptedException | IOException e) {
+            // connection closed or agent stopping
+        }
+    }
+
+    /** A stats line, and a gc-cycle sample when collections ran since the last one and a second passed. */
+    private synchronized void report() throws IOException {
+        lastReportMs = System.currentTimeMillis();
+        send(statsLine());
+        long count = 0, gcMs = 0, cpuNs = cpuNs();
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            gcMs += Math.max(0, gc.getCollectionTime());
+        }
+        if (count == cycleCount || lastReportMs - cycleAtMs < GC_CYCLE_MIN_MS)
+            return;
+        double frac = cpuNs > cycleCpuNs ? Math.min(1.0, (gcMs - cycleGcMs) * 1e6 / (cpuNs - cycleCpuNs)) : 0;
+        send("gc-cycle count=" + count + " heap_goal_bytes="
+                + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() + " heap_live_bytes="
+                + liveBytes() + " gc_cpu_fraction=" + String.format(Locale.ROOT, "%.6f", Math.max(0, frac)));
+        cycleCount = count;
+        cycleAtMs = lastReportMs;
+        cycleGcMs = gcMs;
+        cycleCpuNs = cpuNs;
+    }
+
+    private static long cpuNs() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean)
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        return 0;
+    }
+
+    /** The heap pools' use after their last collection: the nearest to "live" the JVM tells. */
+    private static long liveBytes() {
+        long live = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage after = p.getType() == MemoryType.HEAP ? p.getCollectionUsage() : null;
+            if (after != null)
+                live += after.getUsed();
+        }
+        return live;
     }
 
     private void send(String line) throws IOException {
@@ -230,7 +307,7 @@ public final class Agent implements Runnable {
             notifyListeners(m.level("level"), null);
             return false;
         case "stats?":
-            send(statsLine());
+            report();
             return false;
         case "capture":
             capture(m);
@@ -347,21 +424,13 @@ public final class Agent implements Runnable {
         long direct = 0;
         for (BufferPoolMXBean p : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
             direct += Math.max(0, p.getMemoryUsed());
-        long live = 0;
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            MemoryUsage after = p.getType() == MemoryType.HEAP ? p.getCollectionUsage() : null;
-            if (after != null)
-                live += after.getUsed();
-        }
+        long live = liveBytes();
         long gcCount = 0, gcMs = 0;
         for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             gcCount += Math.max(0, gc.getCollectionCount());
             gcMs += Math.max(0, gc.getCollectionTime());
         }
-        long cpuNs = 0;
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.OperatingSystemMXBean)
-            cpuNs = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        long cpuNs = cpuNs();
         double frac = 0;
         if (cpuNs > lastCpuNs)
             frac = Math.min(1.0, (gcMs - lastGcMs) * 1e6 / (cpuNs - lastCpuNs));
