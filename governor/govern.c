@@ -318,15 +318,10 @@ static void governor_step(Governor *g, const char *why)
 {
         PolicyDecision d;
         usec_t now = now_usec(g);
-        int r;
 
         if (g->stopped)
                 return;
-        r = stepper_step(&g->st, now, why, step_agents, g, &d);
-        if (r < 0)
-                log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
-                                platform_sandbox_path(g->sandbox));
-        else {
+        if (stepper_step(&g->st, now, why, step_agents, g, &d) >= 0) {
                 remember_decision(g, &d);
                 act(g, &d);
                 publish_metrics(g);

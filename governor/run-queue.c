@@ -151,15 +151,10 @@ static void step(QueueSupervisor *q, const char *why)
 {
         PolicyDecision d;
         uint64_t now = platform_monotonic_usec();
-        int r;
 
         if (q->child_exited)
                 return;
-        r = stepper_step(&q->st, now, why, step_agents, q, &d);
-        if (r < 0)
-                log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
-                                platform_sandbox_path(q->sandbox));
-        else
+        if (stepper_step(&q->st, now, why, step_agents, q, &d) >= 0)
                 act(q, &d);
         q->next_sample_usec = now + q->st.next_usec;
 }

@@ -134,7 +134,8 @@ int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t
         r = platform_sandbox_sample(st->sandbox, &x);
         if (r < 0) {
                 st->next_usec = st->pace_config.ceiling_usec;
-                return r;
+                return log_debug_errno(r, "Failed to sample %s: %m, skipping this step.",
+                                       platform_sandbox_path(st->sandbox));
         }
         build_sample(st, &x, now_usec, &ps);
         st->last_platform = x;
