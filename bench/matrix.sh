@@ -10,10 +10,11 @@
 #   env            memgov run --no-agent: the launch environment, no agent
 #   agent          memgov run: the launch environment and the agent
 # For the JVM and Node, none would be their container defaults again: not run.
-# One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace of the first
-# run of each memgov cell in OUTDIR/traces/.
+# One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace and -v log of
+# the first run of each memgov cell in OUTDIR/traces/ and OUTDIR/logs/.
 # Usage: matrix.sh MEMGOV RUNTIME(go|jvm|node) PROGRAM OUTDIR RUNS [SHAPE...]
 #   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
+#   STRATEGIES  (environment) only these, e.g. "agent" (default: all)
 set -u
 MEMGOV=$(realpath "$1")
 RT=$2
@@ -29,7 +30,9 @@ unset GOMEMLIMIT GOGC JAVA_TOOL_OPTIONS NODE_OPTIONS
         echo "matrix.sh: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
         exit 2
 }
-mkdir -p "$OUT/traces"
+mkdir -p "$OUT/traces" "$OUT/logs"
+# The -v logs are read as text lines; a file on stderr would get logfmt.
+export MEMGOV_LOG_FORMAT=text
 echo "$RT matrix: kernel $(uname -r), $(nproc) vCPUs, $(awk '$1 == "MemTotal:" { print int($2 / 1024) }' /proc/meminfo) MiB" \
         >>"$OUT/environment.txt"
 csv=$OUT/matrix-$RT.csv
@@ -75,6 +78,15 @@ node)
         exit 2
         ;;
 esac
+if [ -n "${STRATEGIES:-}" ]; then
+        for s in $STRATEGIES; do
+                printf '%s\n' "${strategies[@]}" | grep -qx "$s" || {
+                        echo "matrix.sh: STRATEGIES: '$s' is not a strategy of $RT (${strategies[*]})" >&2
+                        exit 2
+                }
+        done
+        read -ra strategies <<<"$STRATEGIES"
+fi
 RESIZE_TO_MIB=160
 
 # lower_when_low GROUP: the resize shape: when the program says its heap is built, lower memory.max.
@@ -120,6 +132,7 @@ run_cell() {
                 timeout -s TERM "$RUN_TIMEOUT" "$MEMGOV" run "${opts[@]}" -- "${cmd[@]}" "${args[@]}" \
                         >"$T/out" 2>"$T/err"
                 exit_code=$?
+                [ "$rep" = 1 ] && cp "$T/err" "$OUT/logs/$RT-$shape-$strategy.log"
                 ;;
         esac
         wall_ms=$((($(date +%s%N) - start) / 1000000))
