@@ -39,7 +39,7 @@ csv=$OUT/matrix-$RT.csv
 [ -s "$csv" ] || echo "runtime,shape,strategy,rep,max_mib,exit,outcome,oom_kills,work_mib,work_target_mib,peak_bytes,gc_cpu,wall_ms,cannot_fit_to_end_ms" >"$csv"
 
 # The cells: shape name, memory.max in MiB, the work it should complete (MiB; 0 for the leak), the program's
-# arguments. The sizes keep the live set (heap plus outside) at or below 80% of memory.max, except the leak.
+# arguments. The sizes keep the live set (heap plus outside) at or below 80% of memory.max, except the leaks.
 case $RT in
 go)
         cells=(
@@ -48,8 +48,14 @@ go)
                 "outside-mmap|256|600|outside -kind mmap -live 100 -outside 100 -work 600"
                 "outside-shm|256|600|outside -kind shm -live 100 -outside 100 -work 600"
                 "outside-helper|256|600|outside -kind helper -live 100 -outside 100 -work 600"
+                "outside-mmap-fast|256|600|outside -kind mmap -live 100 -outside 100 -pace 4 -work 600"
+                "outside-shm-fast|256|600|outside -kind shm -live 100 -outside 100 -pace 4 -work 600"
+                "outside-helper-fast|256|600|outside -kind helper -live 100 -outside 100 -pace 4 -work 600"
+                "jump|256|600|jump -live 110 -outside 60 -work 600"
+                "high-live|256|600|steady -live 200 -work 600"
                 "resize|256|600|resize -live 100 -work 600"
                 "leak|256|0|leak -max 256"
+                "slow-leak|256|0|leak -max 256 -rate 2"
         )
         strategies=(unconstrained none static env agent)
         cmd=("$PROG")
@@ -127,6 +133,9 @@ run_cell() {
         env | agent)
                 local opts=(-v --parent "$p" --name w --memory-max "$limit")
                 [ "$strategy" = env ] && opts+=(--no-agent)
+                # golang/go#58106: a slow leak under a memory limit thrashes the GC for a long time before the
+                # OOM kill; memgov is asked to end it once it cannot fit.
+                [ "$shape" = slow-leak ] && opts+=(--on-cannot-fit kill)
                 [ "$rep" = 1 ] && opts+=(--trace "$OUT/traces/$RT-$shape-$strategy.jsonl")
                 [ "$shape" = resize ] && { lower_when_low "$p/w" & watcher=$!; }
                 timeout -s TERM "$RUN_TIMEOUT" "$MEMGOV" run "${opts[@]}" -- "${cmd[@]}" "${args[@]}" \
@@ -162,7 +171,7 @@ for cell in "${cells[@]}"; do
         read -ra args <<<"$argline"
         for rep in $(seq "$RUNS"); do
                 for strategy in "${strategies[@]}"; do
-                        [ "$shape" = leak ] && [ "$strategy" = unconstrained ] && continue # it would never end
+                        case $shape in *leak) [ "$strategy" = unconstrained ] && continue ;; esac # it would never end
                         run_cell "$shape" "$max" "$strategy" "$rep" "${args[@]}"
                         work=$(last work_mib)
                         gc=$(last gc_cpu)

@@ -263,7 +263,8 @@ def main():
                  "Peak memory relative to memory.max (unconstrained: relative to the others' memory.max)")
 
     traces = []
-    for t in ["go-steady-agent", "go-outside-shm-agent", "go-outside-shm-env", "go-resize-agent", "go-leak-agent",
+    for t in ["go-steady-agent", "go-outside-shm-agent", "go-outside-shm-env", "go-outside-mmap-fast-agent",
+              "go-jump-agent", "go-high-live-agent", "go-resize-agent", "go-leak-agent", "go-slow-leak-agent",
               "jvm-outside-shm-agent", "node-outside-shm-agent"]:
         src = os.path.join(res, "traces", t + ".jsonl")
         if os.path.exists(src):
@@ -299,7 +300,7 @@ def main():
     L.append("")
     L.append("Shapes (the programs are bench/workload/; their work is fixed, in MiB of garbage allocated, so "
              "wall time compares strategies; the growth of the live heap and of the outside memory follows the "
-             "work done). Every shape but the leak is sized so that %s:" % FITS)
+             "work done). Every shape but the leaks is sized so that %s:" % FITS)
     L.append("")
     L.append("- **steady**: the live heap grows toward its final size (Go 190M, JVM 150M, Node 140M) over the "
              "first 60% of the work, while 64 KiB garbage objects are made.")
@@ -307,12 +308,23 @@ def main():
     L.append("- **outside-mmap / -shm / -helper**: a live heap (Go 100M; JVM and Node 60M) while memory the runtime "
              "does not see grows in 5M steps over the first 60% of the work (Go 100M, JVM 220M, Node 140M): "
              "anonymous mmap; a file in a tmpfs (shmem pages); a helper process in the same group that maps it.")
+    L.append("- **outside-mmap-fast / -shm-fast / -helper-fast**: the same, with the outside memory growing four times "
+             "as fast against the garbage (-pace 4: 20M steps, all 100M by 22% of the work).")
+    L.append("- **jump**: a 110M live heap, then 60M mapped and touched in one go outside it (anonymous mmap), then "
+             "garbage. It fits, but GOMEMLIMIT = 90% with the default GOGC lets the heap reach twice its live set "
+             "(220M) before a collection: with the 60M outside, past memory.max.")
+    L.append("- **high-live**: the live heap grows to 200M (78% of memory.max) over the first 60% of the work and "
+             "stays there; nothing outside it.")
     L.append("- **resize**: a 100M live heap; once it is built (and the garbage returned), memory.max is lowered "
              "from 256M to 160M.")
     L.append("- **leak**: the live heap grows without bound (at full speed to 190M, then 10 MiB/s). The cannot-fit "
              "line is where the live heap plus the law's minimum heap headroom (10%, at least 4M) passes memory.max "
              "less the law's headroom (5%, at least 8M), counting nothing outside the heap: 221M of 256M. The "
              "column 'cannot-fit line to end' runs from the program crossing it to the run's end.")
+    L.append("- **slow-leak**: the leak, at 2 MiB/s past 190M (golang/go#58106: under a memory limit the GC "
+             "thrashes for a long time before the OOM kill). GC CPU and 'cannot-fit line to end' say how long "
+             "and how hard each strategy thrashed; memgov's cells run with --on-cannot-fit kill (outcome "
+             "cannot-fit-kill: memgov ended it, exit 122).")
     L.append("")
     L.append("Peak is memory.peak of a parent group made fresh for each run (hierarchical: the child's group and "
              "its processes). GC CPU: Go's /cpu/classes/gc/total over /cpu/classes/total (runtime/metrics); the JVM's "
