@@ -236,6 +236,29 @@ def latency_table(det_rows, act_rows):
     return "\n".join(out)
 
 
+def loadavg_text(rows):
+    """The host's load average around each part of the run (scripts/bench, loadavg.csv)."""
+    t = ["The run must be made on an idle machine: the VM's CPU is emulated, so any other load on the host "
+         "(another VM, a build) stretches every time below. The host's load average (/proc/loadavg: 1, 5 and "
+         "15 minutes) before and after each part:"]
+    if not rows:
+        return t[0] + " not recorded in this run (no loadavg.csv)."
+    t.append("")
+    t.append("| part | when | UTC | load 1 min | 5 min | 15 min |")
+    t.append("|---|---|---|---|---|---|")
+    for r in rows:
+        t.append("| %s | %s | %s | %s | %s | %s |" % (r["part"], r["when"], r["utc"], r["load1"], r["load5"],
+                                                     r["load15"]))
+    first = rows[0]
+    t.append("")
+    t.append("Our own VM runs its 2 emulated CPUs flat out, so every mark after the first carries it (the 1-minute "
+             "average decays over about a minute); the first mark is the machine before the run.")
+    if (num(first["load1"]) or 0) >= 1.0:
+        t.append("**Not idle** before the run: a 1-minute load of %s on 2 cores; compare these figures only with "
+                 "runs made under the same load." % first["load1"])
+    return "\n".join(t)
+
+
 def main():
     res = sys.argv[1]
     rows = []
@@ -283,6 +306,8 @@ def main():
     L.append("The test VM: %s. Software emulation (qemu TCG): CPU-bound work runs roughly 10-30x slower "
              "than on the host, and these 2 cores are shared with other engineers' VMs. Absolute times "
              "are not what real hardware gives; compare the strategies side by side." % (env or "see environment.txt"))
+    L.append("")
+    L.append(loadavg_text(read_csv(os.path.join(res, "loadavg.csv"))))
     L.append("")
     L.append("## Goals")
     L.append("")
@@ -385,8 +410,9 @@ def main():
     L.append("## Files")
     L.append("")
     L.append("matrix-go.csv, matrix-jvm.csv, matrix-node.csv (one line per run), summary.csv (one line per cell), "
-             "overhead.csv, detection.csv, actuation.csv, traces/ (memgov --trace of the first run of each memgov "
-             "cell), environment.txt, the PNGs.")
+             "overhead.csv, detection.csv, actuation.csv, latency-run1.log (memgov -v of the first latency run), "
+             "traces/ and logs/ (memgov --trace and -v of the first run of each memgov cell), loadavg.csv, "
+             "environment.txt, the PNGs.")
     with open(os.path.join(res, "report.md"), "w") as f:
         f.write("\n".join(L) + "\n")
     print("report.py: wrote %s" % os.path.join(res, "report.md"))
