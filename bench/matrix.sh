@@ -104,6 +104,21 @@ lower_when_low() {
         echo $((RESIZE_TO_MIB << 20)) >"$1/memory.max" 2>/dev/null
 }
 
+# baseline_when_settled TIMEOUT-PID: the leaks: once the live heap reaches 100M (well before the cannot-fit
+# line), ask memgov (the child of `timeout`) for a heap capture: the baseline that report.py sets against
+# the capture memgov takes on cannot-fit (go tool pprof -base).
+baseline_when_settled() {
+        local work mg
+        for _ in $(seq 1200); do
+                work=$(grep -oE "work_mib=[0-9]+" "$T/out" 2>/dev/null | tail -1 | cut -d= -f2)
+                [ "${work:-0}" -ge 100 ] && break
+                kill -0 "$1" 2>/dev/null || return 0
+                sleep 0.05
+        done
+        mg=$(cut -d' ' -f1 "/proc/$1/task/$1/children" 2>/dev/null)
+        [ -n "$mg" ] && "$MEMGOV" capture "$mg" >>"$T/capture" 2>&1
+}
+
 # run_cell SHAPE MAX_MIB STRATEGY REP ARGS...: one run; sets exit_code and wall_ms.
 run_cell() {
         local shape=$1 max=$2 strategy=$3 rep=$4 p=$CG/bench-$$-$RANDOM watcher=
@@ -138,9 +153,20 @@ run_cell() {
                 [ "$shape" = slow-leak ] && opts+=(--on-cannot-fit kill)
                 [ "$rep" = 1 ] && opts+=(--trace "$OUT/traces/$RT-$shape-$strategy.jsonl")
                 [ "$shape" = resize ] && { lower_when_low "$p/w" & watcher=$!; }
+                local captures=$OUT/captures/$RT-$shape-$strategy baseline=
+                # The interval lets the capture on cannot-fit follow the baseline.
+                case $shape in *leak) [ "$rep" = 1 ] && [ "$strategy" = agent ] && baseline=yes &&
+                        rm -rf "$captures" && mkdir -p "$captures" &&
+                        opts+=(--capture-dir "$captures" --capture-interval 1s) ;; esac
+                : >"$T/capture"
                 timeout -s TERM "$RUN_TIMEOUT" "$MEMGOV" run "${opts[@]}" -- "${cmd[@]}" "${args[@]}" \
-                        >"$T/out" 2>"$T/err"
+                        >"$T/out" 2>"$T/err" &
+                local tpid=$!
+                [ -n "$baseline" ] && baseline_when_settled $tpid &
+                wait $tpid
                 exit_code=$?
+                wait
+                [ -n "$baseline" ] && cp "$T/capture" "$captures/baseline-request.txt"
                 [ "$rep" = 1 ] && cp "$T/err" "$OUT/logs/$RT-$shape-$strategy.log"
                 ;;
         esac

@@ -259,6 +259,52 @@ def loadavg_text(rows):
     return "\n".join(t)
 
 
+def go_tool():
+    """The go command, for go tool pprof (scripts/bench adds /usr/local/go/bin to PATH)."""
+    for d in os.environ.get("PATH", "").split(os.pathsep) + ["/usr/local/go/bin"]:
+        g = os.path.join(d, "go")
+        if os.access(g, os.X_OK):
+            return g
+    return None
+
+
+def capture_diffs(res):
+    """For each memgov cell of a leak with captures (bench/matrix.sh): the heap at death against the baseline
+    taken at 100M live, as go tool pprof -top -base prints it. Returns markdown lines."""
+    root = os.path.join(res, "captures")
+    if not os.path.isdir(root):
+        return []
+    L = []
+    go = go_tool()
+    for cell in sorted(os.listdir(root)):
+        d = os.path.join(root, cell)
+        files = sorted((f for f in os.listdir(d) if f.endswith(".pprof")),
+                       key=lambda f: int(f.rsplit("-", 1)[1].split(".")[0]))  # memgov-NAME-PID-STAMP-SEQ.pprof
+        L.append("**%s**: " % cell)
+        if len(files) < 2:
+            req = os.path.join(d, "baseline-request.txt")
+            said = open(req).read().strip().replace("\n", " ") if os.path.exists(req) else ""
+            L[-1] += "%d capture(s) (%s): no comparison. The baseline request said: %s" % (
+                len(files), ", ".join(files) or "none", said or "nothing")
+            L.append("")
+            continue
+        base, death = os.path.join(d, files[0]), os.path.join(d, files[-1])
+        L[-1] += "`go tool pprof -top -sample_index=inuse_space -base %s %s` (captures/%s/):" % (
+            files[0], files[-1], cell)
+        L.append("")
+        if not go:
+            L.append("(no go command on this machine to run it)")
+            L.append("")
+            continue
+        p = subprocess.run([go, "tool", "pprof", "-top", "-nodecount=12", "-sample_index=inuse_space", "-base",
+                            base, death], capture_output=True, text=True)
+        L.append("```")
+        L.append((p.stdout or p.stderr).strip())
+        L.append("```")
+        L.append("")
+    return L
+
+
 def main():
     res = sys.argv[1]
     rows = []
@@ -380,6 +426,16 @@ def main():
         for t in traces:
             L.append("![%s](trace-%s.png)" % (t, t))
             L.append("")
+    diffs = capture_diffs(res)
+    if diffs:
+        L.append("### The leaks' heap: at death against a baseline")
+        L.append("")
+        L.append("memgov's cell with the agent, first run: a heap capture asked for (`memgov capture`) once the "
+                 "live heap reached 100M, and the one memgov took on cannot-fit; what grew between them. A Go heap "
+                 "profile is the heap as of the last completed GC, sampled (one sample per 512 KiB allocated on "
+                 "average): its total is an estimate of the growth, its stacks name where it came from.")
+        L.append("")
+        L += diffs
     L.append("## Reaction latency")
     L.append("")
     L.append("bench/latency.sh, in the same run: a Go child with the agent in a 256M box, 60M garbage in its heap; "
