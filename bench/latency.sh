@@ -2,12 +2,22 @@
 # Reaction latency of the closed loop, measured on the real kernel in the test
 # VM (scripts/bench runs it there). Each run: a Go child with the agent, under
 # memgov run -v, in a 256M box; its heap holds 60M of garbage; then 60M appear
-# outside the heap (mmap). Measured:
-#   detection  the jump (the child's CLOCK_MONOTONIC stamps) -> memgov's first
-#              target-down decision (stamped with the same clock)
-#   actuation  memgov sends a target -> the agent acknowledges it applied
-#              (debug.SetMemoryLimit), for every target of every run
+# outside the heap (mmap). Read from memgov's -v log by its stable fields, not
+# by rule names (which rule fires first changes as the law changes):
+#   detection  the jump (the child's CLOCK_MONOTONIC stamps, "jump at_us=") ->
+#              memgov's first decision at or after it whose actions= include
+#              lower-target (its at_us=, the same clock), with that decision's
+#              on= (what woke memgov: tick, memory.events, psi-some, ...)
+#   applied    that decision's target -> the agent's acknowledgement that it
+#              applied it ("Agent N applied target S (limit L) in Dus."). The
+#              acknowledgement line has no timestamp of its own: D is memgov's
+#              own measure from sending the target to the acknowledgement, and
+#              the target is sent in the step that made the decision, so
+#              jump -> applied is detection + D
+#   actuation  every target of every run: sent -> applied (the same D), with
+#              the on= of the decision that sent it
 # Usage: latency.sh MEMGOV WORKLOAD OUTDIR [RUNS]
+#   WORKLOAD is tests/loop/workload (its burst shape prints the jump's stamps).
 set -u
 MEMGOV=$(realpath "$1")
 WORKLOAD=$(realpath "$2")
@@ -15,11 +25,46 @@ OUT=$3
 RUNS=${4:-5}
 T=$(mktemp -d /tmp/bench.XXXXXX)
 export GOGC=off
+# The fields are read from text lines; a file on stderr would get logfmt.
+export MEMGOV_LOG_FORMAT=text
 mkdir -p "$OUT"
 det_csv=$OUT/detection.csv
 act_csv=$OUT/actuation.csv
-echo "run,from_jump_start_ms,from_jump_end_ms" >"$det_csv"
-echo "run,target_to_applied_us" >"$act_csv"
+echo "run,on,actions,from_jump_start_ms,from_jump_end_ms,applied_after_decision_us,from_jump_start_to_applied_ms" >"$det_csv"
+echo "run,on,target_to_applied_us" >"$act_csv"
+
+# decisions LOG START RUN DET-CSV ACT-CSV END: appends the run's detection row (if any) and its actuation rows;
+# exits 1 when no decision at or after START lowered the target.
+decisions() {
+        awk -v s="$2" -v e="$6" -v run="$3" -v det="$4" -v act="$5" '
+        function field(name,   i) {
+                for (i = 1; i <= NF; i++)
+                        if (index($i, name "=") == 1)
+                                return substr($i, length(name) + 2)
+                return ""
+        }
+        / decision .*actions=/ {
+                on = field("on"); at = field("at_us"); actions = field("actions")
+                pending = 0
+                if (!found && at != "" && at + 0 >= s + 0 && ("," actions ",") ~ /,lower-target,/) {
+                        found = 1; pending = 1; d_on = on; d_actions = actions; d_at = at
+                }
+                next
+        }
+        / applied target [0-9]+ \(limit [^)]*\) in [0-9]+us\./ {
+                took = $0; sub(/.* in /, "", took); sub(/us\..*/, "", took)
+                printf "%s,%s,%s\n", run, (on == "" ? "none" : on), took >> act
+                if (pending) { d_took = took; pending = 0 }
+        }
+        END {
+                if (!found)
+                        exit 1
+                # actions= is comma-separated; ";" keeps the CSV plain.
+                gsub(/,/, ";", d_actions)
+                printf "%s,%s,%s,%.1f,%.1f,%s,%s\n", run, d_on, d_actions, (d_at - s) / 1000, (d_at - e) / 1000,
+                        d_took, (d_took == "" ? "" : sprintf("%.1f", (d_at - s + d_took) / 1000)) >> det
+        }' "$1"
+}
 
 for run in $(seq "$RUNS"); do
         # The first run is also traced, for the plot in the report (scripts/plot-trace).
@@ -28,43 +73,57 @@ for run in $(seq "$RUNS"); do
         "$MEMGOV" run -v --memory-max 256M --name bench-$run "${trace[@]}" -- "$WORKLOAD" burst -outside 60 \
                 >"$T/out" 2>"$T/err"
         rc=$?
+        # The first run's log is kept: what the figures were read from.
+        [ "$run" -eq 1 ] && cp "$T/err" "$OUT/latency-run1.log"
         start=$(sed -n 's/^jump at_us=//p' "$T/out")
         end=$(sed -n 's/^jumped at_us=//p' "$T/out")
-        decision=$(awk -v s="$start" '/rule=target-down/ { for (i = 1; i <= NF; i++) if ($i ~ /^at_us=/) { v = substr($i, 7); if (v + 0 >= s + 0) { print v; exit } } }' "$T/err")
-        if [ $rc -ne 0 ] || [ -z "$start" ] || [ -z "$decision" ]; then
-                echo "latency.sh: run $run: exit $rc, jump '${start}', decision '${decision}'" >&2
+        if [ $rc -ne 0 ] || [ -z "$start" ] || [ -z "$end" ] ||
+                ! decisions "$T/err" "$start" "$run" "$det_csv" "$act_csv" "$end"; then
+                echo "latency.sh: run $run: exit $rc, jump '${start}'..'${end}', no decision with actions=lower-target after the jump" >&2
                 tail -5 "$T/err" >&2
                 continue
         fi
-        echo "$run,$(((decision - start) / 1000)),$(((decision - end) / 1000))" >>"$det_csv"
-        sed -n 's/.*applied target [0-9]* (limit [^)]*) in \([0-9]*\)us\./\1/p' "$T/err" | sed "s/^/$run,/" >>"$act_csv"
 done
 
-# pct FILE COLUMN P: the P-th percentile (nearest rank) of a CSV column.
+# pct FILE COLUMN P [ON]: the P-th percentile (nearest rank) of a CSV column, of the rows whose on= (column 2) is
+# ON if given; "n/a" when there is none.
 pct() {
-        tail -n +2 "$1" | cut -d, -f"$2" | sort -n | awk -v p="$3" '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } i = int((p / 100) * NR + 0.999999); if (i < 1) i = 1; print v[i] }'
+        tail -n +2 "$1" | awk -F, -v on="${4-}" -v c="$2" 'on == "" || $2 == on { if ($c != "") print $c }' | sort -g |
+                awk -v p="$3" '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } i = int((p / 100) * NR + 0.999999); if (i < 1) i = 1; print v[i] }'
 }
-n_det=$(($(wc -l <"$det_csv") - 1))
-n_act=$(($(wc -l <"$act_csv") - 1))
+count() { tail -n +2 "$1" | awk -F, -v on="${2-}" -v c="${3:-1}" '(on == "" || $2 == on) && $c != "" { n++ } END { print n + 0 }'; }
+n_det=$(count "$det_csv")
+sources() { tail -n +2 "$1" | cut -d, -f2 | sort -u; }
 {
         echo "# Reaction latency ($(date -u +%Y-%m-%d), test VM: qemu TCG, $(nproc) vCPUs, $(uname -r))"
         echo
         echo "Measured under software emulation, where CPU-bound work runs roughly 10-30x slower than on"
         echo "the host: read these as upper bounds and for comparison between runs, not as what real"
         echo "hardware gives. Made by scripts/bench (bench/latency.sh); raw data in detection.csv and"
-        echo "actuation.csv."
+        echo "actuation.csv, the first run's memgov -v log in latency-run1.log."
         echo
-        echo "| what | samples | p50 | p99 |"
-        echo "|---|---|---|---|"
-        echo "| detection: 60M jump outside the heap starts -> first target-down decision (ms) | $n_det | $(pct "$det_csv" 2 50) | $(pct "$det_csv" 2 99) |"
-        echo "| detection: the jump is fully touched -> first target-down decision (ms) | $n_det | $(pct "$det_csv" 3 50) | $(pct "$det_csv" 3 99) |"
-        echo "| actuation: target sent -> the Go agent applied it (us) | $n_act | $(pct "$act_csv" 2 50) | $(pct "$act_csv" 2 99) |"
+        echo "Each row names its event source: on= of memgov's decision (what woke it: tick is its sampling"
+        echo "tick; memory.events, psi-some, psi-full and agent-stats are events)."
         echo
-        echo "Detection here is bounded by the sampling tick (1 s; 250 ms above 80% of the limit or under"
-        echo "pressure): growth without stall raises no kernel event (cgroup v2 has no usage thresholds,"
-        echo "and PSI fires only on stalls), so memgov sees it at the next sample. A negative 'fully"
-        echo "touched' figure means memgov decided while the child was still touching the new memory."
-        echo "These machines have 2 cores; another VM running at the same time slows every figure."
+        echo "| what | on= | samples | p50 | p99 |"
+        echo "|---|---|---|---|---|"
+        for on in $(sources "$det_csv"); do
+                echo "| detection: 60M jump outside the heap starts -> first decision with actions=lower-target (ms) | $on | $(count "$det_csv" "$on") | $(pct "$det_csv" 4 50 "$on") | $(pct "$det_csv" 4 99 "$on") |"
+                echo "| detection: the jump is fully touched -> that decision (ms) | $on | $(count "$det_csv" "$on") | $(pct "$det_csv" 5 50 "$on") | $(pct "$det_csv" 5 99 "$on") |"
+                echo "| that decision's target -> the Go agent applied it (us) | $on | $(count "$det_csv" "$on" 6) | $(pct "$det_csv" 6 50 "$on") | $(pct "$det_csv" 6 99 "$on") |"
+                echo "| the jump starts -> the Go agent applied the target (ms) | $on | $(count "$det_csv" "$on" 7) | $(pct "$det_csv" 7 50 "$on") | $(pct "$det_csv" 7 99 "$on") |"
+        done
+        for on in $(sources "$act_csv"); do
+                echo "| actuation: every target sent -> the Go agent applied it (us) | $on | $(count "$act_csv" "$on") | $(pct "$act_csv" 3 50 "$on") | $(pct "$act_csv" 3 99 "$on") |"
+        done
+        [ "$n_det" -gt 0 ] || echo "| detection | - | 0 | n/a | n/a |"
+        echo
+        echo "The agent's acknowledgement line in memgov's log carries no timestamp; memgov measures the time"
+        echo "from sending a target to its acknowledgement itself (the figure in the line), and sends the"
+        echo "target in the same step as the decision, so 'the jump starts -> applied' is the detection"
+        echo "figure plus that one. A negative 'fully touched' figure means memgov decided while the child"
+        echo "was still touching the new memory. These machines have 2 cores; another VM running at the"
+        echo "same time slows every figure."
         echo
         echo "The first run, as memgov traced it (--trace burst-trace.jsonl; scripts/bench draws it with"
         echo "scripts/plot-trace):"

@@ -10,10 +10,11 @@
 #   env            memgov run --no-agent: the launch environment, no agent
 #   agent          memgov run: the launch environment and the agent
 # For the JVM and Node, none would be their container defaults again: not run.
-# One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace of the first
-# run of each memgov cell in OUTDIR/traces/.
+# One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace and -v log of
+# the first run of each memgov cell in OUTDIR/traces/ and OUTDIR/logs/.
 # Usage: matrix.sh MEMGOV RUNTIME(go|jvm|node) PROGRAM OUTDIR RUNS [SHAPE...]
 #   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
+#   STRATEGIES  (environment) only these, e.g. "agent" (default: all)
 set -u
 MEMGOV=$(realpath "$1")
 RT=$2
@@ -29,14 +30,16 @@ unset GOMEMLIMIT GOGC JAVA_TOOL_OPTIONS NODE_OPTIONS
         echo "matrix.sh: $CG is not cgroup v2; run me through tests/vm/vmrun" >&2
         exit 2
 }
-mkdir -p "$OUT/traces"
+mkdir -p "$OUT/traces" "$OUT/logs"
+# The -v logs are read as text lines; a file on stderr would get logfmt.
+export MEMGOV_LOG_FORMAT=text
 echo "$RT matrix: kernel $(uname -r), $(nproc) vCPUs, $(awk '$1 == "MemTotal:" { print int($2 / 1024) }' /proc/meminfo) MiB" \
         >>"$OUT/environment.txt"
 csv=$OUT/matrix-$RT.csv
 [ -s "$csv" ] || echo "runtime,shape,strategy,rep,max_mib,exit,outcome,oom_kills,work_mib,work_target_mib,peak_bytes,gc_cpu,wall_ms,cannot_fit_to_end_ms" >"$csv"
 
 # The cells: shape name, memory.max in MiB, the work it should complete (MiB; 0 for the leak), the program's
-# arguments. The sizes keep the live set (heap plus outside) at or below 80% of memory.max, except the leak.
+# arguments. The sizes keep the live set (heap plus outside) at or below 80% of memory.max, except the leaks.
 case $RT in
 go)
         cells=(
@@ -45,8 +48,14 @@ go)
                 "outside-mmap|256|600|outside -kind mmap -live 100 -outside 100 -work 600"
                 "outside-shm|256|600|outside -kind shm -live 100 -outside 100 -work 600"
                 "outside-helper|256|600|outside -kind helper -live 100 -outside 100 -work 600"
+                "outside-mmap-fast|256|600|outside -kind mmap -live 100 -outside 100 -pace 4 -work 600"
+                "outside-shm-fast|256|600|outside -kind shm -live 100 -outside 100 -pace 4 -work 600"
+                "outside-helper-fast|256|600|outside -kind helper -live 100 -outside 100 -pace 4 -work 600"
+                "jump|256|600|jump -live 110 -outside 60 -work 600"
+                "high-live|256|600|steady -live 200 -work 600"
                 "resize|256|600|resize -live 100 -work 600"
                 "leak|256|0|leak -max 256"
+                "slow-leak|256|0|leak -max 256 -rate 2"
         )
         strategies=(unconstrained none static env agent)
         cmd=("$PROG")
@@ -75,6 +84,15 @@ node)
         exit 2
         ;;
 esac
+if [ -n "${STRATEGIES:-}" ]; then
+        for s in $STRATEGIES; do
+                printf '%s\n' "${strategies[@]}" | grep -qx "$s" || {
+                        echo "matrix.sh: STRATEGIES: '$s' is not a strategy of $RT (${strategies[*]})" >&2
+                        exit 2
+                }
+        done
+        read -ra strategies <<<"$STRATEGIES"
+fi
 RESIZE_TO_MIB=160
 
 # lower_when_low GROUP: the resize shape: when the program says its heap is built, lower memory.max.
@@ -84,6 +102,21 @@ lower_when_low() {
                 sleep 0.05
         done
         echo $((RESIZE_TO_MIB << 20)) >"$1/memory.max" 2>/dev/null
+}
+
+# baseline_when_settled TIMEOUT-PID: the leaks: once the live heap reaches 100M (well before the cannot-fit
+# line), ask memgov (the child of `timeout`) for a heap capture: the baseline that report.py sets against
+# the capture memgov takes on cannot-fit (go tool pprof -base).
+baseline_when_settled() {
+        local work mg
+        for _ in $(seq 1200); do
+                work=$(grep -oE "work_mib=[0-9]+" "$T/out" 2>/dev/null | tail -1 | cut -d= -f2)
+                [ "${work:-0}" -ge 100 ] && break
+                kill -0 "$1" 2>/dev/null || return 0
+                sleep 0.05
+        done
+        mg=$(cut -d' ' -f1 "/proc/$1/task/$1/children" 2>/dev/null)
+        [ -n "$mg" ] && "$MEMGOV" capture "$mg" >>"$T/capture" 2>&1
 }
 
 # run_cell SHAPE MAX_MIB STRATEGY REP ARGS...: one run; sets exit_code and wall_ms.
@@ -115,11 +148,26 @@ run_cell() {
         env | agent)
                 local opts=(-v --parent "$p" --name w --memory-max "$limit")
                 [ "$strategy" = env ] && opts+=(--no-agent)
+                # golang/go#58106: a slow leak under a memory limit thrashes the GC for a long time before the
+                # OOM kill; memgov is asked to end it once it cannot fit.
+                [ "$shape" = slow-leak ] && opts+=(--on-cannot-fit kill)
                 [ "$rep" = 1 ] && opts+=(--trace "$OUT/traces/$RT-$shape-$strategy.jsonl")
                 [ "$shape" = resize ] && { lower_when_low "$p/w" & watcher=$!; }
+                local captures=$OUT/captures/$RT-$shape-$strategy baseline=
+                # The interval lets the capture on cannot-fit follow the baseline.
+                case $shape in *leak) [ "$rep" = 1 ] && [ "$strategy" = agent ] && baseline=yes &&
+                        rm -rf "$captures" && mkdir -p "$captures" &&
+                        opts+=(--capture-dir "$captures" --capture-interval 1s) ;; esac
+                : >"$T/capture"
                 timeout -s TERM "$RUN_TIMEOUT" "$MEMGOV" run "${opts[@]}" -- "${cmd[@]}" "${args[@]}" \
-                        >"$T/out" 2>"$T/err"
+                        >"$T/out" 2>"$T/err" &
+                local tpid=$!
+                [ -n "$baseline" ] && baseline_when_settled $tpid &
+                wait $tpid
                 exit_code=$?
+                wait
+                [ -n "$baseline" ] && cp "$T/capture" "$captures/baseline-request.txt"
+                [ "$rep" = 1 ] && cp "$T/err" "$OUT/logs/$RT-$shape-$strategy.log"
                 ;;
         esac
         wall_ms=$((($(date +%s%N) - start) / 1000000))
@@ -149,7 +197,7 @@ for cell in "${cells[@]}"; do
         read -ra args <<<"$argline"
         for rep in $(seq "$RUNS"); do
                 for strategy in "${strategies[@]}"; do
-                        [ "$shape" = leak ] && [ "$strategy" = unconstrained ] && continue # it would never end
+                        case $shape in *leak) [ "$strategy" = unconstrained ] && continue ;; esac # it would never end
                         run_cell "$shape" "$max" "$strategy" "$rep" "${args[@]}"
                         work=$(last work_mib)
                         gc=$(last gc_cpu)

@@ -7,8 +7,11 @@
 //	outside  a live heap, and memory outside the runtime's view that grows:
 //	         -kind mmap (anonymous mappings), shm (a tmpfs file: shmem page
 //	         cache) or helper (another process in the same group)
+//	jump     a live heap, then memory outside it mapped and touched in one go,
+//	         then garbage (prints the jump's CLOCK_MONOTONIC stamps)
 //	resize   a live heap while someone lowers memory.max (it waits for that)
-//	leak     the live heap grows without bound
+//	leak     the live heap grows without bound (-rate: how fast, once past
+//	         -fast-until; the slow leak of golang/go#58106 is -rate 2)
 //	idle     sleeps (memgov's idle overhead with an agent connected)
 //	hog      the helper of outside -kind helper (reads steps on stdin)
 //
@@ -19,6 +22,7 @@
 //
 //	progress work_mib=N gc_cpu=F        (every 250 ms: work done if killed)
 //	cannot_fit at_ns=N live_mib=N       (leak: the heap crossed the line)
+//	jump at_us=N, jumped at_us=N        (jump: CLOCK_MONOTONIC, as memgov's at_us=)
 //	done work_mib=N gc_cpu=F wall_ms=N  (completed)
 package main
 
@@ -35,6 +39,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	_ "memgov.dev/agent"
 )
@@ -240,8 +245,13 @@ func outside(args []string) {
 	live := fs.Int("live", 100, "live heap, MiB")
 	total := fs.Int("outside", 100, "memory outside the heap at the end, MiB")
 	step := fs.Int("step", 5, "outside growth per step, MiB")
+	pace := fs.Int("pace", 1, "how many times faster than the garbage the outside memory grows: steps of "+
+		"-step x pace, all of it by 90%/pace of the work (the same total)")
 	work := fs.Int("work", 1200, "garbage to allocate, MiB")
 	fs.Parse(args)
+	if *pace < 1 || *pace > 90 {
+		fail("-pace %d: must be 1 to 90", *pace)
+	}
 
 	var h heap
 	h.growTo(*live)
@@ -249,9 +259,10 @@ func outside(args []string) {
 	defer o.close()
 	grown := 0
 	churn(*work, func(w int) {
-		if grown < fraction(*total, w, *work, 90) {
-			o.grow(*step)
-			grown += *step
+		if grown < *total && grown < fraction(*total, w, *work, 90 / *pace) {
+			n := min(*step**pace, *total-grown)
+			o.grow(n)
+			grown += n
 		}
 	})
 	runtime.KeepAlive(h)
@@ -265,6 +276,31 @@ func hog() {
 		mmapOutside{}.grow(mb)
 		fmt.Println("ok")
 	}
+}
+
+func monotonicUsec() int64 {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Sec*1000000 + ts.Nsec/1000
+}
+
+// jump: a live heap, then -outside MiB mapped and touched at once, then garbage. Under memory.max 256M the
+// defaults (110M live, 60M outside) fit, yet GOMEMLIMIT = 90% of the limit with the default GOGC lets the
+// heap grow to twice the live set (220M) before a GC: with the 60M outside, past memory.max.
+func jump(args []string) {
+	fs := flag.NewFlagSet("jump", flag.ExitOnError)
+	live := fs.Int("live", 110, "live heap, MiB")
+	size := fs.Int("outside", 60, "the jump outside the heap, MiB (anonymous mmap)")
+	work := fs.Int("work", 600, "garbage to allocate after the jump, MiB")
+	fs.Parse(args)
+
+	var h heap
+	h.growTo(*live)
+	fmt.Printf("jump at_us=%d\n", monotonicUsec())
+	mmapOutside{}.grow(*size)
+	fmt.Printf("jumped at_us=%d\n", monotonicUsec())
+	churn(*work, nil)
+	runtime.KeepAlive(h)
 }
 
 // memoryMax reads memory.max of the cgroup this process is in (cgroup v2).
@@ -337,7 +373,7 @@ func max64(a, b float64) float64 {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: workload steady|burst|outside|resize|leak|idle|hog [flags]")
+		fmt.Fprintln(os.Stderr, "usage: workload steady|burst|outside|jump|resize|leak|idle|hog [flags]")
 		os.Exit(64)
 	}
 	switch os.Args[1] {
@@ -347,6 +383,8 @@ func main() {
 		burst(os.Args[2:])
 	case "outside":
 		outside(os.Args[2:])
+	case "jump":
+		jump(os.Args[2:])
 	case "resize":
 		resize(os.Args[2:])
 	case "leak":
