@@ -114,12 +114,15 @@ expect "exit" $? 137 &&
 
 begin "crossing the usage threshold wakes the governor (eventfd), and it then stays idle"
 # 80% of 64M is the threshold; the helper holds 56M for 3 s. The loop must wake on the eventfd
-# (on=memory.events) and not spin afterwards: at the 250 ms tick, about 12 samples in 3 s.
+# (on=memory.events) and not spin afterwards. An eventfd left unread wakes the loop again at once, every
+# 10 ms (the coalescing delay): hundreds of on=memory.events samples in 3 s. Each crossing wakes it once.
+# The paced samples are not counted: their number follows the growth and the pressure (policy/pace.c),
+# so it depends on how fast the helper allocates.
 mg run -v --memory-max 64M --name thr -- "$HELPER" alloc 56 3
 rc=$?
-n=$(grep -c "Sampled on=" "$T/err")
+n=$(grep -c "Sampled on=memory.events" "$T/err")
 expect "exit" $rc 0 && expect_grep woken "$T/err" "Sampled on=memory.events" && no_groups thr &&
-        if [ "$n" -gt 40 ]; then fail "$n samples in ~3 s: the loop spins"; else pass "$n samples"; fi
+        if [ "$n" -gt 20 ]; then fail "$n samples on memory.events in ~3 s: the loop spins"; else pass "$n samples on memory.events"; fi
 
 begin "PSI triggers are armed where this mode has PSI"
 mg run -v --name psi -- true
