@@ -79,7 +79,7 @@ expect "exit --json" $rc_json 0 &&
         expect "by pid is the same governor" "$(grep -o '"name":"[^"]*"' "$T/status-pid.json")" '"name":"see-go"' &&
         expect_grep "json has the agent" "$OUT/status.json" '"agents_connected":1' &&
         expect_grep "text names it" "$T/status.txt" "^see-go \(memgov [0-9]+, child [0-9]+\)" &&
-        expect_grep "text has the limits" "$T/status.txt" "limits:   memory.max=256.0M memory.high=max" &&
+        expect_grep "text has the limits (memory.high: memgov's guard)" "$T/status.txt" "limits:   memory.max=256.0M memory.high=249.5M" &&
         expect_grep "text has the agent" "$T/status.txt" "agent 1:  go" &&
         expect "unknown name" $rc_none 1 &&
         expect_grep "names what it looked for" "$T/err-none" "no running memgov named 'no-such-governor'" &&
