@@ -42,6 +42,14 @@ typedef struct PlatformInfo {
         char pressure[256]; /* where memory pressure is read from, for people ("" when none) */
 } PlatformInfo;
 
+/* What a backend calls memgov's limits, for people (`memgov explain`): the hard limit, the soft one, the
+ * swap limit, the per-process limit beside the hard one, and the switch that kills the whole group at an
+ * OOM; NULL where the backend has no such thing. Never NULL itself. */
+typedef struct PlatformLimitNames {
+        const char *max, *high, *swap, *max_per_process, *oom_group;
+} PlatformLimitNames;
+const PlatformLimitNames *platform_limit_names(PlatformBackend b);
+
 /* cgroup_root: where cgroupfs is mounted (NULL: /sys/fs/cgroup). */
 int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *err);
 const char *platform_backend_to_string(PlatformBackend b);
@@ -68,6 +76,11 @@ int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_s
 int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, PlatformError *err);
 const char *platform_sandbox_path(const PlatformSandbox *s);
 
+/* Whether pid runs in the sandbox or below it (a peer of the control socket claiming to be the child): 1 or
+ * 0, or a negative errno when its membership cannot be read (it is gone, or a cgroup v1 host has no memory
+ * line for it). Windows asks the Job Object (IsProcessInJob). */
+int platform_sandbox_has_pid(const PlatformSandbox *s, pid_t pid);
+
 /* Removes the sandbox. -EBUSY while anything still runs in it. */
 int platform_sandbox_destroy(PlatformSandbox *s);
 PlatformSandbox *platform_sandbox_free(PlatformSandbox *s);
@@ -86,9 +99,10 @@ typedef struct PlatformSample {
                               * which someone else may have changed */
         uint64_t high_bytes;
         uint64_t events_low, events_high, events_max, events_oom, events_oom_kill;
-        /* cgroup v1: memory.pressure_level notifications so far, each level counting those above it too
-         * (a "medium" listener hears "critical"); zero elsewhere. */
-        uint64_t pressure_level_low, pressure_level_medium, pressure_level_critical;
+        /* Where pressure comes as notifications rather than as trigger descriptors, how many so far stood
+         * for a fired "some" and "full" trigger (cgroup v1's memory.pressure_level "medium", reclaim
+         * struggling, and "critical", about to OOM: docs/cgroup-v1.md); zero elsewhere. */
+        uint64_t pressure_some_notified, pressure_full_notified;
         /* The breakdown (memory.stat); zero where the kernel has no such key. */
         uint64_t anon_bytes, file_bytes, shmem_bytes, kernel_bytes, inactive_file_bytes;
         /* Pressure on the group (memory.pressure): avg10 in hundredths of a percent, total stall in usec.
@@ -122,6 +136,11 @@ typedef enum PlatformPressure {
  */
 int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,
                                       uint64_t window_usec, int *ret_fd, uint64_t *ret_window_usec);
+
+/* The file a program in the sandbox watches for memory pressure as systemd's MEMORY_PRESSURE_WATCH names it
+ * (the group's memory.pressure; cgroup v1: its cgroup2 twin's, else the host's), malloc'd. -EOPNOTSUPP
+ * where there is none (Windows). */
+int platform_sandbox_pressure_path(PlatformSandbox *s, char **ret);
 
 /*
  * Actuators. Both can block for a long time (the writer does the reclaim
@@ -271,6 +290,10 @@ bool platform_journal_is_stderr(void);
 bool platform_stderr_is_terminal(void);
 /* One entry. A negative errno when it was not sent (the caller writes the message elsewhere). */
 int platform_journal_send(const PlatformJournalField *fields, size_t n_fields);
+
+/* memgov's own executable, absolute, with '/' between components (Windows takes those too), malloc'd: where
+ * its agents are looked for beside it. */
+int platform_executable_path(char **ret);
 
 /* The policy files' directory when neither --config-dir nor MEMGOV_CONFIG_DIR names one (docs/policy.md):
  * /etc/memgov on Linux, the ProgramData folder's memgov on Windows. */
