@@ -15,7 +15,7 @@
 
 #include <shellapi.h> /* after windows.h, which it needs */
 
-#include "../../platform/platform.h"
+#include "../../platform/queue.h"
 #include "../../policy/macro.h"
 #include "../../platform/windows/job.h"
 #include "../unit/check.h"
