@@ -20,7 +20,6 @@
 #include <sys/un.h>
 #include <sys/param.h>
 
-#include "../policy/kfile.h"
 #include "../policy/macro.h"
 #include "log.h"
 
@@ -50,7 +49,7 @@ typedef struct Conn {
 
 struct ControlServer {
         sd_event *event;
-        char *cgroup_path;
+        const PlatformSandbox *sandbox; /* path-socket peers must run in it; NULL: no check */
         ControlCallbacks cb;
         ControlLimits limits;
         Conn **conns;
@@ -601,7 +600,7 @@ static int on_reap(sd_event_source *source, void *userdata)
         return 0;
 }
 
-int control_server_new(sd_event *e, const char *cgroup_rel_path, const ControlCallbacks *cb,
+int control_server_new(sd_event *e, const PlatformSandbox *sandbox, const ControlCallbacks *cb,
                        ControlServer **ret)
 {
         ControlServer *s;
@@ -615,18 +614,7 @@ int control_server_new(sd_event *e, const char *cgroup_rel_path, const ControlCa
         s->limits = CONTROL_LIMITS_DEFAULT;
         if (cb)
                 s->cb = *cb;
-        if (cgroup_rel_path) {
-                /* "/a/b" and "a/b/" name the same group. */
-                const char *p = cgroup_rel_path + strspn(cgroup_rel_path, "/");
-                size_t n = strlen(p);
-                while (n > 0 && p[n - 1] == '/')
-                        n--;
-                if (asprintf(&s->cgroup_path, "/%.*s", (int)n, p) < 0) {
-                        s->cgroup_path = NULL;
-                        r = -ENOMEM;
-                        goto fail;
-                }
-        }
+        s->sandbox = sandbox;
         r = sd_event_add_defer(e, &s->reap_source, on_reap, s);
         if (r < 0)
                 goto fail;
@@ -681,7 +669,6 @@ ControlServer *control_server_free(ControlServer *s)
         sd_event_source_disable_unref(s->reap_source);
         sd_event_unref(s->event);
         free(s->socket_path);
-        free(s->cgroup_path);
         free(s->conns);
         free(s->snapshot);
         free(s);
@@ -718,31 +705,6 @@ void control_server_child_started(ControlServer *s)
         s->child_fd = safe_close(s->child_fd);
 }
 
-/* Whether pid lives in the governed group or below it, by its /proc/<pid>/cgroup. */
-static int peer_in_group(const ControlServer *s, pid_t pid)
-{
-        char path[64], text[4096], group[4096];
-        _cleanup_close_ int fd = -1;
-        size_t glen = strlen(s->cgroup_path);
-        ssize_t n;
-        int r;
-
-        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, text, sizeof(text) - 1);
-        if (n < 0)
-                return negative_errno();
-        text[n] = '\0';
-        r = kfile_cgroup2_path(text, group, sizeof(group));
-        if (r < 0)
-                return r;
-        if (strcmp(s->cgroup_path, "/") == 0)
-                return 1;
-        return strncmp(group, s->cgroup_path, glen) == 0 && (group[glen] == '\0' || group[glen] == '/');
-}
-
 static int check_peer(const ControlServer *s, int fd, pid_t *ret_pid, char *why, size_t why_size)
 {
         struct ucred cred;
@@ -758,11 +720,12 @@ static int check_peer(const ControlServer *s, int fd, pid_t *ret_pid, char *why,
                          (unsigned)cred.uid);
                 return 0;
         }
-        if (s->cgroup_path) {
-                r = peer_in_group(s, cred.pid);
+        if (s->sandbox) {
+                r = platform_sandbox_has_pid(s->sandbox, cred.pid);
                 if (r <= 0) {
-                        snprintf(why, why_size, "pid %d is not in the governed cgroup %s%s%s", (int)cred.pid,
-                                 s->cgroup_path, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+                        snprintf(why, why_size, "pid %d is not in the governed group %s%s%s", (int)cred.pid,
+                                 platform_sandbox_path(s->sandbox), r < 0 ? ": " : "",
+                                 r < 0 ? strerror(-r) : "");
                         return 0;
                 }
         }

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "../platform/platform.h"
 #include "../policy/agent-report.h"
 #include "../policy/proto.h"
 #include "../policy/units.h"
@@ -69,11 +70,10 @@ typedef struct ControlLimits {
         })
 
 /*
- * cgroup_rel_path: the governed group relative to the cgroup2 root, as in
- * /proc/<pid>/cgroup ("/memgov-app-42"); path-socket peers must be in it or
- * below it. NULL: no cgroup check (tests). cb may be NULL.
+ * sandbox: path-socket peers must run in it or below it (platform_sandbox_has_pid()); it outlives the
+ * server. NULL: no such check (tests). cb may be NULL.
  */
-int control_server_new(sd_event *e, const char *cgroup_rel_path, const ControlCallbacks *cb,
+int control_server_new(sd_event *e, const PlatformSandbox *sandbox, const ControlCallbacks *cb,
                        ControlServer **ret);
 /* Closes every connection without calling back. Not from inside a callback. */
 ControlServer *control_server_free(ControlServer *s);

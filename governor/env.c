@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../platform/platform.h"
 #include "../policy/macro.h"
 #include "../policy/units.h"
 #include "log.h"
@@ -117,10 +118,10 @@ void env_report(const LaunchEnv *plan)
 static bool find_agent(const char *name, const char *build_subdir, const char *source_subdir, char *found,
                        size_t size)
 {
-        _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL), *canonical = NULL;
+        _cleanup_free_ char *exe = NULL, *canonical = NULL;
         char *slash;
 
-        if (exe && (slash = strrchr(exe, '/'))) {
+        if (platform_executable_path(&exe) >= 0 && (slash = strrchr(exe, '/'))) {
                 *slash = '\0';
                 snprintf(found, size, "%s/../lib/memgov/%s", exe, name);
                 canonical = realpath(found, NULL);

@@ -83,35 +83,34 @@ static void print_runtime(const RuntimeDetection *d)
                 printf("                   statically linked: no LD_PRELOAD agent can be injected\n");
 }
 
-static void print_cgroup_limits(const RunOptions *o, const MemoryLimits *limits)
+static void print_cgroup_limits(const RunOptions *o, const PlatformLimitNames *n, const MemoryLimits *limits)
 {
-        print_limit("memory.max", limits->max_bytes);
-        print_limit("memory.high", limits->high_bytes);
+        print_limit(n->max, limits->max_bytes);
+        print_limit(n->high, limits->high_bytes);
         if (o->spec.swap_max_set)
-                print_limit("memory.swap.max", o->spec.swap_max_bytes);
+                print_limit(n->swap, o->spec.swap_max_bytes);
         else
-                printf("%-18s (not set: kernel default)\n", "memory.swap.max");
-        printf("%-18s 1  (the whole group is OOM-killed together)\n", "memory.oom.group");
+                printf("%-18s (not set: kernel default)\n", n->swap);
+        printf("%-18s 1  (the whole group is OOM-killed together)\n", n->oom_group);
 }
 
 /* cgroup v1's terms (docs/cgroup-v1.md). */
-static void print_v1_limits(const RunOptions *o, const MemoryLimits *limits)
+static void print_v1_limits(const RunOptions *o, const PlatformLimitNames *n, const MemoryLimits *limits)
 {
-        print_limit("memory.limit_in_bytes", limits->max_bytes);
-        print_limit("memory.soft_limit_in_bytes", limits->high_bytes);
-        printf("%-18s (a reclaim target under host-wide pressure, not a throttle like memory.high)\n", "");
+        print_limit(n->max, limits->max_bytes);
+        print_limit(n->high, limits->high_bytes);
+        printf("%-18s (a reclaim target under host-wide pressure, not a throttle as on cgroup v2)\n", "");
         if (o->spec.swap_max_set)
-                printf("%-18s --memory-max + --swap-max (memory plus swap)\n",
-                       "memory.memsw.limit_in_bytes");
+                printf("%-18s --memory-max + --swap-max (memory plus swap)\n", n->swap);
         printf("%-18s none on cgroup v1: the OOM killer picks one process, not the group\n", "oom group");
 }
 
 /* The Job Object's terms (docs/windows.md). */
-static void print_job_limits(const MemoryLimits *limits)
+static void print_job_limits(const PlatformLimitNames *n, const MemoryLimits *limits)
 {
-        print_limit("JobMemoryLimit", limits->max_bytes);
-        printf("%-18s the same  (no single process may commit more)\n", "ProcessMemoryLimit");
-        print_limit("notification limit", limits->high_bytes);
+        print_limit(n->max, limits->max_bytes);
+        printf("%-18s the same  (no single process may commit more)\n", n->max_per_process);
+        print_limit(n->high, limits->high_bytes);
         printf("%-18s kill on job close  (the tree ends with memgov)\n", "job");
 }
 
@@ -121,6 +120,7 @@ int explain_main(const RunOptions *o)
         char name[256], d[32];
         PlatformError err = {};
         PlatformInfo info = {};
+        const PlatformLimitNames *names;
         MemoryLimits limits;
         LaunchEnv plan;
         RuntimeDetection detection;
@@ -169,12 +169,13 @@ int explain_main(const RunOptions *o)
         }
 
         init_explain(o);
+        names = platform_limit_names(info.backend);
         if (info.backend == PLATFORM_BACKEND_JOBOBJECT)
-                print_job_limits(&limits);
+                print_job_limits(names, &limits);
         else if (info.backend == PLATFORM_BACKEND_CGROUP1 || info.backend == PLATFORM_BACKEND_HYBRID)
-                print_v1_limits(o, &limits);
+                print_v1_limits(o, names, &limits);
         else
-                print_cgroup_limits(o, &limits);
+                print_cgroup_limits(o, names, &limits);
         printf("%-18s %s\n", "grace", units_format_duration(o->grace_usec, d, sizeof(d)));
 
         r = platform_find_executable(o->argv[0], launchenv_get(environ, "PATH"), &path);

@@ -631,7 +631,6 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
                 .on_gc_cycle = on_agent_gc_cycle,
                 .on_gone = on_agent_gone,
         };
-        const char *abs = platform_sandbox_path(s);
         Governor *g;
         int r;
 
@@ -653,9 +652,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
 
         ControlCallbacks cbu = cb;
         cbu.userdata = g;
-        /* The control server checks path-socket peers against the group relative to the cgroup2 root. */
-        const char *rel = strstr(abs, "/sys/fs/cgroup") == abs ? abs + strlen("/sys/fs/cgroup") : NULL;
-        r = control_server_new(e, rel, &cbu, &g->control);
+        r = control_server_new(e, s, &cbu, &g->control);
         if (r >= 0)
                 r = actuator_new(e, s, on_actuated, g, &g->actuator);
         if (r >= 0)
@@ -702,8 +699,9 @@ int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)
                         return r;
         }
         snprintf(fdtext, sizeof(fdtext), "%d", fd);
-        if (asprintf(&watch, "%s/memory.pressure", platform_sandbox_path(g->sandbox)) < 0)
-                return -ENOMEM;
+        r = platform_sandbox_pressure_path(g->sandbox, &watch);
+        if (r < 0)
+                return r;
         r = launchenv_base64(MEMORY_PRESSURE_WRITE_DEFAULT, strlen(MEMORY_PRESSURE_WRITE_DEFAULT), write64,
                              sizeof(write64));
         if (r < 0)

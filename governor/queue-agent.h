@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../platform/platform.h"
+#include "../platform/queue.h"
 #include "../policy/agent-report.h"
 #include "../policy/proto.h"
 

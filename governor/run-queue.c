@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../platform/platform.h"
+#include "../platform/queue.h"
 #include "../policy/launchenv.h"
 #include "../policy/law.h"
 #include "../policy/macro.h"

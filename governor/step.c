@@ -27,16 +27,17 @@ void stepper_init(Stepper *st, PlatformSandbox *s, const PolicyConfig *c, const 
 
 static void build_sample(Stepper *st, const PlatformSample *x, usec_t now, PolicySample *ret)
 {
-        /* cgroup v1's memory.pressure_level: "medium" is reclaim struggling, "critical" about to OOM; they
-         * enter the law as a fired "some" and "full" trigger would (docs/cgroup-v1.md). */
-        if (x->pressure_level_medium > st->last_platform.pressure_level_medium)
+        bool some = x->pressure_some_notified > st->last_platform.pressure_some_notified,
+             full = x->pressure_full_notified > st->last_platform.pressure_full_notified;
+
+        /* A notification counted since the last sample fires as a trigger would. */
+        if (some)
                 st->fired[PLATFORM_PRESSURE_SOME] = true;
-        if (x->pressure_level_critical > st->last_platform.pressure_level_critical)
+        if (full)
                 st->fired[PLATFORM_PRESSURE_FULL] = true;
-        if (x->pressure_level_low > st->last_platform.pressure_level_low)
-                log_debug("memory.pressure_level events so far: low=%" PRIu64 " medium=%" PRIu64
-                          " critical=%" PRIu64 ".",
-                          x->pressure_level_low, x->pressure_level_medium, x->pressure_level_critical);
+        if (some || full)
+                log_debug("Pressure notifications so far: some=%" PRIu64 " full=%" PRIu64 ".",
+                          x->pressure_some_notified, x->pressure_full_notified);
         *ret = (PolicySample){
                 .now_usec = now,
                 .limits = {.max_bytes = x->max_bytes, .high_bytes = x->high_bytes},

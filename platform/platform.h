@@ -42,6 +42,14 @@ typedef struct PlatformInfo {
         char pressure[256]; /* where memory pressure is read from, for people ("" when none) */
 } PlatformInfo;
 
+/* What a backend calls memgov's limits, for people (`memgov explain`): the hard limit, the soft one, the
+ * swap limit, the per-process limit beside the hard one, and the switch that kills the whole group at an
+ * OOM; NULL where the backend has no such thing. Never NULL itself. */
+typedef struct PlatformLimitNames {
+        const char *max, *high, *swap, *max_per_process, *oom_group;
+} PlatformLimitNames;
+const PlatformLimitNames *platform_limit_names(PlatformBackend b);
+
 /* cgroup_root: where cgroupfs is mounted (NULL: /sys/fs/cgroup). */
 int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *err);
 const char *platform_backend_to_string(PlatformBackend b);
@@ -68,6 +76,11 @@ int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_s
 int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, PlatformError *err);
 const char *platform_sandbox_path(const PlatformSandbox *s);
 
+/* Whether pid runs in the sandbox or below it (a peer of the control socket claiming to be the child): 1 or
+ * 0, or a negative errno when its membership cannot be read (it is gone, or a cgroup v1 host has no memory
+ * line for it). Windows asks the Job Object (IsProcessInJob). */
+int platform_sandbox_has_pid(const PlatformSandbox *s, pid_t pid);
+
 /* Removes the sandbox. -EBUSY while anything still runs in it. */
 int platform_sandbox_destroy(PlatformSandbox *s);
 PlatformSandbox *platform_sandbox_free(PlatformSandbox *s);
@@ -86,9 +99,10 @@ typedef struct PlatformSample {
                               * which someone else may have changed */
         uint64_t high_bytes;
         uint64_t events_low, events_high, events_max, events_oom, events_oom_kill;
-        /* cgroup v1: memory.pressure_level notifications so far, each level counting those above it too
-         * (a "medium" listener hears "critical"); zero elsewhere. */
-        uint64_t pressure_level_low, pressure_level_medium, pressure_level_critical;
+        /* Where pressure comes as notifications rather than as trigger descriptors, how many so far stood
+         * for a fired "some" and "full" trigger (cgroup v1's memory.pressure_level "medium", reclaim
+         * struggling, and "critical", about to OOM: docs/cgroup-v1.md); zero elsewhere. */
+        uint64_t pressure_some_notified, pressure_full_notified;
         /* The breakdown (memory.stat); zero where the kernel has no such key. */
         uint64_t anon_bytes, file_bytes, shmem_bytes, kernel_bytes, inactive_file_bytes;
         uint64_t anon_lru_bytes; /* inactive_anon + active_anon: mapped anon, shmem, and unmapped anon */
@@ -123,6 +137,11 @@ typedef enum PlatformPressure {
  */
 int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,
                                       uint64_t window_usec, int *ret_fd, uint64_t *ret_window_usec);
+
+/* The file a program in the sandbox watches for memory pressure as systemd's MEMORY_PRESSURE_WATCH names it
+ * (the group's memory.pressure; cgroup v1: its cgroup2 twin's, else the host's), malloc'd. -EOPNOTSUPP
+ * where there is none (Windows). */
+int platform_sandbox_pressure_path(PlatformSandbox *s, char **ret);
 
 /*
  * Actuators. Both can block for a long time (the writer does the reclaim
@@ -210,6 +229,7 @@ bool platform_sandbox_is_observe(const PlatformSandbox *s);
  * How the next spawn sets the child up, before it runs the program:
  * oom_score_adj (PLATFORM_OOM_SCORE_ADJ_UNSET: leave it as inherited), and
  * whether it gets SIGKILL when memgov dies (PR_SET_PDEATHSIG on Linux).
+ * Ignored on Windows, which has neither (the job dies with memgov anyway).
  */
 #define PLATFORM_OOM_SCORE_ADJ_UNSET (-2000)
 void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent);
@@ -242,10 +262,12 @@ bool platform_process_is_init(void);
 bool platform_process_is_root(void);
 /* Reaps one exited child without blocking: 1 with *ret_pid and *ret_code (the
  * exit code, or 128+signal), 0 when children remain but none has exited,
- * -ECHILD when there is no child left. */
+ * -ECHILD when there is no child left. -EOPNOTSUPP on Windows, where exits
+ * come from the sandbox's events (platform/queue.h). */
 int platform_process_reap_one(pid_t *ret_pid, int *ret_code);
 /* SIGKILLs every child memgov has (as subreaper, every descendant ends up one);
- * as PID 1 of a namespace, every other process in it. Returns how many. */
+ * as PID 1 of a namespace, every other process in it. Returns how many.
+ * -EOPNOTSUPP on Windows, where the Job Object holds the whole tree. */
 int platform_process_kill_descendants(void);
 
 /* Searches PATH (NULL: the default) for name, like execvp(). *ret is malloc'd.
@@ -273,68 +295,15 @@ bool platform_stderr_is_terminal(void);
 /* One entry. A negative errno when it was not sent (the caller writes the message elsewhere). */
 int platform_journal_send(const PlatformJournalField *fields, size_t n_fields);
 
+/* memgov's own executable, absolute, with '/' between components (Windows takes those too), malloc'd: where
+ * its agents are looked for beside it. */
+int platform_executable_path(char **ret);
+
 /* The policy files' directory when neither --config-dir nor MEMGOV_CONFIG_DIR names one (docs/policy.md):
  * /etc/memgov on Linux, the ProgramData folder's memgov on Windows. */
 const char *platform_policy_dir(void);
 
-/*
- * Events as a queue, for backends whose notifications arrive on one rather
- * than on pollable descriptors: the Windows backend (a Job Object's
- * completion port) implements these, and its supervisor loop
- * (governor/run-queue.c) waits here instead of in sd-event. The Linux backend
- * offers the descriptors above and does not implement them.
- */
-typedef enum PlatformEventKind {
-        PLATFORM_EVENT_TIMEOUT,      /* nothing happened within the timeout */
-        PLATFORM_EVENT_NEW_PROCESS,  /* a process joined the sandbox */
-        PLATFORM_EVENT_EXIT_PROCESS, /* a process in the sandbox exited (also abnormally) */
-        PLATFORM_EVENT_EMPTY,        /* the last process in the sandbox exited */
-        PLATFORM_EVENT_MEMORY_MAX,   /* an allocation was refused at the hard limit (sandbox or process) */
-        PLATFORM_EVENT_MEMORY_HIGH,  /* usage crossed the notification-only limit */
-        PLATFORM_EVENT_INTERRUPT,    /* the user asked memgov to stop (Ctrl-C, Ctrl-Break, console closed) */
-        PLATFORM_EVENT_CHANNEL,      /* the control channel has bytes to read, or was closed */
-        _PLATFORM_EVENT_MAX,
-} PlatformEventKind;
-
-typedef struct PlatformEvent {
-        PlatformEventKind kind;
-        uint32_t pid; /* the process concerned, or 0 */
-} PlatformEvent;
-
-const char *platform_event_to_string(PlatformEventKind k);
-
-/* Waits up to timeout_usec for the next event; PLATFORM_EVENT_TIMEOUT when none came. */
-int platform_sandbox_next_event(PlatformSandbox *s, uint64_t timeout_usec, PlatformEvent *ret);
-
-/* The exit code of the child spawned into s, once it has exited; -EAGAIN while it runs. */
-int platform_child_exit_status(PlatformSandbox *s, const PlatformChild *c, int *ret);
-
 /* A monotonic clock in microseconds, for loops that have no sd-event to ask. */
 uint64_t platform_monotonic_usec(void);
-/* The wall clock in microseconds since the epoch (UTC), for the times in log lines. Both backends. */
+/* The wall clock in microseconds since the epoch (UTC), for the times in log lines. */
 uint64_t platform_realtime_usec(void);
-
-/*
- * The control channel to the child, where a descriptor cannot simply be
- * inherited as on Linux (governor/control.c makes a socketpair there). On
- * Windows: a named pipe with one instance, local clients only and the default
- * DACL of memgov's user, whose client end is connected before the child
- * starts, so nobody else can reach it; the child inherits that end. Pass
- * *ret_child_handle in keep_fds to platform_sandbox_spawn() and name it in the
- * child's environment as MEMGOV_FD=<value> (on Windows a handle's value, docs/protocol.md). What arrives is
- * announced by PLATFORM_EVENT_CHANNEL; writes are queued (at most 64 KiB) and sent while
- * platform_sandbox_next_event() waits. governor/queue-agent.c speaks the protocol on it.
- */
-typedef struct PlatformChannel PlatformChannel;
-
-int platform_channel_open(PlatformSandbox *s, PlatformChannel **ret, int *ret_child_handle);
-/* For messages: the pipe's name. */
-const char *platform_channel_name(const PlatformChannel *c);
-/* After the spawn: memgov's copy of the child's end is closed, so the child's exit closes the channel. */
-void platform_channel_child_started(PlatformChannel *c);
-/* Copies received bytes: the count, 0 when none are waiting, -EPIPE once the child's end is closed. */
-int platform_channel_read(PlatformChannel *c, void *buf, size_t size);
-/* Queues data: -ENOBUFS when more than 64 KiB would wait, -EPIPE once closed. */
-int platform_channel_write(PlatformChannel *c, const void *data, size_t size);
-/* Before the sandbox it belongs to. */
-PlatformChannel *platform_channel_free(PlatformChannel *c);

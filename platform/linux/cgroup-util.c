@@ -117,6 +117,31 @@ int cg_pid_get_path(pid_t pid, char *buf, size_t size)
         return kfile_cgroup2_path(text, buf, size);
 }
 
+int cg_pid_in_group(pid_t pid, const char *controller, const char *rel)
+{
+        char path[64], text[4096], group[4096];
+        size_t n;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+        r = cg_read_at(AT_FDCWD, path, text, sizeof(text));
+        if (r < 0)
+                return r;
+        r = controller ? kfile_cgroup1_path(text, controller, group, sizeof(group))
+                       : kfile_cgroup2_path(text, group, sizeof(group));
+        if (r < 0)
+                return r;
+        /* "/a/b" and "a/b/" name the same group; "/" holds every one. */
+        rel += strspn(rel, "/");
+        n = strlen(rel);
+        while (n > 0 && rel[n - 1] == '/')
+                n--;
+        if (n == 0)
+                return 1;
+        return group[0] == '/' && strncmp(group + 1, rel, n) == 0 &&
+               (group[n + 1] == '\0' || group[n + 1] == '/');
+}
+
 static int detect_backend_uncached(const char *root, PlatformBackend *ret)
 {
         struct statfs fs;

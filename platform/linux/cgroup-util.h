@@ -39,6 +39,11 @@ bool cg_controller_listed(const char *text, const char *controller);
 /* The cgroup v2 path of pid (0: self), e.g. "/user.slice/session-1.scope". */
 int cg_pid_get_path(pid_t pid, char *buf, size_t size);
 
+/* Whether pid is in the group rel ("/a/b", relative to the hierarchy's root) or below it, by
+ * /proc/<pid>/cgroup: its cgroup v2 line, or with controller (v1: "memory") that controller's line.
+ * 1 when it is, 0 when not, a negative errno when the file cannot be read or has no such line. */
+int cg_pid_in_group(pid_t pid, const char *controller, const char *rel);
+
 /* Statfs-based detection of the hierarchy under root, cached per process for
  * the default root. */
 int cg_detect_backend(const char *root, PlatformBackend *ret);

@@ -504,13 +504,19 @@ int sandbox_v1_sample(PlatformSandbox *s, PlatformSample *ret)
         (void)kfile_get_key_u64(oom, "oom_kill", &x.events_oom_kill);
         x.events_oom = s->v1_events[V1_EVENT_OOM].count;
         x.events_high = s->v1_events[V1_EVENT_HIGH].count;
-        x.pressure_level_low = s->v1_events[V1_EVENT_LOW].count;
-        x.pressure_level_medium = s->v1_events[V1_EVENT_MEDIUM].count;
-        x.pressure_level_critical = s->v1_events[V1_EVENT_CRITICAL].count;
+        /* Each level counts those above it too (a "medium" listener hears "critical"); "low" is ordinary
+         * reclaim, no pressure the law acts on. */
+        x.pressure_some_notified = s->v1_events[V1_EVENT_MEDIUM].count;
+        x.pressure_full_notified = s->v1_events[V1_EVENT_CRITICAL].count;
         sample_stat_v1(s, &x);
         sample_pressure_v1(s, &x);
         *ret = x;
         return 0;
+}
+
+char *sandbox_v1_pressure_path(PlatformSandbox *s)
+{
+        return s->twin_path ? cg_join(s->twin_path, "memory.pressure") : strdup(PROC_PRESSURE_MEMORY);
 }
 
 int sandbox_v1_pressure_dir(PlatformSandbox *s, int *ret_dirfd, const char **ret_file)

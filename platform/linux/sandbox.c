@@ -425,6 +425,23 @@ const char *platform_sandbox_path(const PlatformSandbox *s)
         return s->path;
 }
 
+int platform_sandbox_has_pid(const PlatformSandbox *s, pid_t pid)
+{
+        /* Every backend's group lies under its root: the v2 mount, or v1's memory hierarchy, whose line in
+         * /proc/<pid>/cgroup names the same relative path. */
+        return cg_pid_in_group(pid, s->v1 ? "memory" : NULL, s->path + strlen(s->root));
+}
+
+int platform_sandbox_pressure_path(PlatformSandbox *s, char **ret)
+{
+        char *path = s->v1 ? sandbox_v1_pressure_path(s) : cg_join(s->path, "memory.pressure");
+
+        if (!path)
+                return -ENOMEM;
+        *ret = path;
+        return 0;
+}
+
 int platform_sandbox_destroy(PlatformSandbox *s)
 {
         if (s->observe) /* not ours to remove */

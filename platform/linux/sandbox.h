@@ -60,6 +60,7 @@ int sandbox_v1_kill(PlatformSandbox *s);
 int sandbox_v1_populated(PlatformSandbox *s, bool *ret);
 int sandbox_v1_sample(PlatformSandbox *s, PlatformSample *ret);
 int sandbox_v1_current(PlatformSandbox *s, uint64_t *ret);
+char *sandbox_v1_pressure_path(PlatformSandbox *s);
 int sandbox_v1_pressure_dir(PlatformSandbox *s, int *ret_dirfd, const char **ret_file);
 int sandbox_v1_set_high(PlatformSandbox *s, uint64_t bytes);
 int sandbox_v1_set_max(PlatformSandbox *s, uint64_t bytes);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../platform.h"
+#include "../queue.h"
 #include "job-source.h"
 #include "job.h"
 #include "win-util.h"

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <windows.h>
 
-#include "../platform.h"
+#include "../queue.h"
 
 typedef struct JobAccounting {
         uint64_t current_bytes; /* the commit charge of every process in the job, summed */

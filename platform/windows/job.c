@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../platform.h"
+#include "../queue.h"
 #include "job-source.h"
 #include "job.h"
 #include "win-util.h"
@@ -262,6 +262,28 @@ int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, Plat
 const char *platform_sandbox_path(const PlatformSandbox *s)
 {
         return s->path;
+}
+
+int platform_sandbox_has_pid(const PlatformSandbox *s, pid_t pid)
+{
+        /* Windows lets IsProcessInJob() do with the limited right; Wine wants the full one. */
+        HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION, FALSE, (DWORD)pid);
+        BOOL in = FALSE;
+        int r = 0;
+
+        if (!process)
+                return win_last_errno();
+        if (!IsProcessInJob(process, s->job, &in))
+                r = win_last_errno();
+        CloseHandle(process);
+        return r < 0 ? r : in ? 1 : 0;
+}
+
+int platform_sandbox_pressure_path(PlatformSandbox *s, char **ret)
+{
+        (void)s;
+        (void)ret;
+        return -EOPNOTSUPP;
 }
 
 int platform_sandbox_populated(PlatformSandbox *s, bool *ret)

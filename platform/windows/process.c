@@ -39,6 +39,18 @@ bool platform_process_is_root(void)
         return false;
 }
 
+/* The job holds the child's descendants, and memgov learns of exits from its port (platform/queue.h). */
+int platform_process_reap_one(pid_t *ret_pid, int *ret_code)
+{
+        return -EOPNOTSUPP;
+}
+
+/* platform_sandbox_kill() ends the job's tree; memgov has no other descendants to sweep. */
+int platform_process_kill_descendants(void)
+{
+        return -EOPNOTSUPP;
+}
+
 int platform_cleanup_stale(const SandboxOptions *o, char ***ret_removed)
 {
         if (ret_removed)
@@ -50,6 +62,17 @@ int platform_sandbox_observe(const char *cgroup_root, PlatformSandbox **ret, Pla
 {
         win_fail(err, "--observe needs cgroups; Windows has Job Objects");
         return -EOPNOTSUPP;
+}
+
+bool platform_sandbox_is_observe(const PlatformSandbox *s)
+{
+        return false; /* platform_sandbox_observe() never made one */
+}
+
+/* Neither has a counterpart: no OOM killer that picks a process, and KILL_ON_JOB_CLOSE already ends the
+ * child with memgov. */
+void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent)
+{
 }
 
 int platform_scope_enter(const char *unit, uint64_t max_bytes, uint64_t high_bytes, const char *description,

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../../policy/macro.h"
-#include "../platform.h"
+#include "../queue.h"
 #include "job.h"
 #include "win-util.h"
 

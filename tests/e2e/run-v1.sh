@@ -101,7 +101,7 @@ begin "OOM kill is reported with the limit and the peak; pressure_level events r
 # of the same moment: this does not tell the two apart).
 mg run -v --memory-max 32M --name oom -- "$HELPER" alloc 200
 expect "exit" $? 137 &&
-        expect_grep "pressure_level counted" "$T/err" "memory.pressure_level events so far: low=[1-9][0-9]* medium=[1-9][0-9]* critical=[1-9]" &&
+        expect_grep "pressure_level counted" "$T/err" "Pressure notifications so far: some=[1-9][0-9]* full=[1-9]" &&
         expect_grep "law critical" "$T/err" "decision rule=[a-z-]+ level=critical" &&
         expect_grep message "$T/err" "was OOM-killed: memory.max=32.0M, peak=3[0-9]\.[0-9]M" &&
         expect_grep "post-mortem" "$T/err" "post-mortem: .*e2e-helper was OOM-killed" &&

@@ -18,6 +18,7 @@
 
 #include "../../governor/control.h"
 #include "../../governor/log.h"
+#include "../../platform/linux/sandbox.h"
 #include "../../policy/kfile.h"
 #include "../unit/check.h"
 
@@ -221,7 +222,7 @@ static bool peer_target(Peer *p, uint64_t *ret_bytes, uint64_t *ret_seq, usec_t 
         return true;
 }
 
-static ControlServer *server_new(Recorder *rec, const char *cgroup)
+static ControlServer *server_new(Recorder *rec, const PlatformSandbox *sandbox)
 {
         ControlCallbacks cb = {
                 .on_hello = on_hello,
@@ -233,7 +234,7 @@ static ControlServer *server_new(Recorder *rec, const char *cgroup)
                 .userdata = rec,
         };
         ControlServer *s = NULL;
-        int r = control_server_new(event, cgroup, &cb, &s);
+        int r = control_server_new(event, sandbox, &cb, &s);
         CHECK(r == 0, "control_server_new: %d", r);
         return s;
 }
@@ -370,11 +371,25 @@ static const char *self_cgroup(char *buf, size_t size)
         return kfile_cgroup2_path(text, buf, size) == 0 ? buf : NULL;
 }
 
+/* A sandbox as platform/ would describe the group rel, made up: nothing is created, only its name asked. */
+static PlatformSandbox *group_sandbox(const char *rel)
+{
+        PlatformSandbox *s = sandbox_new();
+
+        CHECK(s, "sandbox_new");
+        s->root = strdup("/sys/fs/cgroup");
+        s->path = malloc(strlen(s->root) + strlen(rel) + 1);
+        CHECK(s->root && s->path, "strdup");
+        strcat(strcpy(s->path, s->root), rel);
+        return s;
+}
+
 static void test_peer_check(void)
 {
         Recorder rec = {};
         char *tmp = make_tmpdir(), *path = NULL, own[4096];
-        ControlServer *s = server_new(&rec, "/memgov-test-not-this-group");
+        PlatformSandbox *elsewhere = group_sandbox("/memgov-test-not-this-group"), *here;
+        ControlServer *s = server_new(&rec, elsewhere);
         Peer *p;
 
         CHECK(control_server_listen(s, tmp, &path) == 0, "listen");
@@ -383,6 +398,7 @@ static void test_peer_check(void)
         CHECK(rec.hellos == 0, "and never heard");
         peer_free(p);
         control_server_free(s);
+        platform_sandbox_free(elsewhere);
         free(path);
         path = NULL;
 
@@ -392,13 +408,15 @@ static void test_peer_check(void)
                 free(tmp);
                 return;
         }
-        s = server_new(&rec, own);
+        here = group_sandbox(own);
+        s = server_new(&rec, here);
         CHECK(control_server_listen(s, tmp, &path) == 0, "listen");
         p = peer_connect(path);
         CHECK(p && peer_hello(p, NULL), "a peer in the group (%s) is served", own);
         CHECK(rec.hellos == 1 && rec.last.pid == getpid(), "pid from SO_PEERCRED: %d", (int)rec.last.pid);
         peer_free(p);
         control_server_free(s);
+        platform_sandbox_free(here);
         rmdir(tmp);
         free(path);
         free(tmp);

@@ -15,7 +15,7 @@
 
 #include <shellapi.h> /* after windows.h, which it needs */
 
-#include "../../platform/platform.h"
+#include "../../platform/queue.h"
 #include "../../policy/macro.h"
 #include "../../platform/windows/job.h"
 #include "../unit/check.h"
@@ -215,6 +215,7 @@ static void test_sample_and_kill(void)
         PlatformSample x;
         PlatformChild c;
         bool populated = false;
+        int r;
 
         if (!s)
                 return;
@@ -232,6 +233,10 @@ static void test_sample_and_kill(void)
                 CHECK(x.peak_bytes != PLATFORM_UNLIMITED && x.peak_bytes >= x.current_bytes,
                       "PeakJobMemoryUsed %llu", (unsigned long long)x.peak_bytes);
         CHECK(platform_sandbox_populated(s, &populated) == 0 && populated, "populated while it sleeps");
+        r = platform_sandbox_has_pid(s, (pid_t)c.pid);
+        CHECK(r == 1, "the child is in the job: %d", r);
+        r = platform_sandbox_has_pid(s, (pid_t)GetCurrentProcessId());
+        CHECK(r == 0, "memgov is not: %d", r);
         CHECK(platform_sandbox_destroy(s) == -EBUSY, "a running job is busy");
         CHECK(platform_sandbox_kill(s) == 0, "kill");
         CHECK(wait_child(s, &c, NULL) == 137, "killed with 137");
