@@ -298,11 +298,12 @@ static void fill_status(void *userdata, StatusSnapshot *ret)
 
 static void arm_pace(Governor *g, usec_t at_usec);
 
-/* In observe mode the group's limits are someone else's: memgov writes no memory.high there, so no guard. */
+/* The guard is a memory.high that says when it is crossed: none where the sandbox's does not (cgroup v1's
+ * soft limit) or where memgov writes none (observe mode). */
 static void use_config(Governor *g, const PolicyConfig *c)
 {
         g->opts.config = *c;
-        if (platform_sandbox_is_observe(g->sandbox))
+        if (!platform_sandbox_high_notifies(g->sandbox))
                 g->opts.config.memory_high_guard_permyriad = 0;
         g->st.config = g->opts.config;
 }

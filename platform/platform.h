@@ -151,6 +151,11 @@ int platform_sandbox_pressure_path(PlatformSandbox *s, char **ret);
  */
 int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes);
 int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes);
+/* Whether a memory.high memgov sets with platform_sandbox_set_high() tells it when usage crosses it, so it
+ * can serve as the law's guard: cgroup v2 (memory.events "high", and the kernel throttles over it) and a
+ * Job Object (a notification-limit message). Not cgroup v1, whose soft limit neither throttles nor
+ * notifies, nor observe mode, where set_high is refused. */
+bool platform_sandbox_high_notifies(const PlatformSandbox *s);
 /* The hard limit of a running sandbox (a policy reload): memory.max, memory.limit_in_bytes on v1, the Job
  * Object's memory limits. -EOPNOTSUPP in observe mode, where the limits are someone else's. */
 int platform_sandbox_set_max(PlatformSandbox *s, uint64_t bytes);

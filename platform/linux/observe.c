@@ -125,6 +125,11 @@ bool platform_sandbox_is_observe(const PlatformSandbox *s)
         return s->observe;
 }
 
+bool platform_sandbox_high_notifies(const PlatformSandbox *s)
+{
+        return !s->observe && !s->v1;
+}
+
 void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent)
 {
         s->oom_score_adj = oom_score_adj;

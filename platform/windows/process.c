@@ -69,6 +69,11 @@ bool platform_sandbox_is_observe(const PlatformSandbox *s)
         return false; /* platform_sandbox_observe() never made one */
 }
 
+bool platform_sandbox_high_notifies(const PlatformSandbox *s)
+{
+        return true; /* JobObjectNotificationLimitInformation: a message on the port, no throttling */
+}
+
 /* Neither has a counterpart: no OOM killer that picks a process, and KILL_ON_JOB_CLOSE already ends the
  * child with memgov. */
 void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent)
