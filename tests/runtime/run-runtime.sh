@@ -322,6 +322,11 @@ if [ -z "$DOTNET" ]; then
                 "scripts/deps installs both): only the environment is checked"
 else
         CHECK=$W/DotnetCheck.dll
+        begin "explain detects dotnet for the dotnet host, and plans the agent"
+        "$MEMGOV" explain --memory-max 512M -- "$DOTNET" "$CHECK" >"$T/out" 2>"$T/err"
+        expect_grep "runtime line" "$T/out" "^runtime: +dotnet \(argv\[0\] is the dotnet launcher " &&
+                expect_grep hook "$T/out" "^ *DOTNET_STARTUP_HOOKS=/.*/MemgovAgent.dll " && pass
+
         begin ".NET Core 3.1: the GC's limit is memgov's hard limit; the agent connects and applies a target"
         hex=$(planned_hard_limit --memory-max 512M -- "$DOTNET" "$CHECK")
         mg run --runtime none --memory-max 512M -- "$DOTNET" "$CHECK" limit 0
