@@ -6,6 +6,9 @@
 //     prints the GC's limit (GCMemoryInfo.TotalAvailableMemoryBytes: the hard limit when one is set, else
 //     the memory the runtime sees), then after SECONDS whether memgov's agent is loaded, MEMGOV_FD as the
 //     program sees it, and its GC count.
+//   DotnetCheck.dll live MIB ROUNDS
+//     a live set of MIB arrays of 1M, each replaced ROUNDS times: the replaced ones are garbage on the
+//     large object heap, which only a full collection frees.
 //   DotnetCheck.dll native TOTAL CACHE-SIZE KIB PAUSE-MS
 //     a server-like loop: each "request" takes a buffer of KIB of native memory from a small cache, and
 //     an evicted buffer is dropped without Dispose(), a common bug. Each holds KIB outside the GC heap
@@ -37,9 +40,11 @@ public static class DotnetCheck
     {
         if (a.Length == 2 && a[0] == "limit")
             return Limit(int.Parse(a[1]));
+        if (a.Length == 3 && a[0] == "live")
+            return Live(int.Parse(a[1]), int.Parse(a[2]));
         if (a.Length == 5 && a[0] == "native")
             return Native(int.Parse(a[1]), int.Parse(a[2]), int.Parse(a[3]), int.Parse(a[4]));
-        Console.Error.WriteLine("usage: DotnetCheck limit SECONDS | native TOTAL CACHE-SIZE KIB PAUSE-MS");
+        Console.Error.WriteLine("usage: DotnetCheck limit SECONDS | live MIB ROUNDS | native TOTAL CACHE-SIZE KIB PAUSE-MS");
         return 2;
     }
 
@@ -52,6 +57,21 @@ public static class DotnetCheck
             agent |= asm.GetType("Memgov.Agent") != null;
         Console.WriteLine("agent=" + agent + " MEMGOV_FD=" + (Environment.GetEnvironmentVariable("MEMGOV_FD") ?? "unset") +
                           " gc_count=" + GC.CollectionCount(0));
+        return 0;
+    }
+
+    static int Live(int mib, int rounds)
+    {
+        var live = new byte[mib][];
+        for (int r = 0; r < rounds; r++)
+            for (int i = 0; i < mib; i++)
+            {
+                var b = new byte[1 << 20];
+                for (int off = 0; off < b.Length; off += 4096)
+                    b[off] = 1; // touched: charged to the cgroup
+                live[i] = b;
+            }
+        Console.WriteLine("done " + mib + "M x " + rounds + " gen2=" + GC.CollectionCount(2));
         return 0;
     }
 

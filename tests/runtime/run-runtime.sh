@@ -347,6 +347,21 @@ else
                 [ "$dotnet_only" != 134217728 ] &&
                 pass "DOTNET_GCHeapHardLimit=0x8000000 alone: TotalAvailableMemoryBytes $dotnet_only; COMPlus_: $(gc_limit)"
 
+        # 300M of live 1M arrays, replaced five times, in a 512M group. .NET Core 3.1 reads no cgroup v2 limit:
+        # with its defaults it sizes the heap by the VM's memory (measured outside the VM: 1.4G resident
+        # with no limit, 405M with memgov's 396M hard limit).
+        begin ".NET Core 3.1: a 300M live set in memory.max=512M fails with the runtime's defaults and completes under memgov"
+        mg run --runtime none --memory-max 512M -- "$DOTNET" "$CHECK" live 300 5
+        without=$?
+        without_err=$(grep -m1 -oE 'OutOfMemoryException|OOM-killed' "$T/err")
+        mg run --memory-max 512M -- "$DOTNET" "$CHECK" live 300 5
+        with=$?
+        if [ "$without" -ne 0 ] && [ "$with" -eq 0 ] && grep -q "^done 300M x 5 " "$T/out"; then
+                pass "without: exit $without ($without_err); with memgov: exit 0, $(tail -1 "$T/out")"
+        else
+                fail "without memgov's settings exit $without ($without_err), with them exit $with"
+        fi
+
         # Native buffers only a finalizer frees (DotnetCheck.cs): 6,000 of 64K through a cache of 200, 375M
         # if no GC runs, and none does on its own: the managed heap hardly grows.
         prewarm /libcoreclr.so "$DOTNET" "$CHECK" limit 30
