@@ -174,6 +174,12 @@ const char *env_java_agent_path(void)
         return agent_path(&a);
 }
 
+const char *env_dotnet_agent_path(void)
+{
+        static AgentFile a = {"MemgovAgent.dll", "agents/dotnet", NULL, -1, ""};
+        return agent_path(&a);
+}
+
 const char *env_c_agent_path(void)
 {
         static AgentFile a = {"libmemgov-preload.so", "agents/c", NULL, -1, ""};
@@ -206,6 +212,8 @@ void env_plan(const RunOptions *o, const char *path, const MemoryLimits *limits,
                 lo.node_agent = env_node_agent_path();
         if (lo.runtime == RUNTIME_JVM && !o->no_agent)
                 lo.java_agent = env_java_agent_path();
+        if (lo.runtime == RUNTIME_DOTNET && !o->no_agent)
+                lo.dotnet_agent = env_dotnet_agent_path();
         if (o->no_agent)
                 log_debug("--no-agent: the child gets its environment only, no agent.");
         else if (lo.runtime == RUNTIME_GLIBC || lo.runtime == RUNTIME_JEMALLOC ||

@@ -16,6 +16,8 @@ const char *env_node_agent_path(void);
 /* The JVM agent: <dir of memgov>/../lib/memgov/memgov-agent.jar once installed, else
  * <dir of memgov>/agents/java/memgov-agent.jar in the build tree. */
 const char *env_java_agent_path(void);
+/* MemgovAgent.dll, the .NET startup hook for DOTNET_STARTUP_HOOKS: the same places. */
+const char *env_dotnet_agent_path(void);
 /* libmemgov-preload.so, the C agent for LD_PRELOAD: the same places. */
 const char *env_c_agent_path(void);
 

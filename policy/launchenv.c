@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
+
 const char *launchenv_get(char *const *envp, const char *name)
 {
         size_t n = strlen(name);
@@ -290,25 +292,63 @@ static void plan_node(LaunchEnv *plan, char *const *envp, const LaunchOptions *o
         var_merge(v, " ", add);
 }
 
-static void plan_dotnet(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
+/* The .NET GC's hard limit. .NET 5 and later read DOTNET_GCHeapHardLimit and, when it is absent,
+ * COMPlus_GCHeapHardLimit; .NET Core 3.x reads only the COMPlus_ name: both are set, to one value. A limit
+ * the user set under any of the names (or as a percentage) is theirs: memgov sets neither, since a
+ * DOTNET_ one of memgov's would take precedence over a user's COMPlus_ one on .NET 5+. */
+static void plan_dotnet_limit(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
 {
-        static const char *const user_names[] = {"DOTNET_GCHeapHardLimitPercent", "COMPlus_GCHeapHardLimit",
+        static const char *const user_names[] = {"DOTNET_GCHeapHardLimit", "COMPlus_GCHeapHardLimit",
+                                                 "DOTNET_GCHeapHardLimitPercent",
                                                  "COMPlus_GCHeapHardLimitPercent"};
-        LaunchVar *v = plan_var(plan, envp, "DOTNET_GCHeapHardLimit");
+        static const char *const set_names[] = {"DOTNET_GCHeapHardLimit", "COMPlus_GCHeapHardLimit"};
         char fa[UNITS_SIZE_STRLEN], fb[UNITS_SIZE_STRLEN];
+        LaunchVar *v;
 
         plan->heap_bytes = launchenv_heap_bytes(plan->budget_bytes, o->dotnet_reserve_bytes);
-        for (size_t i = 0; i < sizeof(user_names) / sizeof(user_names[0]) && !v->user_value; i++)
+        for (size_t i = 0; i < ELEMENTSOF(user_names); i++)
                 if (launchenv_get(envp, user_names[i])) {
-                        v->name = user_names[i];
-                        v->user_value = launchenv_get(envp, user_names[i]);
-                        v->action = LAUNCHVAR_KEPT;
+                        v = plan_var(plan, envp, user_names[i]);
+                        snprintf(v->why, sizeof(v->why),
+                                 "your GC heap limit is kept (memgov would set 0x%" PRIx64 ")",
+                                 plan->heap_bytes);
+                        return;
                 }
-        snprintf(v->value, sizeof(v->value), "0x%" PRIx64, plan->heap_bytes);
-        snprintf(v->why, sizeof(v->why), "GC heap hard limit %s = budget %s - reserve (%s fixed + 10%%)",
-                 units_format_size(plan->heap_bytes, fa, sizeof(fa)),
-                 units_format_size(plan->budget_bytes, fb, sizeof(fb)),
-                 units_format_size(o->dotnet_reserve_bytes, (char[UNITS_SIZE_STRLEN]){}, UNITS_SIZE_STRLEN));
+        for (size_t i = 0; i < ELEMENTSOF(set_names); i++) {
+                v = plan_var(plan, envp, set_names[i]);
+                snprintf(v->value, sizeof(v->value), "0x%" PRIx64, plan->heap_bytes);
+                snprintf(v->why, sizeof(v->why), "%s %s = budget %s - reserve (%s fixed + 10%%)%s",
+                         i == 0 ? "GC heap hard limit" : "the same",
+                         units_format_size(plan->heap_bytes, fa, sizeof(fa)),
+                         units_format_size(plan->budget_bytes, fb, sizeof(fb)),
+                         units_format_size(o->dotnet_reserve_bytes, (char[UNITS_SIZE_STRLEN]){},
+                                           UNITS_SIZE_STRLEN),
+                         i == 0 ? "; .NET 5+" : " for .NET Core 3.x");
+        }
+}
+
+/* DOTNET_STARTUP_HOOKS lists assemblies separated by the platform's path separator (':' here): ours goes
+ * last, unless it is there already. */
+static void plan_dotnet_agent(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
+{
+        LaunchVar *v;
+
+        if (strchr(o->dotnet_agent, ':'))
+                return; /* cannot be written into the list */
+        v = plan_var(plan, envp, "DOTNET_STARTUP_HOOKS");
+        for (const char *p = v->user_value; p && *p;) {
+                size_t len = strcspn(p, ":");
+                if (len == strlen(o->dotnet_agent) && memcmp(p, o->dotnet_agent, len) == 0) {
+                        v->action = LAUNCHVAR_KEPT;
+                        snprintf(v->why, sizeof(v->why),
+                                 "the .NET agent: already in your DOTNET_STARTUP_HOOKS");
+                        return;
+                }
+                p += len + (p[len] != '\0');
+        }
+        snprintf(v->why, sizeof(v->why), "the .NET agent, a startup hook run before Main");
+        var_merge(v, ":", o->dotnet_agent);
+        plan->dotnet_agent = v->action != LAUNCHVAR_KEPT;
 }
 
 static void plan_glibc(LaunchEnv *plan, char *const *envp)
@@ -412,13 +452,15 @@ void launchenv_plan_runtime(char *const *envp, const MemoryLimits *limits, const
                 plan_node(plan, envp, o);
         if (o->runtime == RUNTIME_JVM)
                 plan_jvm(plan, envp, o);
+        if (o->runtime == RUNTIME_DOTNET && o->dotnet_agent)
+                plan_dotnet_agent(plan, envp, o);
         if ((o->runtime == RUNTIME_GLIBC || o->runtime == RUNTIME_JEMALLOC) && o->c_agent && o->c_agent_exe)
                 plan_c_agent(plan, envp, o);
         if (!limited)
                 return;
         switch (o->runtime) {
         case RUNTIME_DOTNET:
-                plan_dotnet(plan, envp, o);
+                plan_dotnet_limit(plan, envp, o);
                 break;
         case RUNTIME_GLIBC:
                 plan_glibc(plan, envp);

@@ -36,11 +36,12 @@ typedef struct LaunchOptions {
         uint64_t jvm_reserve_bytes; /* fixed part of each reserve */
         uint64_t node_reserve_bytes;
         uint64_t dotnet_reserve_bytes;
-        const char *gogc;        /* --gogc, or NULL: GOGC is left alone */
-        const char *node_agent;  /* absolute path of memgov-agent.js to --require, or NULL */
-        const char *java_agent;  /* absolute path of memgov-agent.jar for -javaagent:, or NULL */
-        const char *c_agent;     /* absolute path of libmemgov-preload.so for LD_PRELOAD, or NULL */
-        const char *c_agent_exe; /* the program the C agent is meant for (MEMGOV_PRELOAD_EXE) */
+        const char *gogc;         /* --gogc, or NULL: GOGC is left alone */
+        const char *node_agent;   /* absolute path of memgov-agent.js to --require, or NULL */
+        const char *java_agent;   /* absolute path of memgov-agent.jar for -javaagent:, or NULL */
+        const char *dotnet_agent; /* absolute path of MemgovAgent.dll for DOTNET_STARTUP_HOOKS, or NULL */
+        const char *c_agent;      /* absolute path of libmemgov-preload.so for LD_PRELOAD, or NULL */
+        const char *c_agent_exe;  /* the program the C agent is meant for (MEMGOV_PRELOAD_EXE) */
 } LaunchOptions;
 
 typedef enum LaunchVarAction {
@@ -67,6 +68,7 @@ typedef struct LaunchEnv {
         uint64_t heap_bytes;        /* JVM -Xmx, Node old space, .NET hard limit: what memgov computed */
         bool java_agent;            /* -javaagent added: the JVM agent needs MEMGOV_SOCKET */
         bool c_agent;               /* libmemgov-preload.so is in LD_PRELOAD */
+        bool dotnet_agent;          /* the .NET agent is in DOTNET_STARTUP_HOOKS */
         LaunchVar vars[LAUNCHENV_VARS_MAX];
         unsigned n_vars;
 } LaunchEnv;

@@ -156,12 +156,32 @@ static void test_launchenv_runtime(void)
                 {RUNTIME_NODE, "NODE_OPTIONS=--max_old_space_size=100", 512 * M, UNL, "NODE_OPTIONS",
                  LAUNCHVAR_KEPT, "--max_old_space_size=100"},
                 {RUNTIME_NODE, NULL, UNL, UNL, "NODE_OPTIONS", LAUNCHVAR_SET, NULL},
-                /* .NET: hex bytes, budget - (64M + 10%) */
+                /* .NET: hex bytes, budget - (64M + 10%), under the names .NET 5+ and 3.x read */
                 {RUNTIME_DOTNET, NULL, G, UNL, "DOTNET_GCHeapHardLimit", LAUNCHVAR_SET, "0x35900000"},
+                {RUNTIME_DOTNET, NULL, G, UNL, "COMPlus_GCHeapHardLimit", LAUNCHVAR_SET, "0x35900000"},
+                {RUNTIME_DOTNET, NULL, 512 * M, UNL, "COMPlus_GCHeapHardLimit", LAUNCHVAR_SET, "0x18c00000"},
+                {RUNTIME_DOTNET, NULL, UNL, UNL, "COMPlus_GCHeapHardLimit", LAUNCHVAR_SET, NULL},
+                /* a user's limit under any name is kept and memgov sets none */
                 {RUNTIME_DOTNET, "DOTNET_GCHeapHardLimitPercent=0x32", G, UNL,
                  "DOTNET_GCHeapHardLimitPercent", LAUNCHVAR_KEPT, "0x32"},
+                {RUNTIME_DOTNET, "DOTNET_GCHeapHardLimitPercent=0x32", G, UNL, "DOTNET_GCHeapHardLimit",
+                 LAUNCHVAR_SET, NULL},
+                {RUNTIME_DOTNET, "DOTNET_GCHeapHardLimitPercent=0x32", G, UNL, "COMPlus_GCHeapHardLimit",
+                 LAUNCHVAR_SET, NULL},
                 {RUNTIME_DOTNET, "DOTNET_GCHeapHardLimit=0x1000000", G, UNL, "DOTNET_GCHeapHardLimit",
                  LAUNCHVAR_KEPT, "0x1000000"},
+                {RUNTIME_DOTNET, "DOTNET_GCHeapHardLimit=0x1000000", G, UNL, "COMPlus_GCHeapHardLimit",
+                 LAUNCHVAR_SET, NULL},
+                {RUNTIME_DOTNET, "COMPlus_GCHeapHardLimit=0x8000000", G, UNL, "COMPlus_GCHeapHardLimit",
+                 LAUNCHVAR_KEPT, "0x8000000"},
+                {RUNTIME_DOTNET, "COMPlus_GCHeapHardLimit=0x8000000", G, UNL, "DOTNET_GCHeapHardLimit",
+                 LAUNCHVAR_SET, NULL},
+                {RUNTIME_DOTNET, "COMPlus_GCHeapHardLimitPercent=0x19", G, UNL,
+                 "COMPlus_GCHeapHardLimitPercent", LAUNCHVAR_KEPT, "0x19"},
+                {RUNTIME_DOTNET, "COMPlus_GCHeapHardLimitPercent=0x19", G, UNL, "DOTNET_GCHeapHardLimit",
+                 LAUNCHVAR_SET, NULL},
+                {RUNTIME_DOTNET, "COMPlus_GCHeapHardLimitX=1", G, UNL, "COMPlus_GCHeapHardLimit",
+                 LAUNCHVAR_SET, "0x35900000"},
                 /* glibc */
                 {RUNTIME_GLIBC, NULL, G, UNL, "MALLOC_ARENA_MAX", LAUNCHVAR_SET, "2"},
                 {RUNTIME_GLIBC, NULL, G, UNL, "MALLOC_TRIM_THRESHOLD_", LAUNCHVAR_SET, "131072"},
@@ -277,6 +297,33 @@ static void test_launchenv_extras(void)
         o.runtime = RUNTIME_GO;
         launchenv_plan_runtime(plain, &none, &o, &p);
         CHECK(p.n_vars == 0 && !p.c_agent, "only glibc and jemalloc programs get the C agent");
+
+        /* The .NET agent: DOTNET_STARTUP_HOOKS, after the user's hooks, also with no limit */
+        launchenv_options_default(&o);
+        o.runtime = RUNTIME_DOTNET;
+        o.dotnet_agent = "/p/MemgovAgent.dll";
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 1 && p.dotnet_agent && strcmp(p.vars[0].name, "DOTNET_STARTUP_HOOKS") == 0 &&
+                      strcmp(p.vars[0].value, "/p/MemgovAgent.dll") == 0,
+              "no limit: the .NET agent alone");
+        char *user_hooks[] = {"DOTNET_STARTUP_HOOKS=/x/Hook.dll", NULL};
+        launchenv_plan_runtime(user_hooks, &one_g, &o, &p);
+        CHECK(p.n_vars == 3 && p.dotnet_agent && p.vars[0].action == LAUNCHVAR_MERGED &&
+                      strcmp(p.vars[0].value, "/x/Hook.dll:/p/MemgovAgent.dll") == 0 &&
+                      strcmp(p.vars[1].name, "DOTNET_GCHeapHardLimit") == 0 &&
+                      strcmp(p.vars[2].name, "COMPlus_GCHeapHardLimit") == 0,
+              "appended to the user's hooks, beside the limits: %s", p.vars[0].value);
+        char *has_hook[] = {"DOTNET_STARTUP_HOOKS=/p/MemgovAgent.dll:/x/Hook.dll", NULL};
+        launchenv_plan_runtime(has_hook, &none, &o, &p);
+        CHECK(p.n_vars == 1 && p.vars[0].action == LAUNCHVAR_KEPT && !p.dotnet_agent,
+              "already in DOTNET_STARTUP_HOOKS: kept, not added twice");
+        o.dotnet_agent = "/a:b/MemgovAgent.dll";
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 0 && !p.dotnet_agent, "a path with a colon cannot go in DOTNET_STARTUP_HOOKS");
+        o.dotnet_agent = "/p/MemgovAgent.dll";
+        o.runtime = RUNTIME_NODE;
+        launchenv_plan_runtime(plain, &none, &o, &p);
+        CHECK(p.n_vars == 0 && !p.dotnet_agent, "only .NET programs get the .NET agent");
 
         launchenv_options_default(&o);
         o.runtime = RUNTIME_GO;
