@@ -123,7 +123,7 @@ void cli_help_run(const char *verb)
                "DURATION is a number with ms, s or m (500ms, 10s, 2m); a bare number is seconds.\n\n"
                "GOMEMLIMIT is set to the budget (memory.high if set, else memory.max) minus a 10%%\n"
                "headroom (at least 8M) unless the environment already has one. The runtime's own\n"
-               "settings (JAVA_TOOL_OPTIONS, NODE_OPTIONS, DOTNET_GCHeapHardLimit, MALLOC_ARENA_MAX,\n"
+               "settings (JAVA_TOOL_OPTIONS, NODE_OPTIONS, DOTNET_/COMPlus_GCHeapHardLimit, MALLOC_ARENA_MAX,\n"
                "MALLOC_CONF, ...) are derived from the same budget and merged with yours.\n\n"
                "While CMD runs, memgov watches the group's pressure and steers CMD's garbage\n"
                "collector through an agent inside it (MEMGOV_FD; see docs/protocol.md).\n\n"
