@@ -244,6 +244,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: workload outside|leak|burst|resize|mapleak|hold [flags]")
 		os.Exit(64)
 	}
+	// What the environment set at launch: the agent's first target may replace it within milliseconds.
+	fmt.Printf("env GOMEMLIMIT=%s\n", os.Getenv("GOMEMLIMIT"))
 	switch os.Args[1] {
 	case "outside":
 		outside(os.Args[2:])
