@@ -116,7 +116,10 @@ expect "exit" $rc 137 &&
         expect_grep message "$T/err" "was OOM-killed: memory.max=32.0M, peak=3[0-9]\.[0-9]M" &&
         expect_grep "post-mortem" "$T/err" "post-mortem: .*e2e-helper was OOM-killed" &&
         expect_grep "last sample" "$T/err" "last sample \([0-9]+ms before\): current [0-9.]+[KM] = anon " &&
-        expect_grep "advice" "$T/err" "what to change: raise memory.max to at least 3[0-9]\.[0-9]M \(the peak plus 10%\)" &&
+        # The preloaded C agent reports the helper's heap, so the guard throttles it at 28M and the law may
+        # say "cannot fit" before the kernel kills (how soon depends on the machine): either post-mortem
+        # names the size to raise memory.max to.
+        expect_grep "advice" "$T/err" "what to change: .*raise memory.max to at least 3[0-9]\.[0-9]M" &&
         no_group oom && pass
 
 begin "memory-high throttles without killing"
