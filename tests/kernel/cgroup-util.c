@@ -431,3 +431,20 @@ bool exited_with(int wait_status, int code)
 {
         return wait_status >= 0 && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == code;
 }
+
+long kt_task_voluntary_switches(pid_t tid)
+{
+        char path[64], line[256];
+        long n = -1;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+        f = fopen(path, "re");
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+                        break;
+        fclose(f);
+        return n;
+}

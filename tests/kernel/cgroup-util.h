@@ -87,6 +87,8 @@ double kt_now_sec(void);
 int kt_wait_pollpri(int fd, int timeout_ms);
 /* memory.pressure "some" total (usec of stall), or -1. */
 long cg_read_psi_some_total(const char *cg);
+/* voluntary_ctxt_switches of one thread of this process (a thread id), or -1: each is a sleep. */
+long kt_task_voluntary_switches(pid_t tid);
 
 bool killed_by(int wait_status, int sig);
 bool exited_with(int wait_status, int code);

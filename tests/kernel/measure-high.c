@@ -307,19 +307,7 @@ typedef struct Threads {
 
 static long self_voluntary_switches(void)
 {
-        char path[64], line[256];
-        long n = -1;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "/proc/self/task/%ld/status", (long)syscall(SYS_gettid));
-        f = fopen(path, "re");
-        if (!f)
-                return -1;
-        while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-                        break;
-        fclose(f);
-        return n;
+        return kt_task_voluntary_switches((pid_t)syscall(SYS_gettid));
 }
 
 /* Pure CPU: the clock comes from the vDSO, so a gap is time the thread did not run. */

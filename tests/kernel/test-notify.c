@@ -163,23 +163,6 @@ cleanup:
         return ret;
 }
 
-static long task_voluntary_switches(pid_t tid)
-{
-        char path[64], line[256];
-        long n = -1;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-        f = fopen(path, "re");
-        if (!f)
-                return -1;
-        while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-                        break;
-        fclose(f);
-        return n;
-}
-
 typedef struct Spinner {
         atomic_int tid;
         atomic_bool stop;
@@ -216,14 +199,14 @@ static int alloc_beside_spinner(const char *cg, void *arg)
                 return 10;
         while (!atomic_load(&s.tid))
                 sched_yield();
-        self_before = task_voluntary_switches(self);
-        spin_before = task_voluntary_switches(atomic_load(&s.tid));
+        self_before = kt_task_voluntary_switches(self);
+        spin_before = kt_task_voluntary_switches(atomic_load(&s.tid));
         loops_before = atomic_load(&s.loops);
         if (touch_new(KT_MB(17)) < 0)
                 ret = 11;
         loops_after = atomic_load(&s.loops);
-        self_after = task_voluntary_switches(self);
-        spin_after = task_voluntary_switches(atomic_load(&s.tid));
+        self_after = kt_task_voluntary_switches(self);
+        spin_after = kt_task_voluntary_switches(atomic_load(&s.tid));
         atomic_store(&s.stop, true);
         pthread_join(thread, NULL);
         kt_diag("voluntary switches: allocating thread +%ld, spinning thread +%ld (%lu loops); memory.pressure some total=%ld us",
