@@ -86,8 +86,10 @@ static usec_t clock_usec(clockid_t clock)
         return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
 }
 
-static void sample_agents(Governor *g, PolicySample *ps)
+/* What the agents last said, for step.c's sample. */
+static void sample_agents(void *userdata, PolicySample *ps)
 {
+        Governor *g = userdata;
         const AgentReport *agents;
         size_t n = control_server_agents(g->control, &agents);
 
@@ -168,7 +170,7 @@ static void act(Governor *g, const PolicyDecision *d)
                         policy_rule_to_string(d->rule),
                         units_format_size_human(d->floor_bytes, live, sizeof(live)),
                         units_format_size_human(d->limit_bytes, limit, sizeof(limit)),
-                        g->opts.config.give_up == POLICY_GIVE_UP_KILL
+                        g->st.config.give_up == POLICY_GIVE_UP_KILL
                                 ? "killing it (--on-cannot-fit kill)"
                                 : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
                 /* The evidence first: the post-mortem (and the kill) wait for the capture to end, also for
@@ -302,15 +304,9 @@ static void arm_pace(Governor *g, usec_t at_usec);
  * soft limit) or where memgov writes none (observe mode). */
 static void use_config(Governor *g, const PolicyConfig *c)
 {
-        g->opts.config = *c;
+        g->st.config = *c;
         if (!platform_sandbox_high_notifies(g->sandbox))
-                g->opts.config.memory_high_guard_permyriad = 0;
-        g->st.config = g->opts.config;
-}
-
-static void step_agents(void *userdata, PolicySample *ps)
-{
-        sample_agents(userdata, ps);
+                g->st.config.memory_high_guard_permyriad = 0;
 }
 
 /* Every step, whatever woke it, sets the next sample: an event just sampled makes the timer's own sample
@@ -322,7 +318,7 @@ static void governor_step(Governor *g, const char *why)
 
         if (g->stopped)
                 return;
-        if (stepper_step(&g->st, now, why, step_agents, g, &d) >= 0) {
+        if (stepper_step(&g->st, now, why, sample_agents, g, &d) >= 0) {
                 remember_decision(g, &d);
                 act(g, &d);
                 publish_metrics(g);
@@ -451,8 +447,8 @@ static void watch_limits(Governor *g)
 static void watch_psi(Governor *g)
 {
         static const char *const names[] = {"some", "full"};
-        uint32_t permyriad[2] = {g->opts.config.elevated_enter_some_permyriad,
-                                 g->opts.config.critical_enter_full_permyriad};
+        uint32_t permyriad[2] = {g->st.config.elevated_enter_some_permyriad,
+                                 g->st.config.critical_enter_full_permyriad};
 
         for (int i = 0; i < 2; i++) {
                 uint64_t window = 0;
@@ -749,8 +745,8 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
 
 void governor_set_config(Governor *g, const PolicyConfig *c)
 {
-        bool rearm = c->elevated_enter_some_permyriad != g->opts.config.elevated_enter_some_permyriad ||
-                     c->critical_enter_full_permyriad != g->opts.config.critical_enter_full_permyriad;
+        bool rearm = c->elevated_enter_some_permyriad != g->st.config.elevated_enter_some_permyriad ||
+                     c->critical_enter_full_permyriad != g->st.config.critical_enter_full_permyriad;
 
         /* The state stays: a target in force, the level and the timers carry over, so a reload acts as a
          * change of parameters at the next step, not as a restart of the law. */
