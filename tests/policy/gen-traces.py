@@ -53,7 +53,7 @@ def row(t_s, max_, outside, rt=0, live=0, inactive=0, active=0, high=None, some=
     current = rt + outside + file_ + kernel
     anon = rt + outside
     return {
-        "t_ms": str(int(t_s * 1000)), "max": size(max_), "high": size(high), "current": size(current),
+        "t_ms": str(int(t_s * 1000)), "max": size(max_), "high": "" if high is None else size(high), "current": size(current),
         "anon": size(anon), "file": size(file_), "shmem": "0", "kernel": size(kernel),
         "inactive_file": size(inactive), "psi_some_avg10": "%.2f" % some, "psi_full_avg10": "%.2f" % full,
         "some_fired": str(some_fired), "full_fired": str(full_fired), "ev_high": str(ev[0]),

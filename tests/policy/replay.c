@@ -10,7 +10,9 @@
  *   ev_high,ev_max,ev_oom,ev_oom_kill,agent,rt_total,heap_live,gc_cpu
  * Sizes take the units of policy/units.h ("512M", "max"); PSI averages are
  * percent as the kernel prints them ("12.34"); gc_cpu is a fraction ("0.45");
- * the rest are integers. A missing column reads as 0, max and high as "max".
+ * the rest are integers. A missing column reads as 0, max as "max". Without a
+ * high column, or where its cell is empty, memory.high is what the law last
+ * wrote ("max" before that), as the kernel would keep it.
  * Lines starting with '#' are comments; "# set key=value" sets a PolicyConfig
  * field by name, as --set does, so a trace can carry its own policy.
  */
@@ -227,6 +229,7 @@ typedef struct Replay {
         PolicyConfig config;
         PolicyState state;
         bool have_header, have_state, quiet;
+        uint64_t high_written;   /* the law's last memory.high, for traces without a high column */
         int columns[MAX_FIELDS]; /* Column of each field in the trace */
         size_t n_columns;
 } Replay;
@@ -275,18 +278,28 @@ static int replay_row(Replay *r, char **fields, size_t n)
 {
         PolicySample x = {.limits = {SIZE_MAX_UNLIMITED, SIZE_MAX_UNLIMITED}};
         PolicyDecision d;
+        bool high_given = false;
         char line[POLICY_DECISION_STRLEN];
 
         if (n != r->n_columns)
                 return fail(r, "wrong number of fields", NULL);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+                if (r->columns[i] == COL_HIGH && *fields[i] == '\0')
+                        continue;
+                high_given = high_given || r->columns[i] == COL_HIGH;
                 if (parse_cell((Column)r->columns[i], fields[i], &x) < 0)
                         return fail(r, column_names[r->columns[i]], *fields[i] ? fields[i] : "(empty)");
+        }
         if (!r->have_state) {
                 policy_state_init(&r->state, &r->config);
                 r->have_state = true;
+                r->high_written = SIZE_MAX_UNLIMITED;
         }
+        if (!high_given)
+                x.limits.high_bytes = r->high_written;
         policy_step(&r->config, &r->state, &x, &d);
+        if (d.actions & POLICY_ACTION_SET_HIGH)
+                r->high_written = d.memory_high_bytes;
         if (!r->quiet || d.actions != 0 || d.level_changed)
                 printf("t=%" PRIu64 " %s\n", x.now_usec / USEC_PER_MSEC,
                        policy_decision_format(&d, line, sizeof(line)));
