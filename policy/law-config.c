@@ -55,6 +55,7 @@ static const struct {
         FIELD(reclaim_interval_usec, FIELD_USEC),
         FIELD(memory_high_adjust, FIELD_BOOL),
         FIELD(memory_high_guard_permyriad, FIELD_PERMYRIAD),
+        FIELD(memory_high_wire_permyriad, FIELD_PERMYRIAD),
         FIELD(memory_high_headroom_permyriad, FIELD_PERMYRIAD),
         FIELD(cannot_fit_hold_usec, FIELD_USEC),
         FIELD(gc_cpu_limit_permyriad, FIELD_PERMYRIAD),

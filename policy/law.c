@@ -90,6 +90,7 @@ void policy_config_default(PolicyConfig *ret)
                 .reclaim_interval_usec = 1 * USEC_PER_SEC,
                 .memory_high_adjust = false,
                 .memory_high_guard_permyriad = 5000,
+                .memory_high_wire_permyriad = 0,
                 .memory_high_headroom_permyriad = 500,
                 .cannot_fit_hold_usec = 5 * USEC_PER_SEC,
                 .gc_cpu_limit_permyriad = 4000,
@@ -106,6 +107,7 @@ void policy_state_init(PolicyState *s, const PolicyConfig *c)
                 .target_changed_usec = NEVER,
                 .limit_bytes = SIZE_MAX_UNLIMITED,
                 .above_since_usec = NEVER,
+                .wire_far_since_usec = NEVER,
                 .level = POLICY_LEVEL_OK,
                 .calm_since_usec = NEVER,
                 .pressure_since_usec = NEVER,
@@ -138,6 +140,7 @@ static uint64_t observe_limit(PolicyState *s, const PolicySample *x)
 
         if (!ours) {
                 s->high_written = false;
+                s->high_is_wire = false;
                 s->high_external_bytes = high;
         }
         return min_u64(x->limits.max_bytes, s->high_external_bytes);
@@ -157,7 +160,10 @@ static bool counter_grew(uint64_t *last, uint64_t now, bool seen)
 static bool update_level(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
 {
         bool seen = s->seen_sample;
-        bool high = counter_grew(&s->events_high, x->events_high, seen);
+        /* The wire is crossed on purpose: news that the charge grew, not pressure, unless the charge is past
+         * the guard too (the kernel counts the crossing of whichever memory.high is in force). */
+        bool high = counter_grew(&s->events_high, x->events_high, seen) &&
+                    (!s->high_is_wire || x->current_bytes >= s->guard_bytes);
         bool max = counter_grew(&s->events_max, x->events_max, seen);
         bool oom = counter_grew(&s->events_oom, x->events_oom, seen);
         bool oom_kill = counter_grew(&s->events_oom_kill, x->events_oom_kill, seen);
@@ -280,6 +286,7 @@ static void set_high(PolicyState *s, const PolicySample *x, uint64_t bytes, Poli
         s->high_previous_bytes = s->high_written ? s->high_written_bytes : x->limits.high_bytes;
         s->high_written = true;
         s->high_written_bytes = bytes;
+        s->high_is_wire = false;
         d->memory_high_bytes = bytes;
         d->actions |= POLICY_ACTION_SET_HIGH;
 }
@@ -456,20 +463,49 @@ static void reclaim_cache(const PolicyConfig *c, PolicyState *s, const PolicySam
  *   loop) crosses it first: the kernel throttles the allocating task and raises memory.events "high"
  *   within about 10 ms, and the step that follows lowers the target and asks for a GC while the task
  *   waits. Below the guard nothing is throttled. docs/control-law.md, "The guard".
+ *   Far below the guard, memory.high is the wire instead: the charge plus memory_high_wire of the limit.
+ *   Growth that no sample has seen yet crosses it, the kernel says so at once, and the step moves it up
+ *   again, past the new charge. So a jump far below the limit is seen within milliseconds of its start,
+ *   not at the next paced sample. It moves down only once the charge has stayed more than four times its
+ *   distance below it for a window, so a runtime's sawtooth does not move it on every cycle.
+ * docs/control-law.md, "The wire".
  * - Without an agent, if memory_high_adjust: memory.max less memory_high_headroom, turning a sudden OOM
  *   kill into throttling the kernel reports, which is what the level and the breaker watch.
  * A memory.high someone else set is theirs: followed as a limit, never written; and when neither role
  * applies, memgov puts back the memory.high it replaced.
  */
+static uint64_t place_wire(const PolicyConfig *c, PolicyState *s, const PolicySample *x, uint64_t guard)
+{
+        uint64_t max = x->limits.max_bytes, distance, wire;
+        bool far;
+
+        if (c->memory_high_wire_permyriad == 0)
+                return guard;
+        distance = max_u64(of_limit(max, c->memory_high_wire_permyriad), 1);
+        wire = s->high_is_wire ? s->high_written_bytes : guard;
+        /* Ahead of the charge, and not left far above it for a whole window: stays where it is. */
+        far = wire < guard && x->current_bytes < wire && wire - x->current_bytes > 4 * distance;
+        timer_track(&s->wire_far_since_usec, far, x->now_usec);
+        if (wire < guard && x->current_bytes < wire &&
+            (!far || !held_for(s->wire_far_since_usec, x->now_usec, c->window_usec)))
+                return wire;
+        s->wire_far_since_usec = NEVER;
+        if (x->current_bytes >= guard || guard - x->current_bytes <= distance)
+                return guard;
+        return (x->current_bytes + distance) & ~(uint64_t)4095;
+}
+
 static void adjust_high(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)
 {
         uint64_t max = x->limits.max_bytes, desired = s->high_external_bytes, in_force, room = 0;
+        bool guard = false, wire = false;
 
         if (desired == SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED) {
-                if (x->agent_present && c->memory_high_guard_permyriad > 0)
+                if (x->agent_present && c->memory_high_guard_permyriad > 0) {
                         room = max_u64(
                                 units_apply_permyriad(d->headroom_bytes, c->memory_high_guard_permyriad), 1);
-                else if (!x->agent_present && c->memory_high_adjust)
+                        guard = true;
+                } else if (!x->agent_present && c->memory_high_adjust)
                         room = max_u64(of_limit(max, c->memory_high_headroom_permyriad),
                                        c->headroom_min_bytes);
         }
@@ -478,13 +514,21 @@ static void adjust_high(const PolicyConfig *c, PolicyState *s, const PolicySampl
         else if (!s->high_written)
                 return; /* nothing of memgov's to place or put back */
         in_force = s->high_written ? s->high_written_bytes : x->limits.high_bytes;
+        if (guard) {
+                s->guard_bytes = desired;
+                desired = place_wire(c, s, x, desired);
+                wire = desired < s->guard_bytes;
+        }
         if (desired == in_force)
                 return;
-        if (desired != SIZE_MAX_UNLIMITED && in_force != SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED &&
+        /* The deadband keeps the guard from following every small resize; the wire moves by its distance. */
+        if (!wire && !s->high_is_wire && desired != SIZE_MAX_UNLIMITED && in_force != SIZE_MAX_UNLIMITED &&
+            max != SIZE_MAX_UNLIMITED &&
             (desired > in_force ? desired - in_force : in_force - desired) <
                     of_limit(max, c->down_deadband_permyriad))
                 return;
         set_high(s, x, desired, d);
+        s->high_is_wire = wire;
         fire(d, POLICY_RULE_HIGH_FOLLOW);
 }
 

@@ -123,6 +123,11 @@ typedef struct PolicyConfig {
         /* 5000: with an agent, memory.high guards memory.max this share of the headroom below it, unless
          * someone else set memory.high; 0: no guard. */
         uint32_t memory_high_guard_permyriad;
+        /* With the guard, memory.high sits this share of the limit above the charge (the wire), below the
+         * guard: growth far below the limit that no sample or report has seen yet trips it, and the kernel
+         * wakes memgov, which moves it up again. Not pressure. 0 (the default; its throttling cost more than
+         * it saved, docs/control-law.md "The wire"): no wire, memory.high stays at the guard. */
+        uint32_t memory_high_wire_permyriad;
         uint32_t memory_high_headroom_permyriad; /* 500: memory.high = memory.max - 5% (at least min) */
         /* Death-spiral breaker. */
         usec_t cannot_fit_hold_usec;     /* 5s: heap must stay unfit this long */
@@ -209,6 +214,9 @@ typedef struct PolicyState {
         uint64_t high_written_bytes;  /* what memgov last wrote to memory.high */
         uint64_t high_previous_bytes; /* what was in force before: the write may not have landed yet */
         uint64_t high_external_bytes; /* memory.high as someone else set it */
+        bool high_is_wire;            /* memgov's memory.high is the wire, below the guard (guard_bytes) */
+        uint64_t guard_bytes;
+        usec_t wire_far_since_usec; /* the charge has stayed far below the wire since */
         bool gave_up;
         uint64_t gave_up_limit_bytes;
 } PolicyState;

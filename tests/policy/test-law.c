@@ -700,8 +700,49 @@ static void test_guard(void)
         Run r;
 
         c.memory_high_guard_permyriad = 5000;
+        c.memory_high_wire_permyriad = 0;
         RUN("guard", &c, rows, &r);
         CHECK(r.gcs == 1, "guard: %u GCs", r.gcs);
+}
+
+/* The wire: the charge plus 1% of memory.max (1024M), in pages. */
+#define WIRE(cur) (((cur) + 1024 * M * 100 / 10000) & ~UINT64_C(4095))
+
+static void test_wire(void)
+{
+        /* Far below the guard, memory.high is the wire, 1% of the limit above the charge: placed with the
+         * first target, left alone while the charge stays under it, moved past the charge when a jump
+         * crosses it (the kernel's "high" count is news, not pressure), moved down only once the charge has
+         * stayed four distances below it for a window (10 s), and given up for the guard near the guard. A
+         * jump past the guard is pressure, whichever memory.high the kernel counted. */
+        static const Row rows[] = {
+                {BASE, .actions = LOWER | SET_HIGH, .rule = POLICY_RULE_TARGET_INITIAL, .target = T_IDEAL,
+                 .high_bytes = WIRE(600 * M)},
+                {BASE, .high = WIRE(600 * M), .repeat = 3},
+                {BASE, .high = WIRE(600 * M), .cur = 605 * M},
+                /* 40M outside the runtime at once, across the wire. */
+                {BASE, .high = WIRE(600 * M), .cur = 640 * M, .ev_high = 5, .actions = LOWER | SET_HIGH,
+                 .rule = POLICY_RULE_TARGET_DOWN, .target = T_EQ,
+                 .target_bytes = 1024 * M - 140 * M - 1024 * M / 20, .high_bytes = WIRE(640 * M)},
+                {BASE, .high = WIRE(640 * M), .cur = 640 * M, .ev_high = 5, .repeat = 2},
+                /* The runtime gave back 50M: after a window, the wire follows the charge down. */
+                {BASE, .high = WIRE(640 * M), .cur = 590 * M, .rt = 450 * M, .ev_high = 5, .repeat = 10},
+                {BASE, .high = WIRE(640 * M), .cur = 590 * M, .rt = 450 * M, .ev_high = 5,
+                 .actions = SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = WIRE(590 * M)},
+                {BASE, .high = WIRE(590 * M), .cur = 590 * M, .rt = 450 * M, .ev_high = 5, .repeat = 2},
+                /* A jump from the wire past the guard: pressure; memory.high becomes the guard. */
+                {BASE, .high = WIRE(590 * M), .cur = 1000 * M, .rt = 840 * M, .ev_high = 9, .level = ELEV,
+                 .actions = LOWER | GC | SET_HIGH, .rule = POLICY_RULE_PRESSURE, .target = T_EQ,
+                 .target_bytes = 1024 * M - 160 * M - 1024 * M / 20, .high_bytes = GUARD(1024 * M)},
+                {BASE, .high = GUARD(1024 * M), .cur = 1000 * M, .rt = 840 * M, .ev_high = 9, .level = ELEV},
+        };
+        PolicyConfig c = defaults();
+        Run r;
+
+        c.memory_high_guard_permyriad = 5000;
+        c.memory_high_wire_permyriad = 100;
+        RUN("wire", &c, rows, &r);
+        CHECK(r.gcs == 1, "wire: %u GCs", r.gcs);
 }
 
 static void test_guard_gives_up(void)
@@ -965,7 +1006,7 @@ static void test_config_set(void)
               "config values");
         while (policy_config_field_name(n))
                 n++;
-        CHECK(n == 35, "config has %zu fields listed", n);
+        CHECK(n == 36, "config has %zu fields listed", n);
 }
 
 static void test_ladder_off(void)
@@ -1038,6 +1079,7 @@ int main(void)
         test_no_agent_memory_high();
         test_agent_takes_over_high();
         test_guard();
+        test_wire();
         test_guard_gives_up();
         test_no_agent_stall();
         test_gc_cpu();
