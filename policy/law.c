@@ -108,6 +108,7 @@ void policy_state_init(PolicyState *s, const PolicyConfig *c)
                 .limit_bytes = SIZE_MAX_UNLIMITED,
                 .above_since_usec = NEVER,
                 .wire_far_since_usec = NEVER,
+                .wire_moved_usec = NEVER,
                 .level = POLICY_LEVEL_OK,
                 .calm_since_usec = NEVER,
                 .pressure_since_usec = NEVER,
@@ -463,7 +464,8 @@ static void reclaim_cache(const PolicyConfig *c, PolicyState *s, const PolicySam
  *   loop) crosses it first: the kernel throttles the allocating task and raises memory.events "high"
  *   within about 10 ms, and the step that follows lowers the target and asks for a GC while the task
  *   waits. Below the guard nothing is throttled. docs/control-law.md, "The guard".
- *   Far below the guard, memory.high is the wire instead: the charge plus memory_high_wire of the limit.
+ *   Far below the guard, if memory_high_wire is set (off by default: it held growing heaps for longer
+ *   than it saved), memory.high is the wire instead: the charge plus memory_high_wire of the limit.
  *   Growth that no sample has seen yet crosses it, the kernel says so at once, and the step moves it up
  *   again, past the new charge. So a jump far below the limit is seen within milliseconds of its start,
  *   not at the next paced sample. It moves down only once the charge has stayed more than four times its
@@ -474,25 +476,39 @@ static void reclaim_cache(const PolicyConfig *c, PolicyState *s, const PolicySam
  * A memory.high someone else set is theirs: followed as a limit, never written; and when neither role
  * applies, memgov puts back the memory.high it replaced.
  */
+/* A wire crossed again within this long of its last move is being grown into, not jumped over. */
+#define WIRE_GROWING_USEC (2 * USEC_PER_SEC)
+
 static uint64_t place_wire(const PolicyConfig *c, PolicyState *s, const PolicySample *x, uint64_t guard)
 {
-        uint64_t max = x->limits.max_bytes, distance, wire;
+        uint64_t max = x->limits.max_bytes, base, wire;
         bool far;
 
         if (c->memory_high_wire_permyriad == 0)
                 return guard;
-        distance = max_u64(of_limit(max, c->memory_high_wire_permyriad), 1);
+        base = max_u64(of_limit(max, c->memory_high_wire_permyriad), 1);
+        s->wire_distance_bytes = max_u64(s->wire_distance_bytes, base);
         wire = s->high_is_wire ? s->high_written_bytes : guard;
         /* Ahead of the charge, and not left far above it for a whole window: stays where it is. */
-        far = wire < guard && x->current_bytes < wire && wire - x->current_bytes > 4 * distance;
+        far = wire < guard && x->current_bytes < wire &&
+              wire - x->current_bytes > 4 * s->wire_distance_bytes;
         timer_track(&s->wire_far_since_usec, far, x->now_usec);
         if (wire < guard && x->current_bytes < wire &&
             (!far || !held_for(s->wire_far_since_usec, x->now_usec, c->window_usec)))
                 return wire;
         s->wire_far_since_usec = NEVER;
-        if (x->current_bytes >= guard || guard - x->current_bytes <= distance)
+        /* Steady growth doubles the distance at each crossing, so a heap growing to its size crosses it a
+         * handful of times, each held until the step moves it; a group that was still keeps it near, where
+         * a jump is seen within the base distance. */
+        if (wire < guard && x->current_bytes >= wire &&
+            !interval_passed(s->wire_moved_usec, x->now_usec, WIRE_GROWING_USEC))
+                s->wire_distance_bytes = min_u64(2 * s->wire_distance_bytes, max / 2);
+        else
+                s->wire_distance_bytes = base;
+        s->wire_moved_usec = x->now_usec;
+        if (x->current_bytes >= guard || guard - x->current_bytes <= s->wire_distance_bytes)
                 return guard;
-        return (x->current_bytes + distance) & ~(uint64_t)4095;
+        return (x->current_bytes + s->wire_distance_bytes) & ~(uint64_t)4095;
 }
 
 static void adjust_high(const PolicyConfig *c, PolicyState *s, const PolicySample *x, PolicyDecision *d)

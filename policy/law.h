@@ -216,7 +216,9 @@ typedef struct PolicyState {
         uint64_t high_external_bytes; /* memory.high as someone else set it */
         bool high_is_wire;            /* memgov's memory.high is the wire, below the guard (guard_bytes) */
         uint64_t guard_bytes;
-        usec_t wire_far_since_usec; /* the charge has stayed far below the wire since */
+        usec_t wire_far_since_usec;   /* the charge has stayed far below the wire since */
+        usec_t wire_moved_usec;       /* the wire was last placed */
+        uint64_t wire_distance_bytes; /* from the charge: doubled while it is grown into */
         bool gave_up;
         uint64_t gave_up_limit_bytes;
 } PolicyState;

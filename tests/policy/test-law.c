@@ -706,14 +706,16 @@ static void test_guard(void)
 }
 
 /* The wire: the charge plus 1% of memory.max (1024M), in pages. */
-#define WIRE(cur) (((cur) + 1024 * M * 100 / 10000) & ~UINT64_C(4095))
+#define WIRE_AT(cur, n) (((cur) + (n) * (1024 * M * 100 / 10000)) & ~UINT64_C(4095))
+#define WIRE(cur)       WIRE_AT(cur, 1)
 
 static void test_wire(void)
 {
         /* Far below the guard, memory.high is the wire, 1% of the limit above the charge: placed with the
          * first target, left alone while the charge stays under it, moved past the charge when a jump
-         * crosses it (the kernel's "high" count is news, not pressure), moved down only once the charge has
-         * stayed four distances below it for a window (10 s), and given up for the guard near the guard. A
+         * crosses it (the kernel's "high" count is news, not pressure), twice as far at each crossing while
+         * the charge grows into it, moved down (near again) only once the charge has stayed four distances
+         * below it for a window (10 s), and given up for the guard near the guard. A
          * jump past the guard is pressure, whichever memory.high the kernel counted. */
         static const Row rows[] = {
                 {BASE, .actions = LOWER | SET_HIGH, .rule = POLICY_RULE_TARGET_INITIAL, .target = T_IDEAL,
@@ -724,14 +726,22 @@ static void test_wire(void)
                 {BASE, .high = WIRE(600 * M), .cur = 640 * M, .ev_high = 5, .actions = LOWER | SET_HIGH,
                  .rule = POLICY_RULE_TARGET_DOWN, .target = T_EQ,
                  .target_bytes = 1024 * M - 140 * M - 1024 * M / 20, .high_bytes = WIRE(640 * M)},
-                {BASE, .high = WIRE(640 * M), .cur = 640 * M, .ev_high = 5, .repeat = 2},
-                /* The runtime gave back 50M: after a window, the wire follows the charge down. */
-                {BASE, .high = WIRE(640 * M), .cur = 590 * M, .rt = 450 * M, .ev_high = 5, .repeat = 10},
-                {BASE, .high = WIRE(640 * M), .cur = 590 * M, .rt = 450 * M, .ev_high = 5,
-                 .actions = SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = WIRE(590 * M)},
-                {BASE, .high = WIRE(590 * M), .cur = 590 * M, .rt = 450 * M, .ev_high = 5, .repeat = 2},
+                /* The heap grows into it again within 2 s: twice as far each time. */
+                {BASE, .high = WIRE(640 * M), .cur = 652 * M, .rt = 512 * M, .ev_high = 6,
+                 .actions = SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = WIRE_AT(652 * M, 2)},
+                {BASE, .high = WIRE_AT(652 * M, 2), .cur = 700 * M, .rt = 560 * M, .ev_high = 7,
+                 .actions = SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = WIRE_AT(700 * M, 4)},
+                {BASE, .high = WIRE_AT(700 * M, 4), .cur = 700 * M, .rt = 560 * M, .ev_high = 7,
+                 .repeat = 2},
+                /* The runtime gave back 160M: after a window, the wire follows the charge down, near again.
+                 */
+                {BASE, .high = WIRE_AT(700 * M, 4), .cur = 540 * M, .rt = 400 * M, .ev_high = 7,
+                 .repeat = 10},
+                {BASE, .high = WIRE_AT(700 * M, 4), .cur = 540 * M, .rt = 400 * M, .ev_high = 7,
+                 .actions = SET_HIGH, .rule = POLICY_RULE_HIGH_FOLLOW, .high_bytes = WIRE(540 * M)},
+                {BASE, .high = WIRE(540 * M), .cur = 540 * M, .rt = 400 * M, .ev_high = 7, .repeat = 2},
                 /* A jump from the wire past the guard: pressure; memory.high becomes the guard. */
-                {BASE, .high = WIRE(590 * M), .cur = 1000 * M, .rt = 840 * M, .ev_high = 9, .level = ELEV,
+                {BASE, .high = WIRE(540 * M), .cur = 1000 * M, .rt = 840 * M, .ev_high = 9, .level = ELEV,
                  .actions = LOWER | GC | SET_HIGH, .rule = POLICY_RULE_PRESSURE, .target = T_EQ,
                  .target_bytes = 1024 * M - 160 * M - 1024 * M / 20, .high_bytes = GUARD(1024 * M)},
                 {BASE, .high = GUARD(1024 * M), .cur = 1000 * M, .rt = 840 * M, .ev_high = 9, .level = ELEV},
