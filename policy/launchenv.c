@@ -54,7 +54,9 @@ uint64_t launchenv_node_semi_space_mib(uint64_t budget)
 uint64_t launchenv_node_default_old_space_bytes(uint64_t machine_bytes)
 {
         uint64_t old = machine_bytes / 4;
-        return old > LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES ? LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES : old;
+        return old < LAUNCHENV_NODE_DEFAULT_OLD_MIN_BYTES   ? LAUNCHENV_NODE_DEFAULT_OLD_MIN_BYTES
+               : old > LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES ? LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES
+                                                            : old;
 }
 
 uint64_t launchenv_heap_bytes_reserve(uint64_t budget, uint64_t fixed_reserve, unsigned permyriad)
@@ -344,14 +346,15 @@ static void plan_node(LaunchEnv *plan, char *const *envp, const LaunchOptions *o
                          user_heap[20] ? "; Node 22.21+/24.6+ only: Node 20 refuses it" : "");
         else if (limited)
                 snprintf(v->why, sizeof(v->why),
-                         "old space %s = budget %s - %s outside it (%s fixed + %u%%); semi-space budget/256",
+                         "old space %s = budget %s - %s outside it (%s fixed + %u%%); %s",
                          units_format_size(plan->heap_bytes, fa, sizeof(fa)),
                          units_format_size(plan->budget_bytes, fb, sizeof(fb)),
                          units_format_size(plan->budget_bytes - plan->heap_bytes,
                                            (char[UNITS_SIZE_STRLEN]){}, UNITS_SIZE_STRLEN),
                          units_format_size(o->node_reserve_bytes, (char[UNITS_SIZE_STRLEN]){},
                                            UNITS_SIZE_STRLEN),
-                         LAUNCHENV_NODE_RESERVE_PERMYRIAD / 100);
+                         LAUNCHENV_NODE_RESERVE_PERMYRIAD / 100,
+                         user_semi ? "your semi-space size is kept" : "semi-space budget/256");
         else
                 snprintf(v->why, sizeof(v->why), "no limit: no heap size%s",
                          o->node_agent ? ", only the agent" : "");

@@ -107,7 +107,9 @@ uint64_t launchenv_node_old_space_bytes(uint64_t budget, uint64_t fixed_reserve)
 uint64_t launchenv_node_semi_space_mib(uint64_t budget);
 
 /* Node's own default old space on a machine of machine_bytes, whatever the group: V8's rule, a quarter of
- * the machine's memory up to 4G (measured: Node 20 and 24 take 256M in a 1G VM, 4096M on 24G). */
+ * the machine's memory, 256M to 4G (measured: Node 20 and 24 take 256M in the VM, whose kernel reports
+ * 960M, and 4096M on 24G). */
+#define LAUNCHENV_NODE_DEFAULT_OLD_MIN_BYTES (UINT64_C(256) << 20)
 #define LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES (UINT64_C(4) << 30)
 uint64_t launchenv_node_default_old_space_bytes(uint64_t machine_bytes);
 

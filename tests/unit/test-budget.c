@@ -377,8 +377,11 @@ static void test_launchenv_extras(void)
                       launchenv_node_semi_space_mib(4 * G) == 16 &&
                       launchenv_node_semi_space_mib(64 * G) == 16 && launchenv_node_semi_space_mib(UNL) == 0,
               "node semi-space");
-        /* Node's own default: a quarter of the machine, at most 4G (measured in the 1G VM and on 24G) */
+        /* Node's own default: a quarter of the machine, 256M to 4G (measured in the VM and on 24G) */
         CHECK(launchenv_node_default_old_space_bytes(G) == 256 * M, "node default, 1G machine");
+        CHECK(launchenv_node_default_old_space_bytes(960 * M) == 256 * M,
+              "node default, the VM: 256M at least");
+        CHECK(launchenv_node_default_old_space_bytes(2 * G) == 512 * M, "node default, 2G machine");
         CHECK(launchenv_node_default_old_space_bytes(24 * G) == 4 * G, "node default, 24G machine");
         CHECK(launchenv_jvm_align(547 * M) == 546 * M, "2M alignment");
         CHECK(launchenv_jvm_align(14553 * M) == 14552 * M,
