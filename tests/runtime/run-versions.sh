@@ -47,7 +47,8 @@ node_checks() { # NODE
         "$MEMGOV" explain --memory-max 256M -- "$node" >"$T/explain" 2>&1
         # The VM has 1G: node's own default old space (about 256M) and what it keeps outside pass 256M.
         if expect_grep planned "$T/explain" "NODE_OPTIONS=--max-old-space-size=211 --max-semi-space-size=1 --require /" &&
-                expect_grep "default noted" "$T/explain" "note: node's own default old space here is .*above memory.max 256"; then
+                expect_grep "default noted" "$T/explain" "note: node's own default old space here is 256" &&
+                expect_grep "default above the group" "$T/explain" "above memory.max 256"; then
                 mg run --memory-max 256M -- "$node" -e "$HEAP_LIMIT"
                 expect "exit" $? 0 && expect "heap_size_limit" "$(tail -1 "$T/out")" $(((211 + 3) << 20)) &&
                         pass "heap_size_limit $(tail -1 "$T/out")"
