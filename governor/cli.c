@@ -79,7 +79,7 @@ void cli_help_run(const char *verb)
                "  --gogc VALUE          also set GOGC (default: GOGC is left alone)\n"
                "  --jvm-reserve SIZE    non-heap memory kept out of the JVM heap, on top of 10%% of\n"
                "                        the budget (default 144M)\n"
-               "  --node-reserve SIZE   the same for Node's old space (default 96M)\n"
+               "  --node-reserve SIZE   the same for Node's old space (default 32M, plus 5%%)\n"
                "  --dotnet-reserve SIZE the same for .NET's GC heap hard limit (default 64M)\n"
                "  --profile NAME        use [profile \"NAME\"] of the policy files, whatever its match\n"
                "                        rules say (also MEMGOV_PROFILE; see docs/policy.md)\n"

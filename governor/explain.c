@@ -76,6 +76,27 @@ static void print_environment(const LaunchEnv *plan)
         }
 }
 
+/* Node sizes its default heap from the machine, not the group: where that default is above memory.max, the
+ * flags memgov sets are what keeps the heap inside the group, and explain says so. */
+static void print_node_default(const LaunchEnv *plan, const MemoryLimits *limits)
+{
+        char a[UNITS_SIZE_STRLEN], b[UNITS_SIZE_STRLEN], c[UNITS_SIZE_STRLEN];
+        uint64_t machine, old;
+
+        if (plan->runtime != RUNTIME_NODE || !plan->node_heap || platform_machine_memory(&machine) < 0)
+                return;
+        old = launchenv_node_default_old_space_bytes(machine);
+        /* With what it keeps outside the old space (docs/runtimes.md: up to 26M measured). */
+        if (limits->max_bytes == SIZE_MAX_UNLIMITED ||
+            old + LAUNCHENV_NODE_RESERVE_BYTES <= limits->max_bytes)
+                return;
+        printf("  # note: node's own default old space here is %s (a quarter of the machine's %s, not of\n"
+               "  #       memory.max): above memory.max %s, so without the flags above node's heap can\n"
+               "  #       outgrow the group before V8 collects (Node 20 and 24, docs/runtimes.md)\n",
+               units_format_size_human(old, a, sizeof(a)), units_format_size_human(machine, b, sizeof(b)),
+               units_format_size_human(limits->max_bytes, c, sizeof(c)));
+}
+
 static void print_runtime(const RuntimeDetection *d)
 {
         printf("runtime:           %s (%s)\n", runtime_to_string(d->runtime), d->reason);
@@ -191,6 +212,7 @@ int explain_main(const RunOptions *o)
         env_plan(o, r < 0 ? o->argv[0] : path, &limits, &detection, &plan);
         print_runtime(&detection);
         print_environment(&plan);
+        print_node_default(&plan, &limits);
         if (o->policy)
                 policyfile_explain(o->policy);
         return status;

@@ -265,6 +265,8 @@ int platform_process_set_subreaper(void);
 bool platform_process_is_init(void);
 /* Runs as root (Linux: euid 0); false on Windows, where nothing memgov does depends on it. */
 bool platform_process_is_root(void);
+/* The machine's physical memory in bytes (what runtimes that ignore the group size themselves from). */
+int platform_machine_memory(uint64_t *ret_bytes);
 /* Reaps one exited child without blocking: 1 with *ret_pid and *ret_code (the
  * exit code, or 128+signal), 0 when children remain but none has exited,
  * -ECHILD when there is no child left. -EOPNOTSUPP on Windows, where exits

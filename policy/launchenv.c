@@ -31,11 +31,41 @@ void launchenv_options_default(LaunchOptions *ret)
 
 uint64_t launchenv_heap_bytes(uint64_t budget, uint64_t fixed_reserve)
 {
+        return launchenv_heap_bytes_reserve(budget, fixed_reserve, LAUNCHENV_RESERVE_PERMYRIAD);
+}
+
+uint64_t launchenv_node_old_space_bytes(uint64_t budget, uint64_t fixed_reserve)
+{
+        return launchenv_heap_bytes_reserve(budget, fixed_reserve, LAUNCHENV_NODE_RESERVE_PERMYRIAD);
+}
+
+uint64_t launchenv_node_semi_space_mib(uint64_t budget)
+{
+        uint64_t mib;
+
+        if (budget == SIZE_MAX_UNLIMITED || budget == 0)
+                return 0;
+        mib = (budget >> 20) / LAUNCHENV_NODE_SEMI_SPACE_RATIO;
+        return mib < 1                                   ? 1
+               : mib > LAUNCHENV_NODE_SEMI_SPACE_MAX_MIB ? LAUNCHENV_NODE_SEMI_SPACE_MAX_MIB
+                                                         : mib;
+}
+
+uint64_t launchenv_node_default_old_space_bytes(uint64_t machine_bytes)
+{
+        uint64_t old = machine_bytes / 4;
+        return old < LAUNCHENV_NODE_DEFAULT_OLD_MIN_BYTES   ? LAUNCHENV_NODE_DEFAULT_OLD_MIN_BYTES
+               : old > LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES ? LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES
+                                                            : old;
+}
+
+uint64_t launchenv_heap_bytes_reserve(uint64_t budget, uint64_t fixed_reserve, unsigned permyriad)
+{
         uint64_t reserve, heap, floor;
 
         if (budget == SIZE_MAX_UNLIMITED || budget == 0)
                 return 0;
-        reserve = units_apply_permyriad(budget, LAUNCHENV_RESERVE_PERMYRIAD);
+        reserve = units_apply_permyriad(budget, permyriad);
         reserve = fixed_reserve > UINT64_MAX - reserve ? UINT64_MAX : reserve + fixed_reserve;
         floor = budget / 4;
         heap = reserve < budget ? budget - reserve : 0;
@@ -243,11 +273,28 @@ static void node_require(char *buf, size_t size, const char *path)
                 snprintf(buf, size, "--require %s", path);
 }
 
+/* Whether the NODE_OPTIONS word w is the option flag (node reads '_' as '-' in option names): its value
+ * after '=' in *ret_value, or NULL when the word has none. */
+static bool node_option_is(const char *w, size_t len, const char *flag, const char **ret_value)
+{
+        size_t name = strcspn(w, "= \t\n"), n = strlen(flag);
+
+        if (name > len)
+                name = len;
+        if (name != n)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (w[i] != flag[i] && !(w[i] == '_' && flag[i] == '-' && i >= 2))
+                        return false;
+        *ret_value = name < len && w[name] == '=' ? w + name + 1 : NULL;
+        return true;
+}
+
 static void plan_node(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
 {
         LaunchVar *v;
-        const char *p, *w;
-        bool user_heap = false, user_agent = false, limited = plan->budget_bytes != SIZE_MAX_UNLIMITED;
+        const char *p, *w, *user_heap = NULL;
+        bool user_agent = false, user_semi = false, limited = plan->budget_bytes != SIZE_MAX_UNLIMITED;
         char add[LAUNCHENV_VALUE_MAX / 2] = "", fa[UNITS_SIZE_STRLEN], fb[UNITS_SIZE_STRLEN];
         size_t len;
 
@@ -255,37 +302,59 @@ static void plan_node(LaunchEnv *plan, char *const *envp, const LaunchOptions *o
                 return;
         v = plan_var(plan, envp, "NODE_OPTIONS");
         p = v->user_value ? v->user_value : "";
-        plan->heap_bytes = launchenv_heap_bytes(plan->budget_bytes, o->node_reserve_bytes);
+        plan->heap_bytes = launchenv_node_old_space_bytes(plan->budget_bytes, o->node_reserve_bytes);
+        plan->node_semi_space_mib = launchenv_node_semi_space_mib(plan->budget_bytes);
         while ((w = next_word(&p, &len))) {
-                const char *value = NULL;
-                if (word_starts(w, len, "--max-old-space-size") ||
-                    word_starts(w, len, "--max_old_space_size")) {
-                        user_heap = true;
-                        value = memchr(w, '=', len);
+                const char *value;
+                /* Node 22.21+ and 24.6+ take the percentage over --max-old-space-size, wherever either
+                 * stands; Node 20 refuses it in NODE_OPTIONS. Either way the user's flag decides and memgov
+                 * adds no second heap size (it cannot tell the version before node runs). */
+                if (node_option_is(w, len, "--max-old-space-size-percentage", &value))
+                        user_heap = "--max-old-space-size-percentage";
+                else if (node_option_is(w, len, "--max-old-space-size", &value)) {
+                        if (!user_heap)
+                                user_heap = "--max-old-space-size";
+                        if (value && limited && strtoull(value, NULL, 10) > plan->budget_bytes >> 20)
+                                snprintf(
+                                        v->conflict, sizeof(v->conflict),
+                                        "NODE_OPTIONS asks for an old space of %.*s MiB, above the memory budget of %s: node may be OOM-killed before its GC runs",
+                                        (int)(len - (size_t)(value - w)), value,
+                                        units_format_size(plan->budget_bytes, fa, sizeof(fa)));
                 }
+                if (node_option_is(w, len, "--max-semi-space-size", &value))
+                        user_semi = true;
                 if (o->node_agent && memmem(w, len, o->node_agent, strlen(o->node_agent)))
                         user_agent = true;
-                if (value && limited && strtoull(value + 1, NULL, 10) > plan->budget_bytes >> 20)
-                        snprintf(
-                                v->conflict, sizeof(v->conflict),
-                                "NODE_OPTIONS asks for an old space of %.*s MiB, above the memory budget of %s: node may be OOM-killed before its GC runs",
-                                (int)(len - (size_t)(value + 1 - w)), value + 1,
-                                units_format_size(plan->budget_bytes, fa, sizeof(fa)));
         }
-        if (limited && !user_heap)
+        /* The young generation is sized by the heap memgov plans, so it goes with the old space: with the
+         * user's heap size, the user's young generation too. */
+        plan->node_heap = limited && !user_heap;
+        if (plan->node_heap)
                 snprintf(add, sizeof(add), "--max-old-space-size=%" PRIu64, plan->heap_bytes >> 20);
+        if (limited && !user_heap && !user_semi)
+                snprintf(add + strlen(add), sizeof(add) - strlen(add), " --max-semi-space-size=%" PRIu64,
+                         plan->node_semi_space_mib);
         if (o->node_agent && !user_agent) {
                 char req[LAUNCHENV_VALUE_MAX / 4];
                 node_require(req, sizeof(req), o->node_agent);
                 snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s%s", *add ? " " : "", req);
         }
-        if (limited)
-                snprintf(v->why, sizeof(v->why), "old space %s = budget %s - reserve (%s fixed + 10%%)%s",
+        if (limited && user_heap)
+                snprintf(v->why, sizeof(v->why),
+                         "your %s is kept (memgov would use --max-old-space-size=%" PRIu64 ")%s", user_heap,
+                         plan->heap_bytes >> 20,
+                         user_heap[20] ? "; Node 22.21+/24.6+ only: Node 20 refuses it" : "");
+        else if (limited)
+                snprintf(v->why, sizeof(v->why),
+                         "old space %s = budget %s - %s outside it (%s fixed + %u%%); %s",
                          units_format_size(plan->heap_bytes, fa, sizeof(fa)),
                          units_format_size(plan->budget_bytes, fb, sizeof(fb)),
+                         units_format_size(plan->budget_bytes - plan->heap_bytes,
+                                           (char[UNITS_SIZE_STRLEN]){}, UNITS_SIZE_STRLEN),
                          units_format_size(o->node_reserve_bytes, (char[UNITS_SIZE_STRLEN]){},
                                            UNITS_SIZE_STRLEN),
-                         user_heap ? "; your --max-old-space-size is kept" : "");
+                         LAUNCHENV_NODE_RESERVE_PERMYRIAD / 100,
+                         user_semi ? "your semi-space size is kept" : "semi-space budget/256");
         else
                 snprintf(v->why, sizeof(v->why), "no limit: no heap size%s",
                          o->node_agent ? ", only the agent" : "");

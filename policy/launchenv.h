@@ -21,15 +21,21 @@ typedef enum GoMemLimitSource {
 } GoMemLimitSource;
 
 /* Non-heap reserves: the fixed part (configurable) plus 10% of the budget. */
-#define LAUNCHENV_RESERVE_PERMYRIAD    1000u
-#define LAUNCHENV_JVM_RESERVE_BYTES    (UINT64_C(144) << 20) /* metaspace 64M + code cache 48M + stacks 32M */
-#define LAUNCHENV_NODE_RESERVE_BYTES   (UINT64_C(96) << 20)  /* young generation 48M + code, native 48M */
-#define LAUNCHENV_DOTNET_RESERVE_BYTES (UINT64_C(64) << 20)  /* runtime, JIT, native */
-#define LAUNCHENV_GLIBC_ARENA_MAX      "2"
-#define LAUNCHENV_GLIBC_TRIM_THRESHOLD "131072"
-#define LAUNCHENV_JEMALLOC_CONF        "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
-#define LAUNCHENV_VALUE_MAX            4096
-#define LAUNCHENV_VARS_MAX             8
+#define LAUNCHENV_RESERVE_PERMYRIAD 1000u
+#define LAUNCHENV_JVM_RESERVE_BYTES (UINT64_C(144) << 20) /* metaspace 64M + code cache 48M + stacks 32M */
+/* Node: memory outside the old space measured at 8-15M (Node 20) and 18-26M (Node 24) in 128M-512M groups,
+ * young generation capped (docs/runtimes.md); 32M fixed plus 5% of the budget. */
+#define LAUNCHENV_NODE_RESERVE_BYTES     (UINT64_C(32) << 20)
+#define LAUNCHENV_NODE_RESERVE_PERMYRIAD 500u
+/* V8's semi-space, in MiB: the budget / 256 (what V8 picks for a machine of the budget's size), 1 to 16. */
+#define LAUNCHENV_NODE_SEMI_SPACE_RATIO   256u
+#define LAUNCHENV_NODE_SEMI_SPACE_MAX_MIB 16u
+#define LAUNCHENV_DOTNET_RESERVE_BYTES    (UINT64_C(64) << 20) /* runtime, JIT, native */
+#define LAUNCHENV_GLIBC_ARENA_MAX         "2"
+#define LAUNCHENV_GLIBC_TRIM_THRESHOLD    "131072"
+#define LAUNCHENV_JEMALLOC_CONF           "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
+#define LAUNCHENV_VALUE_MAX               4096
+#define LAUNCHENV_VARS_MAX                8
 
 typedef struct LaunchOptions {
         Runtime runtime;            /* decided (detected or --runtime); RUNTIME_NONE sets nothing */
@@ -63,12 +69,14 @@ typedef struct LaunchEnv {
         uint64_t budget_bytes;
         Runtime runtime;
         GoMemLimitSource go_source;
-        uint64_t go_memlimit_bytes; /* what memgov computed (also when the user's is kept) */
-        const char *go_user_value;  /* points into envp when GOMEMLIMIT_USER */
-        uint64_t heap_bytes;        /* JVM -Xmx, Node old space, .NET hard limit: what memgov computed */
-        bool java_agent;            /* -javaagent added: the JVM agent needs MEMGOV_SOCKET */
-        bool c_agent;               /* libmemgov-preload.so is in LD_PRELOAD */
-        bool dotnet_agent;          /* the .NET agent is in DOTNET_STARTUP_HOOKS */
+        uint64_t go_memlimit_bytes;   /* what memgov computed (also when the user's is kept) */
+        const char *go_user_value;    /* points into envp when GOMEMLIMIT_USER */
+        uint64_t heap_bytes;          /* JVM -Xmx, Node old space, .NET hard limit: what memgov computed */
+        uint64_t node_semi_space_mib; /* Node's --max-semi-space-size: what memgov computed */
+        bool node_heap;               /* memgov sets Node's old space (the user set no heap size) */
+        bool java_agent;              /* -javaagent added: the JVM agent needs MEMGOV_SOCKET */
+        bool c_agent;                 /* libmemgov-preload.so is in LD_PRELOAD */
+        bool dotnet_agent;            /* the .NET agent is in DOTNET_STARTUP_HOOKS */
         LaunchVar vars[LAUNCHENV_VARS_MAX];
         unsigned n_vars;
 } LaunchEnv;
@@ -86,6 +94,24 @@ void launchenv_plan_runtime(char *const *envp, const MemoryLimits *limits, const
 /* budget - (fixed + 10% of budget), at least a quarter of the budget, rounded down to MiB. 0 without a
  * budget. */
 uint64_t launchenv_heap_bytes(uint64_t budget, uint64_t fixed_reserve);
+
+/* The same with the reserve's proportional part given in permyriad. */
+uint64_t launchenv_heap_bytes_reserve(uint64_t budget, uint64_t fixed_reserve, unsigned permyriad);
+
+/* Node's old space: budget - (fixed + 5% of the budget), at least a quarter, rounded down to MiB; 0
+ * without a budget. */
+uint64_t launchenv_node_old_space_bytes(uint64_t budget, uint64_t fixed_reserve);
+
+/* Node's --max-semi-space-size in MiB for a budget: V8 sizes the young generation from the machine's
+ * memory, not the group's, so memgov bounds it by the budget. */
+uint64_t launchenv_node_semi_space_mib(uint64_t budget);
+
+/* Node's own default old space on a machine of machine_bytes, whatever the group: V8's rule, a quarter of
+ * the machine's memory, 256M to 4G (measured: Node 20 and 24 take 256M in the VM, whose kernel reports
+ * 960M, and 4096M on 24G). */
+#define LAUNCHENV_NODE_DEFAULT_OLD_MIN_BYTES (UINT64_C(256) << 20)
+#define LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES (UINT64_C(4) << 30)
+uint64_t launchenv_node_default_old_space_bytes(uint64_t machine_bytes);
 
 /* The JVM's heap rounded down to a multiple of its heap alignment: 2 MiB, or the power of two at or above
  * heap/2048 (G1's largest region for that heap), whichever is larger. The JVM would round -Xmx up. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 
 #include "../../policy/macro.h"
@@ -70,6 +71,16 @@ bool platform_process_is_init(void)
 bool platform_process_is_root(void)
 {
         return geteuid() == 0;
+}
+
+int platform_machine_memory(uint64_t *ret_bytes)
+{
+        struct sysinfo si;
+
+        if (sysinfo(&si) < 0)
+                return -errno;
+        *ret_bytes = (uint64_t)si.totalram * (si.mem_unit ? si.mem_unit : 1);
+        return 0;
 }
 
 int platform_process_reap_one(pid_t *ret_pid, int *ret_code)

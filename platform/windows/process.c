@@ -40,6 +40,16 @@ bool platform_process_is_root(void)
 }
 
 /* The job holds the child's descendants, and memgov learns of exits from its port (platform/queue.h). */
+int platform_machine_memory(uint64_t *ret_bytes)
+{
+        MEMORYSTATUSEX m = {.dwLength = sizeof(m)};
+
+        if (!GlobalMemoryStatusEx(&m))
+                return -EIO;
+        *ret_bytes = m.ullTotalPhys;
+        return 0;
+}
+
 int platform_process_reap_one(pid_t *ret_pid, int *ret_code)
 {
         return -EOPNOTSUPP;

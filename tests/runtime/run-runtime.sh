@@ -18,6 +18,7 @@ require_cgroup2 run-runtime.sh
 # The -Xmx memgov plans, in MiB, from explain's JAVA_TOOL_OPTIONS line.
 planned_xmx() { "$MEMGOV" explain "$@" | sed -n 's/.*JAVA_TOOL_OPTIONS=.*-Xmx\([0-9]*\)m.*/\1/p'; }
 planned_old_space() { "$MEMGOV" explain "$@" | sed -n 's/.*NODE_OPTIONS=.*--max-old-space-size=\([0-9]*\).*/\1/p'; }
+planned_semi_space() { "$MEMGOV" explain "$@" | sed -n 's/.*NODE_OPTIONS=.*--max-semi-space-size=\([0-9]*\).*/\1/p'; }
 max_heap_size() { sed -n 's/.* MaxHeapSize *= *\([0-9]*\) .*/\1/p' "$T/out"; }
 
 JAVA17=$(readlink -f "$(command -v java)")
@@ -88,21 +89,23 @@ expect "exit" $? 0 && expect "MaxHeapSize" "$(max_heap_size)" $((2 << 30)) &&
 HEAP_LIMIT='console.log(require("v8").getHeapStatistics().heap_size_limit)'
 node_heap() { # MEMGOV-OPTIONS...
         begin "node: heap_size_limit under memgov $*"
-        local mib
+        local mib semi
         mib=$(planned_old_space "$@" -- node)
-        [ -n "$mib" ] || {
-                fail "explain planned no --max-old-space-size"
+        semi=$(planned_semi_space "$@" -- node)
+        [ -n "$mib" ] && [ -n "$semi" ] || {
+                fail "explain planned no --max-old-space-size or no --max-semi-space-size"
                 return
         }
         mg run "$@" -- node -e "$HEAP_LIMIT"
         expect "exit" $? 0 || return
         local got direct
         got=$(tail -1 "$T/out")
-        # heap_size_limit is the old space plus V8's young generation, which V8 sizes from the cgroup's
-        # limit too: compare with node given the same flag in the same limits, without memgov's settings.
-        direct=$(NODE_OPTIONS= "$MEMGOV" run --runtime none "$@" -- "$NODE" --max-old-space-size="$mib" -e "$HEAP_LIMIT")
+        # heap_size_limit is the old space plus V8's young generation: compare with node given the same
+        # flags in the same limits, without memgov's settings.
+        direct=$(NODE_OPTIONS= "$MEMGOV" run --runtime none "$@" -- "$NODE" --max-old-space-size="$mib" \
+                --max-semi-space-size="$semi" -e "$HEAP_LIMIT")
         expect "heap_size_limit" "$got" "$direct" &&
-                [ "$got" -ge $((mib << 20)) ] && pass "planned --max-old-space-size=$mib, heap_size_limit $got (old space $((mib << 20)) + young generation $((got - (mib << 20))))"
+                [ "$got" -ge $((mib << 20)) ] && pass "planned --max-old-space-size=$mib --max-semi-space-size=$semi, heap_size_limit $got (old space $((mib << 20)) + young generation $((got - (mib << 20))))"
 }
 node_heap --memory-max 512M
 node_heap --memory-max 1G --memory-high 700M

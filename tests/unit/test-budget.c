@@ -147,14 +147,36 @@ static void test_launchenv_runtime(void)
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=50 -XX:MaxRAM=1g", G, UNL,
                  "JAVA_TOOL_OPTIONS", LAUNCHVAR_KEPT, "-XX:MaxRAMPercentage=50 -XX:MaxRAM=1g"},
                 {RUNTIME_JVM, NULL, UNL, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET, NULL},
-                /* Node: old space = budget - (96M + 10%) in MiB */
-                {RUNTIME_NODE, NULL, G, UNL, "NODE_OPTIONS", LAUNCHVAR_SET, "--max-old-space-size=825"},
+                /* Node: old space = budget - (32M + 5%) in MiB, semi-space budget/256 MiB (1 to 16) */
+                {RUNTIME_NODE, NULL, G, UNL, "NODE_OPTIONS", LAUNCHVAR_SET,
+                 "--max-old-space-size=940 --max-semi-space-size=4"},
+                {RUNTIME_NODE, NULL, 256 * M, UNL, "NODE_OPTIONS", LAUNCHVAR_SET,
+                 "--max-old-space-size=211 --max-semi-space-size=1"},
+                {RUNTIME_NODE, NULL, 128 * M, UNL, "NODE_OPTIONS", LAUNCHVAR_SET,
+                 "--max-old-space-size=89 --max-semi-space-size=1"},
+                {RUNTIME_NODE, NULL, 64 * G, UNL, "NODE_OPTIONS", LAUNCHVAR_SET,
+                 "--max-old-space-size=62227 --max-semi-space-size=16"},
                 {RUNTIME_NODE, "NODE_OPTIONS=--trace-gc", 512 * M, UNL, "NODE_OPTIONS", LAUNCHVAR_MERGED,
-                 "--trace-gc --max-old-space-size=364"},
+                 "--trace-gc --max-old-space-size=454 --max-semi-space-size=2"},
                 {RUNTIME_NODE, "NODE_OPTIONS=--max-old-space-size=4096", 512 * M, UNL, "NODE_OPTIONS",
                  LAUNCHVAR_KEPT, "--max-old-space-size=4096", true},
                 {RUNTIME_NODE, "NODE_OPTIONS=--max_old_space_size=100", 512 * M, UNL, "NODE_OPTIONS",
                  LAUNCHVAR_KEPT, "--max_old_space_size=100"},
+                /* the percentage (Node 22.21+, 24.6+) is the user's heap size too, and not a MiB count */
+                {RUNTIME_NODE, "NODE_OPTIONS=--max-old-space-size-percentage=75", 64 * M, UNL,
+                 "NODE_OPTIONS", LAUNCHVAR_KEPT, "--max-old-space-size-percentage=75"},
+                {RUNTIME_NODE, "NODE_OPTIONS=--max_old_space_size_percentage=50 --trace-gc", G, UNL,
+                 "NODE_OPTIONS", LAUNCHVAR_KEPT, "--max_old_space_size_percentage=50 --trace-gc"},
+                {RUNTIME_NODE, "NODE_OPTIONS=--max-old-space-size-percentage=50 --max-old-space-size=4096",
+                 512 * M, UNL, "NODE_OPTIONS", LAUNCHVAR_KEPT,
+                 "--max-old-space-size-percentage=50 --max-old-space-size=4096", true},
+                /* a user's young generation is kept, and the old space still planned */
+                {RUNTIME_NODE, "NODE_OPTIONS=--max-semi-space-size=32", G, UNL, "NODE_OPTIONS",
+                 LAUNCHVAR_MERGED, "--max-semi-space-size=32 --max-old-space-size=940"},
+                /* words that only begin like the flags are not them */
+                {RUNTIME_NODE, "NODE_OPTIONS=--max-old-space-sizes=1", G, UNL, "NODE_OPTIONS",
+                 LAUNCHVAR_MERGED,
+                 "--max-old-space-sizes=1 --max-old-space-size=940 --max-semi-space-size=4"},
                 {RUNTIME_NODE, NULL, UNL, UNL, "NODE_OPTIONS", LAUNCHVAR_SET, NULL},
                 /* .NET: hex bytes, budget - (64M + 10%), under the names .NET 5+ and 3.x read */
                 {RUNTIME_DOTNET, NULL, G, UNL, "DOTNET_GCHeapHardLimit", LAUNCHVAR_SET, "0x35900000"},
@@ -249,8 +271,10 @@ static void test_launchenv_extras(void)
               "no limit: the node agent alone");
         o.node_agent = "/a b/memgov-agent.js";
         launchenv_plan_runtime(plain, &one_g, &o, &p);
-        CHECK(p.n_vars == 1 && strcmp(p.vars[0].value,
-                                      "--max-old-space-size=825 --require \"/a b/memgov-agent.js\"") == 0,
+        CHECK(p.n_vars == 1 &&
+                      strcmp(p.vars[0].value,
+                             "--max-old-space-size=940 --max-semi-space-size=4 --require \"/a b/memgov-agent.js\"") ==
+                              0,
               "quoted agent path: %s", p.vars[0].value);
 
         launchenv_options_default(&o);
@@ -343,6 +367,22 @@ static void test_launchenv_extras(void)
               (unsigned long long)launchenv_heap_bytes(G, 0));
         CHECK(launchenv_heap_bytes(64 * M, LAUNCHENV_JVM_RESERVE_BYTES) == 16 * M, "floor: a quarter");
         CHECK(launchenv_heap_bytes(UNL, 0) == 0, "no budget, no heap");
+        /* Node: the measured outside memory, 32M + 5%; the semi-space budget/256 within 1..16M */
+        CHECK(launchenv_node_old_space_bytes(256 * M, LAUNCHENV_NODE_RESERVE_BYTES) == 211 * M,
+              "node 256M: %llu",
+              (unsigned long long)launchenv_node_old_space_bytes(256 * M, LAUNCHENV_NODE_RESERVE_BYTES));
+        CHECK(launchenv_node_old_space_bytes(64 * M, LAUNCHENV_NODE_RESERVE_BYTES) == 28 * M, "node 64M");
+        CHECK(launchenv_node_old_space_bytes(UNL, LAUNCHENV_NODE_RESERVE_BYTES) == 0, "node, no budget");
+        CHECK(launchenv_node_semi_space_mib(128 * M) == 1 && launchenv_node_semi_space_mib(G) == 4 &&
+                      launchenv_node_semi_space_mib(4 * G) == 16 &&
+                      launchenv_node_semi_space_mib(64 * G) == 16 && launchenv_node_semi_space_mib(UNL) == 0,
+              "node semi-space");
+        /* Node's own default: a quarter of the machine, 256M to 4G (measured in the VM and on 24G) */
+        CHECK(launchenv_node_default_old_space_bytes(G) == 256 * M, "node default, 1G machine");
+        CHECK(launchenv_node_default_old_space_bytes(960 * M) == 256 * M,
+              "node default, the VM: 256M at least");
+        CHECK(launchenv_node_default_old_space_bytes(2 * G) == 512 * M, "node default, 2G machine");
+        CHECK(launchenv_node_default_old_space_bytes(24 * G) == 4 * G, "node default, 24G machine");
         CHECK(launchenv_jvm_align(547 * M) == 546 * M, "2M alignment");
         CHECK(launchenv_jvm_align(14553 * M) == 14552 * M,
               "8M alignment for a 14G heap (G1 regions up to 8M)");
