@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../policy/macro.h"
+#include "../policy/units.h"
 #include "log.h"
 #include "status.h"
 
@@ -49,6 +50,13 @@ struct Capturer {
         size_t n_taken;
         Taken taken[POSTMORTEM_CAPTURES_MAX];
         char refused[CAPTURE_REASON_STRLEN];
+        /* The agent armed to capture by itself (docs/protocol.md, "Armed captures"). */
+        bool armed, have_arm_sent;
+        unsigned armed_agent;
+        int64_t armed_seq;
+        uint64_t armed_line_bytes;
+        usec_t arm_sent_usec;
+        Taken armed_file;
 };
 
 int capture_dir_default(char **ret)
@@ -177,13 +185,13 @@ static void enforce_budget(Capturer *k, uint64_t budget_bytes)
 }
 
 /* The agent with the largest live heap among those that can capture: what filled the group is there. */
-static const AgentReport *pick_agent(Capturer *k)
+static const AgentReport *pick_agent(Capturer *k, bool to_arm)
 {
         const AgentReport *agents, *best = NULL;
         size_t n = control_server_agents(k->control, &agents);
 
         for (size_t i = 0; i < n; i++) {
-                if (!agents[i].can_capture ||
+                if (!agents[i].can_capture || (to_arm && !agents[i].can_arm) ||
                     capture_format_for_runtime(agents[i].runtime) == CAPTURE_FORMAT_NONE)
                         continue;
                 if (!best || agents[i].heap_live_bytes > best->heap_live_bytes)
@@ -192,13 +200,11 @@ static const AgentReport *pick_agent(Capturer *k)
         return best;
 }
 
+static void remember(Capturer *k, const Taken *t);
+
 static void capture_finish(Capturer *k)
 {
-        if (k->n_taken == POSTMORTEM_CAPTURES_MAX) {
-                memmove(k->taken, k->taken + 1, sizeof(k->taken[0]) * (POSTMORTEM_CAPTURES_MAX - 1));
-                k->n_taken--;
-        }
-        k->taken[k->n_taken++] = k->current;
+        remember(k, &k->current);
         k->busy = false;
         k->timeout = sd_event_source_disable_unref(k->timeout);
         enforce_budget(k, k->config.budget_bytes);
@@ -222,7 +228,8 @@ static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata)
         return 0;
 }
 
-static int file_name(Capturer *k, CaptureFormat f, pid_t pid)
+/* memgov-NAME-PID-STAMP-SEQ.EXT, SEQ the seq of the message that asks for it. */
+static int file_name(Capturer *k, CaptureFormat f, pid_t pid, char path[static PROTO_CAPTURE_PATH_MAX + 1])
 {
         char stamp[32];
         time_t t = time(NULL);
@@ -230,9 +237,39 @@ static int file_name(Capturer *k, CaptureFormat f, pid_t pid)
         int n;
 
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", gmtime_r(&t, &tm));
-        n = snprintf(k->current.path, sizeof(k->current.path), "%s/memgov-%s-%d-%s-%" PRId64 ".%s", k->dir,
-                     k->name, (int)pid, stamp, k->seq + 1, capture_format_extension(f));
-        return n < 0 || (size_t)n >= sizeof(k->current.path) ? -ENAMETOOLONG : 0;
+        n = snprintf(path, PROTO_CAPTURE_PATH_MAX + 1, "%s/memgov-%s-%d-%s-%" PRIu64 ".%s", k->dir, k->name,
+                     (int)pid, stamp, control_server_next_seq(k->control), capture_format_extension(f));
+        return n < 0 || n > (int)PROTO_CAPTURE_PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* The directory made, and room in the budget for a file of this format. */
+static int make_room(Capturer *k, CaptureFormat f, uint64_t heap_live_bytes)
+{
+        uint64_t file = capture_expected_file_bytes(f, heap_live_bytes);
+        int r = make_dir(k->dir);
+
+        if (r < 0)
+                return log_error_errno(r, "Capture: failed to create %s: %m", k->dir);
+        /* Room for the new file first, so that the budget holds while it is written. */
+        enforce_budget(k, k->config.budget_bytes > file ? k->config.budget_bytes - file : 0);
+        return 0;
+}
+
+static void disarm(Capturer *k, const char *why)
+{
+        int64_t r;
+
+        if (!k->armed)
+                return;
+        k->armed = false;
+        k->have_arm_sent = true;
+        k->arm_sent_usec = now_usec(k);
+        r = control_server_disarm(k->control, k->armed_agent);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno((int)r, "Capture: failed to disarm agent %u: %m, ignoring.",
+                                  k->armed_agent);
+        else
+                log_debug("Capture: disarmed agent %u: %s.", k->armed_agent, why);
 }
 
 static int capture_send(Capturer *k, const AgentReport *a, CaptureFormat f, CaptureWhy why)
@@ -240,18 +277,15 @@ static int capture_send(Capturer *k, const AgentReport *a, CaptureFormat f, Capt
         int64_t seq;
         int r;
 
+        /* One automatic capture per interval: this one, not also the armed one. */
+        disarm(k, "a capture was asked for");
         k->current = (Taken){.format = f, .why = why};
-        r = file_name(k, f, a->pid);
+        r = file_name(k, f, a->pid, k->current.path);
         if (r < 0)
                 return log_error_errno(r, "Capture: the directory %s makes too long a path: %m", k->dir);
-        r = make_dir(k->dir);
+        r = make_room(k, f, a->heap_live_bytes);
         if (r < 0)
-                return log_error_errno(r, "Capture: failed to create %s: %m", k->dir);
-        /* Room for the new file first, so that the budget holds while it is written. */
-        enforce_budget(k,
-                       k->config.budget_bytes > capture_expected_file_bytes(f, a->heap_live_bytes)
-                               ? k->config.budget_bytes - capture_expected_file_bytes(f, a->heap_live_bytes)
-                               : 0);
+                return r;
         seq = control_server_capture(k->control, a->id, "heap", k->current.path);
         if (seq < 0)
                 return log_error_errno((int)seq, "Capture: failed to ask agent %u for %s: %m", a->id,
@@ -270,7 +304,7 @@ static int capture_send(Capturer *k, const AgentReport *a, CaptureFormat f, Capt
 
 int capturer_start(Capturer *k, CaptureWhy why, uint64_t headroom_bytes, char *reason, size_t reason_size)
 {
-        const AgentReport *a = pick_agent(k);
+        const AgentReport *a = pick_agent(k, false);
         CaptureInput in = {
                 .now_usec = now_usec(k),
                 .have_last = k->have_last,
@@ -286,6 +320,14 @@ int capturer_start(Capturer *k, CaptureWhy why, uint64_t headroom_bytes, char *r
 
         capture_decide(&k->config, &in, &d);
         capture_decision_format(&in, &d, reason, reason_size);
+        if (d.verdict == CAPTURE_REFUSE_TOO_SOON && why == CAPTURE_WHY_CANNOT_FIT && k->n_taken > 0 &&
+            k->taken[k->n_taken - 1].why == CAPTURE_WHY_THRESHOLD && !k->taken[k->n_taken - 1].failed) {
+                /* What the armed capture is for: the evidence was taken before the program got here. */
+                snprintf(reason, reason_size, "capture on %s: the one taken at the heap threshold is %s",
+                         capture_why_to_string(why), k->taken[k->n_taken - 1].path);
+                log_notice("%s.", reason);
+                return 0;
+        }
         if (d.verdict != CAPTURE_GO) {
                 log_notice("%s.", reason);
                 snprintf(k->refused, sizeof(k->refused), "%s", reason);
@@ -301,10 +343,54 @@ int capturer_start(Capturer *k, CaptureWhy why, uint64_t headroom_bytes, char *r
         return r;
 }
 
+static void remember(Capturer *k, const Taken *t)
+{
+        if (k->n_taken == POSTMORTEM_CAPTURES_MAX) {
+                memmove(k->taken, k->taken + 1, sizeof(k->taken[0]) * (POSTMORTEM_CAPTURES_MAX - 1));
+                k->n_taken--;
+        }
+        k->taken[k->n_taken++] = *t;
+}
+
+/* The armed capture fired: it is this interval's automatic capture, as if memgov had asked for it. */
+static void armed_captured(Capturer *k, const ProtoCaptured *c)
+{
+        char line[UNITS_SIZE_STRLEN];
+        Taken t = k->armed_file;
+        struct stat st;
+
+        k->armed = false;
+        k->have_last = true;
+        k->last_usec = now_usec(k);
+        units_format_size_human(k->armed_line_bytes, line, sizeof(line));
+        if (c->error)
+                snprintf(t.error, sizeof(t.error), "%s", c->error);
+        else if (strcmp(c->path, t.path) != 0)
+                snprintf(t.error, sizeof(t.error), "the agent wrote another path than the one armed");
+        else if (stat(t.path, &st) < 0)
+                snprintf(t.error, sizeof(t.error), "the agent says it wrote the file, but it is not there");
+        else
+                t.bytes = (uint64_t)st.st_size;
+        t.failed = t.error[0] != '\0';
+        if (t.failed)
+                log_warning("Capture %s armed at a live heap of %s failed: %s.", t.path, line, t.error);
+        else {
+                log_notice("Captured %s (%" PRIu64 " bytes) on %s: the live heap passed %s.", t.path,
+                           t.bytes, capture_why_to_string(t.why), line);
+                k->refused[0] = '\0';
+        }
+        remember(k, &t);
+        enforce_budget(k, k->config.budget_bytes);
+}
+
 void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured *c)
 {
         struct stat st;
 
+        if (k->armed && a->id == k->armed_agent && (int64_t)c->seq == k->armed_seq) {
+                armed_captured(k, c);
+                return;
+        }
         if (!k->busy || a->id != k->agent_id || (int64_t)c->seq != k->seq) {
                 log_debug("Capture: agent %u answered capture %" PRIu64 ", which is not the one under way.",
                           a->id, c->seq);
@@ -331,14 +417,95 @@ void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured
         capture_finish(k);
 }
 
+/*
+ * The armed agent is gone, or the program ended, with no answer: an agent killed (by the kernel's OOM
+ * killer, say) right after it wrote the file cannot say so. A file there is that evidence; it may be cut
+ * short if the kill came while it was written, and the post-mortem says so.
+ */
+static void settle_armed(Capturer *k)
+{
+        Taken t = k->armed_file;
+        struct stat st;
+
+        if (stat(t.path, &st) < 0 || !S_ISREG(st.st_mode))
+                return;
+        k->armed = false;
+        k->have_last = true;
+        k->last_usec = now_usec(k);
+        t.bytes = (uint64_t)st.st_size;
+        log_notice(
+                "Capture %s (%" PRIu64
+                " bytes) armed at the heap threshold is there, but the agent never said it was done: it may be cut short.",
+                t.path, t.bytes);
+        remember(k, &t);
+}
+
+void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const PolicyConfig *c)
+{
+        const AgentReport *a = pick_agent(k, true);
+        CaptureArmInput in;
+        CaptureArmDecision ad;
+        char line[UNITS_SIZE_STRLEN];
+        int64_t seq;
+
+        if (k->armed && (!a || a->id != k->armed_agent))
+                disarm(k, "another agent holds the largest heap");
+        in = (CaptureArmInput){
+                .now_usec = now_usec(k),
+                .format = a ? capture_format_for_runtime(a->runtime) : CAPTURE_FORMAT_NONE,
+                .have_line = have_line && d->ideal_bytes != POLICY_TARGET_NONE,
+                .ideal_bytes = d->ideal_bytes,
+                .headroom_bytes = d->headroom_bytes,
+                .heap_headroom_permyriad = c->heap_headroom_permyriad,
+                .heap_headroom_min_bytes = c->heap_headroom_min_bytes,
+                .have_last = k->have_last,
+                .last_usec = k->last_usec,
+                .busy = k->busy,
+                .armed = k->armed,
+                .armed_line_bytes = k->armed_line_bytes,
+                .have_sent = k->have_arm_sent,
+                .sent_usec = k->arm_sent_usec,
+        };
+        capture_arm_decide(&k->config, &in, &ad);
+        if (ad.verdict == CAPTURE_ARM_DISARM)
+                disarm(k, "no automatic capture is allowed now");
+        if (ad.verdict != CAPTURE_ARM_ARM)
+                return;
+        k->armed_file = (Taken){.format = in.format, .why = CAPTURE_WHY_THRESHOLD};
+        if (file_name(k, in.format, a->pid, k->armed_file.path) < 0 ||
+            make_room(k, in.format, ad.line_bytes) < 0)
+                return;
+        k->have_arm_sent = true;
+        k->arm_sent_usec = in.now_usec;
+        seq = control_server_arm(k->control, a->id, "heap", ad.line_bytes, k->armed_file.path);
+        if (seq < 0) {
+                log_warning_errno((int)seq, "Capture: failed to arm agent %u: %m, ignoring.", a->id);
+                return;
+        }
+        units_format_size_human(ad.line_bytes, line, sizeof(line));
+        log_info(
+                "Capture: armed agent %u (pid %d) to write %s once its live heap passes %s, where the law would start to count toward cannot-fit.",
+                a->id, (int)a->pid, k->armed_file.path, line);
+        k->armed = true;
+        k->armed_agent = a->id;
+        k->armed_seq = seq;
+        k->armed_line_bytes = ad.line_bytes;
+}
+
 void capturer_on_agent_gone(Capturer *k, const AgentReport *a)
 {
+        if (k->armed && a->id == k->armed_agent) {
+                settle_armed(k);
+                k->armed = false;
+        }
         if (k->busy && a->id == k->agent_id)
                 capture_fail(k, "the agent went away before it answered");
 }
 
-void capturer_fill_postmortem(const Capturer *k, Postmortem *p)
+void capturer_fill_postmortem(Capturer *k, Postmortem *p)
 {
+        if (k->armed)
+                settle_armed(k);
         p->n_captures = 0;
         for (size_t i = 0; i < k->n_taken; i++)
                 p->captures[p->n_captures++] = (PostmortemCapture){

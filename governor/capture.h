@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 #include "../policy/capture.h"
+#include "../policy/law.h"
 #include "../policy/postmortem.h"
 #include "control.h"
 
@@ -42,5 +43,13 @@ bool capturer_busy(const Capturer *k);
 void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured *c);
 void capturer_on_agent_gone(Capturer *k, const AgentReport *a);
 
-/* The captures of this run and the last refusal, for the post-mortem; p's strings point into k. */
-void capturer_fill_postmortem(const Capturer *k, Postmortem *p);
+/*
+ * Arms, re-arms or disarms the agent that would capture (policy/capture.h, capture_arm_decide()) after a
+ * step: its line is the live heap at which the law's breaker would start to count toward cannot-fit.
+ * have_line: the law steers an agent under a limit and has not given up.
+ */
+void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const PolicyConfig *c);
+
+/* The captures of this run and the last refusal, for the post-mortem; p's strings point into k. An armed
+ * capture whose file is there but whose answer never came (the program died first) is counted in. */
+void capturer_fill_postmortem(Capturer *k, Postmortem *p);
