@@ -438,6 +438,7 @@ static void settle_armed(Capturer *k)
                 " bytes) armed at the heap threshold is there, but the agent never said it was done: it may be cut short.",
                 t.path, t.bytes);
         remember(k, &t);
+        enforce_budget(k, k->config.budget_bytes);
 }
 
 void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const PolicyConfig *c)
@@ -447,6 +448,7 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
         CaptureArmDecision ad;
         char line[UNITS_SIZE_STRLEN];
         int64_t seq;
+        int r;
 
         if (k->armed && (!a || a->id != k->armed_agent))
                 disarm(k, "another agent holds the largest heap");
@@ -472,9 +474,15 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
         if (ad.verdict != CAPTURE_ARM_ARM)
                 return;
         k->armed_file = (Taken){.format = in.format, .why = CAPTURE_WHY_THRESHOLD};
-        if (file_name(k, in.format, a->pid, k->armed_file.path) < 0 ||
-            make_room(k, in.format, ad.line_bytes) < 0)
+        /* The directory now, the agent cannot make it; but no old file is removed for a capture that may
+         * never fire: the budget is enforced when it does. */
+        if (file_name(k, in.format, a->pid, k->armed_file.path) < 0)
                 return;
+        r = make_dir(k->dir);
+        if (r < 0) {
+                log_warning_errno(r, "Capture: failed to create %s: %m, not arming.", k->dir);
+                return;
+        }
         k->have_arm_sent = true;
         k->arm_sent_usec = in.now_usec;
         seq = control_server_arm(k->control, a->id, "heap", ad.line_bytes, k->armed_file.path);
