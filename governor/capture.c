@@ -30,6 +30,13 @@ typedef struct Taken {
         uint64_t bytes;
 } Taken;
 
+typedef struct Arm {
+        unsigned agent_id;
+        int64_t seq;
+        uint64_t line_bytes;
+        Taken file;
+} Arm;
+
 struct Capturer {
         sd_event *event;
         ControlServer *control;
@@ -50,13 +57,12 @@ struct Capturer {
         size_t n_taken;
         Taken taken[POSTMORTEM_CAPTURES_MAX];
         char refused[CAPTURE_REASON_STRLEN];
-        /* The agent armed to capture by itself (docs/protocol.md, "Armed captures"). */
-        bool armed, have_arm_sent;
-        unsigned armed_agent;
-        int64_t armed_seq;
-        uint64_t armed_line_bytes;
+        /* The agent armed to capture by itself (docs/protocol.md, "Armed captures"), and the arm before it,
+         * replaced or disarmed: an agent may have fired that one before the message that ended it came. */
+        bool armed, have_prev, have_arm_sent;
+        Arm arm, prev;
         usec_t arm_sent_usec;
-        Taken armed_file;
+        bool dir_made_for_arm; /* removed again at the end if nothing was written into it */
 };
 
 int capture_dir_default(char **ret)
@@ -98,6 +104,9 @@ Capturer *capturer_free(Capturer *k)
 {
         if (!k)
                 return NULL;
+        /* An arm that never fired leaves no empty directory behind; one with files stays (ENOTEMPTY). */
+        if (k->dir_made_for_arm)
+                (void)rmdir(k->dir);
         sd_event_source_disable_unref(k->timeout);
         sd_event_unref(k->event);
         free(k->dir);
@@ -262,14 +271,16 @@ static void disarm(Capturer *k, const char *why)
         if (!k->armed)
                 return;
         k->armed = false;
+        k->prev = k->arm;
+        k->have_prev = true;
         k->have_arm_sent = true;
         k->arm_sent_usec = now_usec(k);
-        r = control_server_disarm(k->control, k->armed_agent);
+        r = control_server_disarm(k->control, k->arm.agent_id);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno((int)r, "Capture: failed to disarm agent %u: %m, ignoring.",
-                                  k->armed_agent);
+                                  k->arm.agent_id);
         else
-                log_debug("Capture: disarmed agent %u: %s.", k->armed_agent, why);
+                log_debug("Capture: disarmed agent %u: %s.", k->arm.agent_id, why);
 }
 
 static int capture_send(Capturer *k, const AgentReport *a, CaptureFormat f, CaptureWhy why)
@@ -345,6 +356,8 @@ int capturer_start(Capturer *k, CaptureWhy why, uint64_t headroom_bytes, char *r
 
 static void remember(Capturer *k, const Taken *t)
 {
+        if (!t->failed)
+                k->dir_made_for_arm = false;
         if (k->n_taken == POSTMORTEM_CAPTURES_MAX) {
                 memmove(k->taken, k->taken + 1, sizeof(k->taken[0]) * (POSTMORTEM_CAPTURES_MAX - 1));
                 k->n_taken--;
@@ -353,16 +366,15 @@ static void remember(Capturer *k, const Taken *t)
 }
 
 /* The armed capture fired: it is this interval's automatic capture, as if memgov had asked for it. */
-static void armed_captured(Capturer *k, const ProtoCaptured *c)
+static void armed_captured(Capturer *k, const Arm *arm, const ProtoCaptured *c)
 {
         char line[UNITS_SIZE_STRLEN];
-        Taken t = k->armed_file;
+        Taken t = arm->file;
         struct stat st;
 
-        k->armed = false;
         k->have_last = true;
         k->last_usec = now_usec(k);
-        units_format_size_human(k->armed_line_bytes, line, sizeof(line));
+        units_format_size_human(arm->line_bytes, line, sizeof(line));
         if (c->error)
                 snprintf(t.error, sizeof(t.error), "%s", c->error);
         else if (strcmp(c->path, t.path) != 0)
@@ -387,8 +399,18 @@ void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured
 {
         struct stat st;
 
-        if (k->armed && a->id == k->armed_agent && (int64_t)c->seq == k->armed_seq) {
-                armed_captured(k, c);
+        if (k->armed && a->id == k->arm.agent_id && (int64_t)c->seq == k->arm.seq) {
+                k->armed = false;
+                armed_captured(k, &k->arm, c);
+                return;
+        }
+        if (k->have_prev && a->id == k->prev.agent_id && (int64_t)c->seq == k->prev.seq) {
+                /* It fired before the arm or disarm that ended it came: this interval's capture is taken. */
+                Arm fired = k->prev;
+
+                armed_captured(k, &fired, c);
+                disarm(k, "the arm before it fired");
+                k->have_prev = false;
                 return;
         }
         if (!k->busy || a->id != k->agent_id || (int64_t)c->seq != k->seq) {
@@ -422,14 +444,13 @@ void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured
  * killer, say) right after it wrote the file cannot say so. A file there is that evidence; it may be cut
  * short if the kill came while it was written, and the post-mortem says so.
  */
-static void settle_armed(Capturer *k)
+static bool settle_armed(Capturer *k, const Arm *arm)
 {
-        Taken t = k->armed_file;
+        Taken t = arm->file;
         struct stat st;
 
         if (stat(t.path, &st) < 0 || !S_ISREG(st.st_mode))
-                return;
-        k->armed = false;
+                return false;
         k->have_last = true;
         k->last_usec = now_usec(k);
         t.bytes = (uint64_t)st.st_size;
@@ -439,6 +460,7 @@ static void settle_armed(Capturer *k)
                 t.path, t.bytes);
         remember(k, &t);
         enforce_budget(k, k->config.budget_bytes);
+        return true;
 }
 
 void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const PolicyConfig *c)
@@ -446,11 +468,12 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
         const AgentReport *a = pick_agent(k, true);
         CaptureArmInput in;
         CaptureArmDecision ad;
+        Arm next;
         char line[UNITS_SIZE_STRLEN];
         int64_t seq;
         int r;
 
-        if (k->armed && (!a || a->id != k->armed_agent))
+        if (k->armed && (!a || a->id != k->arm.agent_id))
                 disarm(k, "another agent holds the largest heap");
         in = (CaptureArmInput){
                 .now_usec = now_usec(k),
@@ -464,7 +487,7 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
                 .last_usec = k->last_usec,
                 .busy = k->busy,
                 .armed = k->armed,
-                .armed_line_bytes = k->armed_line_bytes,
+                .armed_line_bytes = k->arm.line_bytes,
                 .have_sent = k->have_arm_sent,
                 .sent_usec = k->arm_sent_usec,
         };
@@ -473,11 +496,14 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
                 disarm(k, "no automatic capture is allowed now");
         if (ad.verdict != CAPTURE_ARM_ARM)
                 return;
-        k->armed_file = (Taken){.format = in.format, .why = CAPTURE_WHY_THRESHOLD};
+        next = (Arm){.agent_id = a->id, .line_bytes = ad.line_bytes};
+        next.file = (Taken){.format = in.format, .why = CAPTURE_WHY_THRESHOLD};
         /* The directory now, the agent cannot make it; but no old file is removed for a capture that may
          * never fire: the budget is enforced when it does. */
-        if (file_name(k, in.format, a->pid, k->armed_file.path) < 0)
+        if (file_name(k, in.format, a->pid, next.file.path) < 0)
                 return;
+        if (access(k->dir, F_OK) < 0)
+                k->dir_made_for_arm = true;
         r = make_dir(k->dir);
         if (r < 0) {
                 log_warning_errno(r, "Capture: failed to create %s: %m, not arming.", k->dir);
@@ -485,25 +511,32 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
         }
         k->have_arm_sent = true;
         k->arm_sent_usec = in.now_usec;
-        seq = control_server_arm(k->control, a->id, "heap", ad.line_bytes, k->armed_file.path);
+        seq = control_server_arm(k->control, a->id, "heap", ad.line_bytes, next.file.path);
         if (seq < 0) {
                 log_warning_errno((int)seq, "Capture: failed to arm agent %u: %m, ignoring.", a->id);
                 return;
         }
+        next.seq = seq;
         units_format_size_human(ad.line_bytes, line, sizeof(line));
         log_info(
                 "Capture: armed agent %u (pid %d) to write %s once its live heap passes %s, where the law would start to count toward cannot-fit.",
-                a->id, (int)a->pid, k->armed_file.path, line);
+                a->id, (int)a->pid, next.file.path, line);
+        if (k->armed) {
+                k->prev = k->arm;
+                k->have_prev = true;
+        }
+        k->arm = next;
         k->armed = true;
-        k->armed_agent = a->id;
-        k->armed_seq = seq;
-        k->armed_line_bytes = ad.line_bytes;
 }
 
 void capturer_on_agent_gone(Capturer *k, const AgentReport *a)
 {
-        if (k->armed && a->id == k->armed_agent) {
-                settle_armed(k);
+        if (k->have_prev && a->id == k->prev.agent_id) {
+                (void)settle_armed(k, &k->prev);
+                k->have_prev = false;
+        }
+        if (k->armed && a->id == k->arm.agent_id) {
+                (void)settle_armed(k, &k->arm);
                 k->armed = false;
         }
         if (k->busy && a->id == k->agent_id)
@@ -512,8 +545,11 @@ void capturer_on_agent_gone(Capturer *k, const AgentReport *a)
 
 void capturer_fill_postmortem(Capturer *k, Postmortem *p)
 {
-        if (k->armed)
-                settle_armed(k);
+        /* The agent may still be there: an arm whose file is not is left as it is. */
+        if (k->have_prev && settle_armed(k, &k->prev))
+                k->have_prev = false;
+        if (k->armed && settle_armed(k, &k->arm))
+                k->armed = false;
         p->n_captures = 0;
         for (size_t i = 0; i < k->n_taken; i++)
                 p->captures[p->n_captures++] = (PostmortemCapture){

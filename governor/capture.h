@@ -23,7 +23,8 @@ typedef struct Capturer Capturer;
 typedef void (*capturer_done_t)(void *userdata);
 
 /* dir NULL: capture_dir_default(). name: the group's, for the file names. The directory is made at the
- * first capture, not here, so that a memgov that never captures leaves nothing behind. */
+ * first capture or arm, not here, and one made for an arm that never fired is removed again at the end, so
+ * that a memgov that never captures leaves nothing behind. */
 int capturer_new(sd_event *e, ControlServer *control, const CaptureConfig *c, const char *dir,
                  const char *name, capturer_done_t done, void *userdata, Capturer **ret);
 Capturer *capturer_free(Capturer *k);
