@@ -465,7 +465,9 @@ static bool settle_armed(Capturer *k, const Arm *arm)
 
 void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const PolicyConfig *c)
 {
-        const AgentReport *a = pick_agent(k, true);
+        const AgentReport *a = pick_agent(k, true), *agents;
+        size_t n = control_server_agents(k->control, &agents);
+        uint64_t others = 0;
         CaptureArmInput in;
         CaptureArmDecision ad;
         Arm next;
@@ -475,6 +477,9 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
 
         if (k->armed && (!a || a->id != k->arm.agent_id))
                 disarm(k, "another agent holds the largest heap");
+        for (size_t i = 0; a && i < n; i++)
+                if (agents[i].id != a->id && agents[i].have_stats)
+                        others += agents[i].heap_live_bytes;
         in = (CaptureArmInput){
                 .now_usec = now_usec(k),
                 .format = a ? capture_format_for_runtime(a->runtime) : CAPTURE_FORMAT_NONE,
@@ -483,6 +488,7 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
                 .headroom_bytes = d->headroom_bytes,
                 .heap_headroom_permyriad = c->heap_headroom_permyriad,
                 .heap_headroom_min_bytes = c->heap_headroom_min_bytes,
+                .others_heap_live_bytes = others,
                 .have_last = k->have_last,
                 .last_usec = k->last_usec,
                 .busy = k->busy,

@@ -171,6 +171,8 @@ void capture_arm_decide(const CaptureConfig *c, const CaptureArmInput *in, Captu
         uint64_t line = in->have_line ? capture_arm_line_bytes(in->ideal_bytes, in->heap_headroom_permyriad,
                                                                in->heap_headroom_min_bytes)
                                       : 0;
+
+        line = line > in->others_heap_live_bytes ? line - in->others_heap_live_bytes : 0;
         bool may_send = !in->have_sent || in->now_usec >= in->sent_usec + CAPTURE_ARM_GAP_USEC;
         CaptureArmDecision d = {.verdict = CAPTURE_ARM_KEEP, .line_bytes = line};
 

@@ -132,6 +132,8 @@ typedef struct CaptureArmInput {
         uint64_t ideal_bytes, headroom_bytes; /* the law's (PolicyDecision) */
         uint32_t heap_headroom_permyriad;
         uint64_t heap_headroom_min_bytes;
+        /* The live heaps of the other agents: the law's floor is on the sum, the agent sees its own. */
+        uint64_t others_heap_live_bytes;
         /* The capture rules' state, as for capture_decide(). */
         bool have_last;
         uint64_t last_usec;

@@ -180,6 +180,29 @@ static void test_arm_decide(void)
                 if (d.verdict == CAPTURE_ARM_ARM)
                         CHECK(d.line_bytes == 100 * M, "%s: line %" PRIu64, cases[i].name, d.line_bytes);
         }
+        /* Two agents: the law's floor is on their sum, so the line of the one armed is less the other's
+         * heap. */
+        {
+                CaptureArmInput in = {
+                        .now_usec = 100 * SEC,
+                        .format = CAPTURE_FORMAT_PPROF,
+                        .have_line = true,
+                        .ideal_bytes = 110 * M,
+                        .headroom_bytes = 8 * M,
+                        .heap_headroom_permyriad = 1000,
+                        .heap_headroom_min_bytes = 4 * M,
+                        .others_heap_live_bytes = 30 * M,
+                };
+                CaptureArmDecision d;
+
+                capture_arm_decide(&c, &in, &d);
+                CHECK(d.verdict == CAPTURE_ARM_ARM && d.line_bytes == 70 * M, "two agents: %s at %" PRIu64,
+                      capture_arm_verdict_to_string(d.verdict), d.line_bytes);
+                in.others_heap_live_bytes = 200 * M;
+                capture_arm_decide(&c, &in, &d);
+                CHECK(d.verdict == CAPTURE_ARM_ARM && d.line_bytes == 0,
+                      "the others alone are past it: %" PRIu64, d.line_bytes);
+        }
         CHECK(strcmp(capture_why_to_string(CAPTURE_WHY_THRESHOLD), "heap-threshold") == 0, "why");
 }
 
