@@ -524,7 +524,9 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
         }
         next.seq = seq;
         units_format_size_human(ad.line_bytes, line, sizeof(line));
-        log_info(
+        /* The first arm is news; the line following the law's view after it is detail. */
+        log_full(
+                k->armed ? LOG_DEBUG : LOG_INFO,
                 "Capture: armed agent %u (pid %d) to write %s once its live heap passes %s, where the law would start to count toward cannot-fit.",
                 a->id, (int)a->pid, next.file.path, line);
         if (k->armed) {
