@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 #include "../policy/capture.h"
+#include "../policy/law.h"
 #include "../policy/postmortem.h"
 #include "control.h"
 
@@ -22,7 +23,8 @@ typedef struct Capturer Capturer;
 typedef void (*capturer_done_t)(void *userdata);
 
 /* dir NULL: capture_dir_default(). name: the group's, for the file names. The directory is made at the
- * first capture, not here, so that a memgov that never captures leaves nothing behind. */
+ * first capture or arm, not here, and one made for an arm that never fired is removed again at the end, so
+ * that a memgov that never captures leaves nothing behind. */
 int capturer_new(sd_event *e, ControlServer *control, const CaptureConfig *c, const char *dir,
                  const char *name, capturer_done_t done, void *userdata, Capturer **ret);
 Capturer *capturer_free(Capturer *k);
@@ -42,5 +44,13 @@ bool capturer_busy(const Capturer *k);
 void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured *c);
 void capturer_on_agent_gone(Capturer *k, const AgentReport *a);
 
-/* The captures of this run and the last refusal, for the post-mortem; p's strings point into k. */
-void capturer_fill_postmortem(const Capturer *k, Postmortem *p);
+/*
+ * Arms, re-arms or disarms the agent that would capture (policy/capture.h, capture_arm_decide()) after a
+ * step: its line is the live heap at which the law's breaker would start to count toward cannot-fit.
+ * have_line: the law steers an agent under a limit and has not given up.
+ */
+void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const PolicyConfig *c);
+
+/* The captures of this run and the last refusal, for the post-mortem; p's strings point into k. An armed
+ * capture whose file is there but whose answer never came (the program died first) is counted in. */
+void capturer_fill_postmortem(Capturer *k, Postmortem *p);

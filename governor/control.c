@@ -904,6 +904,56 @@ int64_t control_server_capture(ControlServer *s, unsigned agent_id, const char *
         return -ENOENT;
 }
 
+uint64_t control_server_next_seq(const ControlServer *s)
+{
+        return s->seq + 1;
+}
+
+static Conn *find_agent(ControlServer *s, unsigned agent_id)
+{
+        for (size_t i = 0; i < s->n_conns; i++)
+                if (conn_is_agent(s->conns[i]) && s->conns[i]->report.id == agent_id)
+                        return s->conns[i];
+        return NULL;
+}
+
+int64_t control_server_arm(ControlServer *s, unsigned agent_id, const char *kind,
+                           uint64_t heap_live_above_bytes, const char *path)
+{
+        char line[PROTO_LINE_MAX + 1];
+        Conn *c = find_agent(s, agent_id);
+        int n, r;
+
+        if (!c)
+                return -ENOENT;
+        if (!c->report.can_arm)
+                return -EOPNOTSUPP;
+        n = proto_format_arm(line, sizeof(line), s->seq + 1, kind, heap_live_above_bytes, path);
+        if (n < 0)
+                return n;
+        s->seq++;
+        r = conn_send(c, line, (size_t)n);
+        return r < 0 ? r : (int64_t)s->seq;
+}
+
+int64_t control_server_disarm(ControlServer *s, unsigned agent_id)
+{
+        char line[PROTO_LINE_MAX + 1];
+        Conn *c = find_agent(s, agent_id);
+        int n, r;
+
+        if (!c)
+                return -ENOENT;
+        if (!c->report.can_arm)
+                return -EOPNOTSUPP;
+        n = proto_format_disarm(line, sizeof(line), s->seq + 1);
+        if (n < 0)
+                return n;
+        s->seq++;
+        r = conn_send(c, line, (size_t)n);
+        return r < 0 ? r : (int64_t)s->seq;
+}
+
 size_t control_server_agents(ControlServer *s, const AgentReport **ret_array)
 {
         size_t n = 0;

@@ -122,6 +122,14 @@ int control_server_request(ControlServer *s, ProtoRequest what, ProtoLevel level
  * the protocol refuses.
  */
 int64_t control_server_capture(ControlServer *s, unsigned agent_id, const char *kind, const char *path);
+/* Arms agent agent_id to capture kind to path by itself once its live heap is above heap_live_above_bytes
+ * after a GC (docs/protocol.md, "Armed captures"), replacing an earlier arm; disarm removes it. Return
+ * values as control_server_capture's; -EOPNOTSUPP when the agent did not offer "arm". */
+int64_t control_server_arm(ControlServer *s, unsigned agent_id, const char *kind,
+                           uint64_t heap_live_above_bytes, const char *path);
+int64_t control_server_disarm(ControlServer *s, unsigned agent_id);
+/* The seq the next message will carry: capture files are named after it. */
+uint64_t control_server_next_seq(const ControlServer *s);
 
 /* The agents that said hello. The array is valid until the next call on the server or loop iteration. */
 size_t control_server_agents(ControlServer *s, const AgentReport **ret_array);

@@ -309,6 +309,17 @@ static void use_config(Governor *g, const PolicyConfig *c)
                 g->st.config.memory_high_guard_permyriad = 0;
 }
 
+/* The agent captures by itself where the law would start to count toward cannot-fit: a fast leak gets
+ * there and on to the OOM killer sooner than a capture request could reach it. */
+static void arm_capture(Governor *g, const PolicyDecision *d)
+{
+        if (g->capturer)
+                capturer_arm(g->capturer,
+                             g->st.last_sample.agent_present && d->limit_bytes != SIZE_MAX_UNLIMITED &&
+                                     !g->st.state.gave_up,
+                             d, &g->st.config);
+}
+
 /* Every step, whatever woke it, sets the next sample: an event just sampled makes the timer's own sample
  * redundant, and the pace follows the growth the samples show (policy/pace.h). */
 static void governor_step(Governor *g, const char *why)
@@ -321,6 +332,7 @@ static void governor_step(Governor *g, const char *why)
         if (stepper_step(&g->st, now, why, sample_agents, g, &d) >= 0) {
                 remember_decision(g, &d);
                 act(g, &d);
+                arm_capture(g, &d);
                 publish_metrics(g);
         }
         arm_pace(g, now + g->st.next_usec);

@@ -34,6 +34,7 @@ int agent_report_hello(AgentReport *a, const ProtoMessage *m, bool take_pid, uin
         copy_text(a->runtime, sizeof(a->runtime), runtime);
         copy_text(a->version, sizeof(a->version), proto_get(m, "version"));
         a->can_capture = proto_list_has(m, "caps", "capture");
+        a->can_arm = a->can_capture && proto_list_has(m, "caps", "arm");
         *ret_version = v;
         return 0;
 }

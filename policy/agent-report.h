@@ -26,6 +26,7 @@ typedef struct AgentReport {
         char runtime[32];
         char version[64];
         bool can_capture; /* hello's caps= has "capture" */
+        bool can_arm;     /* ... and "arm": it captures by itself when the live heap passes a line */
         /* From the last stats message; fields it left out keep their previous value. */
         uint64_t total_bytes, heap_live_bytes, gc_count;
         double gc_cpu_fraction;

@@ -55,6 +55,7 @@ const char *capture_why_to_string(CaptureWhy w)
                 [CAPTURE_WHY_CRITICAL] = "critical",
                 [CAPTURE_WHY_CANNOT_FIT] = "cannot-fit",
                 [CAPTURE_WHY_REQUEST] = "request",
+                [CAPTURE_WHY_THRESHOLD] = "heap-threshold",
         };
         return w < _CAPTURE_WHY_MAX ? names[w] : NULL;
 }
@@ -108,6 +109,86 @@ void capture_decide(const CaptureConfig *c, const CaptureInput *in, CaptureDecis
                 d.verdict = CAPTURE_REFUSE_NO_BUDGET;
         else
                 d.verdict = CAPTURE_GO;
+        *ret = d;
+}
+
+/* The law's floor for a live heap of live bytes (policy/law.c, compute_fit). */
+static uint64_t heap_floor(uint64_t live, uint32_t permyriad, uint64_t min_bytes)
+{
+        uint64_t room = units_apply_permyriad(live, permyriad);
+
+        if (room < min_bytes)
+                room = min_bytes;
+        return live > UINT64_MAX - room ? UINT64_MAX : live + room;
+}
+
+uint64_t capture_arm_line_bytes(uint64_t ideal_bytes, uint32_t heap_headroom_permyriad,
+                                uint64_t heap_headroom_min_bytes)
+{
+        uint64_t d = 10000 + (uint64_t)heap_headroom_permyriad;
+        uint64_t lo = 0, hi;
+
+        if (heap_floor(0, heap_headroom_permyriad, heap_headroom_min_bytes) > ideal_bytes)
+                return 0;
+        /* The floor grows with the heap; its inverse from the estimate ideal x 10000 / (10000 + p), then the
+         * rounding settled by bisection over the few bytes it can be off. */
+        hi = ideal_bytes / d * 10000 + ideal_bytes % d * 10000 / d + 2;
+        if (hi > ideal_bytes)
+                hi = ideal_bytes;
+        while (lo < hi) {
+                uint64_t mid = lo + (hi - lo + 1) / 2;
+
+                if (heap_floor(mid, heap_headroom_permyriad, heap_headroom_min_bytes) <= ideal_bytes)
+                        lo = mid;
+                else
+                        hi = mid - 1;
+        }
+        return lo;
+}
+
+const char *capture_arm_verdict_to_string(CaptureArmVerdict v)
+{
+        static const char *const names[_CAPTURE_ARM_VERDICT_MAX] = {
+                [CAPTURE_ARM_KEEP] = "keep",
+                [CAPTURE_ARM_ARM] = "arm",
+                [CAPTURE_ARM_DISARM] = "disarm",
+        };
+        return v < _CAPTURE_ARM_VERDICT_MAX ? names[v] : NULL;
+}
+
+static bool arm_wanted(const CaptureConfig *c, const CaptureArmInput *in, uint64_t line)
+{
+        if (!c->enabled || in->format == CAPTURE_FORMAT_NONE || !in->have_line || in->busy)
+                return false;
+        if (in->have_last && in->now_usec < in->last_usec + c->interval_usec)
+                return false;
+        return capture_expected_need_bytes(in->format, line) <= in->headroom_bytes &&
+               capture_expected_file_bytes(in->format, line) <= c->budget_bytes;
+}
+
+void capture_arm_decide(const CaptureConfig *c, const CaptureArmInput *in, CaptureArmDecision *ret)
+{
+        uint64_t line = in->have_line ? capture_arm_line_bytes(in->ideal_bytes, in->heap_headroom_permyriad,
+                                                               in->heap_headroom_min_bytes)
+                                      : 0;
+
+        line = line > in->others_heap_live_bytes ? line - in->others_heap_live_bytes : 0;
+        bool may_send = !in->have_sent || in->now_usec >= in->sent_usec + CAPTURE_ARM_GAP_USEC;
+        CaptureArmDecision d = {.verdict = CAPTURE_ARM_KEEP, .line_bytes = line};
+
+        if (!arm_wanted(c, in, line)) {
+                /* A disarm is not held back by the gap: a capture that is no longer allowed must not fire.
+                 */
+                if (in->armed)
+                        d.verdict = CAPTURE_ARM_DISARM;
+        } else if (may_send) {
+                uint64_t moved = line > in->armed_line_bytes ? line - in->armed_line_bytes
+                                                             : in->armed_line_bytes - line;
+
+                if (!in->armed ||
+                    moved > units_apply_permyriad(in->armed_line_bytes, CAPTURE_ARM_MOVE_PERMYRIAD))
+                        d.verdict = CAPTURE_ARM_ARM;
+        }
         *ret = d;
 }
 

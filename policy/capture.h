@@ -30,6 +30,7 @@ typedef enum CaptureWhy {
         CAPTURE_WHY_CRITICAL,   /* the level entered critical */
         CAPTURE_WHY_CANNOT_FIT, /* the law gave up */
         CAPTURE_WHY_REQUEST,    /* `memgov capture` */
+        CAPTURE_WHY_THRESHOLD,  /* the agent's own, armed: the live heap passed the cannot-fit line */
         _CAPTURE_WHY_MAX,
 } CaptureWhy;
 
@@ -98,6 +99,65 @@ void capture_decide(const CaptureConfig *c, const CaptureInput *in, CaptureDecis
  * snapshot is expected to need". Returns buf. */
 const char *capture_decision_format(const CaptureInput *in, const CaptureDecision *d, char *buf,
                                     size_t size);
+
+/*
+ * Armed captures (docs/protocol.md, "Armed captures"). A leak of 100 MiB/s fills the room between the
+ * cannot-fit line and memory.max faster than a stats report, a step and a capture request can cross the
+ * socket; so memgov tells the agent in advance where the line is, and the agent captures at the end of the
+ * GC cycle that crosses it.
+ *
+ * The line: the largest live heap L for which the law's floor, L plus its minimum headroom
+ * (max(L x heap_headroom_permyriad, heap_headroom_min_bytes)), still fits under the ideal target (the
+ * limit less unseen memory and headroom). Past it, policy/law.c's breaker starts its cannot-fit clock.
+ * 0 when not even an empty heap fits.
+ */
+uint64_t capture_arm_line_bytes(uint64_t ideal_bytes, uint32_t heap_headroom_permyriad,
+                                uint64_t heap_headroom_min_bytes);
+
+/* At most one arm or disarm per agent per gap, and a new line only when it moved by more than this. */
+#define CAPTURE_ARM_GAP_USEC       (UINT64_C(250) * 1000)
+#define CAPTURE_ARM_MOVE_PERMYRIAD 400
+
+typedef enum CaptureArmVerdict {
+        CAPTURE_ARM_KEEP,   /* leave the agent as it is */
+        CAPTURE_ARM_ARM,    /* send arm with the new line (replaces the old one) */
+        CAPTURE_ARM_DISARM, /* send disarm */
+        _CAPTURE_ARM_VERDICT_MAX,
+} CaptureArmVerdict;
+
+typedef struct CaptureArmInput {
+        uint64_t now_usec;
+        CaptureFormat format;                 /* of the agent that would capture; NONE: none can be armed */
+        bool have_line;                       /* the law steers under a limit and has not given up */
+        uint64_t ideal_bytes, headroom_bytes; /* the law's (PolicyDecision) */
+        uint32_t heap_headroom_permyriad;
+        uint64_t heap_headroom_min_bytes;
+        /* The live heaps of the other agents: the law's floor is on the sum, the agent sees its own. */
+        uint64_t others_heap_live_bytes;
+        /* The capture rules' state, as for capture_decide(). */
+        bool have_last;
+        uint64_t last_usec;
+        bool busy;
+        /* The agent's arm. */
+        bool armed;
+        uint64_t armed_line_bytes;
+        bool have_sent;
+        uint64_t sent_usec; /* the last arm or disarm sent to it */
+} CaptureArmInput;
+
+typedef struct CaptureArmDecision {
+        CaptureArmVerdict verdict;
+        uint64_t line_bytes; /* ARM: the line to send */
+} CaptureArmDecision;
+
+/*
+ * Whether to arm, re-arm or disarm. Armed only when an automatic capture would be allowed now
+ * (capture_decide()'s rules but the headroom, which is the moment's), and when the capture's expected need
+ * at the line fits in the law's headroom below the limit: a Go profile does (1M plus 1/256), a JVM dump
+ * or a V8 snapshot, which need a large share of the heap, would bring on the OOM kill they document.
+ */
+void capture_arm_decide(const CaptureConfig *c, const CaptureArmInput *in, CaptureArmDecision *ret);
+const char *capture_arm_verdict_to_string(CaptureArmVerdict v);
 
 /* One of our files in the capture directory. */
 typedef struct CaptureFile {

@@ -576,6 +576,28 @@ int proto_format_capture(char *buf, size_t size, uint64_t seq, const char *kind,
         return format_line(buf, size, "capture seq=%" PRIu64 " kind=%s path=%s\n", seq, kind, value);
 }
 
+int proto_format_arm(char *buf, size_t size, uint64_t seq, const char *kind, uint64_t heap_live_above_bytes,
+                     const char *path)
+{
+        char value[3 * PROTO_CAPTURE_PATH_MAX + 1];
+        const char *reason;
+        int r;
+
+        if (proto_check_capture_kind(kind, &reason) < 0 || proto_check_capture_path(path, &reason) < 0)
+                return -EINVAL;
+        r = proto_encode_value(value, sizeof(value), path);
+        if (r < 0)
+                return r;
+        return format_line(buf, size,
+                           "arm seq=%" PRIu64 " kind=%s heap_live_above_bytes=%" PRIu64 " path=%s\n", seq,
+                           kind, heap_live_above_bytes, value);
+}
+
+int proto_format_disarm(char *buf, size_t size, uint64_t seq)
+{
+        return format_line(buf, size, "disarm seq=%" PRIu64 "\n", seq);
+}
+
 int proto_format_captured(char *buf, size_t size, const ProtoCaptured *c)
 {
         char value[3 * PROTO_CAPTURE_PATH_MAX + 1];

@@ -174,6 +174,19 @@ typedef struct ProtoCaptured {
         uint64_t bytes;    /* the file's size */
         const char *error; /* NULL on success */
 } ProtoCaptured;
+/*
+ * Armed captures (docs/protocol.md, "Armed captures"): memgov sends
+ *     arm seq=N kind=heap heap_live_above_bytes=B path=/abs/file
+ * and the agent writes the capture itself at the end of the first GC cycle after which the live heap is
+ * above B, answering captured seq=N as for a capture; a new arm replaces the old one, and
+ *     disarm seq=N
+ * removes it. The agent offers "arm" in hello's caps.
+ */
+/* -EINVAL for a kind or path proto_check_capture_*() refuse. */
+int proto_format_arm(char *buf, size_t size, uint64_t seq, const char *kind, uint64_t heap_live_above_bytes,
+                     const char *path);
+int proto_format_disarm(char *buf, size_t size, uint64_t seq);
+
 /* error NULL: success with path and bytes. */
 int proto_format_captured(char *buf, size_t size, const ProtoCaptured *c);
 /* -EBADMSG and *reason for a captured without seq=, with neither path= nor error=, or a bad bytes=. */

@@ -205,6 +205,7 @@ type agent struct {
 	mu    sync.Mutex // guards conn and writes
 	conn  stream
 	stats statsReader
+	armed *armWatch // the connection's armed capture; serve's goroutine sets it
 }
 
 func (a *agent) stopped() bool {
@@ -284,7 +285,7 @@ func (a *agent) serve(conn stream) bool {
 		a.mu.Unlock()
 	}()
 
-	hello := fmt.Sprintf("hello v=%d runtime=go version=%s pid=%d caps=limit,gc,release,shed,stats,capture\n",
+	hello := fmt.Sprintf("hello v=%d runtime=go version=%s pid=%d caps=limit,gc,release,shed,stats,capture,arm\n",
 		protoVersion, encodeValue(runtime.Version()), os.Getpid())
 	if err := a.send(hello); err != nil {
 		return false
@@ -292,9 +293,13 @@ func (a *agent) serve(conn stream) bool {
 
 	quit := make(chan struct{})
 	defer close(quit)
+	// An arm lasts as long as its connection: memgov arms a new one afresh.
+	armed := newArmWatch()
+	a.armed = armed
+	defer armed.clear()
+	gcs := startGCNotifier(func() { armed.onCycle(a) })
+	defer gcs.stop()
 	if a.opts.StatsInterval > 0 {
-		gcs := startGCNotifier()
-		defer gcs.stop()
 		go a.report(a.opts.StatsInterval, gcs.done, quit)
 	}
 
@@ -412,6 +417,10 @@ func (a *agent) handle(m *message) (bye bool, err error) {
 		return false, a.sendStats()
 	case "capture":
 		return false, a.capture(m)
+	case "arm":
+		return false, a.arm(a.armed, m)
+	case "disarm":
+		return false, a.disarm(a.armed, m)
 	case "bye":
 		return true, nil
 	}

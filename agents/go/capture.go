@@ -39,14 +39,16 @@ func checkCapture(kind, path string) string {
 
 // writeHeapProfile writes a pprof heap profile to path, which must not exist
 // yet: memgov names a new file for each capture, and an existing one is
-// somebody else's. A GC first, so the profile shows the heap as it is now,
-// not as of the last cycle.
-func writeHeapProfile(path string) (int64, error) {
+// somebody else's. With gc, a GC first, so the profile shows the heap as it
+// is now, not as of the last cycle.
+func writeHeapProfile(path string, gc bool) (int64, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return 0, err
 	}
-	runtime.GC()
+	if gc {
+		runtime.GC()
+	}
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		f.Close()
 		os.Remove(path)
@@ -75,7 +77,7 @@ func (a *agent) capture(m *message) error {
 	if why := checkCapture(kind, path); why != "" {
 		return a.send(fmt.Sprintf("captured seq=%d error=%s\n", seq, encodeValue(why)))
 	}
-	n, err := writeHeapProfile(path)
+	n, err := writeHeapProfile(path, true)
 	if err != nil {
 		return a.send(fmt.Sprintf("captured seq=%d error=%s\n", seq, encodeValue(err.Error())))
 	}

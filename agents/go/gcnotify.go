@@ -17,6 +17,7 @@ import (
 type gcNotifier struct {
 	done    chan struct{} // buffered: signals coalesce while the reader is busy
 	stopped atomic.Bool
+	cycle   func() // runs on the finalizer goroutine after each signalled cycle; nil: none
 }
 
 // gcSentinel holds a pointer so that it is never a tiny allocation: objects
@@ -24,8 +25,8 @@ type gcNotifier struct {
 // one of them may never run.
 type gcSentinel struct{ n *gcNotifier }
 
-func startGCNotifier() *gcNotifier {
-	n := &gcNotifier{done: make(chan struct{}, 1)}
+func startGCNotifier(cycle func()) *gcNotifier {
+	n := &gcNotifier{done: make(chan struct{}, 1), cycle: cycle}
 	n.arm()
 	return n
 }
@@ -38,6 +39,9 @@ func gcSentinelFired(s *gcSentinel) {
 	n := s.n
 	if n.stopped.Load() {
 		return
+	}
+	if n.cycle != nil {
+		n.cycle()
 	}
 	select {
 	case n.done <- struct{}{}:

@@ -115,7 +115,7 @@ func TestReportsRateLimited(t *testing.T) {
 
 // The notifier signals after a collection, and a stopped one ends its chain.
 func TestGCNotifier(t *testing.T) {
-	n := startGCNotifier()
+	n := startGCNotifier(nil)
 	deadline := time.After(5 * time.Second)
 	for signalled := false; !signalled; {
 		runtime.GC()

@@ -49,7 +49,7 @@ begin "go: after 'cannot fit' the post-mortem names a profile with the leaking f
 rc=$?
 profile=$(sed -n 's/.*captured on [a-z-]*: \(.*\.pprof\) (.*open with: go tool pprof -top \(.*\)$/\2/p' "$T/err" | tail -1)
 if expect "exit" $rc 122 && expect_grep "post-mortem" "$T/err" "post-mortem: .* cannot fit" &&
-        expect_grep "profile named" "$T/err" "captured on (critical|cannot-fit): $T/go/memgov-cap-go-[0-9]+-.*\.pprof"; then
+        expect_grep "profile named" "$T/err" "captured on (critical|cannot-fit|heap-threshold): $T/go/memgov-cap-go-[0-9]+-.*\.pprof"; then
         if [ -z "$profile" ] || [ ! -s "$profile" ]; then
                 fail "the post-mortem names no profile file that exists: '$profile'"
         else

@@ -424,6 +424,52 @@ def round_capture(c, argv):
         a.stop()
 
 
+def round_arm(c, argv):
+    """arm (when the agent offers it): a bad arm is answered at once with error= naming the field, and the
+    connection stays; an arm whose line the live heap is above fires after the next GC cycle, with the file
+    at the armed path and the arm's seq in captured."""
+    a, _ = start_fd(argv, {"MEMGOV_STATS_INTERVAL": "0"})
+    try:
+        hello = handshake(c, a, "arm")
+        if hello is None:
+            return
+        if "arm" not in hello.get("caps", "").split(","):
+            c.check(True, f"arm: not offered by runtime={hello.get('runtime')}, not sent")
+            return
+        with tempfile.TemporaryDirectory() as d:
+            ext = {"go": "pprof", "java": "hprof", "node": "heapsnapshot"}.get(hello.get("runtime"), "bin")
+            for seq, line, want in (
+                (2, f"arm seq=2 kind=heap path={d}/x.{ext}", "heap_live_above_bytes missing"),
+                (3, f"arm seq=3 kind=heap heap_live_above_bytes=1x path={d}/x.{ext}", "heap_live_above_bytes"),
+                (4, "arm seq=4 kind=heap heap_live_above_bytes=0 path=relative." + ext, "not absolute"),
+            ):
+                a.send(line)
+                m = a.expect("captured", timeout=30.0)
+                err = m[1].get("error", "") if m else ""
+                c.check(m is not None and u64(m[1], "seq") == seq and want in err and "path" not in m[1],
+                        f"arm: '{line}' answered with an error naming {want!r}: {err!r}")
+            path = os.path.join(d, f"memgov-armed 1.{ext}")
+            a.send(f"arm seq=5 kind=heap heap_live_above_bytes=0 path={path.replace(' ', '%20')}")
+            # Two collections: the agent learns of a cycle's end one cycle late at worst.
+            a.send("gc seq=6")
+            a.send("gc seq=7")
+            m = a.expect("captured", timeout=30.0)
+            ok = m is not None and u64(m[1], "seq") == 5 and m[1].get("path") == path and os.path.exists(path)
+            c.check(ok, f"arm: fired after a GC, written and named: {m}")
+            if ok:
+                c.check(u64(m[1], "bytes") == os.path.getsize(path), "arm: bytes= is the file's size")
+                with open(path, "rb") as f:
+                    head = f.read(32)
+                magic = CAPTURE_MAGIC.get(hello.get("runtime"), b"")
+                c.check(head.startswith(magic), f"arm: the file starts with {magic!r}: {head!r}")
+        a.send("stats? seq=8")
+        c.check(a.expect("stats", timeout=3.0, skip=()) is not None, "arm: the connection stays")
+    except (Malformed, EOFError, OSError) as e:
+        c.check(False, f"arm: protocol error from the agent: {e!r}")
+    finally:
+        a.stop()
+
+
 def round_absent(c, argv):
     """Neither variable set: the agent does nothing and the program runs."""
     a = Agent(argv, {})
@@ -445,6 +491,7 @@ def main():
     round_malformed(c, o.argv, "over-long line", b"gc seq=1 x=" + b"a" * 5000 + b"\n")
     round_socket(c, o.argv)
     round_capture(c, o.argv)
+    round_arm(c, o.argv)
     round_absent(c, o.argv)
     print(f"# {time.monotonic() - t0:.1f} s")
     print(f"conformance-{o.name}: {c.passed} passed, {c.failed} failed")

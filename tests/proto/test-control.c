@@ -595,6 +595,41 @@ static void test_capture(void)
         control_server_free(s);
 }
 
+/* arm and disarm reach only an agent that offered arm (with capture), with the next seq. */
+static void test_arm(void)
+{
+        Recorder rec = {};
+        ControlServer *s = server_new(&rec, NULL);
+        Peer *p = child_peer(s);
+        char line[256];
+        int64_t seq;
+
+        CHECK(peer_hello(p, " caps=gc,capture"), "hello without arm");
+        pump(10 * USEC_PER_MSEC);
+        CHECK(control_server_arm(s, 1, "heap", 1000, "/tmp/x.pprof") == -EOPNOTSUPP, "arm not offered");
+        CHECK(control_server_disarm(s, 1) == -EOPNOTSUPP, "disarm not offered");
+        peer_free(p);
+
+        p = child_peer(s);
+        CHECK(peer_hello(p, " caps=gc,capture,arm"), "hello with arm");
+        pump(10 * USEC_PER_MSEC);
+        CHECK(control_server_arm(s, 3, "heap", 1000, "/tmp/x.pprof") == -ENOENT, "no agent 3");
+        CHECK(control_server_arm(s, 2, "heap", 1000, "x.pprof") == -EINVAL, "relative path");
+        CHECK(control_server_arm(s, 2, "threads", 1000, "/tmp/x.pprof") == -EINVAL, "unknown kind");
+        CHECK(control_server_next_seq(s) > 0, "next seq");
+        seq = (int64_t)control_server_next_seq(s);
+        CHECK(control_server_arm(s, 2, "heap", 230686720, "/tmp/a b.pprof") == seq, "arm sent with seq %lld",
+              (long long)seq);
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) && strstr(line, "arm seq=") == line &&
+                      strstr(line, " kind=heap heap_live_above_bytes=230686720 path=/tmp/a%20b.pprof"),
+              "arm line: %s", line);
+        CHECK(control_server_disarm(s, 2) == seq + 1, "disarm sent");
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) && strncmp(line, "disarm seq=", 11) == 0,
+              "disarm line: %s", line);
+        peer_free(p);
+        control_server_free(s);
+}
+
 static long vm_rss_kib(void)
 {
         char text[8192];
@@ -865,6 +900,7 @@ int main(int argc, char **argv)
         test_split_and_resync();
         test_bad_input();
         test_capture();
+        test_arm();
         test_endless_line();
         test_never_reads();
         test_max_connections();

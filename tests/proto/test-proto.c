@@ -447,6 +447,23 @@ static void test_capture(void)
                       strcmp(proto_get(&m, "path"), "/tmp/with space.hprof") == 0,
               "capture round trip");
 
+        n = proto_format_arm(buf, sizeof(buf), 10, "heap", 230686720, "/tmp/with space.pprof");
+        CHECK(n > 0 &&
+                      strcmp(buf,
+                             "arm seq=10 kind=heap heap_live_above_bytes=230686720 path=/tmp/with%20space.pprof\n") ==
+                              0,
+              "%s", buf);
+        m = parsed(buf, n);
+        CHECK(m.type && strcmp(m.type, "arm") == 0 &&
+                      strcmp(proto_get(&m, "path"), "/tmp/with space.pprof") == 0,
+              "arm round trip");
+        CHECK(proto_format_arm(buf, sizeof(buf), 10, "heap", 1, "rel.pprof") == -EINVAL,
+              "arm, relative path");
+        CHECK(proto_format_arm(buf, sizeof(buf), 10, "threads", 1, "/tmp/x") == -EINVAL,
+              "arm, unknown kind");
+        n = proto_format_disarm(buf, sizeof(buf), 11);
+        CHECK(n > 0 && strcmp(buf, "disarm seq=11\n") == 0, "%s", buf);
+
         n = proto_format_captured(buf, sizeof(buf),
                                   &(ProtoCaptured){.seq = 9, .path = "/tmp/a b", .bytes = 77});
         CHECK(n > 0 && strcmp(buf, "captured seq=9 path=/tmp/a%20b bytes=77\n") == 0, "%s", buf);

@@ -59,6 +59,33 @@ static void test_hello(void)
         }
 }
 
+/* "arm" counts only with "capture": an armed capture is a capture the agent starts by itself. */
+static void test_caps(void)
+{
+        static const struct {
+                const char *line;
+                bool capture, arm;
+        } rows[] = {
+                {"hello v=1 runtime=go caps=limit,gc,capture,arm", true, true},
+                {"hello v=1 runtime=go caps=limit,gc,capture", true, false},
+                {"hello v=1 runtime=go caps=limit,arm", false, false},
+                {"hello v=1 runtime=go", false, false},
+        };
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                AgentReport a = {.id = 7};
+                const char *reason = NULL;
+                char buf[256];
+                ProtoMessage m;
+                uint64_t v = 0;
+
+                CHECK(parse(rows[i].line, buf, sizeof(buf), &m) == 0, "%s parses", rows[i].line);
+                CHECK(agent_report_hello(&a, &m, true, &v, &reason) == 0, "%s", rows[i].line);
+                CHECK(a.can_capture == rows[i].capture && a.can_arm == rows[i].arm, "%s: capture %d arm %d",
+                      rows[i].line, a.can_capture, a.can_arm);
+        }
+}
+
 static void test_stats(void)
 {
         static const struct {
@@ -210,6 +237,7 @@ static void test_decision(void)
 int main(void)
 {
         test_hello();
+        test_caps();
         test_stats();
         test_applied();
         test_shares();

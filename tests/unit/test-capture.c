@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <string.h>
+
 #include "../../policy/capture.h"
 #include "check.h"
 
@@ -71,6 +74,138 @@ static void test_decide(void)
         }
 }
 
+/* The line is where policy/law.c's floor (live + max(10% of it, 4M) by default) meets the ideal target. */
+static void test_arm_line(void)
+{
+        static const struct {
+                uint64_t ideal;
+                uint32_t permyriad;
+                uint64_t min, want;
+        } cases[] = {
+                {110 * M, 1000, 4 * M, 100 * M}, /* 10% of 100M is the headroom */
+                {110 * M + 10, 1000, 4 * M, 100 * M + 9},
+                {20 * M, 1000, 4 * M, 16 * M}, /* the minimum is the headroom below 40M */
+                {4 * M, 1000, 4 * M, 0},       /* an empty heap just fits */
+                {4 * M - 1, 1000, 4 * M, 0},   /* not even that */
+                {0, 1000, 4 * M, 0},
+                {243 * M, 1000, 4 * M, 220 * M + 953251}, /* 256M: 5% headroom, no unseen memory */
+                {100 * M, 0, 0, 100 * M},
+                {64 * 1024 * M, 1000, 4 * M, UINT64_C(62472251579)},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                uint64_t got = capture_arm_line_bytes(cases[i].ideal, cases[i].permyriad, cases[i].min);
+                CHECK(got == cases[i].want, "ideal %" PRIu64 ": line %" PRIu64 ", want %" PRIu64,
+                      cases[i].ideal, got, cases[i].want);
+        }
+}
+
+static void test_arm_decide(void)
+{
+        /* ideal 110M: the line is 100M. */
+        static const struct {
+                const char *name;
+                bool enabled, have_line, busy, have_last;
+                uint64_t last;
+                CaptureFormat format;
+                uint64_t headroom;
+                bool armed;
+                uint64_t armed_line;
+                bool have_sent;
+                uint64_t sent;
+                CaptureArmVerdict want;
+        } cases[] = {
+                {"first arm", true, true, false, false, 0, CAPTURE_FORMAT_PPROF, 8 * M, false, 0, false, 0,
+                 CAPTURE_ARM_ARM},
+                {"armed at the line", true, true, false, false, 0, CAPTURE_FORMAT_PPROF, 8 * M, true,
+                 100 * M, true, 99 * SEC, CAPTURE_ARM_KEEP},
+                {"moved 3%: kept", true, true, false, false, 0, CAPTURE_FORMAT_PPROF, 8 * M, true, 103 * M,
+                 true, 99 * SEC, CAPTURE_ARM_KEEP},
+                {"moved 5%: re-armed", true, true, false, false, 0, CAPTURE_FORMAT_PPROF, 8 * M, true,
+                 105 * M, true, 99 * SEC, CAPTURE_ARM_ARM},
+                {"moved 5%, but 100ms after the last arm", true, true, false, false, 0, CAPTURE_FORMAT_PPROF,
+                 8 * M, true, 105 * M, true, 100 * SEC - 100000, CAPTURE_ARM_KEEP},
+                {"re-armed after a disarm, but not within the gap", true, true, false, false, 0,
+                 CAPTURE_FORMAT_PPROF, 8 * M, false, 0, true, 100 * SEC - 100000, CAPTURE_ARM_KEEP},
+                {"no line: disarmed", true, false, false, false, 0, CAPTURE_FORMAT_PPROF, 8 * M, true,
+                 100 * M, true, 99 * SEC, CAPTURE_ARM_DISARM},
+                {"no line, nothing armed", true, false, false, false, 0, CAPTURE_FORMAT_PPROF, 8 * M, false,
+                 0, false, 0, CAPTURE_ARM_KEEP},
+                {"captures off", false, true, false, false, 0, CAPTURE_FORMAT_PPROF, 8 * M, false, 0, false,
+                 0, CAPTURE_ARM_KEEP},
+                {"a capture under way: disarmed at once", true, true, true, true, 100 * SEC,
+                 CAPTURE_FORMAT_PPROF, 8 * M, true, 100 * M, true, 100 * SEC - 1, CAPTURE_ARM_DISARM},
+                {"one capture per interval", true, true, false, true, 70 * SEC, CAPTURE_FORMAT_PPROF, 8 * M,
+                 false, 0, false, 0, CAPTURE_ARM_KEEP},
+                {"the interval is over", true, true, false, true, 40 * SEC, CAPTURE_FORMAT_PPROF, 8 * M,
+                 false, 0, false, 0, CAPTURE_ARM_ARM},
+                {"a JVM dump at the line needs more than the headroom", true, true, false, false, 0,
+                 CAPTURE_FORMAT_HPROF, 8 * M, false, 0, false, 0, CAPTURE_ARM_KEEP},
+                {"a V8 snapshot likewise", true, true, false, false, 0, CAPTURE_FORMAT_V8, 64 * M, false, 0,
+                 false, 0, CAPTURE_ARM_KEEP},
+                {"a Go profile needs 1.4M", true, true, false, false, 0, CAPTURE_FORMAT_PPROF,
+                 M + 100 * M / 256, false, 0, false, 0, CAPTURE_ARM_ARM},
+                {"one byte less", true, true, false, false, 0, CAPTURE_FORMAT_PPROF, M + 100 * M / 256 - 1,
+                 false, 0, false, 0, CAPTURE_ARM_KEEP},
+                {"no agent that can", true, true, false, false, 0, CAPTURE_FORMAT_NONE, 8 * M, false, 0,
+                 false, 0, CAPTURE_ARM_KEEP},
+        };
+        CaptureConfig c;
+
+        capture_config_default(&c);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                CaptureArmInput in = {
+                        .now_usec = 100 * SEC,
+                        .format = cases[i].format,
+                        .have_line = cases[i].have_line,
+                        .ideal_bytes = 110 * M,
+                        .headroom_bytes = cases[i].headroom,
+                        .heap_headroom_permyriad = 1000,
+                        .heap_headroom_min_bytes = 4 * M,
+                        .have_last = cases[i].have_last,
+                        .last_usec = cases[i].last,
+                        .busy = cases[i].busy,
+                        .armed = cases[i].armed,
+                        .armed_line_bytes = cases[i].armed_line,
+                        .have_sent = cases[i].have_sent,
+                        .sent_usec = cases[i].sent,
+                };
+                CaptureArmDecision d;
+
+                c.enabled = cases[i].enabled;
+                capture_arm_decide(&c, &in, &d);
+                CHECK(d.verdict == cases[i].want, "%s: %s, want %s", cases[i].name,
+                      capture_arm_verdict_to_string(d.verdict),
+                      capture_arm_verdict_to_string(cases[i].want));
+                if (d.verdict == CAPTURE_ARM_ARM)
+                        CHECK(d.line_bytes == 100 * M, "%s: line %" PRIu64, cases[i].name, d.line_bytes);
+        }
+        /* Two agents: the law's floor is on their sum, so the line of the one armed is less the other's
+         * heap. */
+        {
+                CaptureArmInput in = {
+                        .now_usec = 100 * SEC,
+                        .format = CAPTURE_FORMAT_PPROF,
+                        .have_line = true,
+                        .ideal_bytes = 110 * M,
+                        .headroom_bytes = 8 * M,
+                        .heap_headroom_permyriad = 1000,
+                        .heap_headroom_min_bytes = 4 * M,
+                        .others_heap_live_bytes = 30 * M,
+                };
+                CaptureArmDecision d;
+
+                capture_arm_decide(&c, &in, &d);
+                CHECK(d.verdict == CAPTURE_ARM_ARM && d.line_bytes == 70 * M, "two agents: %s at %" PRIu64,
+                      capture_arm_verdict_to_string(d.verdict), d.line_bytes);
+                in.others_heap_live_bytes = 200 * M;
+                capture_arm_decide(&c, &in, &d);
+                CHECK(d.verdict == CAPTURE_ARM_ARM && d.line_bytes == 0,
+                      "the others alone are past it: %" PRIu64, d.line_bytes);
+        }
+        CHECK(strcmp(capture_why_to_string(CAPTURE_WHY_THRESHOLD), "heap-threshold") == 0, "why");
+}
+
 static void test_budget(void)
 {
         CaptureFile f[] = {
@@ -133,6 +268,8 @@ static void test_gc_trace(void)
 int main(void)
 {
         test_decide();
+        test_arm_line();
+        test_arm_decide();
         test_budget();
         test_names();
         test_gc_trace();
