@@ -246,8 +246,9 @@ expect "exit" $? 125 && expect_grep message "$T/err" "observe governs the group 
 rmdir $CG/box/pod/supervisor $CG/box/pod $CG/box 2>/dev/null
 
 # --- non-root through systemd ---------------------------------------------------------
-# The VM boots without systemd: a stub answers StartTransientUnit on a private bus (tests/init/stub-systemd.c).
-# What this proves is memgov's side of the call and what it does with a delegated scope, not systemd's.
+# Stand-in (tests/init/stub-systemd.c, on a private bus), kept beside the real user manager of
+# tests/real/run-systemd.sh because only it shows the call as sent and can misbehave (a malformed reply,
+# a failed job), and it needs no systemd boot.
 chmod 755 "$T"
 cat >"$T/bus.conf" <<EOC
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -279,8 +280,29 @@ if wait_file "$T/stub.out"; then
 else
         fail "the stub never came up: $(cat "$T/stub.out" "$T/bus.err")"
 fi
-kill $stub "$(cat "$T/bus.pid")" 2>/dev/null
+kill $stub 2>/dev/null
+wait $stub 2>/dev/null
 rmdir $CG/user.slice/app.scope/supervisor $CG/user.slice/app.scope $CG/user.slice 2>/dev/null
+
+# stub_fault FAULT EXPECTED-MESSAGE: memgov as nobody against a stub that misbehaves so.
+stub_fault() {
+        DBUS_SESSION_BUS_ADDRESS=unix:path=$T/bus "$STUB" $CG "$1" >"$T/stub-$1.out" 2>&1 &
+        stub=$!
+        if wait_file "$T/stub-$1.out"; then
+                DBUS_SESSION_BUS_ADDRESS=unix:path=$T/bus setpriv --reuid=65534 --regid=65534 --clear-groups \
+                        "$MEMGOV" run --memory-max 64M --name app -- true >"$T/out" 2>"$T/err"
+                expect "exit" $? 125 && expect_grep message "$T/err" "no transient scope either: $2" && pass
+        else
+                fail "the stub never came up: $(cat "$T/stub-$1.out" "$T/bus.err")"
+        fi
+        kill $stub 2>/dev/null
+        wait $stub 2>/dev/null
+}
+begin "non-root, stand-in only: a malformed StartTransientUnit reply is a clear error"
+stub_fault bad-reply "unexpected StartTransientUnit reply: "
+begin "non-root, stand-in only: a scope job that fails is a clear error"
+stub_fault job-failed "systemd could not start scope app.scope: job failed"
+kill "$(cat "$T/bus.pid")" 2>/dev/null
 
 begin "non-root without systemd: a clear error names both attempts"
 DBUS_SESSION_BUS_ADDRESS=unix:path=$T/no-bus XDG_RUNTIME_DIR=$T/none setpriv --reuid=65534 --regid=65534 \

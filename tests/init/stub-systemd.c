@@ -8,7 +8,11 @@
  * group to the PIDs' owner when Delegate=yes, and reports the job with
  * JobRemoved "done". Every call is printed as one line for the test to check.
  * It is not systemd: it checks no policy, and runs as root.
- * Usage: stub-systemd CGROUP_ROOT (with DBUS_SESSION_BUS_ADDRESS set)
+ * It stays beside the real systemd of tests/real/run-systemd.sh for what a real manager will not do:
+ * it shows the call exactly as memgov sends it, and FAULT makes it misbehave:
+ *   bad-reply   answers with a string where systemd returns the job's object path
+ *   job-failed  makes no scope and reports the job with JobRemoved "failed"
+ * Usage: stub-systemd CGROUP_ROOT [FAULT] (with DBUS_SESSION_BUS_ADDRESS set)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,7 @@
 #define JOB_PATH "/org/freedesktop/systemd1/job/1"
 
 static const char *cgroot;
+static const char *fault = "";
 
 typedef struct Scope {
         const char *name;
@@ -167,6 +172,16 @@ static int on_start_transient_unit(sd_bus_message *m, void *userdata, sd_bus_err
         fflush(stdout);
         if (strlen(s.name) < 7 || strcmp(s.name + strlen(s.name) - 6, ".scope") != 0)
                 return sd_bus_error_set(error, "org.freedesktop.DBus.Error.InvalidArgs", "not a scope");
+        if (strcmp(fault, "bad-reply") == 0)
+                return sd_bus_reply_method_return(m, "s", JOB_PATH);
+        if (strcmp(fault, "job-failed") == 0) {
+                r = sd_bus_reply_method_return(m, "o", JOB_PATH);
+                if (r < 0)
+                        return r;
+                return sd_bus_emit_signal(sd_bus_message_get_bus(m), "/org/freedesktop/systemd1",
+                                          "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", 1,
+                                          JOB_PATH, s.name, "failed");
+        }
         r = make_scope(&s);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "stub: cannot make the scope: %s", strerror(-r));
@@ -185,20 +200,32 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+/* For bad-reply: the method as declared by a manager that returns a string. */
+static const sd_bus_vtable bad_reply_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "s", on_start_transient_unit, 0),
+        SD_BUS_SIGNAL("JobRemoved", "uoss", 0),
+        SD_BUS_VTABLE_END,
+};
+
 int main(int argc, char *argv[])
 {
         sd_bus *bus = NULL;
         int r;
 
-        if (argc < 2) {
-                fprintf(stderr, "usage: stub-systemd CGROUP_ROOT\n");
+        if (argc < 2 || argc > 3 ||
+            (argc == 3 && strcmp(argv[2], "bad-reply") != 0 && strcmp(argv[2], "job-failed") != 0)) {
+                fprintf(stderr, "usage: stub-systemd CGROUP_ROOT [bad-reply|job-failed]\n");
                 return 64;
         }
         cgroot = argv[1];
+        if (argc == 3)
+                fault = argv[2];
         r = sd_bus_open_user(&bus);
         if (r >= 0)
-                r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1",
-                                             "org.freedesktop.systemd1.Manager", manager_vtable, NULL);
+                r = sd_bus_add_object_vtable(
+                        bus, NULL, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                        strcmp(fault, "bad-reply") == 0 ? bad_reply_vtable : manager_vtable, NULL);
         if (r >= 0)
                 r = sd_bus_request_name(bus, "org.freedesktop.systemd1", 0);
         if (r < 0) {

@@ -4,6 +4,8 @@
  * native protocol's datagram socket (argv[1], normally
  * /run/systemd/journal/socket) and writes every entry it receives to stdout,
  * its fields one per line, then "--". Stops at SIGTERM.
+ * It stays beside the real journald of tests/real/run-systemd.sh because it shows the entries exactly as
+ * sent, before journald adds its own fields, and needs no systemd boot.
  */
 #include <stdio.h>
 #include <string.h>

@@ -210,6 +210,8 @@ expect "exit" $rc 125 &&
 
 # --- logs ------------------------------------------------------------------------
 
+# Stand-in (tests/see/journal-sink.c for journald), kept beside the real journald of tests/real/run-systemd.sh:
+# it shows the datagrams exactly as memgov sends them, before journald adds its own fields, in this fast VM.
 begin "under systemd (stderr is JOURNAL_STREAM), decisions go to the journal with MEMGOV_* fields"
 mkdir -p /run/systemd/journal
 "$SINK" /run/systemd/journal/socket >"$T/journal" &
