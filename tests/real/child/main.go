@@ -55,6 +55,8 @@ func serve(args []string) {
 		s := <-sigs
 		fmt.Printf("got signal=%d\n", s.(syscall.Signal))
 		signal.Reset()
+		// As a container's PID 1 (no memgov in front) the kernel spares this process its own signal and
+		// the Go runtime exits 2 instead.
 		syscall.Kill(os.Getpid(), s.(syscall.Signal))
 	}()
 	fmt.Printf("ready live_mib=%d\n", *live)
