@@ -176,6 +176,9 @@ oci_start oom
 finished $!
 rc=$?
 ln -sf "$T/oom.err" "$T/err"
+# The kernel's own account, shown on failure: which process it killed (memgov, unable to lower its own
+# oom_score_adj without CAP_SYS_RESOURCE, competes with its child here).
+dmesg | grep "Killed process" | tail -3 | sed 's/^/# kernel: /'
 expect "runc run's status" $rc 137 &&
         expect_grep "memgov's report" "$T/oom.err" "^memgov: $CHILD was OOM-killed: memory.max=96.0M, peak=[0-9.]+M, 1 process\(es\) killed in /sys/fs/cgroup\." &&
         pass "$(grep -m1 'OOM-killed' "$T/oom.err")"

@@ -30,6 +30,9 @@ const mib = 1 << 20
 
 var sink []byte
 
+// held is serve's live heap: a global, so the GC cannot find it dead while serve loops forever.
+var held [][]byte
+
 func touch(b []byte) {
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
@@ -42,10 +45,10 @@ func serve(args []string) {
 	rate := fs.Int("churn", 10, "garbage, MiB/s")
 	fs.Parse(args)
 
-	hold := make([][]byte, *live)
-	for i := range hold {
-		hold[i] = make([]byte, mib)
-		touch(hold[i])
+	held = make([][]byte, *live)
+	for i := range held {
+		held[i] = make([]byte, mib)
+		touch(held[i])
 	}
 	// A signal is said, then taken with its default action, so the status memgov passes on is the
 	// signal's (128+N) and the test knows the signal reached this process, not only memgov.
