@@ -42,6 +42,9 @@ struct Governor {
         int psi_fd[2];
         const char *step_why; /* what armed the pending coalesced step */
         bool stopped;
+        /* The kernel refused a write for good (a read-only cgroupfs in a container, no delegation): the rung
+         * that makes it stays off, whatever a reload says. */
+        bool no_reclaim, no_high;
         governor_kill_t on_kill;
         void *userdata;
         const char *program; /* for the post-mortem */
@@ -305,8 +308,12 @@ static void arm_pace(Governor *g, usec_t at_usec);
 static void use_config(Governor *g, const PolicyConfig *c)
 {
         g->st.config = *c;
-        if (!platform_sandbox_high_notifies(g->sandbox))
+        if (!platform_sandbox_high_notifies(g->sandbox) || g->no_high)
                 g->st.config.memory_high_guard_permyriad = 0;
+        if (g->no_high)
+                g->st.config.memory_high_adjust = false;
+        if (g->no_reclaim)
+                g->st.config.ladder_reclaim = false;
 }
 
 /* The agent captures by itself where the law would start to count toward cannot-fit: a fast leak gets
@@ -473,7 +480,7 @@ static void watch_psi(Governor *g)
                                                       PSI_WINDOW_USEC, &g->psi_fd[i], &window);
                 if (r < 0) {
                         log_info(
-                                "No PSI trigger for %s memory pressure (%s); sampling avg10 every tick instead.",
+                                "No PSI trigger for %s memory pressure (%s); reading avg10 at every sample instead.",
                                 names[i], strerror(-r));
                         continue;
                 }
@@ -493,9 +500,24 @@ static void watch_psi(Governor *g)
 
 static void on_actuated(ActuatorKind kind, uint64_t bytes, int result, usec_t took_usec, void *userdata)
 {
+        Governor *g = userdata;
         char b[UNITS_SIZE_STRLEN];
 
         units_format_size_human(bytes, b, sizeof(b));
+        if (result == -EROFS || result == -EACCES || result == -EPERM) {
+                /* It will fail the same way every time: say so once and stop asking. */
+                (void)log_full_errno(LOG_NOTICE, result, "Cannot write %s (%m): memgov stops writing it.",
+                                     actuator_kind_to_string(kind));
+                if (kind == ACTUATOR_RECLAIM) {
+                        g->no_reclaim = true;
+                        g->st.config.ladder_reclaim = false;
+                } else {
+                        g->no_high = true;
+                        g->st.config.memory_high_guard_permyriad = 0;
+                        g->st.config.memory_high_adjust = false;
+                }
+                return;
+        }
         if (result == -EAGAIN && kind == ACTUATOR_RECLAIM)
                 log_info("memory.reclaim %s: the kernel reclaimed less than asked (%" PRIu64 "ms).", b,
                          took_usec / USEC_PER_MSEC);
