@@ -142,6 +142,11 @@ else
         pass "${decision#memgov: }; ${applied#memgov: }"
 fi
 
+begin "a write the read-only cgroupfs refuses (memory.reclaim) is reported once, not at every step"
+refused=$(grep -c "Cannot write memory.reclaim" "$ERR")
+expect "repeated write failures" "$(grep -c "Failed to write memory.reclaim" "$ERR")" 0 &&
+        if [ "$refused" -le 1 ]; then pass "$refused refusal(s) reported"; else fail "$refused refusals reported"; fi
+
 begin "runc kill app TERM reaches the child through memgov; runc run exits 143 (128+SIGTERM)"
 oci_runc kill app TERM
 finished $app
