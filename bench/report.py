@@ -441,7 +441,7 @@ def main():
     L.append("bench/latency.sh, in the same run: a Go child with the agent in a 256M box, 60M garbage in its heap; "
              "then 60M appear outside the heap. Detection runs from the jump's start (the child's CLOCK_MONOTONIC "
              "stamp) to memgov's first decision at or after it whose actions include lower-target (its at_us, the "
-             "same clock); each row names the decision's event source (on=: tick is memgov's sampling tick, "
+             "same clock); each row names the decision's event source (on=: pace is memgov's paced sample, "
              "the others are events). Raw data: detection.csv, actuation.csv; its own page: "
              "[latency.md](latency.md).")
     L.append("")
@@ -491,11 +491,9 @@ def judge(cells, det_rows, act, overhead):
     why = []
     if bad:
         why.append("memgov's agent strategy was OOM-killed on %s. memgov reacts to samples: memory that grows "
-                   "without a stall raises no kernel event, so it is seen at the next tick (the detection row), "
-                   "a lowered memory.max too (1 s while usage is below 80%% of the limit), and 'unseen' pairs a "
-                   "fresh memory.current with the agent's stats from up to 1 s earlier; in these shapes the "
-                   "outside memory or the heap grows by tens of MiB per second, faster than the 5%% headroom "
-                   "covers between two samples (see the traces)" % ", ".join(bad))
+                   "without a stall raises no kernel event until it crosses the guard near the limit, so far "
+                   "below it growth is seen at the next agent report or paced sample (the detection row); see the "
+                   "traces" % ", ".join(bad))
     if failed:
         why.append("no kernel OOM kill, but the runtime gave up first on %s: memgov's launch budget (Node: "
                    "--max-old-space-size = budget - 96M reserve - 10%%) is smaller than that live set, which the "
@@ -519,12 +517,8 @@ def judge(cells, det_rows, act, overhead):
             r = steady_a.wall / steady_s.wall
             goals.append(("Wall time <= 1.10x static 90% on the steady shape (Go, medians of completed runs)",
                           "%.2fx (%.1f s against %.1f s)" % (r, steady_a.wall / 1000, steady_s.wall / 1000), r <= 1.10,
-                          "the agent's runs split between static's speed and about 3x slower with twice the GC "
-                          "CPU (matrix-go.csv); the traced run of the quick pass before this run showed why: the "
-                          "first target paired a fresh memory.current with the agent's stats from up to 1 s "
-                          "earlier, so while the heap grew fast the law counted the growth as memory outside "
-                          "the heap and set the target far below the heap, and targets rise only slowly (one "
-                          "step per 10 s window)"))
+                          "not explained by this run: the per-run times and GC CPU are in matrix-go.csv, memgov's -v log "
+                          "and trace of the first agent run in logs/ and traces/"))
         else:
             goals.append(("Wall time <= 1.10x static 90% on the steady shape (Go)",
                           "completed runs: agent %d of %d, static %d of %d" % (
@@ -542,9 +536,11 @@ def judge(cells, det_rows, act, overhead):
         goals.append(("Detection p99 <= 20 ms", "%s ms (from the jump's start; %d samples: %s)" % (
                           fmt(p, "{:g}"), len(det), sources),
                       p is not None and p <= 20,
-                      "memgov decided on (event source, decisions) %s: it saw the growth then, not when it began; "
-                      "on=tick is its sampling tick (growth without a stall raises no kernel event), and "
-                      "the touching itself takes hundreds of ms under emulation" % sources))
+                      "memgov decided on (event source, decisions) %s: it saw the growth then, not when it began. "
+                      "A jump far below the limit crosses no guard and raises no kernel event, so it is seen "
+                      "at the next agent report or paced sample; the wire that would see it sooner is off "
+                      "(docs/control-law.md, 'The wire'), and the touching itself takes hundreds of ms under "
+                      "emulation" % sources))
     if act:
         p = pct(act, 99)
         goals.append(("Actuation p99 <= 5 ms", "%s us (%d samples)" % (fmt(p), len(act)), p is not None and p <= 5000,
@@ -563,9 +559,9 @@ def judge(cells, det_rows, act, overhead):
         cpu = max(num(r["cpu_percent"]) for r in mg)
         goals.append(("memgov's idle CPU <= 0.01%", ", ".join("%s %.4f%%" % (r["who"], num(r["cpu_percent"])) for r in mg),
                       cpu <= 0.01,
-                      "memgov samples the group on a 1 s tick even when nothing changes (and reads the agent's "
-                      "stats each second), and emulation inflates every wakeup: tini, waking about once a second "
-                      "too, measured %s%% in the same run" % next(
+                      "memgov wakes about as often as tini (a still group is sampled every 2 s at most, and the "
+                      "agent reports every second), but each wake-up reads several cgroup files and steps the "
+                      "law, and emulation inflates that work: tini measured %s%% in the same run" % next(
                           (r["cpu_percent"] for r in overhead if r["who"] == "tini"), "?")))
     return goals
 
