@@ -917,18 +917,12 @@ static Conn *find_agent(ControlServer *s, unsigned agent_id)
         return NULL;
 }
 
-int64_t control_server_arm(ControlServer *s, unsigned agent_id, const char *kind,
-                           uint64_t heap_live_above_bytes, const char *path)
+/* Sends line (n bytes, or a negative error from formatting it) to the agent that offered arm, under the
+ * next seq. Returns the seq or a negative errno. */
+static int64_t send_arming(ControlServer *s, Conn *c, const char *line, int n)
 {
-        char line[PROTO_LINE_MAX + 1];
-        Conn *c = find_agent(s, agent_id);
-        int n, r;
+        int r;
 
-        if (!c)
-                return -ENOENT;
-        if (!c->report.can_arm)
-                return -EOPNOTSUPP;
-        n = proto_format_arm(line, sizeof(line), s->seq + 1, kind, heap_live_above_bytes, path);
         if (n < 0)
                 return n;
         s->seq++;
@@ -936,22 +930,37 @@ int64_t control_server_arm(ControlServer *s, unsigned agent_id, const char *kind
         return r < 0 ? r : (int64_t)s->seq;
 }
 
+static Conn *find_armable(ControlServer *s, unsigned agent_id, int *ret_error)
+{
+        Conn *c = find_agent(s, agent_id);
+
+        *ret_error = !c ? -ENOENT : !c->report.can_arm ? -EOPNOTSUPP : 0;
+        return *ret_error < 0 ? NULL : c;
+}
+
+int64_t control_server_arm(ControlServer *s, unsigned agent_id, const char *kind,
+                           uint64_t heap_live_above_bytes, const char *path)
+{
+        char line[PROTO_LINE_MAX + 1];
+        int r;
+        Conn *c = find_armable(s, agent_id, &r);
+
+        if (!c)
+                return r;
+        return send_arming(
+                s, c, line,
+                proto_format_arm(line, sizeof(line), s->seq + 1, kind, heap_live_above_bytes, path));
+}
+
 int64_t control_server_disarm(ControlServer *s, unsigned agent_id)
 {
         char line[PROTO_LINE_MAX + 1];
-        Conn *c = find_agent(s, agent_id);
-        int n, r;
+        int r;
+        Conn *c = find_armable(s, agent_id, &r);
 
         if (!c)
-                return -ENOENT;
-        if (!c->report.can_arm)
-                return -EOPNOTSUPP;
-        n = proto_format_disarm(line, sizeof(line), s->seq + 1);
-        if (n < 0)
-                return n;
-        s->seq++;
-        r = conn_send(c, line, (size_t)n);
-        return r < 0 ? r : (int64_t)s->seq;
+                return r;
+        return send_arming(s, c, line, proto_format_disarm(line, sizeof(line), s->seq + 1));
 }
 
 size_t control_server_agents(ControlServer *s, const AgentReport **ret_array)

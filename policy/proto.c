@@ -562,15 +562,21 @@ int proto_check_capture_path(const char *path, const char **reason)
         return -EINVAL;
 }
 
-int proto_format_capture(char *buf, size_t size, uint64_t seq, const char *kind, const char *path)
+/* kind and path checked, path encoded into value: what capture and arm carry alike. */
+static int encode_capture_target(const char *kind, const char *path, char *value, size_t size)
 {
-        char value[3 * PROTO_CAPTURE_PATH_MAX + 1];
         const char *reason;
-        int r;
 
         if (proto_check_capture_kind(kind, &reason) < 0 || proto_check_capture_path(path, &reason) < 0)
                 return -EINVAL;
-        r = proto_encode_value(value, sizeof(value), path);
+        return proto_encode_value(value, size, path);
+}
+
+int proto_format_capture(char *buf, size_t size, uint64_t seq, const char *kind, const char *path)
+{
+        char value[3 * PROTO_CAPTURE_PATH_MAX + 1];
+        int r = encode_capture_target(kind, path, value, sizeof(value));
+
         if (r < 0)
                 return r;
         return format_line(buf, size, "capture seq=%" PRIu64 " kind=%s path=%s\n", seq, kind, value);
@@ -580,12 +586,8 @@ int proto_format_arm(char *buf, size_t size, uint64_t seq, const char *kind, uin
                      const char *path)
 {
         char value[3 * PROTO_CAPTURE_PATH_MAX + 1];
-        const char *reason;
-        int r;
+        int r = encode_capture_target(kind, path, value, sizeof(value));
 
-        if (proto_check_capture_kind(kind, &reason) < 0 || proto_check_capture_path(path, &reason) < 0)
-                return -EINVAL;
-        r = proto_encode_value(value, sizeof(value), path);
         if (r < 0)
                 return r;
         return format_line(buf, size,
