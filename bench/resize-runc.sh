@@ -43,6 +43,8 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] || ! grep -q memgov.vmrun=1 
         exit 2
 fi
 T=$(mktemp -d /tmp/resize-runc.XXXXXX)
+# The fields carry memgov's own times: polling its log more often only takes CPU from it.
+OCI_WAIT_POLL=0.2
 . "$(dirname "$(realpath "$0")")/../tests/real/oci.sh"
 oci_init || exit 2
 trap 'oci_fini; rm -rf "$T"' EXIT
@@ -57,18 +59,6 @@ BINDS=(--bind "$(dirname "$MEMGOV")" --bind "$(dirname "$CHILD")")
 OFFSET=$(python3 -c 'import time; print(time.time_ns() // 1000 - time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000)')
 mono_us() { local r=${1/./}; echo $((10#$r - OFFSET)); }
 
-# wait_line FILE FROM PATTERN: the first line after line FROM that matches (up to 120 s).
-wait_line() {
-        local l end=$((SECONDS + 120))
-        while [ $SECONDS -lt $end ]; do
-                l=$(tail -n +"$(($2 + 1))" "$1" 2>/dev/null | grep -m1 -E -- "$3") && {
-                        echo "$l"
-                        return 0
-                }
-                sleep 0.2 # the fields carry memgov's own times: polling more often only takes CPU from it
-        done
-        return 1
-}
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # --- N update cycles ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 # are not yours: runc makes a group for each container under /sys/fs/cgroup/$OCI_PARENT.
 
 OCI_PARENT=${OCI_PARENT:-real}
+OCI_WAIT_POLL=${OCI_WAIT_POLL:-0.1}
 
 # The bind of / lies outside $T, so that removing $T can never reach into the root through it.
 OCI_ROOTFS=$T.rootfs
@@ -96,4 +97,18 @@ oci_fini() {
         umount "$OCI_ROOTFS" 2>/dev/null && rmdir "$OCI_ROOTFS"
         rmdir "/sys/fs/cgroup/$OCI_PARENT" 2>/dev/null
         return 0
+}
+
+# wait_line FILE FROM PATTERN: the first line after line FROM that matches, once it comes, read every
+# OCI_WAIT_POLL seconds. The bound (up to 120 s) only turns a hang into a named failure; nothing is timed.
+wait_line() {
+        local l end=$((SECONDS + 120))
+        while [ $SECONDS -lt $end ]; do
+                l=$(tail -n +"$(($2 + 1))" "$1" 2>/dev/null | grep -m1 -E -- "$3") && {
+                        echo "$l"
+                        return 0
+                }
+                sleep "$OCI_WAIT_POLL"
+        done
+        return 1
 }

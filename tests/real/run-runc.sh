@@ -21,19 +21,6 @@ MIB=$((1 << 20))
 LIMIT=$((200 * MIB))
 BINDS=(--bind "$(dirname "$MEMGOV")" --bind "$(dirname "$CHILD")")
 
-# wait_line FILE FROM PATTERN: the first line after line FROM that matches, once it comes. The bound
-# (up to 120 s) only turns a hang into a named failure; nothing is timed.
-wait_line() {
-        local l end=$((SECONDS + 120))
-        while [ $SECONDS -lt $end ]; do
-                l=$(tail -n +"$(($2 + 1))" "$1" 2>/dev/null | grep -m1 -E -- "$3") && {
-                        echo "$l"
-                        return 0
-                }
-                sleep 0.1
-        done
-        return 1
-}
 lines() { wc -l <"$1"; }
 is_memgov() { # PID (the VM sees its own root under the chroot's path, so compare the files, not names)
         [ "/proc/$1/exe" -ef "$MEMGOV" ] && return 0
