@@ -303,17 +303,23 @@ static void fill_status(void *userdata, StatusSnapshot *ret)
 
 static void arm_pace(Governor *g, usec_t at_usec);
 
-/* The guard is a memory.high that says when it is crossed: none where the sandbox's does not (cgroup v1's
- * soft limit) or where memgov writes none (observe mode). */
-static void use_config(Governor *g, const PolicyConfig *c)
+/* What the sandbox cannot do, or the kernel refused for good, stays off whatever the policy says. The guard
+ * is a memory.high that says when it is crossed: none where the sandbox's does not (cgroup v1's soft limit)
+ * or where memgov writes none (observe mode). */
+static void restrict_config(Governor *g)
 {
-        g->st.config = *c;
         if (!platform_sandbox_high_notifies(g->sandbox) || g->no_high)
                 g->st.config.memory_high_guard_permyriad = 0;
         if (g->no_high)
                 g->st.config.memory_high_adjust = false;
         if (g->no_reclaim)
                 g->st.config.ladder_reclaim = false;
+}
+
+static void use_config(Governor *g, const PolicyConfig *c)
+{
+        g->st.config = *c;
+        restrict_config(g);
 }
 
 /* The agent captures by itself where the law would start to count toward cannot-fit: a fast leak gets
@@ -508,14 +514,11 @@ static void on_actuated(ActuatorKind kind, uint64_t bytes, int result, usec_t to
                 /* It will fail the same way every time: say so once and stop asking. */
                 (void)log_full_errno(LOG_NOTICE, result, "Cannot write %s (%m): memgov stops writing it.",
                                      actuator_kind_to_string(kind));
-                if (kind == ACTUATOR_RECLAIM) {
+                if (kind == ACTUATOR_RECLAIM)
                         g->no_reclaim = true;
-                        g->st.config.ladder_reclaim = false;
-                } else {
+                else
                         g->no_high = true;
-                        g->st.config.memory_high_guard_permyriad = 0;
-                        g->st.config.memory_high_adjust = false;
-                }
+                restrict_config(g);
                 return;
         }
         if (result == -EAGAIN && kind == ACTUATOR_RECLAIM)
