@@ -38,6 +38,10 @@ struct Governor {
         Actuator *actuator;
         sd_event_source *pace_source, *events_source, *step_source, *limits_source;
         int limits_fd;
+        /* Page faults in the group: growth seen when it begins (platform_sandbox_faults_watch()). */
+        PlatformFaultsWatch *faults;
+        sd_event_source *faults_source;
+        usec_t faults_delay_usec; /* from a fault to the look it brings: pace_faults_delay() */
         sd_event_source *psi_source[2];
         int psi_fd[2];
         const char *step_why; /* what armed the pending coalesced step */
@@ -333,22 +337,34 @@ static void arm_capture(Governor *g, const PolicyDecision *d)
                              d, &g->st.config);
 }
 
+static void arm_faults(Governor *g, bool woken, bool still);
+
+/* Wake-ups that may bring no news: the timer, an agent's routine report, a page fault. */
+static bool may_glance(const char *why)
+{
+        return strcmp(why, "pace") == 0 || strcmp(why, "agent-stats") == 0 || strcmp(why, "faults") == 0;
+}
+
 /* Every step, whatever woke it, sets the next sample: an event just sampled makes the timer's own sample
- * redundant, and the pace follows the growth the samples show (policy/pace.h). */
+ * redundant, and the pace follows the growth the samples show (policy/pace.h). A wake-up that may bring no
+ * news first glances at the charge, and steps only if it moved. */
 static void governor_step(Governor *g, const char *why)
 {
         PolicyDecision d;
         usec_t now = now_usec(g);
+        bool still;
 
         if (g->stopped)
                 return;
-        if (stepper_step(&g->st, now, why, sample_agents, g, &d) >= 0) {
+        still = may_glance(why) && stepper_glance(&g->st, now, sample_agents, g);
+        if (!still && stepper_step(&g->st, now, why, sample_agents, g, &d) >= 0) {
                 remember_decision(g, &d);
                 act(g, &d);
                 arm_capture(g, &d);
                 publish_metrics(g);
         }
         arm_pace(g, now + g->st.next_usec);
+        arm_faults(g, strcmp(why, "faults") == 0, still);
 }
 
 static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
@@ -467,6 +483,52 @@ static void watch_limits(Governor *g)
         if (r < 0)
                 log_info("No watch on the group's limits (%s): a resize is seen at the next sample.",
                          strerror(-r));
+}
+
+static int on_faults(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Governor *g = userdata;
+
+        /* One look per arming: the step re-arms the watch when it has looked (arm_faults()). */
+        (void)sd_event_source_set_enabled(source, SD_EVENT_OFF);
+        request_step_after(g, "faults", g->faults_delay_usec);
+        return 0;
+}
+
+/* After each step: the next page fault wakes the loop only while the pace waits long (far below the limit,
+ * or still); while memory grows the pace samples anyway. A fault that brought nothing new backs off the
+ * next. */
+static void arm_faults(Governor *g, bool woken, bool still)
+{
+        bool armed;
+
+        if (!g->faults_source || g->stopped)
+                return;
+        if (woken)
+                g->faults_delay_usec = pace_faults_delay(&g->opts.pace, g->faults_delay_usec, still);
+        armed = g->st.next_usec >= g->opts.pace.faults_arm_min_usec;
+        if (armed && platform_faults_watch_arm(g->faults) < 0)
+                armed = false;
+        (void)sd_event_source_set_enabled(g->faults_source, armed ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+/* Growth far below the limit raises no kernel event (memory.events moves at memory.high and memory.max, PSI
+ * when tasks stall), but new memory comes by page faults: their first one after a look wakes the loop. */
+static void watch_faults(Governor *g)
+{
+        int r = platform_sandbox_faults_watch(g->sandbox, &g->faults);
+
+        if (r >= 0)
+                r = sd_event_add_io(g->event, &g->faults_source, platform_faults_watch_fd(g->faults),
+                                    EPOLLIN, on_faults, g);
+        if (r < 0) {
+                g->faults = platform_faults_watch_free(g->faults);
+                log_info(
+                        "No watch on the group's page faults (%s): growth far below the limit is seen at the next paced sample.",
+                        strerror(-r));
+                return;
+        }
+        g->faults_delay_usec = g->opts.pace.floor_usec;
 }
 
 static void watch_psi(Governor *g)
@@ -704,6 +766,7 @@ int governor_new(sd_event *e, PlatformSandbox *s, const GovernorOptions *o, gove
         g->st.trace = g->trace;
         watch_psi(g);
         watch_limits(g);
+        watch_faults(g);
         watch_status(g);
         watch_captures(g);
         *ret = g;
@@ -822,6 +885,7 @@ void governor_stop(Governor *g)
         g->events_source = sd_event_source_disable_unref(g->events_source);
         g->step_source = sd_event_source_disable_unref(g->step_source);
         g->limits_source = sd_event_source_disable_unref(g->limits_source);
+        g->faults_source = sd_event_source_disable_unref(g->faults_source);
         for (int i = 0; i < 2; i++)
                 g->psi_source[i] = sd_event_source_disable_unref(g->psi_source[i]);
 }
@@ -840,6 +904,7 @@ Governor *governor_free(Governor *g)
         for (int i = 0; i < 2; i++)
                 safe_close(g->psi_fd[i]);
         safe_close(g->limits_fd);
+        platform_faults_watch_free(g->faults);
         free(g->socket_path);
         sd_event_unref(g->event);
         free(g);

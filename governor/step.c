@@ -160,6 +160,32 @@ int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t
         return 0;
 }
 
+bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void *userdata)
+{
+        const PolicySample *last = &st->last_sample;
+        PolicySample ps = {};
+        uint64_t current;
+
+        if (!st->have_last || st->last_decision.actions != 0 || !policy_settled(&st->state))
+                return false;
+        if (agents) {
+                agents(userdata, &ps);
+                if (ps.agent_present != last->agent_present ||
+                    ps.runtime_total_bytes != last->runtime_total_bytes ||
+                    ps.heap_live_bytes != last->heap_live_bytes ||
+                    ps.gc_cpu_permyriad != last->gc_cpu_permyriad)
+                        return false;
+        }
+        if (platform_sandbox_current(st->sandbox, &current) < 0 ||
+            !pace_still(&st->pace_config, now_usec, current, st->last_decision.limit_bytes, last->now_usec,
+                        last->current_bytes))
+                return false;
+        st->glances_total++;
+        st->next_usec = pace_next(&st->pace_config, &st->pace, now_usec, current,
+                                  st->last_decision.limit_bytes, false);
+        return true;
+}
+
 void stepper_fill_postmortem(const Stepper *st, usec_t now_usec, Postmortem *p)
 {
         const PolicySample *x = &st->last_sample;

@@ -34,6 +34,7 @@ typedef struct Stepper {
         PlatformSample last_platform; /* the same sample as the sandbox reported it (limits, peak) */
         PolicyDecision last_decision;
         uint64_t steps_total;
+        uint64_t glances_total; /* wake-ups that found nothing new (stepper_glance()) */
         uint64_t decisions_total[_POLICY_ACTION_COUNT];
         usec_t next_usec; /* when the next sample is due, after the last step */
 } Stepper;
@@ -49,6 +50,12 @@ void stepper_init(Stepper *st, PlatformSandbox *s, const PolicyConfig *c, const 
  * next sample is due at the slowest pace. */
 int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t agents, void *userdata,
                  PolicyDecision *ret);
+
+/* A look at the charge alone, for a wake-up that may bring no news (the pace's timer, an agent's routine
+ * report, a page fault): true when the law is settled (policy_settled()), the agents' figures are the last
+ * full sample's and the charge is within the still band of it (pace_still()). Then nothing is decided or
+ * logged, next_usec is set, and the caller skips stepper_step(). False: step. */
+bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void *userdata);
 
 /* The post-mortem's view of the last sample and decision (nothing when there was none), at now_usec. */
 void stepper_fill_postmortem(const Stepper *st, usec_t now_usec, Postmortem *p);

@@ -604,3 +604,10 @@ void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySam
         s->limit_bytes = limit;
         s->seen_sample = true;
 }
+
+bool policy_settled(const PolicyState *s)
+{
+        return s->seen_sample && s->level == POLICY_LEVEL_OK && s->above_since_usec == NEVER &&
+               s->gc_cpu_high_since_usec == NEVER && s->unfit_since_usec == NEVER && !s->high_is_wire &&
+               !s->gave_up;
+}

@@ -227,6 +227,10 @@ void policy_config_default(PolicyConfig *ret);
 void policy_state_init(PolicyState *s, const PolicyConfig *c);
 void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySample *sample,
                  PolicyDecision *ret);
+/* True when the law waits on nothing that time alone moves: level ok, no raise, breaker or wire timer
+ * running. A sample then changes its answer only if the charge or the agents' figures moved
+ * (policy/pace.h's still band), so a caller may skip a sample that brings neither. */
+bool policy_settled(const PolicyState *state);
 
 /* Sets one PolicyConfig field by its name ("headroom_permyriad", "window_usec",
  * "give_up") from text in the units of units.h: sizes for *_bytes, "5%" or a

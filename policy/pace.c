@@ -15,6 +15,13 @@ void pace_config_default(PaceConfig *ret)
                 .near_permyriad = 2000,
                 .rate_halflife_usec = USEC_PER_SEC,
                 .pressing_usec = 100 * USEC_PER_MSEC,
+                /* The law's own deadband (down_deadband_permyriad): less movement changes no target. */
+                .still_permyriad = 50,
+                .still_min_bytes = 1024 * 1024,
+                /* The law's windows (raise after 10 s calm) still see a full sample this often. */
+                .still_max_usec = 5 * USEC_PER_SEC,
+                .faults_arm_min_usec = 100 * USEC_PER_MSEC,
+                .faults_backoff_max_usec = 100 * USEC_PER_MSEC,
         };
 }
 
@@ -78,4 +85,27 @@ usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t cu
                         next = (usec_t)until;
         }
         return clamp_usec(next, c->floor_usec, c->ceiling_usec);
+}
+
+bool pace_still(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes,
+                usec_t last_usec, uint64_t last_bytes)
+{
+        uint64_t band = c->still_min_bytes, moved;
+
+        if (now_usec < last_usec || now_usec - last_usec >= c->still_max_usec)
+                return false;
+        if (limit_bytes != SIZE_MAX_UNLIMITED) {
+                uint64_t share = units_apply_permyriad(limit_bytes, c->still_permyriad);
+                if (share > band)
+                        band = share;
+        }
+        moved = current_bytes > last_bytes ? current_bytes - last_bytes : last_bytes - current_bytes;
+        return moved < band;
+}
+
+usec_t pace_faults_delay(const PaceConfig *c, usec_t prev_usec, bool still)
+{
+        if (!still || prev_usec < c->floor_usec)
+                return c->floor_usec;
+        return prev_usec >= c->faults_backoff_max_usec / 2 ? c->faults_backoff_max_usec : 2 * prev_usec;
 }

@@ -27,6 +27,18 @@ typedef struct PaceConfig {
         uint32_t near_permyriad;  /* room below this share of the limit shortens the ceiling in proportion */
         usec_t rate_halflife_usec; /* a growth rate seen is remembered, fading: bursts come in trains */
         usec_t pressing_usec;      /* at most this while an enter condition of a pressure level holds */
+        /* A wake-up that may bring no news (a paced sample, an agent's routine report, a page fault) first
+         * reads the charge alone; within this share of the limit (at least still_min_bytes) of the last
+         * full sample, and younger than still_max_usec, the law would see nothing new: no full sample. */
+        uint32_t still_permyriad;
+        uint64_t still_min_bytes;
+        usec_t still_max_usec;
+        /* The fault watch (platform_sandbox_faults_watch()) is armed only while the next sample is further
+         * off than this: while memory grows, the pace samples anyway. After a fault that brought nothing
+         * new the next one is looked at no sooner than a backoff, doubling up to faults_backoff_max_usec
+         * (from floor_usec): a program that faults without growing is not sampled at the floor. */
+        usec_t faults_arm_min_usec;
+        usec_t faults_backoff_max_usec;
 } PaceConfig;
 
 typedef struct PaceState {
@@ -42,3 +54,14 @@ void pace_config_default(PaceConfig *ret);
  * to wait before the next one. pressing: the law saw pressure in this sample. */
 usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t current_bytes,
                  uint64_t limit_bytes, bool pressing);
+
+/* True when a charge read at now_usec (current_bytes, against the effective limit) tells the law nothing
+ * the last full sample (last_bytes at last_usec) did not: within the still band and younger than
+ * still_max_usec. */
+bool pace_still(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes,
+                usec_t last_usec, uint64_t last_bytes);
+
+/* How long to wait after a page fault before looking: floor_usec after one that brought news (still:
+ * false), doubling after each one that did not, up to faults_backoff_max_usec. prev: the last delay, 0 for
+ * none. */
+usec_t pace_faults_delay(const PaceConfig *c, usec_t prev_usec, bool still);

@@ -398,6 +398,28 @@ int platform_limits_watch_ack(int fd)
         return -EOPNOTSUPP;
 }
 
+/* A Job Object counts no page faults for its processes as a whole: growth is seen at the next paced sample.
+ */
+int platform_sandbox_faults_watch(PlatformSandbox *s, PlatformFaultsWatch **ret)
+{
+        return -EOPNOTSUPP;
+}
+
+int platform_faults_watch_fd(PlatformFaultsWatch *w)
+{
+        return -EOPNOTSUPP;
+}
+
+int platform_faults_watch_arm(PlatformFaultsWatch *w)
+{
+        return -EOPNOTSUPP;
+}
+
+PlatformFaultsWatch *platform_faults_watch_free(PlatformFaultsWatch *w)
+{
+        return NULL;
+}
+
 int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which, uint64_t stall_usec,
                                       uint64_t window_usec, int *ret_fd, uint64_t *ret_window_usec)
 {

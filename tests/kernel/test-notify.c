@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -562,6 +566,170 @@ cleanup:
         return ret;
 }
 
+/*
+ * Page faults counted per cgroup (platform/linux/watch-faults.c): a software perf event per CPU opened on
+ * the group's directory (PERF_FLAG_PID_CGROUP) counts the faults of the group's tasks and of its
+ * descendants'. With a sample per fault and PERF_EVENT_IOC_REFRESH 1, the first fault makes it readable
+ * and disables it; nothing more is heard until the next refresh.
+ */
+typedef struct FaultEvents {
+        int epoll_fd;
+        int n;
+        int fd[256];
+        struct perf_event_mmap_page *page[256];
+} FaultEvents;
+
+static int faults_open(const char *cg, FaultEvents *f)
+{
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        int dirfd = cg_open(cg, ".", O_RDONLY | O_DIRECTORY);
+
+        *f = (FaultEvents){.epoll_fd = epoll_create1(EPOLL_CLOEXEC)};
+        if (dirfd < 0 || f->epoll_fd < 0 || ncpu < 1 || ncpu > 256)
+                return -EINVAL;
+        for (int cpu = 0; cpu < ncpu; cpu++) {
+                struct perf_event_attr a = {
+                        .size = sizeof(a),
+                        .type = PERF_TYPE_SOFTWARE,
+                        .config = PERF_COUNT_SW_PAGE_FAULTS,
+                        .sample_period = 1,
+                        .wakeup_events = 1,
+                        .disabled = 1,
+                };
+                struct epoll_event ev = {.events = EPOLLIN};
+                int fd = (int)syscall(SYS_perf_event_open, &a, dirfd, cpu, -1,
+                                      PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC);
+                void *page;
+
+                if (fd < 0)
+                        return -errno;
+                f->fd[f->n] = fd;
+                page = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+                if (page == MAP_FAILED)
+                        return -errno;
+                f->page[f->n++] = page;
+                if (epoll_ctl(f->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ||
+                    ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) < 0)
+                        return -errno;
+        }
+        close(dirfd);
+        return 0;
+}
+
+/* Readable within timeout_ms; drains the readiness, as the governor does. */
+static bool faults_fired(FaultEvents *f, int timeout_ms)
+{
+        struct epoll_event evs[16];
+        int n = epoll_wait(f->epoll_fd, evs, 16, timeout_ms);
+
+        while (epoll_wait(f->epoll_fd, evs, 16, 0) > 0)
+                ;
+        return n > 0;
+}
+
+/* Samples written since the ring was last emptied: one per fault while armed. */
+static uint64_t faults_samples(FaultEvents *f)
+{
+        uint64_t n = 0;
+
+        for (int i = 0; i < f->n; i++)
+                n += __atomic_load_n(&f->page[i]->data_head, __ATOMIC_ACQUIRE) /
+                     sizeof(struct perf_event_header);
+        return n;
+}
+
+static void faults_close(FaultEvents *f)
+{
+        for (int i = 0; i < f->n; i++) {
+                munmap(f->page[i], 2 * 4096);
+                close(f->fd[i]);
+        }
+        if (f->epoll_fd >= 0)
+                close(f->epoll_fd);
+}
+
+static int test_faults_wake_once(const char *parent)
+{
+        char *cg = cg_name(parent, "faults"), *child = NULL, *other = cg_name(parent, "faults_other");
+        int ret = KT_FAIL, status;
+        int cmd[2] = {-1, -1}, ack[2] = {-1, -1}, ocmd[2] = {-1, -1}, oack[2] = {-1, -1};
+        pid_t pid = -1, opid = -1;
+        FaultEvents f = {.epoll_fd = -1};
+
+        expect(cg_create(cg) == 0 && cg_create(other) == 0);
+        child = cg_name(cg, "leaf");
+        expect(cg_create(child) == 0);
+        expect(pipe2(cmd, O_CLOEXEC) == 0 && pipe2(ack, O_CLOEXEC) == 0);
+        expect(pipe2(ocmd, O_CLOEXEC) == 0 && pipe2(oack, O_CLOEXEC) == 0);
+        /* The allocator runs in a descendant of the watched group; another runs beside it. */
+        Commands c = {.cmd_rd = cmd[0], .cmd_wr = cmd[1], .ack_wr = ack[1]};
+        pid = cg_run_nowait(child, alloc_on_command, &c);
+        Commands o = {.cmd_rd = ocmd[0], .cmd_wr = ocmd[1], .ack_wr = oack[1]};
+        opid = cg_run_nowait(other, alloc_on_command, &o);
+        expect(pid > 0 && opid > 0);
+        /* Each has started and faulted in what it needs, and waits in read() again. */
+        expect(command(cmd[1], 1) == 0 && wait_ack(ack[0]) == 0);
+        expect(command(ocmd[1], 1) == 0 && wait_ack(oack[0]) == 0);
+        expect(faults_open(cg, &f) == 0);
+        expect(!faults_fired(&f, 200)); /* both sleep in read(): no faults */
+
+        /* Touches outside the group wake nobody. */
+        expect(command(ocmd[1], 8) == 0 && wait_ack(oack[0]) == 0);
+        expect(!faults_fired(&f, 200));
+        expect(faults_samples(&f) == 0);
+
+        /* The first fault in the group wakes; each CPU's event is then off: 24M more (6144 faults) write at
+         * most one sample on each CPU whose event had not fired yet. */
+        expect(command(cmd[1], 8) == 0 && wait_ack(ack[0]) == 0);
+        expect(faults_fired(&f, 5000));
+        uint64_t after_first = faults_samples(&f);
+        expect(after_first >= 1 && after_first <= (uint64_t)f.n);
+        for (int i = 0; i < 3; i++)
+                expect(command(cmd[1], 8) == 0 && wait_ack(ack[0]) == 0);
+        (void)faults_fired(&f, 200);
+        kt_diag("32M touched in a descendant: %" PRIu64 " sample(s) after the first 8M, %" PRIu64
+                " in all, on %d CPUs",
+                after_first, faults_samples(&f), f.n);
+        expect(faults_samples(&f) <= (uint64_t)f.n);
+        expect(!faults_fired(&f, 200));
+
+        /* A refresh re-arms it: the next fault wakes again. */
+        for (int i = 0; i < f.n; i++)
+                expect(ioctl(f.fd[i], PERF_EVENT_IOC_REFRESH, 1) == 0);
+        expect(command(cmd[1], 8) == 0 && wait_ack(ack[0]) == 0);
+        expect(faults_fired(&f, 5000));
+        expect(faults_samples(&f) > after_first);
+
+        close(cmd[1]);
+        cmd[1] = -1;
+        close(ocmd[1]);
+        ocmd[1] = -1;
+        expect(waitpid(pid, &status, 0) == pid && exited_with(status, 0));
+        pid = -1;
+        expect(waitpid(opid, &status, 0) == opid && exited_with(status, 0));
+        opid = -1;
+        ret = KT_PASS;
+cleanup:
+        faults_close(&f);
+        for (pid_t *p = (pid_t[]){pid, opid}, *end = p + 2; p < end; p++)
+                if (*p > 0) {
+                        kill(*p, SIGKILL);
+                        waitpid(*p, &status, 0);
+                }
+        for (int i = 0; i < 2; i++)
+                for (int *fd = (int[]){cmd[i], ack[i], ocmd[i], oack[i]}, *e = fd + 4; fd < e; fd++)
+                        if (*fd >= 0)
+                                close(*fd);
+        if (child)
+                cg_destroy(child);
+        cg_destroy(cg);
+        cg_destroy(other);
+        free(child);
+        free(cg);
+        free(other);
+        return ret;
+}
+
 static const KtTest tests[] = {
         {test_memory_high_crossing_notifies,
          "crossing memory.high wakes poll() on memory.events, counts high and stalls without killing"},
@@ -575,6 +743,8 @@ static const KtTest tests[] = {
         {test_inotify_same_value_and_rejected_write,
          "writing the same value raises IN_MODIFY; a rejected write does not"},
         {test_inotify_kernel_events, "an OOM kill modifies memory.events, never memory.max"},
+        {test_faults_wake_once,
+         "a perf page-fault event on a group wakes at the first fault of a descendant, once until refreshed"},
 };
 
 int main(int argc, char **argv)

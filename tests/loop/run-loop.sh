@@ -111,6 +111,16 @@ else
         fail "exit $rc0/$rc1; want both to complete and the GC at least 25M earlier after the jump"
 fi
 
+begin "(c2) the jump's page faults wake memgov, far below the limit"
+# The jump run's log (the last heap_at_first_gc). Far below the limit and still for 2 s, memgov waits on the
+# pace's long interval; the first fault of the 60M jump must wake it (platform/linux/watch-faults.c). The VM
+# runs memgov as root on 6.1, where perf events are allowed: a refusal is a failure here.
+if grep -q "Sampled on=faults" "$T/err"; then
+        pass
+else
+        fail "no sample woken by a page fault in the jump run's log$(grep -o "No watch on the group's page faults ([^)]*)" "$T/err" | sed 's/^/: /')"
+fi
+
 # (d) --------------------------------------------------------------------------
 # resize_run NAME CMD...: starts CMD, lowers memory.max of group NAME to 160M once the
 # workload says its heap is low, waits for CMD.

@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "../../policy/law.h"
+#include "../../policy/pace.h"
 #include "../../policy/macro.h"
 #include "../unit/check.h"
 
@@ -989,6 +990,46 @@ static void test_outside_grew(void)
         RUN("outside grew, GC rung off", &c, off, NULL);
 }
 
+static void test_settled(void)
+{
+        /* policy_settled() lets a supervisor skip a sample whose charge is within the still band (0.5% of
+         * the limit) of the last and whose agent figures are the same: such a sample must change nothing. */
+        static const Row quiet = {BASE};
+        PolicyConfig c = defaults();
+        PaceConfig pc;
+        PolicyState s;
+        PolicyDecision d;
+        usec_t now = 1000 * USEC_PER_SEC;
+        PolicySample x;
+
+        pace_config_default(&pc);
+        policy_state_init(&s, &c);
+        CHECK(!policy_settled(&s), "settled before any sample");
+        for (unsigned i = 0; i < 3; i++, now += USEC_PER_SEC) {
+                x = row_sample(&quiet, 0, now);
+                policy_step(&c, &s, &x, &d);
+        }
+        CHECK(policy_settled(&s), "not settled after quiet samples");
+        /* Every charge the still band lets a glance skip, up and down, decides nothing. */
+        for (int64_t delta = -5 * (int64_t)M; delta <= 5 * (int64_t)M;
+             delta += (int64_t)M, now += USEC_PER_SEC) {
+                PolicyState before = s;
+
+                x = row_sample(&quiet, 0, now);
+                x.current_bytes = (uint64_t)((int64_t)x.current_bytes + delta);
+                CHECK(pace_still(&pc, now, x.current_bytes, 1024 * M, now - USEC_PER_SEC, 600 * M),
+                      "%+" PRId64 " not within the still band", delta);
+                policy_step(&c, &s, &x, &d);
+                CHECK(d.actions == 0 && !d.level_changed && policy_settled(&s),
+                      "a still sample (%+" PRId64 ") decided something: actions %#x", delta, d.actions);
+                s = before;
+        }
+        /* Pressure is not settled: its level decays by time alone. */
+        x = row_sample(&(Row){BASE, .some = 5000}, 0, now);
+        policy_step(&c, &s, &x, &d);
+        CHECK(!policy_settled(&s), "settled while elevated");
+}
+
 static void test_config_set(void)
 {
         static const struct {
@@ -1073,6 +1114,7 @@ static void test_format(void)
 
 int main(void)
 {
+        test_settled();
         test_steady();
         test_no_limit();
         test_outside_growth();

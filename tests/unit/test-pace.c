@@ -129,8 +129,61 @@ static void test_clock_backwards(void)
         RUN(rows);
 }
 
+static void test_still_band(void)
+{
+        /* Each row: a charge read now against the last full sample (last_bytes at last_usec); still when the
+         * law would see nothing new: within 0.5% of the limit (at least 1M), younger than 5 s. */
+        static const struct {
+                usec_t now, last_at;
+                uint64_t current, last, limit;
+                bool still;
+        } rows[] = {
+                {1 * S, 0, 100 * M, 100 * M, 256 * M, true},
+                {1 * S, 0, 100 * M + M, 100 * M, 256 * M, true},      /* 1M < 1.28M */
+                {1 * S, 0, 100 * M + 2 * M, 100 * M, 256 * M, false}, /* grew past the band */
+                {1 * S, 0, 98 * M, 100 * M, 256 * M, false},          /* shrank past it: news too */
+                {1 * S, 0, 100 * M + 4 * M, 100 * M, 1024 * M, true}, /* 4M < 5.12M of a 1G limit */
+                {1 * S, 0, 100 * M + M / 2, 100 * M, SIZE_MAX_UNLIMITED, true},
+                {1 * S, 0, 100 * M + 2 * M, 100 * M, SIZE_MAX_UNLIMITED, false},
+                {5 * S, 0, 100 * M, 100 * M, 256 * M, false}, /* too old: the law's windows want a sample */
+                {1 * S, 2 * S, 100 * M, 100 * M, 256 * M, false}, /* a clock that went back */
+        };
+        PaceConfig c;
+
+        pace_config_default(&c);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+                CHECK(pace_still(&c, rows[i].now, rows[i].current, rows[i].limit, rows[i].last_at,
+                                 rows[i].last) == rows[i].still,
+                      "still band, row %zu: expected %s", i, rows[i].still ? "still" : "news");
+}
+
+static void test_faults_backoff(void)
+{
+        /* A fault that brought news is looked at after the floor; each one that brought none doubles the
+         * wait, up to 100 ms; news resets it. */
+        static const struct {
+                usec_t prev;
+                bool still;
+                usec_t want;
+        } rows[] = {
+                {0, false, 10 * MS},        {0, true, 10 * MS},         {10 * MS, true, 20 * MS},
+                {20 * MS, true, 40 * MS},   {40 * MS, true, 80 * MS},   {80 * MS, true, 100 * MS},
+                {100 * MS, true, 100 * MS}, {100 * MS, false, 10 * MS},
+        };
+        PaceConfig c;
+
+        pace_config_default(&c);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                usec_t got = pace_faults_delay(&c, rows[i].prev, rows[i].still);
+                CHECK(got == rows[i].want, "faults backoff, row %zu: %" PRIu64 "us, expected %" PRIu64 "us",
+                      i, got, rows[i].want);
+        }
+}
+
 int main(void)
 {
+        test_still_band();
+        test_faults_backoff();
         test_still_far_below();
         test_no_limit();
         test_growth_shortens();
