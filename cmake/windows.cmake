@@ -16,7 +16,7 @@ add_compile_options(-include ${PROJECT_SOURCE_DIR}/platform/windows/compat/gnu-c
 file(GLOB MEMGOV_POLICY_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/policy/*.c)
 add_library(memgov-policy STATIC ${MEMGOV_POLICY_SOURCES} ${PROJECT_SOURCE_DIR}/platform/windows/compat/gnu-compat.c
                                  ${PROJECT_SOURCE_DIR}/platform/windows/compat/fnmatch.c)
-# inih, which policy/config.c parses policy files with: mingw-w64 has none, so its source, unchanged, from
+# inih, which policy/config-parse.c parses policy files with: mingw-w64 has none, so its source, unchanged, from
 # third_party/inih/ (README.md there says where from). The Linux build links the system's libinih.
 add_library(inih STATIC ${PROJECT_SOURCE_DIR}/third_party/inih/ini.c)
 target_include_directories(inih SYSTEM PUBLIC ${PROJECT_SOURCE_DIR}/third_party/inih)
