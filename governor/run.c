@@ -130,7 +130,7 @@ static bool sandbox_empty(Supervisor *s)
 
         r = platform_sandbox_populated(s->sandbox, &populated);
         if (r < 0)
-                log_warning_errno(r, "Failed to read %s/cgroup.events: %m, assuming the group is in use.",
+                log_warning_errno(r, "Failed to read whether %s is empty: %m, assuming the group is in use.",
                                   platform_sandbox_path(s->sandbox));
         return !populated;
 }
@@ -350,7 +350,7 @@ static int watch_populated(Supervisor *s)
         int r = sd_event_add_io(s->event, &s->populated_source, fd, governor_watch_events(s->sandbox, fd),
                                 on_populated_changed, s);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch %s/cgroup.events: %m",
+                return log_error_errno(r, "Failed to watch whether %s is empty: %m",
                                        platform_sandbox_path(s->sandbox));
         return 0;
 }
