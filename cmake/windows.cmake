@@ -31,7 +31,7 @@ target_link_libraries(memgov-platform PUBLIC memgov-policy psapi shell32 ole32 u
 
 # governor/: what needs no sd-event is shared with Linux (options, logging, the child's environment,
 # runtime detection, explain, the policy files, main, the steps of `memgov run` both supervisors take:
-# run-common.c, agent-log.c, the loop's step: step.c); run-queue.c replaces run.c, govern.c and actuator.c, queue-agent.c control.c.
+# run-common.c, agent-log.c, the loop's step: step.c); run-queue.c replaces run.c, govern.c and actuator.c, queue-agent.c control*.c.
 # status-unsupported.c replaces status.c, whose operator socket is a Unix socket checked with SO_PEERCRED.
 set(MEMGOV_GOVERNOR_SOURCES agent-log.c cli.c env.c explain.c init.c log.c policyfile.c queue-agent.c run-common.c
                             run-queue.c runtime-detect.c status-unsupported.c step.c trace.c)
