@@ -16,7 +16,7 @@ add_compile_options(-include ${PROJECT_SOURCE_DIR}/platform/windows/compat/gnu-c
 file(GLOB MEMGOV_POLICY_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/policy/*.c)
 add_library(memgov-policy STATIC ${MEMGOV_POLICY_SOURCES} ${PROJECT_SOURCE_DIR}/platform/windows/compat/gnu-compat.c
                                  ${PROJECT_SOURCE_DIR}/platform/windows/compat/fnmatch.c)
-# inih, which policy/config.c parses policy files with: mingw-w64 has none, so its source, unchanged, from
+# inih, which policy/config-parse.c parses policy files with: mingw-w64 has none, so its source, unchanged, from
 # third_party/inih/ (README.md there says where from). The Linux build links the system's libinih.
 add_library(inih STATIC ${PROJECT_SOURCE_DIR}/third_party/inih/ini.c)
 target_include_directories(inih SYSTEM PUBLIC ${PROJECT_SOURCE_DIR}/third_party/inih)
@@ -31,7 +31,7 @@ target_link_libraries(memgov-platform PUBLIC memgov-policy psapi shell32 ole32 u
 
 # governor/: what needs no sd-event is shared with Linux (options, logging, the child's environment,
 # runtime detection, explain, the policy files, main, the steps of `memgov run` both supervisors take:
-# run-common.c, agent-log.c, the loop's step: step.c); run-queue.c replaces run.c, govern.c and actuator.c, queue-agent.c control.c.
+# run-common.c, agent-log.c, the loop's step: step.c); run-queue.c replaces run.c, govern.c and actuator.c, queue-agent.c control*.c.
 # status-unsupported.c replaces status.c, whose operator socket is a Unix socket checked with SO_PEERCRED.
 set(MEMGOV_GOVERNOR_SOURCES agent-log.c cli.c env.c explain.c init.c log.c policyfile.c queue-agent.c run-common.c
                             run-queue.c runtime-detect.c status-unsupported.c step.c trace.c)

@@ -36,7 +36,7 @@ struct Actuator {
 
 const char *actuator_kind_to_string(ActuatorKind k)
 {
-        return k == ACTUATOR_RECLAIM ? "memory.reclaim" : "memory.high";
+        return platform_name(k == ACTUATOR_RECLAIM ? PLATFORM_NAME_RECLAIM : PLATFORM_NAME_HIGH);
 }
 
 static usec_t now_usec(void)

@@ -431,7 +431,7 @@ static void arm_pace(Governor *g, usec_t at_usec)
 static int on_memory_events(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
         (void)platform_watch_ack(fd);
-        request_step(userdata, "memory.events");
+        request_step(userdata, platform_name(PLATFORM_NAME_EVENTS));
         return 0;
 }
 
@@ -584,8 +584,8 @@ static void on_actuated(ActuatorKind kind, uint64_t bytes, int result, usec_t to
                 return;
         }
         if (result == -EAGAIN && kind == ACTUATOR_RECLAIM)
-                log_info("memory.reclaim %s: the kernel reclaimed less than asked (%" PRIu64 "ms).", b,
-                         took_usec / USEC_PER_MSEC);
+                log_info("%s %s: the kernel reclaimed less than asked (%" PRIu64 "ms).",
+                         actuator_kind_to_string(kind), b, took_usec / USEC_PER_MSEC);
         else if (result < 0)
                 log_warning_errno(result, "Failed to write %s %s: %m, ignoring.",
                                   actuator_kind_to_string(kind), b);

@@ -14,6 +14,38 @@
 
 extern char **environ;
 
+int run_state_init(RunState *ret, const RunOptions *o, char **ret_path)
+{
+        int r;
+
+        *ret = (RunState){
+                .opts = o,
+                .child = {.wait_fd = -1},
+                .exit_code = EXIT_MEMGOV_FAILURE,
+                .policy_exit_code = -1,
+        };
+        if (run_resolve_limits(&o->spec, &ret->limits) < 0)
+                return EXIT_MEMGOV_FAILURE;
+        r = run_resolve_command(o->argv[0], ret_path);
+        if (r != 0)
+                return r;
+        return 0;
+}
+
+void run_state_child_exited(RunState *r, int code)
+{
+        r->child_exited = true;
+        r->exit_code = r->policy_exit_code >= 0 ? r->policy_exit_code : code;
+}
+
+bool run_state_policy_kill(RunState *r, int exit_status)
+{
+        if (r->policy_exit_code >= 0)
+                return false;
+        r->policy_exit_code = exit_status;
+        return true;
+}
+
 int run_resolve_limits(const LimitSpec *spec, MemoryLimits *ret)
 {
         LimitError le = limits_resolve(spec, ret);

@@ -41,15 +41,10 @@ extern char **environ;
 #define KILL_WAIT_USEC (5 * USEC_PER_SEC)
 
 typedef struct QueueSupervisor {
-        const RunOptions *opts;
-        MemoryLimits limits;
+        RunState run;
         PlatformSandbox *sandbox;
-        PlatformChild child;
-        QueueAgent *agent; /* NULL: no channel (it could not be opened) */
-        Stepper st;        /* sample, law, log, trace, pace: step.h, as on Linux */
-        int exit_code;
-        int policy_exit_code; /* >= 0 once the law killed the sandbox */
-        bool child_exited;
+        QueueAgent *agent;            /* NULL: no channel (it could not be opened) */
+        Stepper st;                   /* sample, law, log, trace, pace: step.h, as on Linux */
         uint64_t grace_deadline_usec; /* 0: no grace period running */
         uint64_t killed_at_usec;      /* 0: not killed */
         uint64_t next_sample_usec;
@@ -83,13 +78,13 @@ static void kill_sandbox(QueueSupervisor *q, const char *why)
 static void start_grace(QueueSupervisor *q)
 {
         if (q->grace_deadline_usec == 0)
-                q->grace_deadline_usec = platform_monotonic_usec() + q->opts->grace_usec;
+                q->grace_deadline_usec = platform_monotonic_usec() + q->run.opts->grace_usec;
 }
 
 static void postmortem(QueueSupervisor *q, const char *cause)
 {
         Postmortem p = {
-                .what = q->opts->argv[0],
+                .what = q->run.opts->argv[0],
                 .cause = cause,
                 .max_bytes = q->st.last_platform.max_bytes,
                 .high_bytes = q->st.last_platform.high_bytes,
@@ -133,10 +128,8 @@ static void act(QueueSupervisor *q, const PolicyDecision *d)
                                                                       : "no longer squeezing it");
                 postmortem(q, "cannot fit");
         }
-        if ((d->actions & POLICY_ACTION_KILL) && q->policy_exit_code < 0) {
-                q->policy_exit_code = d->exit_status;
+        if ((d->actions & POLICY_ACTION_KILL) && run_state_policy_kill(&q->run, d->exit_status))
                 kill_sandbox(q, "The program cannot fit");
-        }
 }
 
 static void step_agents(void *userdata, PolicySample *ps)
@@ -152,7 +145,7 @@ static void step(QueueSupervisor *q, const char *why)
         PolicyDecision d;
         uint64_t now = platform_monotonic_usec();
 
-        if (q->child_exited)
+        if (q->run.child_exited)
                 return;
         if (stepper_step(&q->st, now, why, step_agents, q, &d) >= 0)
                 act(q, &d);
@@ -163,14 +156,13 @@ static void note_child_exit(QueueSupervisor *q)
 {
         int code, r;
 
-        if (q->child_exited)
+        if (q->run.child_exited)
                 return;
-        r = platform_child_exit_status(q->sandbox, &q->child, &code);
+        r = platform_child_exit_status(q->sandbox, &q->run.child, &code);
         if (r < 0)
                 return;
-        q->child_exited = true;
-        q->exit_code = q->policy_exit_code >= 0 ? q->policy_exit_code : code;
-        log_debug("Child %d exited, status %d.", (int)q->child.pid, code);
+        run_state_child_exited(&q->run, code);
+        log_debug("Child %d exited, status %d.", (int)q->run.child.pid, code);
 }
 
 static bool sandbox_empty(QueueSupervisor *q)
@@ -209,20 +201,20 @@ static bool handle(QueueSupervisor *q, const PlatformEvent *e)
         if (q->agent && queue_agent_process(q->agent, now))
                 step(q, "agent-hello");
         /* Exit messages are not guaranteed to reach the port: the child's handle is the authority. */
-        if (!q->child_exited) {
+        if (!q->run.child_exited) {
                 note_child_exit(q);
-                if (q->child_exited && !sandbox_empty(q)) {
+                if (q->run.child_exited && !sandbox_empty(q)) {
                         log_notice(
                                 "%s exited; its descendants still run in %s, waiting up to the grace period for them.",
-                                q->opts->argv[0], platform_sandbox_path(q->sandbox));
+                                q->run.opts->argv[0], platform_sandbox_path(q->sandbox));
                         start_grace(q);
                 }
         }
-        if (q->child_exited && sandbox_empty(q))
+        if (q->run.child_exited && sandbox_empty(q))
                 return true;
         if (q->grace_deadline_usec && now >= q->grace_deadline_usec)
                 kill_sandbox(q, "Grace period over");
-        if (q->killed_at_usec && now >= q->killed_at_usec + KILL_WAIT_USEC && q->child_exited) {
+        if (q->killed_at_usec && now >= q->killed_at_usec + KILL_WAIT_USEC && q->run.child_exited) {
                 log_warning("%s is still not empty %" PRIu64
                             "s after the kill; leaving it to the job's close.",
                             platform_sandbox_path(q->sandbox), KILL_WAIT_USEC / USEC_PER_SEC);
@@ -253,13 +245,13 @@ static int loop(QueueSupervisor *q)
 
 static int create_sandbox(QueueSupervisor *q)
 {
-        const RunOptions *o = q->opts;
+        const RunOptions *o = q->run.opts;
         char name[256];
         PlatformError err = {};
         SandboxOptions so;
         int r;
 
-        run_sandbox_options(o, &q->limits, name, sizeof(name), &so);
+        run_sandbox_options(o, &q->run.limits, name, sizeof(name), &so);
         r = platform_sandbox_create(&so, &q->sandbox, &err);
         if (r < 0) {
                 log_error("%s", err.message[0] ? err.message : strerror(-r));
@@ -301,12 +293,7 @@ int run_main(const RunOptions *o)
 {
         _cleanup_strv_free_ char **envp = NULL;
         _cleanup_free_ char *path = NULL;
-        QueueSupervisor q = {
-                .opts = o,
-                .child = {.wait_fd = -1},
-                .exit_code = EXIT_MEMGOV_FAILURE,
-                .policy_exit_code = -1,
-        };
+        QueueSupervisor q = {};
         RuntimeDetection detection;
         PolicyConfig config;
         PaceConfig pace;
@@ -334,12 +321,10 @@ int run_main(const RunOptions *o)
         }
         if (o->capture.enabled)
                 log_info("Heap captures are not built on Windows yet: no agent will be asked for one.");
-        if (run_resolve_limits(&o->spec, &q.limits) < 0)
-                return EXIT_MEMGOV_FAILURE;
-        r = run_resolve_command(o->argv[0], &path);
+        r = run_state_init(&q.run, o, &path);
         if (r != 0)
                 return r;
-        env_plan(o, path, &q.limits, &detection, &plan);
+        env_plan(o, path, &q.run.limits, &detection, &plan);
         env_report(&plan);
         policy_config_default(&config);
         if (o->policy)
@@ -359,11 +344,11 @@ int run_main(const RunOptions *o)
         r = prepare_child(&q, &plan, &envp, &keep_handle);
         if (r >= 0) {
                 r = platform_sandbox_spawn(q.sandbox, path, o->argv, envp, &keep_handle, keep_handle >= 0,
-                                           &q.child);
+                                           &q.run.child);
                 if (q.agent)
                         queue_agent_child_started(q.agent);
                 if (r < 0)
-                        r = run_spawn_failed(o->argv[0], platform_sandbox_path(q.sandbox), &q.child, r);
+                        r = run_spawn_failed(o->argv[0], platform_sandbox_path(q.sandbox), &q.run.child, r);
         } else
                 r = EXIT_MEMGOV_FAILURE;
         if (r != 0) {
@@ -372,7 +357,7 @@ int run_main(const RunOptions *o)
                 trace_close(q.trace);
                 return r;
         }
-        log_debug("Started %s as %d in %s.", path, (int)q.child.pid, platform_sandbox_path(q.sandbox));
+        log_debug("Started %s as %d in %s.", path, (int)q.run.child.pid, platform_sandbox_path(q.sandbox));
         /* The baseline: the law counts the sandbox's events from its first sample on, and a message may
          * come before the first paced sample. */
         step(&q, "start");
@@ -381,11 +366,11 @@ int run_main(const RunOptions *o)
         r = loop(&q);
         if (r < 0) {
                 (void)platform_sandbox_kill(q.sandbox);
-                q.exit_code = EXIT_MEMGOV_FAILURE;
+                q.run.exit_code = EXIT_MEMGOV_FAILURE;
         }
-        platform_child_close(&q.child);
+        platform_child_close(&q.run.child);
         queue_agent_free(q.agent); /* before the sandbox, whose port its pipe completes on */
         platform_sandbox_free(q.sandbox);
         trace_close(q.trace);
-        return q.exit_code;
+        return q.run.exit_code;
 }

@@ -37,24 +37,19 @@ extern char **environ;
 static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 typedef struct Supervisor {
-        const RunOptions *opts;
+        RunState run;
         LimitSpec spec; /* the options' limits; a policy reload may change them */
-        MemoryLimits limits;
         sd_event *event;
         PlatformSandbox *sandbox;
         Governor *governor;
-        PlatformChild child;
         sd_event_source *child_source;
         sd_event_source *populated_source;
         sd_event_source *grace_source;
         sd_event_source *rmdir_source;
         sd_event_source *sigchld_source; /* init mode: reaps every child, the main one included */
         bool init_mode;
-        bool killing; /* the grace period is over: kill descendants that appear */
-        int exit_code;
-        int policy_exit_code; /* >= 0 once the law killed the group */
-        usec_t grace_usec;    /* from the options; a policy reload may change it */
-        bool child_exited;
+        bool killing;      /* the grace period is over: kill descendants that appear */
+        usec_t grace_usec; /* from the options; a policy reload may change it */
         bool finishing;
         unsigned rmdir_tries;
 } Supervisor;
@@ -86,8 +81,8 @@ static void report_oom(Supervisor *s)
                 units_format_size_human(x.peak_bytes, peak, sizeof(peak));
         log_error("%s was OOM-killed: memory.max=%s, peak=%s, %" PRIu64
                   " process(es) killed in %s. Raise --memory-max, or make the program use less memory.",
-                  s->opts->argv[0], max, peak, x.events_oom_kill, platform_sandbox_path(s->sandbox));
-        governor_postmortem(s->governor, s->opts->argv[0], "was OOM-killed", &x);
+                  s->run.opts->argv[0], max, peak, x.events_oom_kill, platform_sandbox_path(s->sandbox));
+        governor_postmortem(s->governor, s->run.opts->argv[0], "was OOM-killed", &x);
 }
 
 /* Everything is gone: remove the group, retrying briefly while the kernel finishes tearing down. */
@@ -111,7 +106,7 @@ static void finish(Supervisor *s)
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m, leaving it behind.",
                                   platform_sandbox_path(s->sandbox));
-        sd_event_exit(s->event, s->exit_code);
+        sd_event_exit(s->event, s->run.exit_code);
 }
 
 static int on_rmdir_retry(sd_event_source *source, uint64_t usec, void *userdata)
@@ -130,7 +125,7 @@ static bool sandbox_empty(Supervisor *s)
 
         r = platform_sandbox_populated(s->sandbox, &populated);
         if (r < 0)
-                log_warning_errno(r, "Failed to read %s/cgroup.events: %m, assuming the group is in use.",
+                log_warning_errno(r, "Failed to read whether %s is empty: %m, assuming the group is in use.",
                                   platform_sandbox_path(s->sandbox));
         return !populated;
 }
@@ -167,17 +162,16 @@ static void start_grace(Supervisor *s)
 
 static void child_exited(Supervisor *s, int code)
 {
-        s->child_exited = true;
-        s->exit_code = s->policy_exit_code >= 0 ? s->policy_exit_code : code;
+        run_state_child_exited(&s->run, code);
         governor_stop(s->governor);
-        log_debug("Child %d exited, status %d.", (int)s->child.pid, s->exit_code);
+        log_debug("Child %d exited, status %d.", (int)s->run.child.pid, s->run.exit_code);
 
         if (sandbox_empty(s)) {
                 finish(s);
                 return;
         }
         log_notice("%s exited; its descendants still run in %s, waiting up to the grace period for them.",
-                   s->opts->argv[0], platform_sandbox_path(s->sandbox));
+                   s->run.opts->argv[0], platform_sandbox_path(s->sandbox));
         start_grace(s);
 }
 
@@ -199,7 +193,7 @@ static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si
         pid_t pid;
 
         while ((r = platform_process_reap_one(&pid, &code)) > 0) {
-                if (pid == s->child.pid && !s->child_exited) {
+                if (pid == s->run.child.pid && !s->run.child_exited) {
                         main_exited = true;
                         main_code = code;
                 } else
@@ -211,7 +205,7 @@ static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si
                 child_exited(s, main_code);
                 return 0;
         }
-        if (!s->child_exited || s->finishing)
+        if (!s->run.child_exited || s->finishing)
                 return 0;
         if (sandbox_empty(s))
                 finish(s);
@@ -226,7 +220,7 @@ static int on_populated_changed(sd_event_source *source, int fd, uint32_t revent
 
         (void)platform_watch_ack(fd);
         /* populated=0 before the child's exit is reaped is possible; the child source finishes then. */
-        if (s->child_exited && !s->finishing && sandbox_empty(s))
+        if (s->run.child_exited && !s->finishing && sandbox_empty(s))
                 finish(s);
         return 0;
 }
@@ -241,14 +235,15 @@ static void reload_limits(Supervisor *s)
         LimitError le;
         int r;
 
-        if (!s->sandbox || !s->opts->policy || policyfile_limits(s->opts->policy, &s->spec, &spec) < 0)
+        if (!s->sandbox || !s->run.opts->policy ||
+            policyfile_limits(s->run.opts->policy, &s->spec, &spec) < 0)
                 return;
         le = limits_resolve(&spec, &limits);
         if (le != LIMIT_OK) {
                 log_error("The reloaded limits are not applied: %s.", limit_error_to_string(le));
                 return;
         }
-        if (limits.max_bytes == s->limits.max_bytes && limits.high_bytes == s->limits.high_bytes)
+        if (limits.max_bytes == s->run.limits.max_bytes && limits.high_bytes == s->run.limits.high_bytes)
                 return;
         r = platform_sandbox_set_max(s->sandbox, limits.max_bytes);
         if (r >= 0)
@@ -258,14 +253,14 @@ static void reload_limits(Supervisor *s)
                         LOG_WARNING, r,
                         "Cannot apply the reloaded limits to %s: %m; it keeps memory.max=%s memory.high=%s.",
                         platform_sandbox_path(s->sandbox),
-                        units_format_size(s->limits.max_bytes, a, sizeof(a)),
-                        units_format_size(s->limits.high_bytes, b, sizeof(b)));
+                        units_format_size(s->run.limits.max_bytes, a, sizeof(a)),
+                        units_format_size(s->run.limits.high_bytes, b, sizeof(b)));
                 /* memory.max may be in place and memory.high not: put back what was there. */
-                (void)platform_sandbox_set_max(s->sandbox, s->limits.max_bytes);
+                (void)platform_sandbox_set_max(s->sandbox, s->run.limits.max_bytes);
                 return;
         }
         s->spec = spec;
-        s->limits = limits;
+        s->run.limits = limits;
         log_notice("Limits of %s now memory.max=%s memory.high=%s (policy reload).",
                    platform_sandbox_path(s->sandbox), units_format_size(limits.max_bytes, a, sizeof(a)),
                    units_format_size(limits.high_bytes, b, sizeof(b)));
@@ -278,7 +273,7 @@ static void reload_policy(Supervisor *s)
         PolicyConfig law;
         usec_t grace;
 
-        if (policyfile_reload(s->opts->policy, &law, &grace) < 0)
+        if (policyfile_reload(s->run.opts->policy, &law, &grace) < 0)
                 return;
         s->grace_usec = grace;
         if (s->governor)
@@ -293,7 +288,7 @@ static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si,
 
         /* With policy files, SIGHUP is memgov's: many programs (Go's default) exit on it. Without, it is
          * forwarded as before. */
-        if (sig == SIGHUP && policyfile_in_use(s->opts->policy) && si->ssi_code != SI_KERNEL) {
+        if (sig == SIGHUP && policyfile_in_use(s->run.opts->policy) && si->ssi_code != SI_KERNEL) {
                 log_notice("Got SIGHUP, reloading the policy.");
                 reload_policy(s);
                 return 0;
@@ -301,11 +296,11 @@ static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si,
 
         /* Signals a terminal sends (Ctrl-C, Ctrl-\, window size, hangup) reach the whole foreground process
          * group, the child included: forwarding them again would deliver them twice. */
-        if (si->ssi_code != SI_KERNEL && !s->child_exited) {
-                r = platform_child_signal(&s->child, sig);
+        if (si->ssi_code != SI_KERNEL && !s->run.child_exited) {
+                r = platform_child_signal(&s->run.child, sig);
                 if (r < 0 && r != -ESRCH)
                         log_warning_errno(r, "Failed to forward signal %d to %d: %m, ignoring.", sig,
-                                          (int)s->child.pid);
+                                          (int)s->run.child.pid);
         }
         if (sig == SIGTERM || sig == SIGINT) {
                 log_debug("Got signal %d, stopping within the grace period.", sig);
@@ -334,11 +329,12 @@ static int watch_child(Supervisor *s)
                         return log_error_errno(r, "Failed to watch SIGCHLD: %m");
                 return 0;
         }
-        if (s->child.wait_fd >= 0)
-                r = sd_event_add_child_pidfd(s->event, &s->child_source, s->child.wait_fd, WEXITED,
+        if (s->run.child.wait_fd >= 0)
+                r = sd_event_add_child_pidfd(s->event, &s->child_source, s->run.child.wait_fd, WEXITED,
                                              on_child_exit, s);
         else
-                r = sd_event_add_child(s->event, &s->child_source, s->child.pid, WEXITED, on_child_exit, s);
+                r = sd_event_add_child(s->event, &s->child_source, s->run.child.pid, WEXITED, on_child_exit,
+                                       s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the child: %m");
         return 0;
@@ -350,7 +346,7 @@ static int watch_populated(Supervisor *s)
         int r = sd_event_add_io(s->event, &s->populated_source, fd, governor_watch_events(s->sandbox, fd),
                                 on_populated_changed, s);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch %s/cgroup.events: %m",
+                return log_error_errno(r, "Failed to watch whether %s is empty: %m",
                                        platform_sandbox_path(s->sandbox));
         return 0;
 }
@@ -374,9 +370,8 @@ static void on_policy_kill(int exit_status, void *userdata)
         Supervisor *s = userdata;
         int r;
 
-        if (s->policy_exit_code >= 0)
+        if (!run_state_policy_kill(&s->run, exit_status))
                 return;
-        s->policy_exit_code = exit_status;
         r = platform_sandbox_kill(s->sandbox);
         if (r < 0)
                 log_error_errno(r, "Failed to kill the processes in %s: %m",
@@ -391,7 +386,7 @@ static void supervisor_done(Supervisor *s)
         sd_event_source_disable_unref(s->grace_source);
         sd_event_source_disable_unref(s->rmdir_source);
         sd_event_source_disable_unref(s->sigchld_source);
-        platform_child_close(&s->child);
+        platform_child_close(&s->run.child);
         platform_sandbox_free(s->sandbox);
         sd_event_unref(s->event);
 }
@@ -400,11 +395,11 @@ static int spawn_child(Supervisor *s, const char *path, char **envp, int keep_fd
 {
         int r;
 
-        r = platform_sandbox_spawn(s->sandbox, path, s->opts->argv, envp, &keep_fd, keep_fd >= 0 ? 1 : 0,
-                                   &s->child);
+        r = platform_sandbox_spawn(s->sandbox, path, s->run.opts->argv, envp, &keep_fd, keep_fd >= 0 ? 1 : 0,
+                                   &s->run.child);
         if (r < 0) {
-                int code =
-                        run_spawn_failed(s->opts->argv[0], platform_sandbox_path(s->sandbox), &s->child, r);
+                int code = run_spawn_failed(s->run.opts->argv[0], platform_sandbox_path(s->sandbox),
+                                            &s->run.child, r);
 
                 r = platform_sandbox_destroy(s->sandbox);
                 if (r < 0)
@@ -412,7 +407,7 @@ static int spawn_child(Supervisor *s, const char *path, char **envp, int keep_fd
                                           platform_sandbox_path(s->sandbox));
                 return code;
         }
-        log_debug("Started %s as %d in %s.", path, (int)s->child.pid, platform_sandbox_path(s->sandbox));
+        log_debug("Started %s as %d in %s.", path, (int)s->run.child.pid, platform_sandbox_path(s->sandbox));
         return 0;
 }
 
@@ -424,20 +419,20 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
         int r;
 
         governor_options_default(&go);
-        if (s->opts->policy)
-                go.config = s->opts->policy->law;
-        go.config.give_up = s->opts->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
+        if (s->run.opts->policy)
+                go.config = s->run.opts->policy->law;
+        go.config.give_up = s->run.opts->kill_on_cannot_fit ? POLICY_GIVE_UP_KILL : POLICY_GIVE_UP_LET_OOM;
         /* Java cannot adopt an inherited socket: its agent connects to MEMGOV_SOCKET. */
-        go.agent_socket = !s->opts->no_agent && (s->opts->agent_socket || plan->java_agent);
-        go.no_agent = s->opts->no_agent;
-        go.program = s->opts->argv[0];
-        go.metrics_file = s->opts->metrics_file;
-        go.metrics_listen = s->opts->metrics_listen;
-        go.trace_file = s->opts->trace_file;
-        go.capture = s->opts->capture;
-        go.capture_dir = s->opts->capture_dir;
+        go.agent_socket = !s->run.opts->no_agent && (s->run.opts->agent_socket || plan->java_agent);
+        go.no_agent = s->run.opts->no_agent;
+        go.program = s->run.opts->argv[0];
+        go.metrics_file = s->run.opts->metrics_file;
+        go.metrics_listen = s->run.opts->metrics_listen;
+        go.trace_file = s->run.opts->trace_file;
+        go.capture = s->run.opts->capture;
+        go.capture_dir = s->run.opts->capture_dir;
         r = governor_new(s->event, s->sandbox, &go, on_policy_kill, s, &s->governor);
-        if (r < 0 && go.agent_socket && !s->opts->agent_socket) {
+        if (r < 0 && go.agent_socket && !s->run.opts->agent_socket) {
                 /* Only the JVM agent wanted the socket (unprivileged, no XDG_RUNTIME_DIR...): run without.
                  */
                 (void)log_full_errno(
@@ -471,8 +466,8 @@ static void observe_limits(Supervisor *s)
                                   platform_sandbox_path(s->sandbox));
                 return;
         }
-        s->limits.max_bytes = x.max_bytes;
-        s->limits.high_bytes = x.high_bytes;
+        s->run.limits.max_bytes = x.max_bytes;
+        s->run.limits.high_bytes = x.high_bytes;
         units_format_size_human(x.max_bytes, max, sizeof(max));
         units_format_size_human(x.high_bytes, high, sizeof(high));
         log_notice(
@@ -484,14 +479,7 @@ int run_main(const RunOptions *o)
 {
         _cleanup_strv_free_ char **envp = NULL;
         _cleanup_free_ char *path = NULL;
-        Supervisor s = {
-                .opts = o,
-                .child = {.wait_fd = -1},
-                .exit_code = EXIT_MEMGOV_FAILURE,
-                .policy_exit_code = -1,
-                .grace_usec = o->grace_usec,
-                .spec = o->spec,
-        };
+        Supervisor s = {.grace_usec = o->grace_usec, .spec = o->spec};
         int keep_fd = -1;
         char name[256];
         bool observe;
@@ -501,15 +489,13 @@ int run_main(const RunOptions *o)
         SandboxOptions so;
         int r;
 
-        if (run_resolve_limits(&o->spec, &s.limits) < 0)
-                return EXIT_MEMGOV_FAILURE;
-        r = run_resolve_command(o->argv[0], &path);
+        r = run_state_init(&s.run, o, &path);
         if (r != 0)
                 return r;
         if (governor_check_outputs(o->metrics_file, o->metrics_listen, o->trace_file) < 0)
                 return EXIT_MEMGOV_FAILURE;
 
-        run_sandbox_options(o, &s.limits, name, sizeof(name), &so);
+        run_sandbox_options(o, &s.run.limits, name, sizeof(name), &so);
 
         r = block_signals();
         if (r < 0) {
@@ -529,7 +515,7 @@ int run_main(const RunOptions *o)
         platform_sandbox_set_spawn_options(s.sandbox, child_oom, true);
         if (observe)
                 observe_limits(&s);
-        env_plan(o, path, &s.limits, &detection, &plan);
+        env_plan(o, path, &s.run.limits, &detection, &plan);
         env_report(&plan);
 
         r = sd_event_default(&s.event);
@@ -547,7 +533,7 @@ int run_main(const RunOptions *o)
                 supervisor_done(&s);
                 return r;
         }
-        governor_set_child_pid(s.governor, s.child.pid);
+        governor_set_child_pid(s.governor, s.run.child.pid);
         governor_child_started(s.governor);
 
         /* From here on the child runs: any failure to watch it kills the group rather than orphaning it. */
@@ -558,9 +544,9 @@ int run_main(const RunOptions *o)
                 r = watch_populated(&s);
         if (r < 0) {
                 (void)platform_sandbox_kill(s.sandbox);
-                (void)waitpid(s.child.pid, NULL, 0);
-                s.child_exited = true;
-                s.exit_code = EXIT_MEMGOV_FAILURE;
+                (void)waitpid(s.run.child.pid, NULL, 0);
+                s.run.child_exited = true;
+                s.run.exit_code = EXIT_MEMGOV_FAILURE;
                 finish(&s); /* the loop below runs its rmdir retries, then exits */
         }
         r = sd_event_loop(s.event);

@@ -328,6 +328,17 @@ int platform_executable_path(char **ret);
  * /etc/memgov on Linux, the ProgramData folder's memgov on Windows. */
 const char *platform_policy_dir(void);
 
+/* What governor/ calls the sandbox's event source and its two writes in log lines and in the trace's "on"
+ * field, so that a person can look them up: the cgroup v2 file names on Linux, the Job Object's on Windows.
+ * Never NULL. */
+typedef enum PlatformName {
+        PLATFORM_NAME_EVENTS,  /* what platform_sandbox_memory_events_fd() watches */
+        PLATFORM_NAME_RECLAIM, /* what platform_sandbox_reclaim() writes */
+        PLATFORM_NAME_HIGH,    /* what platform_sandbox_set_high() writes */
+        _PLATFORM_NAME_MAX,
+} PlatformName;
+const char *platform_name(PlatformName n);
+
 /* A monotonic clock in microseconds, for loops that have no sd-event to ask. */
 uint64_t platform_monotonic_usec(void);
 /* The wall clock in microseconds since the epoch (UTC), for the times in log lines. */

@@ -10,7 +10,7 @@
  * the long option's name, the value its argument) or a control-law parameter
  * (derived from policy_config_field_name(): "headroom_min_bytes" becomes
  * "headroom-min"). Adding a run option to the policy is one row in
- * run_keys[] in config.c.
+ * run_keys[] in config-keys.c.
  *
  * Every file is staged: it is parsed into a scratch set and merged only when
  * it has no error at all, so a truncated or half-valid file never reaches a

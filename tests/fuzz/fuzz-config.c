@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the policy file parser (policy/config.c). The input is
+ * libFuzzer target for the policy file parser (policy/config-parse.c). The input is
  * two files: the first byte picks where the second (a drop-in) starts. Each is
  * loaded in turn; invariants: a load returns 0 or -EINVAL, with no error
  * listed exactly when it returns 0; a rejected file leaves the set as it was

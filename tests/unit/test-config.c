@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Policy files: the parser's messages, staging, precedence, profiles and matching (policy/config.c). */
+/* Policy files: the parser's messages, staging, precedence, profiles and matching (policy/config*.c). */
 #include <errno.h>
 #include <stdlib.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Windows build's fnmatch (platform/windows/compat/fnmatch.c, built here
- * as compat_fnmatch) against glibc's, which policy/config.c uses on Linux:
+ * as compat_fnmatch) against glibc's, which policy/config-resolve.c uses on Linux:
  * the case table with its expected answers, then random patterns and strings
  * over the characters that mean something in a glob. glibc is the reference
  * in the C locale (memgov never calls setlocale()).

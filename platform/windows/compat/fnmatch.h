@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * fnmatch(3), which mingw-w64's C library lacks and policy/config.c calls
+ * fnmatch(3), which mingw-w64's C library lacks and policy/config-resolve.c calls
  * for the match-* rules of policy files (docs/policy.md: "shell globs").
  * What glibc's fnmatch() does in the C locale with flags 0 or FNM_NOESCAPE,
  * byte by byte: '*', '?', bracket expressions with '!'/'^', ranges and the
