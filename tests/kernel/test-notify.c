@@ -659,11 +659,13 @@ static int test_faults_wake_once(const char *parent)
         expect(cg_create(cg) == 0 && cg_create(other) == 0);
         child = cg_name(cg, "leaf");
         expect(cg_create(child) == 0);
+        /* The allocator runs in a descendant of the watched group; another runs beside it. The second is
+         * forked after the first, so only it holds the first's command pipe: closing its own, then the
+         * first's, ends both. */
         expect(pipe2(cmd, O_CLOEXEC) == 0 && pipe2(ack, O_CLOEXEC) == 0);
-        expect(pipe2(ocmd, O_CLOEXEC) == 0 && pipe2(oack, O_CLOEXEC) == 0);
-        /* The allocator runs in a descendant of the watched group; another runs beside it. */
         Commands c = {.cmd_rd = cmd[0], .cmd_wr = cmd[1], .ack_wr = ack[1]};
         pid = cg_run_nowait(child, alloc_on_command, &c);
+        expect(pipe2(ocmd, O_CLOEXEC) == 0 && pipe2(oack, O_CLOEXEC) == 0);
         Commands o = {.cmd_rd = ocmd[0], .cmd_wr = ocmd[1], .ack_wr = oack[1]};
         opid = cg_run_nowait(other, alloc_on_command, &o);
         expect(pid > 0 && opid > 0);
@@ -700,14 +702,14 @@ static int test_faults_wake_once(const char *parent)
         expect(faults_fired(&f, 5000));
         expect(faults_samples(&f) > after_first);
 
-        close(cmd[1]);
-        cmd[1] = -1;
         close(ocmd[1]);
         ocmd[1] = -1;
-        expect(waitpid(pid, &status, 0) == pid && exited_with(status, 0));
-        pid = -1;
         expect(waitpid(opid, &status, 0) == opid && exited_with(status, 0));
         opid = -1;
+        close(cmd[1]);
+        cmd[1] = -1;
+        expect(waitpid(pid, &status, 0) == pid && exited_with(status, 0));
+        pid = -1;
         ret = KT_PASS;
 cleanup:
         faults_close(&f);
