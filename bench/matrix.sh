@@ -18,7 +18,7 @@
 #   NODE        (environment) the node to run for RUNTIME node (default: node in PATH), e.g. Node 24's
 # One shape of one runtime, a few runs, without the rest of scripts/bench:
 #   flock /tmp/memgov-vm.lock tests/vm/vmrun --timeout 1200 --share "$PWD/out" -- \
-#       bench/matrix.sh build/memgov node bench/workload/bench.js "$PWD/out" 3 native-buffer
+#       bench/matrix.sh build/memgov node bench/workload/bench.js "$PWD/out" 3 native-shm
 set -u
 MEMGOV=$(realpath "$1")
 RT=$2
@@ -79,7 +79,6 @@ node)
         cells=(
                 "steady|256|600|steady -live 140 -work 600"
                 "outside-shm|256|600|outside -live 60 -outside 140 -work 600"
-                "native-buffer|256|600|native -kind buffer -live 60 -native 140 -work 600"
                 "native-shm|256|600|native -kind shm -live 60 -native 140 -work 600"
         )
         strategies=(unconstrained static env agent)
