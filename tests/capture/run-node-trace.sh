@@ -7,6 +7,7 @@
 set -u
 MEMGOV=$(realpath "$1")
 shift
+CG=/sys/fs/cgroup
 T=$(mktemp -d /tmp/node-trace.XXXXXX)
 . "$(dirname "$0")/../lib/harness.sh"
 require_cgroup2 run-node-trace.sh
