@@ -320,7 +320,9 @@ class Agent {
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const frac = cpuMs > 0 ? Math.min(1, (this.gcMs - c.gcMs) / cpuMs) : 0;
     const h = v8.getHeapStatistics();
-    this.send(s, `gc-cycle count=${this.gcCount} heap_goal_bytes=${h.total_heap_size}` +
+    // The committed heap with the external memory, as heap_live_bytes has it: the goal is never below the live.
+    const goal = h.total_heap_size + process.memoryUsage().external;
+    this.send(s, `gc-cycle count=${this.gcCount} heap_goal_bytes=${goal}` +
       ` heap_live_bytes=${Math.round(this.liveBytes ?? liveNow())} gc_cpu_fraction=${frac.toFixed(6)}`);
     this.cycle = { count: this.gcCount, atMs: this.lastReportMs, gcMs: this.gcMs, cpu: process.cpuUsage() };
   }

@@ -161,6 +161,8 @@ async function checkAgent() {
       const f = fields(cycle);
       check(Number(f.count) >= 1 && Number(f.heap_live_bytes) >= HELD_MIB * MIB,
         `gc-cycle count=${f.count} heap_live_bytes=${f.heap_live_bytes}`);
+      check(Number(f.heap_goal_bytes) >= Number(f.heap_live_bytes),
+        `gc-cycle heap_goal_bytes=${f.heap_goal_bytes} counts the external memory too`);
     }
   } finally {
     child.kill('SIGKILL');
