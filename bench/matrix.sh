@@ -15,6 +15,10 @@
 # Usage: matrix.sh MEMGOV RUNTIME(go|jvm|node) PROGRAM OUTDIR RUNS [SHAPE...]
 #   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
 #   STRATEGIES  (environment) only these, e.g. "agent" (default: all)
+#   NODE        (environment) the node to run for RUNTIME node (default: node in PATH), e.g. Node 24's
+# One shape of one runtime, a few runs, without the rest of scripts/bench:
+#   flock /tmp/memgov-vm.lock tests/vm/vmrun --timeout 1200 --share "$PWD/out" -- \
+#       bench/matrix.sh build/memgov node bench/workload/bench.js "$PWD/out" 3 native-shm
 set -u
 MEMGOV=$(realpath "$1")
 RT=$2
@@ -35,6 +39,7 @@ mkdir -p "$OUT/traces" "$OUT/logs"
 export MEMGOV_LOG_FORMAT=text
 echo "$RT matrix: kernel $(uname -r), $(nproc) vCPUs, $(awk '$1 == "MemTotal:" { print int($2 / 1024) }' /proc/meminfo) MiB" \
         >>"$OUT/environment.txt"
+[ "$RT" = node ] && echo "node matrix: node $("${NODE:-node}" --version)" >>"$OUT/environment.txt"
 csv=$OUT/matrix-$RT.csv
 [ -s "$csv" ] || echo "runtime,shape,strategy,rep,max_mib,exit,outcome,oom_kills,work_mib,work_target_mib,peak_bytes,gc_cpu,wall_ms,cannot_fit_to_end_ms" >"$csv"
 
@@ -74,9 +79,10 @@ node)
         cells=(
                 "steady|256|600|steady -live 140 -work 600"
                 "outside-shm|256|600|outside -live 60 -outside 140 -work 600"
+                "native-shm|256|600|native -kind shm -live 60 -native 140 -work 600"
         )
         strategies=(unconstrained static env agent)
-        cmd=(node "$PROG")
+        cmd=("${NODE:-node}" "$PROG")
         warmup=(steady -live 1 -work 2)
         ;;
 *)

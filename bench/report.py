@@ -334,7 +334,7 @@ def main():
     traces = []
     for t in ["go-steady-agent", "go-outside-shm-agent", "go-outside-shm-env", "go-outside-mmap-fast-agent",
               "go-jump-agent", "go-high-live-agent", "go-resize-agent", "go-leak-agent", "go-slow-leak-agent",
-              "jvm-outside-shm-agent", "node-outside-shm-agent"]:
+              "jvm-outside-shm-agent", "node-outside-shm-agent", "node-native-shm-agent"]:
         src = os.path.join(res, "traces", t + ".jsonl")
         if os.path.exists(src):
             png = os.path.join(res, "trace-%s.png" % t)
@@ -381,6 +381,11 @@ def main():
              "anonymous mmap; a file in a tmpfs (shmem pages); a helper process in the same group that maps it.")
     L.append("- **outside-mmap-fast / -shm-fast / -helper-fast**: the same, with the outside memory growing four times "
              "as fast against the garbage (-pace 4: 20M steps, all 100M by 22% of the work).")
+    L.append("- **native-shm** (Node): a 60M live set of 64 KiB arrays of which 1 MiB is replaced per MiB of "
+             "work (old-generation garbage, which only a full collection frees), while a file in a tmpfs, which "
+             "V8 does not see, grows in 1M steps to 140M over the first half of the work. Node's default (an old "
+             "space sized from the VM's memory, 256M) lets such a heap grow well past its live set before a full "
+             "collection; memgov's agent is asked for one as the file grows (docs/runtimes.md).")
     L.append("- **jump**: a 110M live heap, then 60M mapped and touched in one go outside it (anonymous mmap), then "
              "garbage. It fits, but GOMEMLIMIT = 90% with the default GOGC lets the heap reach twice its live set "
              "(220M) before a collection: with the 60M outside, past memory.max.")

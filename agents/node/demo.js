@@ -5,7 +5,7 @@
 // It reports the agent's events on standard output and runs until SIGTERM.
 'use strict';
 
-process.on('memory-pressure', (level, info) => {
+process.on('memgov:pressure', (level, info) => {
   if (info.source === 'target')
     console.log(`event target bytes=${info.bytes === Infinity ? 'max' : info.bytes} level=${level}`);
   else console.log(`event shed level=${level}`);

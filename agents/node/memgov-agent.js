@@ -14,7 +14,7 @@
 // at start), so a `target` is acknowledged with the target recorded, as the C
 // agent does, and passed on to the application as an event:
 //
-//     process.on('memory-pressure', (level, info) => { ... })
+//     process.on('memgov:pressure', (level, info) => { ... })
 //     // level: 'ok' | 'elevated' | 'critical'
 //     // info:  { source: 'target', bytes: <number or Infinity> } or { source: 'shed' }
 //
@@ -41,6 +41,7 @@ const KEY_RE = /^[a-z][a-z0-9_-]*$/;
 const U64_RE = /^[0-9]+$/;
 const U64_MAX = 18446744073709551615n;
 const LEVELS = new Set(['ok', 'elevated', 'critical']);
+const PRESSURE_EVENTS = ['memgov:pressure', 'memory-pressure'];
 
 function log(msg) {
   try {
@@ -185,12 +186,16 @@ class Agent {
     try {
       const { PerformanceObserver } = require('perf_hooks');
       const obs = new PerformanceObserver((list) => {
+        let major = false;
         for (const e of list.getEntries()) {
           this.gcCount++;
           this.gcMs += e.duration;
+          major = major || isMajorGc(e);
         }
-        // Right after a collection, the used heap is the nearest to "live" node can tell.
-        this.liveBytes = v8.getHeapStatistics().used_heap_size;
+        // Right after a full collection, the used heap is the nearest to "live" node can tell. A scavenge
+        // leaves the old generation's garbage in place: the used heap after one is not live, and taking it
+        // for live made memgov believe a GC could free nothing (freeable ~0) and never ask for one.
+        if (major) this.liveBytes = liveNow();
         this.reportSoon();
       });
       obs.observe({ entryTypes: ['gc'] });
@@ -315,8 +320,10 @@ class Agent {
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const frac = cpuMs > 0 ? Math.min(1, (this.gcMs - c.gcMs) / cpuMs) : 0;
     const h = v8.getHeapStatistics();
-    this.send(s, `gc-cycle count=${this.gcCount} heap_goal_bytes=${h.total_heap_size}` +
-      ` heap_live_bytes=${Math.round(this.liveBytes ?? h.used_heap_size)} gc_cpu_fraction=${frac.toFixed(6)}`);
+    // The committed heap with the external memory, as heap_live_bytes has it: the goal is never below the live.
+    const goal = h.total_heap_size + process.memoryUsage().external;
+    this.send(s, `gc-cycle count=${this.gcCount} heap_goal_bytes=${goal}` +
+      ` heap_live_bytes=${Math.round(this.liveBytes ?? liveNow())} gc_cpu_fraction=${frac.toFixed(6)}`);
     this.cycle = { count: this.gcCount, atMs: this.lastReportMs, gcMs: this.gcMs, cpu: process.cpuUsage() };
   }
 
@@ -335,7 +342,7 @@ class Agent {
     // What node holds from the OS: the V8 heap's committed pages plus memory outside it that V8
     // accounts (Buffers, ArrayBuffers: process.memoryUsage().external).
     const total = Math.max(1, Math.round(h.total_physical_size + mem.external));
-    const live = this.liveBytes ?? h.used_heap_size;
+    const live = this.liveBytes ?? h.used_heap_size + mem.external;
     const frac = cpuMs > 0 ? Math.min(1, gcMs / cpuMs) : 0;
     return (
       `stats total_bytes=${total} heap_live_bytes=${Math.round(live)} gc_count=${this.gcCount}` +
@@ -402,11 +409,15 @@ class Agent {
     this.send(s, `captured seq=${seq} error=${encodeValue(why)}`);
   }
 
+  // 'memgov:pressure' is the event's name, namespaced so that it cannot meet another library's;
+  // 'memory-pressure' is the name of earlier versions, still emitted for their listeners.
   emit(lvl, info) {
-    try {
-      process.emit('memory-pressure', lvl, info);
-    } catch (e) {
-      log(`a memory-pressure listener threw: ${e && e.stack ? e.stack : e}`);
+    for (const name of PRESSURE_EVENTS) {
+      try {
+        process.emit(name, lvl, { ...info });
+      } catch (e) {
+        log(`a ${name} listener threw: ${e && e.stack ? e.stack : e}`);
+      }
     }
   }
 }
@@ -421,6 +432,18 @@ function checkCapture(kind, path) {
   if (path.endsWith('/')) return `capture path '${path}' names a directory`;
   if (path.split('/').some((c) => c === '.' || c === '..')) return `capture path '${path}' with a . or .. component`;
   return null;
+}
+
+// A full collection (mark-compact) in a perf_hooks 'gc' entry: entry.detail.kind since Node 16, entry.kind before.
+function isMajorGc(e) {
+  const kind = e.detail ? e.detail.kind : e.kind;
+  return kind === require('perf_hooks').constants.NODE_PERFORMANCE_GC_MAJOR;
+}
+
+// What is live after a full collection: the used heap, and the external memory (Buffers, ArrayBuffers) that
+// survived it, since total_bytes counts external memory too and memgov takes total - live as what a GC frees.
+function liveNow() {
+  return v8.getHeapStatistics().used_heap_size + process.memoryUsage().external;
 }
 
 function main() {
@@ -438,4 +461,4 @@ try {
   log(`not started: ${e && e.message}`);
 }
 
-module.exports = { parseLine, encodeValue, decodeValue, Malformed, checkCapture };
+module.exports = { parseLine, encodeValue, decodeValue, Malformed, checkCapture, isMajorGc, PRESSURE_EVENTS };

@@ -4,6 +4,14 @@
 // live outside it); outside memory is a file in a tmpfs (shmem pages V8 does
 // not see). gc_cpu is the summed duration of V8's GC events over the process's
 // CPU time: an approximation (durations are wall time).
+//
+// The native shape is Node's own: a live set of 64 KiB arrays of which -churn MiB
+// are replaced per MiB of work (old-generation garbage, which only a full
+// collection frees), while native memory grows next to it over the first half of
+// the work (the second half runs with all of it): live Buffers (-kind buffer: Buffer.allocUnsafe, filled; V8 counts
+// them as external memory) or a file in a tmpfs (-kind shm: V8 sees nothing).
+// V8 lets such a heap reach about twice its live set before collecting, however
+// close the group is to its limit.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -14,6 +22,8 @@ let printed = 0n;
 let gcMs = 0;
 let sink;
 const h = []; // the live set, reachable to the end
+const ring = []; // the native shape's live set
+const natives = []; // the native shape's live Buffers
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) gcMs += e.duration;
 }).observe({ entryTypes: ['gc'] });
@@ -56,9 +66,21 @@ async function main() {
   let out = -1;
   let file;
   let grown = 0;
-  const total = num('outside', 120);
+  const total = num(shape === 'native' ? 'native' : 'outside', 120);
   const step = num('step', 5);
-  if (shape === 'outside') {
+  const kind = f.kind || 'buffer';
+  let at = 0;
+  if (shape === 'native') {
+    if (kind !== 'buffer' && kind !== 'shm') {
+      console.error(`bench.js: -kind ${kind}: the native shape knows buffer and shm`);
+      process.exit(64);
+    }
+    for (let i = 0; i < num('live', 60) * 16; i++) ring.push(new Array(8192).fill(i));
+    if (kind === 'shm') {
+      file = path.join(f.dir || '/dev/shm', `bench-shm-${process.pid}`);
+      out = fs.openSync(file, 'w');
+    }
+  } else if (shape === 'outside') {
     growTo(h, num('live', 60));
     file = path.join(f.dir || '/dev/shm', `bench-shm-${process.pid}`);
     out = fs.openSync(file, 'w');
@@ -69,7 +91,14 @@ async function main() {
   const buf = Buffer.alloc(1 << 20, 1);
   for (let w = 0; w < work; w++) {
     if (shape === 'steady') growTo(h, fraction(num('live', 100), w, work, 60));
-    else if (grown < fraction(total, w, work, 90)) {
+    else if (shape === 'native') {
+      for (; grown < fraction(total, w, work, 50); grown++) {
+        if (out >= 0) fs.writeSync(out, buf);
+        else natives.push(Buffer.allocUnsafe(1 << 20).fill(grown & 0xff));
+      }
+      // Entries die after surviving scavenges: garbage in the old generation.
+      for (let i = 0; i < num('churn', 1) * 16; i++, at = (at + 1) % ring.length) ring[at] = new Array(8192).fill(w + i);
+    } else if (grown < fraction(total, w, work, 90)) {
       for (let i = 0; i < step; i++) fs.writeSync(out, buf);
       grown += step;
     }
