@@ -129,15 +129,17 @@ static void test_launchenv_runtime(void)
                 const char *value; /* the child's value (or the user's when KEPT); NULL: not planned */
                 bool conflict;
         } rows[] = {
-                /* JVM: MaxRAM = budget, heap = budget - (144M + 10%), floor budget/4, in MiB */
+                /* JVM: MaxRAM = budget, heap = budget - (64M + 10%), floor budget/4, in MiB, 2M-aligned */
                 {RUNTIME_JVM, NULL, G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
-                 "-XX:MaxRAM=1073741824 -Xmx776m"},
+                 "-XX:MaxRAM=1073741824 -Xmx856m"},
                 {RUNTIME_JVM, NULL, G, 512 * M, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
-                 "-XX:MaxRAM=536870912 -Xmx316m"},
+                 "-XX:MaxRAM=536870912 -Xmx396m"},
                 {RUNTIME_JVM, NULL, 128 * M, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
-                 "-XX:MaxRAM=134217728 -Xmx32m"},
+                 "-XX:MaxRAM=134217728 -Xmx50m"},
+                {RUNTIME_JVM, NULL, 64 * M, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
+                 "-XX:MaxRAM=67108864 -Xmx16m"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Dx=1", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
-                 "-Dx=1 -XX:MaxRAM=1073741824 -Xmx776m"},
+                 "-Dx=1 -XX:MaxRAM=1073741824 -Xmx856m"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx256m", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
                  "-Xmx256m -XX:MaxRAM=1073741824"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx2g", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
@@ -395,6 +397,49 @@ static void test_launchenv_extras(void)
         CHECK(launchenv_parse_jvm_size("99999999999999999999g", &b) == -EINVAL, "overflow");
 }
 
+/* issue 18: never worse than the JVM's own default. The rows are the measurements in docs/runtimes.md
+ * (bench/jvm-overhead.sh in the test VM): memory.peak less the heap, for a small program with its heap
+ * pretouched. At each size memgov's heap must hold what the default heap (MaxRAMPercentage=25) holds, and
+ * that heap, full, with what the JVM keeps outside it and the room left for the application's own classes,
+ * must fit the group. */
+static void test_jvm_never_worse(void)
+{
+        static const struct {
+                const char *jvm;
+                uint64_t group_mib;
+                unsigned outside_kib; /* measured, memory.peak - heap */
+        } rows[] = {
+                {"17 Serial", 256, 27648}, /* 27.0M */
+                {"17 Serial", 384, 27136}, /* 26.5M */
+                {"17 Serial", 512, 28365}, /* 27.7M */
+                {"25 Serial", 256, 30413}, /* 29.7M */
+                {"25 Serial", 384, 30618}, /* 29.9M */
+                {"25 Serial", 512, 31130}, /* 30.4M */
+                /* MEASURED_G1_Z_ROWS */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                uint64_t group = rows[i].group_mib * M, outside = (uint64_t)rows[i].outside_kib << 10,
+                         heap = launchenv_jvm_align(
+                                 launchenv_heap_bytes(group, LAUNCHENV_JVM_RESERVE_BYTES));
+
+                CHECK(outside <= LAUNCHENV_JVM_MEASURED_BYTES,
+                      "java %s in %lluM: measured %uK above the constant", rows[i].jvm,
+                      (unsigned long long)rows[i].group_mib, rows[i].outside_kib);
+                CHECK(heap >= group / 4, "java %s in %lluM: heap %lluM below the default's quarter",
+                      rows[i].jvm, (unsigned long long)rows[i].group_mib, (unsigned long long)(heap >> 20));
+                CHECK(heap + outside + LAUNCHENV_JVM_APP_BYTES <= group,
+                      "java %s in %lluM: heap %lluM + outside %uK + the application's room pass the group",
+                      rows[i].jvm, (unsigned long long)rows[i].group_mib, (unsigned long long)(heap >> 20),
+                      rows[i].outside_kib);
+        }
+        /* The old 144M guess left 86M of heap in 256M; the measured reserve leaves 166M (aligned 166M). */
+        CHECK(launchenv_jvm_align(launchenv_heap_bytes(256 * M, LAUNCHENV_JVM_RESERVE_BYTES)) == 166 * M,
+              "256M: %llu",
+              (unsigned long long)launchenv_jvm_align(
+                      launchenv_heap_bytes(256 * M, LAUNCHENV_JVM_RESERVE_BYTES)));
+}
+
 static void test_base64(void)
 {
         static const struct {
@@ -425,5 +470,6 @@ int main(void)
         test_launchenv();
         test_launchenv_runtime();
         test_launchenv_extras();
+        test_jvm_never_worse();
         return check_finish("test-budget");
 }
