@@ -12,8 +12,9 @@
 # For the JVM and Node, none would be their container defaults again: not run.
 # One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace and -v log of
 # the first run of each memgov cell in OUTDIR/traces/ and OUTDIR/logs/.
-# Usage: matrix.sh MEMGOV RUNTIME(go|jvm|node) PROGRAM OUTDIR RUNS [SHAPE...]
+# Usage: matrix.sh MEMGOV RUNTIME(go|jvm|jvm25|node) PROGRAM OUTDIR RUNS [SHAPE...]
 #   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
+#   SHAPE...    only these shapes (default: all)
 #   STRATEGIES  (environment) only these, e.g. "agent" (default: all)
 set -u
 MEMGOV=$(realpath "$1")
@@ -61,13 +62,19 @@ go)
         cmd=("$PROG")
         warmup=(burst -live 1 -burst 1 -work 2)
         ;;
-jvm)
+jvm | jvm25)
+        # offheap: 120M of live direct buffers next to a 60M live heap and its garbage. The JVM's default
+        # MaxDirectMemorySize is its heap limit, a quarter of memory.max by default (96M here).
         cells=(
                 "steady|384|600|steady -live 150 -work 600"
                 "outside-shm|384|600|outside -live 60 -outside 220 -work 600"
+                "offheap|384|600|offheap -live 60 -direct 120 -work 600"
         )
         strategies=(unconstrained static env agent)
-        cmd=(java -cp "$PROG" Bench)
+        # jvm is the machine's java (OpenJDK 17); jvm25 Temurin 25, or JAVA25.
+        java=java
+        [ "$RT" = jvm25 ] && java=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+        cmd=("$java" -cp "$PROG" Bench)
         warmup=(steady -live 1 -work 2)
         ;;
 node)
