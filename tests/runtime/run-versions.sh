@@ -142,7 +142,7 @@ public class SoftMax {
     }
 }
 JAVA
-        softmax_value() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$T/out"; }
+        softmax_value() { grep -oE "(^| )$1=[0-9]+" "$T/out" | head -1 | cut -d= -f2; }
         for gc in ZGC ShenandoahGC G1GC; do
                 begin "java 25, $gc: a target below the heap reaches the agent; SoftMaxHeapSize $([ $gc = G1GC ] && echo "left alone (G1)" || echo "applied and read back")"
                 JAVA_TOOL_OPTIONS="-XX:+Use$gc -Xmx400m" mg run -v --memory-max 512M --memory-high 256M -- \
