@@ -162,8 +162,9 @@ JAVA
                         # G1 gets the free ratios, and the target is what the agent answers with.
                         expect "SoftMaxHeapSize (untouched)" "$soft" "$max" && pass "target $target, SoftMaxHeapSize $soft = MaxHeapSize"
                 else
+                        # memgov logs the agent's limit in tenths of a MiB, truncated (units_format_size_human).
                         expect "SoftMaxHeapSize" "$soft" "$target" &&
-                                expect_grep "applied" "$T/err" "Agent [0-9]+ applied target [0-9]+ \(limit $(awk -v b="$soft" 'BEGIN { printf "%.1fM", b / 1048576 }')\)" &&
+                                expect_grep "applied" "$T/err" "Agent [0-9]+ applied target [0-9]+ \(limit $(awk -v b="$soft" 'BEGIN { t = int(b / 104857); printf "%d.%dM", int(t / 10), t % 10 }')\)" &&
                                 pass "target $target = SoftMaxHeapSize, MaxHeapSize $max"
                 fi
         done
