@@ -22,11 +22,12 @@ typedef enum GoMemLimitSource {
 
 /* Non-heap reserves: the fixed part (configurable) plus 10% of the budget. */
 #define LAUNCHENV_RESERVE_PERMYRIAD 1000u
-/* JVM: memory outside the heap measured at 27-30M (Serial) up to JVM_MEASURED for the JDKs and collectors
- * in docs/runtimes.md, 256M-512M groups, a small program; the application's own classes and compiled code
- * come on top (not measurable here: JVM_APP is the room left for them). 64M fixed plus 10% of the budget. */
-#define LAUNCHENV_JVM_MEASURED_BYTES (UINT64_C(32) << 20)
-#define LAUNCHENV_JVM_APP_BYTES      (UINT64_C(32) << 20)
+/* JVM: memory outside the heap measured at 27-30M (Serial) and 33-38M (G1, growing with the heap) for JDK
+ * 17 and 25 in 256M-512M groups, a small program (docs/runtimes.md); the application's own classes and
+ * compiled code come on top (not measurable here: JVM_APP is the room left for them). 64M fixed plus 10% of
+ * the budget. */
+#define LAUNCHENV_JVM_MEASURED_BYTES (UINT64_C(40) << 20)
+#define LAUNCHENV_JVM_APP_BYTES      (UINT64_C(24) << 20)
 #define LAUNCHENV_JVM_RESERVE_BYTES  (LAUNCHENV_JVM_MEASURED_BYTES + LAUNCHENV_JVM_APP_BYTES)
 /* Node: memory outside the old space measured at 8-15M (Node 20) and 18-26M (Node 24) in 128M-512M groups,
  * young generation capped (docs/runtimes.md); 32M fixed plus 5% of the budget. */

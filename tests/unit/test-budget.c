@@ -437,7 +437,9 @@ static void test_jvm_never_worse(void)
                 {"25 Serial", 256, 30413}, /* 29.7M */
                 {"25 Serial", 384, 30618}, /* 29.9M */
                 {"25 Serial", 512, 31130}, /* 30.4M */
-                /* MEASURED_G1_Z_ROWS */
+                {"17 G1", 256, 33485},     /* 32.7M */
+                {"17 G1", 384, 36659},     /* 35.8M */
+                {"17 G1", 512, 38605},     /* 37.7M */
         };
 
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
