@@ -384,10 +384,10 @@ def main():
     L.append("- **jump**: a 110M live heap, then 60M mapped and touched in one go outside it (anonymous mmap), then "
              "garbage. It fits, but GOMEMLIMIT = 90% with the default GOGC lets the heap reach twice its live set "
              "(220M) before a collection: with the 60M outside, past memory.max.")
-    L.append("- **offheap** (JVM): a 60M live heap and 120M of direct ByteBuffers that stay live, grown over the "
+    L.append("- **offheap** (JVM): a 60M live heap and 160M of direct ByteBuffers that stay live, grown over the "
              "first 60% of the work, while each step also drops a 1M direct buffer and makes 1M of heap garbage. "
-             "The JVM's default MaxDirectMemorySize is its heap limit: the container default (a quarter of "
-             "memory.max, 96M) refuses the buffers with 'OutOfMemoryError: Direct buffer memory'.")
+             "The JVM's default MaxDirectMemorySize is its heap limit: the container default (126M of heap in "
+             "384M) refuses the buffers with 'OutOfMemoryError: Cannot reserve ... direct buffer memory'.")
     L.append("- **high-live**: the live heap grows to 200M (78% of memory.max) over the first 60% of the work and "
              "stays there; nothing outside it.")
     L.append("- **resize**: a 100M live heap; once it is built (and the garbage returned), memory.max is lowered "
