@@ -12,8 +12,9 @@
 # For the JVM and Node, none would be their container defaults again: not run.
 # One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace and -v log of
 # the first run of each memgov cell in OUTDIR/traces/ and OUTDIR/logs/.
-# Usage: matrix.sh MEMGOV RUNTIME(go|jvm|node) PROGRAM OUTDIR RUNS [SHAPE...]
+# Usage: matrix.sh MEMGOV RUNTIME(go|jvm|jvm25|node) PROGRAM OUTDIR RUNS [SHAPE...]
 #   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
+#   SHAPE...    only these shapes (default: all)
 #   STRATEGIES  (environment) only these, e.g. "agent" (default: all)
 #   NODE        (environment) the node to run for RUNTIME node (default: node in PATH), e.g. Node 24's
 # One shape of one runtime, a few runs, without the rest of scripts/bench:
@@ -66,13 +67,20 @@ go)
         cmd=("$PROG")
         warmup=(burst -live 1 -burst 1 -work 2)
         ;;
-jvm)
+jvm | jvm25)
+        # offheap: 160M of live direct buffers next to a 60M live heap and its garbage. The JVM's default
+        # MaxDirectMemorySize is its heap limit: the default heap in 384M is 126M (not a quarter: see
+        # docs/runtimes.md), 121.8M of it usable with Serial. With 120M the default still completed.
         cells=(
                 "steady|384|600|steady -live 150 -work 600"
                 "outside-shm|384|600|outside -live 60 -outside 220 -work 600"
+                "offheap|384|600|offheap -live 60 -direct 160 -work 600"
         )
         strategies=(unconstrained static env agent)
-        cmd=(java -cp "$PROG" Bench)
+        # jvm is the machine's java (OpenJDK 17); jvm25 Temurin 25, or JAVA25.
+        java=java
+        [ "$RT" = jvm25 ] && java=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+        cmd=("$java" -cp "$PROG" Bench)
         warmup=(steady -live 1 -work 2)
         ;;
 node)

@@ -334,7 +334,8 @@ def main():
     traces = []
     for t in ["go-steady-agent", "go-outside-shm-agent", "go-outside-shm-env", "go-outside-mmap-fast-agent",
               "go-jump-agent", "go-high-live-agent", "go-resize-agent", "go-leak-agent", "go-slow-leak-agent",
-              "jvm-outside-shm-agent", "node-outside-shm-agent", "node-native-shm-agent"]:
+              "jvm-outside-shm-agent", "jvm-offheap-agent", "jvm25-offheap-agent", "node-outside-shm-agent",
+              "node-native-shm-agent"]:
         src = os.path.join(res, "traces", t + ".jsonl")
         if os.path.exists(src):
             png = os.path.join(res, "trace-%s.png" % t)
@@ -389,6 +390,10 @@ def main():
     L.append("- **jump**: a 110M live heap, then 60M mapped and touched in one go outside it (anonymous mmap), then "
              "garbage. It fits, but GOMEMLIMIT = 90% with the default GOGC lets the heap reach twice its live set "
              "(220M) before a collection: with the 60M outside, past memory.max.")
+    L.append("- **offheap** (JVM): a 60M live heap and 160M of direct ByteBuffers that stay live, grown over the "
+             "first 60% of the work, while each step also drops a 1M direct buffer and makes 1M of heap garbage. "
+             "The JVM's default MaxDirectMemorySize is its heap limit: the container default (126M of heap in "
+             "384M) refuses the buffers with 'OutOfMemoryError: Cannot reserve ... direct buffer memory'.")
     L.append("- **high-live**: the live heap grows to 200M (78% of memory.max) over the first 60% of the work and "
              "stays there; nothing outside it.")
     L.append("- **resize**: a 100M live heap; once it is built (and the garbage returned), memory.max is lowered "
@@ -412,8 +417,10 @@ def main():
              "abort, exit 134). The resize shape's peak is against the lowered limit (160M). Unconstrained runs "
              "can be slower than limited ones: their heap keeps growing into fresh pages, and page faults are "
              "expensive under emulation.")
-    for rt, title in (("go", "Go (memory.max 256M)"), ("jvm", "JVM: OpenJDK 17, G1 (memory.max 384M; the VM runs "
+    # The VM (2 vCPUs, 1G) is no "server class machine" to the JVM: it picks Serial, not G1.
+    for rt, title in (("go", "Go (memory.max 256M)"), ("jvm", "JVM: OpenJDK 17, Serial (memory.max 384M; the VM runs "
                                                              "with one TCG thread, which the JIT needs)"),
+                      ("jvm25", "JVM: Temurin 25, Serial (memory.max 384M; one TCG thread)"),
                       ("node", "Node 20 (memory.max 256M)")):
         if any(c.runtime == rt for c in cells.values()):
             L.append("")

@@ -78,7 +78,7 @@ void cli_help_run(const char *verb)
                "                        docs/runtimes.md); none sets nothing in the environment\n"
                "  --gogc VALUE          also set GOGC (default: GOGC is left alone)\n"
                "  --jvm-reserve SIZE    non-heap memory kept out of the JVM heap, on top of 10%% of\n"
-               "                        the budget (default 144M)\n"
+               "                        the budget (default 64M)\n"
                "  --node-reserve SIZE   the same for Node's old space (default 32M, plus 5%%)\n"
                "  --dotnet-reserve SIZE the same for .NET's GC heap hard limit (default 64M)\n"
                "  --profile NAME        use [profile \"NAME\"] of the policy files, whatever its match\n"

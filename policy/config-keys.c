@@ -35,7 +35,7 @@ static const ConfigKey run_keys[] = {
         RUN_ENUM("runtime", "auto|go|jvm|node|dotnet|glibc|jemalloc|none",
                  "expected auto, go, jvm, node, dotnet, glibc, jemalloc or none", "auto"),
         RUN_KEY("gogc", CONFIG_GOGC, ""),
-        RUN_KEY("jvm-reserve", CONFIG_SIZE_NOT_MAX, "144M"),
+        RUN_KEY("jvm-reserve", CONFIG_SIZE_NOT_MAX, "64M"),
         RUN_KEY("node-reserve", CONFIG_SIZE_NOT_MAX, "32M"),
         RUN_KEY("dotnet-reserve", CONFIG_SIZE_NOT_MAX, "64M"),
         RUN_KEY("init", CONFIG_BOOL, "no"),

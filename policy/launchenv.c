@@ -74,6 +74,16 @@ uint64_t launchenv_heap_bytes_reserve(uint64_t budget, uint64_t fixed_reserve, u
         return heap & ~((UINT64_C(1) << 20) - 1);
 }
 
+uint64_t launchenv_jvm_default_heap_bytes(uint64_t budget)
+{
+        if (budget == SIZE_MAX_UNLIMITED || budget == 0)
+                return 0;
+        if (budget / 2 < LAUNCHENV_JVM_DEFAULT_MAX_HEAP_BYTES)
+                return budget / 2;
+        return budget / 4 > LAUNCHENV_JVM_DEFAULT_MAX_HEAP_BYTES ? budget / 4
+                                                                 : LAUNCHENV_JVM_DEFAULT_MAX_HEAP_BYTES;
+}
+
 uint64_t launchenv_jvm_align(uint64_t heap)
 {
         uint64_t align = LAUNCHENV_JVM_ALIGN_MIN_BYTES;
@@ -198,7 +208,7 @@ static void var_merge(LaunchVar *v, const char *sep, const char *additions)
 
 static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
 {
-        bool user_heap = false, user_maxram = false, user_agent = false,
+        bool user_heap = false, user_maxram = false, user_agent = false, jvm_default = false,
              limited = plan->budget_bytes != SIZE_MAX_UNLIMITED;
         /* JAVA_TOOL_OPTIONS is split at blanks: a jar path with one cannot be passed. */
         bool agent = o->java_agent && !strpbrk(o->java_agent, " \t\n");
@@ -211,8 +221,13 @@ static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
                 return;
         v = plan_var(plan, envp, "JAVA_TOOL_OPTIONS");
         p = v->user_value ? v->user_value : "";
-        plan->heap_bytes =
-                launchenv_jvm_align(launchenv_heap_bytes(plan->budget_bytes, o->jvm_reserve_bytes));
+        plan->heap_bytes = launchenv_heap_bytes(plan->budget_bytes, o->jvm_reserve_bytes);
+        /* Never below what the JVM would take by itself in a group of the budget's size. */
+        if (plan->heap_bytes < launchenv_jvm_default_heap_bytes(plan->budget_bytes)) {
+                plan->heap_bytes = launchenv_jvm_default_heap_bytes(plan->budget_bytes);
+                jvm_default = true;
+        }
+        plan->heap_bytes = launchenv_jvm_align(plan->heap_bytes);
         while ((w = next_word(&p, &len))) {
                 char value[64];
                 uint64_t bytes;
@@ -254,6 +269,11 @@ static void plan_jvm(LaunchEnv *plan, char *const *envp, const LaunchOptions *o)
                 snprintf(v->why, sizeof(v->why),
                          "your heap setting is kept (memgov would use -Xmx%" PRIu64 "m)",
                          plan->heap_bytes >> 20);
+        else if (jvm_default)
+                snprintf(v->why, sizeof(v->why),
+                         "heap %s: what the JVM would take by itself in %s (budget - reserve would be less)",
+                         units_format_size(plan->heap_bytes, fa, sizeof(fa)),
+                         units_format_size(plan->budget_bytes, fb, sizeof(fb)));
         else
                 snprintf(v->why, sizeof(v->why),
                          "heap %s = budget %s - reserve (%s fixed + 10%% of the budget)",

@@ -22,7 +22,13 @@ typedef enum GoMemLimitSource {
 
 /* Non-heap reserves: the fixed part (configurable) plus 10% of the budget. */
 #define LAUNCHENV_RESERVE_PERMYRIAD 1000u
-#define LAUNCHENV_JVM_RESERVE_BYTES (UINT64_C(144) << 20) /* metaspace 64M + code cache 48M + stacks 32M */
+/* JVM: memory outside the heap measured at 27-30M (Serial) and 33-38M (G1, growing with the heap) for JDK
+ * 17 and 25 in 256M-512M groups, a small program (docs/runtimes.md); the application's own classes and
+ * compiled code come on top (not measurable here: JVM_APP is the room left for them). 64M fixed plus 10% of
+ * the budget. */
+#define LAUNCHENV_JVM_MEASURED_BYTES (UINT64_C(40) << 20)
+#define LAUNCHENV_JVM_APP_BYTES      (UINT64_C(24) << 20)
+#define LAUNCHENV_JVM_RESERVE_BYTES  (LAUNCHENV_JVM_MEASURED_BYTES + LAUNCHENV_JVM_APP_BYTES)
 /* Node: memory outside the old space measured at 8-15M (Node 20) and 18-26M (Node 24) in 128M-512M groups,
  * young generation capped (docs/runtimes.md); 32M fixed plus 5% of the budget. */
 #define LAUNCHENV_NODE_RESERVE_BYTES     (UINT64_C(32) << 20)
@@ -112,6 +118,13 @@ uint64_t launchenv_node_semi_space_mib(uint64_t budget);
 #define LAUNCHENV_NODE_DEFAULT_OLD_MIN_BYTES (UINT64_C(256) << 20)
 #define LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES (UINT64_C(4) << 30)
 uint64_t launchenv_node_default_old_space_bytes(uint64_t machine_bytes);
+
+/* The heap the JVM gives itself in a group of memory.max (or -XX:MaxRAM) = budget, as JDK 17 and 25 decide
+ * it (Arguments::set_heap_size): half the memory while that is below the JVM's built-in MaxHeapSize (126M on
+ * 64-bit), else a quarter but at least those 126M. So 64M in 128M, 126M in 256M and 384M, 128M in 512M:
+ * not the quarter below 504M. memgov's heap is never below it. */
+#define LAUNCHENV_JVM_DEFAULT_MAX_HEAP_BYTES UINT64_C(132120576)
+uint64_t launchenv_jvm_default_heap_bytes(uint64_t budget);
 
 /* The JVM's heap rounded down to a multiple of its heap alignment: 2 MiB, or the power of two at or above
  * heap/2048 (G1's largest region for that heap), whichever is larger. The JVM would round -Xmx up. */

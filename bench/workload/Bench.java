@@ -1,7 +1,12 @@
 // The JVM program of memgov's benchmark matrix (bench/matrix.sh): the steady
 // and outside shapes of bench/workload/main.go, with the same options and the
 // same lines on stdout. Outside memory is a file in a tmpfs (shmem pages the
-// JVM does not see). gc_cpu is the collectors' accumulated collection time
+// JVM does not see). The offheap shape keeps direct buffers live next to a
+// garbage-heavy heap: the JVM's default MaxDirectMemorySize is its heap limit,
+// so the container default (a quarter of memory.max) refuses them with
+// "OutOfMemoryError: Direct buffer memory". With -Dbench.sample=1 a thread
+// samples the group's memory.current and anon against the heap committed and
+// prints, at exit, an "overhead" line on stderr (bench/jvm-overhead.sh). gc_cpu is the collectors' accumulated collection time
 // over the process's CPU time: an approximation (collection time is wall time).
 import com.sun.management.OperatingSystemMXBean;
 import java.io.File;
@@ -9,6 +14,10 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -58,6 +67,68 @@ public class Bench {
         }
     }
 
+    /* The group's memory against the heap: memory outside the heap is memory.current (or anon) minus the
+     * heap committed, since committed heap pages are charged to the group once touched. */
+    static final class Sampler extends Thread {
+        final Path dir;
+        final MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+        long maxCommitted, maxUsed, maxNonHeap, maxOutside, maxAnonOutside;
+
+        Sampler() throws IOException {
+            String line = Files.readAllLines(Path.of("/proc/self/cgroup")).get(0);
+            dir = Path.of("/sys/fs/cgroup" + line.substring(line.indexOf("::") + 2));
+            setDaemon(true);
+        }
+
+        long read(String file) throws IOException {
+            return Long.parseLong(Files.readString(dir.resolve(file)).trim());
+        }
+
+        long anon() throws IOException {
+            for (String l : Files.readAllLines(dir.resolve("memory.stat")))
+                if (l.startsWith("anon ")) return Long.parseLong(l.substring(5).trim());
+            return 0;
+        }
+
+        synchronized void sample() throws IOException {
+            long committed = mem.getHeapMemoryUsage().getCommitted();
+            maxCommitted = Math.max(maxCommitted, committed);
+            maxUsed = Math.max(maxUsed, mem.getHeapMemoryUsage().getUsed());
+            maxNonHeap = Math.max(maxNonHeap, mem.getNonHeapMemoryUsage().getCommitted());
+            maxOutside = Math.max(maxOutside, read("memory.current") - committed);
+            maxAnonOutside = Math.max(maxAnonOutside, anon() - committed);
+        }
+
+        @Override
+        public void run() {
+            try {
+                for (;;) {
+                    sample();
+                    Thread.sleep(20);
+                }
+            } catch (IOException | InterruptedException e) {
+                System.err.println("sampler: " + e);
+            }
+        }
+
+        static String m(long b) {
+            return String.format("%.1f", b / (double) MIB);
+        }
+
+        synchronized void report() throws IOException {
+            sample();
+            StringBuilder gcs = new StringBuilder();
+            for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans())
+                gcs.append(gcs.length() > 0 ? "+" : "").append(b.getName().replace(' ', '_'));
+            long peak = read("memory.peak");
+            System.err.printf("overhead gc=%s max_heap_mib=%s peak_mib=%s max_committed_mib=%s max_used_mib=%s "
+                    + "peak_minus_committed_mib=%s max_current_minus_committed_mib=%s "
+                    + "max_anon_minus_committed_mib=%s max_nonheap_committed_mib=%s%n",
+                    gcs, m(Runtime.getRuntime().maxMemory()), m(peak), m(maxCommitted), m(maxUsed),
+                    m(peak - maxCommitted), m(maxOutside), m(maxAnonOutside), m(maxNonHeap));
+        }
+    }
+
     /* How much of total the work done calls for: all of it at by% of the work. */
     static int fraction(int total, int work, int of, int by) {
         return (int) Math.min(total, (long) total * work * 100 / ((long) of * by));
@@ -75,11 +146,16 @@ public class Bench {
 
     public static void main(String[] a) throws IOException {
         if (a.length < 1) {
-            System.err.println("usage: Bench steady|outside [-flag value]...");
+            System.err.println("usage: Bench steady|outside|offheap [-flag value]...");
             System.exit(64);
         }
         Map<String, String> f = flags(a);
         int work = num(f, "work", 600);
+        Sampler sampler = null;
+        if (Boolean.getBoolean("bench.sample")) {
+            sampler = new Sampler();
+            sampler.start();
+        }
         switch (a[0]) {
             case "steady": {
                 int live = num(f, "live", 150);
@@ -108,10 +184,30 @@ public class Bench {
                 }
                 break;
             }
+            case "offheap": {
+                // Direct buffers grow to -direct MiB in the first 60% of the work and stay live; each step
+                // also drops one (only a GC frees its memory) and makes a MiB of heap garbage.
+                int live = num(f, "live", 60), direct = num(f, "direct", 120);
+                ArrayList<ByteBuffer> buffers = new ArrayList<>();
+                growTo(h, live);
+                for (int w = 0; w < work; w++) {
+                    while (buffers.size() < fraction(direct, w, work, 60)) buffers.add(touched(ByteBuffer.allocateDirect(MIB)));
+                    touched(ByteBuffer.allocateDirect(MIB));
+                    garbage();
+                    progress(w);
+                }
+                break;
+            }
             default:
                 System.err.println("Bench: unknown shape " + a[0]);
                 System.exit(64);
         }
         done(work);
+        if (sampler != null) sampler.report();
+    }
+
+    static ByteBuffer touched(ByteBuffer b) {
+        for (int j = 0; j < b.capacity(); j += 4096) b.put(j, (byte) 1);
+        return b;
     }
 }

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Evidence before death (issue 13), inside the test VM (tests/vm/vmrun): a Go
 # child leaking into a map ends in "cannot fit" with a post-mortem naming a
-# heap profile whose top function is the leak; a JVM writes an HPROF dump, Node
-# a heap snapshot that is JSON, both on `memgov capture`; a capture is refused
-# with the reason when the group has too little room; the disk budget removes
-# the oldest of memgov's files and nothing else.
+# heap profile whose top function is the leak; the JVM's GC trace reaches the
+# post-mortem as Go's does; a JVM writes an HPROF dump, Node a heap snapshot
+# that is JSON, both on `memgov capture`; a capture is refused with the reason
+# when the group has too little room; the disk budget removes the oldest of
+# memgov's files and nothing else.
 # Usage: run-capture.sh MEMGOV GO-WORKLOAD WORKDIR
 set -u
 MEMGOV=$(realpath "$1")
@@ -94,6 +95,35 @@ else
         fail "the JVM agent did not connect within 120 s"
 fi
 stop
+
+# --- JVM: its GC trace in the post-mortem -----------------------------------
+
+# issue 18: the JVM agent's gc-cycle samples reach the post-mortem as Go's do. A heap that leaks 1M per 20M
+# of garbage, with the user's -Xmx above the group (memgov keeps it and warns): the group, not the heap
+# limit, ends it, by the OOM killer or memgov's cannot-fit, and either way memgov writes the post-mortem.
+cat >"$W/Leak.java" <<'JAVA'
+import java.util.ArrayList;
+public class Leak {
+    static byte[] sink;
+    public static void main(String[] a) {
+        ArrayList<byte[]> keep = new ArrayList<>();
+        for (;;) {
+            keep.add(new byte[1 << 20]);
+            for (int i = 0; i < 320; i++) sink = new byte[64 << 10];
+        }
+    }
+}
+JAVA
+begin "java: the GC trace the agent sends sits in the post-mortem"
+JAVA_TOOL_OPTIONS=-Xmx1g timeout -s TERM 600 "$MEMGOV" run -v --memory-max 256M --on-cannot-fit kill -- \
+        java "$W/Leak.java" >"$T/out" 2>"$T/err"
+rc=$?
+if expect_grep connected "$T/err" "Agent [0-9]+ connected: java" &&
+        expect_grep "post-mortem" "$T/err" "post-mortem: .* (was OOM-killed|cannot fit)" &&
+        expect_grep "gc trace" "$T/err" "gc trace \(the runtime's own view, oldest first\):" &&
+        expect_grep "gc rows" "$T/err" "  -[0-9]+s gc #[0-9]+: heap goal [0-9.]+M, live heap [0-9.]+M, GC CPU"; then
+        pass "exit $rc, $(grep -c ' gc #' "$T/err") rows, the last: $(grep ' gc #' "$T/err" | tail -1 | sed 's/^.*gc #/gc #/')"
+fi
 
 # --- Node: memgov capture writes a heap snapshot that is JSON -----------------
 

@@ -119,7 +119,7 @@ expect "exit" $? 0 && expect "heap_size_limit" "$(tail -1 "$T/out")" \
 # --- a live set the runtime's own defaults cannot hold ------------------------
 
 # 200M of live data in a 512M group. Without memgov's settings (--runtime none) the JVM sizes its heap
-# from the cgroup on its own (25% of memory.max: 128M) and fails; with them (-Xmx316m) the same program
+# from the cgroup on its own (25% of memory.max: 128M) and fails; with them (-Xmx396m) the same program
 # completes inside the same memory.max. Node is not in this test: its default heap_size_limit here is
 # 259M whatever the group's limit (measured in this VM for 128M, 256M and 512M), and no live set was found
 # that fails with it yet fits memgov's smaller old space; the row below only records the two limits. Node's

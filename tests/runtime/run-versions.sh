@@ -1,7 +1,7 @@
 #!/bin/bash
 # The runtime versions users run, under memgov inside the test VM (tests/vm/vmrun): Node 20 (the machine's
 # node) and a current Node (24, from scripts/deps), and Temurin 25 beside the JDK 17 that vm.runtime
-# mostly uses. For each Node: memgov's launch flags are what docs/runtimes.md documents and the heap V8
+# mostly uses; on 25, SoftMaxHeapSize applied from memgov's target with ZGC and Shenandoah. For each Node: memgov's launch flags are what docs/runtimes.md documents and the heap V8
 # takes; the agent connects; a user's --max-old-space-size-percentage is kept; and the benchmark's steady
 # shape that Node's own default completes (140M live in 256M) completes under memgov too.
 # Usage: run-versions.sh MEMGOV NODE-CURRENT JAVA25
@@ -111,6 +111,63 @@ if [ -x "$JAVA25" ]; then
         JAVA_TOOL_OPTIONS=-Xmx64m mg run --memory-max 512M -- "$JAVA25" -XX:+PrintFlagsFinal -version
         expect "exit" $? 0 && expect "MaxHeapSize" "$(max_heap_size)" $((64 << 20)) &&
                 expect_grep "MaxRAM" "$T/out" " MaxRAM += 536870912 " && pass
+
+        # issue 18: SoftMaxHeapSize, the lever ZGC and Shenandoah have on 25. memgov's target is below the
+        # heap only where the user's -Xmx is above the budget (memgov's own -Xmx leaves the reserve out of
+        # the heap), so the user gives -Xmx400m and memgov a budget of 256M (memory.high). The program
+        # waits for the agent's listener to hear the target (the agent calls it after applying it), then
+        # reads SoftMaxHeapSize back through the HotSpot MXBean.
+        cat >"$T/SoftMax.java" <<'JAVA'
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+public class SoftMax {
+    public static void main(String[] a) throws Exception {
+        ArrayBlockingQueue<Long> targets = new ArrayBlockingQueue<>(64);
+        BiConsumer<String, Long> l = (level, bytes) -> {
+            if (bytes != null && bytes >= 0) targets.offer(bytes);
+        };
+        Class.forName("io.memgov.agent.Agent").getMethod("onMemoryPressure", BiConsumer.class).invoke(null, l);
+        Long target = targets.poll(120, TimeUnit.SECONDS);
+        HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        String gcs = "";
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans())
+            gcs += (gcs.isEmpty() ? "" : ",") + b.getName().replace(' ', '_');
+        System.out.println("target=" + target + " SoftMaxHeapSize=" + hs.getVMOption("SoftMaxHeapSize").getValue()
+                + " MaxHeapSize=" + hs.getVMOption("MaxHeapSize").getValue() + " gc=" + gcs);
+    }
+}
+JAVA
+        softmax_value() { grep -oE "(^| )$1=[0-9]+" "$T/out" | head -1 | cut -d= -f2; }
+        for gc in ZGC ShenandoahGC G1GC; do
+                begin "java 25, $gc: a target below the heap reaches the agent; SoftMaxHeapSize $([ $gc = G1GC ] && echo "left alone (G1)" || echo "applied and read back")"
+                JAVA_TOOL_OPTIONS="-XX:+Use$gc -Xmx400m" mg run -v --memory-max 512M --memory-high 256M -- \
+                        "$JAVA25" "$T/SoftMax.java"
+                rc=$?
+                target=$(softmax_value target)
+                soft=$(softmax_value SoftMaxHeapSize)
+                max=$(softmax_value MaxHeapSize)
+                expect "exit" $rc 0 && expect_grep connected "$T/err" "Agent [0-9]+ connected: java 25" &&
+                        expect_grep "target heard" "$T/out" "^target=[0-9]+ " && expect "MaxHeapSize" "$max" $((400 << 20)) &&
+                        [ "$target" -lt "$max" ] || {
+                        fail "target '$target' not below MaxHeapSize '$max'; $(head -1 "$T/out")"
+                        continue
+                }
+                if [ $gc = G1GC ]; then
+                        # The agent sets SoftMaxHeapSize only for the collectors that read it (agents/java);
+                        # G1 gets the free ratios, and the target is what the agent answers with.
+                        expect "SoftMaxHeapSize (untouched)" "$soft" "$max" && pass "target $target, SoftMaxHeapSize $soft = MaxHeapSize"
+                else
+                        # memgov logs the agent's limit in tenths of a MiB, truncated (units_format_size_human).
+                        expect "SoftMaxHeapSize" "$soft" "$target" &&
+                                expect_grep "applied" "$T/err" "Agent [0-9]+ applied target [0-9]+ \(limit $(awk -v b="$soft" 'BEGIN { t = int(b / 104857); printf "%d.%dM", int(t / 10), t % 10 }')\)" &&
+                                pass "target $target = SoftMaxHeapSize, MaxHeapSize $max"
+                fi
+        done
 else
         begin "java 25"
         fail "no Temurin 25 at '$JAVA25'"

@@ -129,15 +129,18 @@ static void test_launchenv_runtime(void)
                 const char *value; /* the child's value (or the user's when KEPT); NULL: not planned */
                 bool conflict;
         } rows[] = {
-                /* JVM: MaxRAM = budget, heap = budget - (144M + 10%), floor budget/4, in MiB */
+                /* JVM: MaxRAM = budget, heap = budget - (64M + 10%), floor budget/4, in MiB, 2M-aligned */
                 {RUNTIME_JVM, NULL, G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
-                 "-XX:MaxRAM=1073741824 -Xmx776m"},
+                 "-XX:MaxRAM=1073741824 -Xmx856m"},
                 {RUNTIME_JVM, NULL, G, 512 * M, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
-                 "-XX:MaxRAM=536870912 -Xmx316m"},
+                 "-XX:MaxRAM=536870912 -Xmx396m"},
+                /* below 160M budget - reserve is less than the JVM's own default, half the budget */
                 {RUNTIME_JVM, NULL, 128 * M, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
-                 "-XX:MaxRAM=134217728 -Xmx32m"},
+                 "-XX:MaxRAM=134217728 -Xmx64m"},
+                {RUNTIME_JVM, NULL, 64 * M, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_SET,
+                 "-XX:MaxRAM=67108864 -Xmx32m"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Dx=1", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
-                 "-Dx=1 -XX:MaxRAM=1073741824 -Xmx776m"},
+                 "-Dx=1 -XX:MaxRAM=1073741824 -Xmx856m"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx256m", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
                  "-Xmx256m -XX:MaxRAM=1073741824"},
                 {RUNTIME_JVM, "JAVA_TOOL_OPTIONS=-Xmx2g", G, UNL, "JAVA_TOOL_OPTIONS", LAUNCHVAR_MERGED,
@@ -395,6 +398,82 @@ static void test_launchenv_extras(void)
         CHECK(launchenv_parse_jvm_size("99999999999999999999g", &b) == -EINVAL, "overflow");
 }
 
+/* memgov's -Xmx for a JVM in a group of memory.max = group. */
+static uint64_t jvm_heap(uint64_t group)
+{
+        char *env[] = {NULL};
+        MemoryLimits limits = {group, UNL};
+        LaunchOptions o;
+        LaunchEnv p;
+
+        launchenv_options_default(&o);
+        o.runtime = RUNTIME_JVM;
+        launchenv_plan_runtime(env, &limits, &o, &p);
+        return p.heap_bytes;
+}
+
+/* issue 18: never worse than the JVM's own default. The JVM's default heap is MaxHeapSize from
+ * -XX:+PrintFlagsFinal with -XX:MaxRAM=<group>, JDK 17.0.15 and Temurin 25.0.3 alike (Serial and G1). The
+ * overhead rows are the measurements in docs/runtimes.md (bench/jvm-overhead.sh in the test VM):
+ * memory.peak less the heap, for a small program with its heap pretouched. At each size memgov's heap must
+ * be at least the default's, so that what the default holds is held; and that heap, full, with what the
+ * JVM keeps outside it and the room left for the application's own classes, must fit the group. */
+static void test_jvm_never_worse(void)
+{
+        static const struct {
+                uint64_t group_mib, default_bytes;
+        } defaults[] = {
+                {64, 33554432},   {128, 67108864},  {200, 104857600}, {256, 132120576},
+                {384, 132120576}, {512, 134217728}, {600, 157286400}, {1024, 268435456},
+        };
+        static const struct {
+                const char *jvm;
+                uint64_t group_mib;
+                unsigned outside_kib; /* measured, memory.peak - heap */
+        } rows[] = {
+                {"17 Serial", 256, 27648}, /* 27.0M */
+                {"17 Serial", 384, 27136}, /* 26.5M */
+                {"17 Serial", 512, 28365}, /* 27.7M */
+                {"25 Serial", 256, 30413}, /* 29.7M */
+                {"25 Serial", 384, 30618}, /* 29.9M */
+                {"25 Serial", 512, 31130}, /* 30.4M */
+                {"17 G1", 256, 33485},     /* 32.7M */
+                {"17 G1", 384, 36659},     /* 35.8M */
+                {"17 G1", 512, 38605},     /* 37.7M */
+                {"25 G1", 256, 34611},     /* 33.8M */
+                {"25 G1", 384, 36454},     /* 35.6M */
+                {"25 G1", 512, 37786},     /* 36.9M */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
+                uint64_t group = defaults[i].group_mib * M;
+                CHECK(launchenv_jvm_default_heap_bytes(group) == defaults[i].default_bytes,
+                      "the JVM's default in %lluM: %llu", (unsigned long long)defaults[i].group_mib,
+                      (unsigned long long)launchenv_jvm_default_heap_bytes(group));
+                CHECK(jvm_heap(group) >= defaults[i].default_bytes,
+                      "memgov's heap in %lluM: %lluM, below the default",
+                      (unsigned long long)defaults[i].group_mib,
+                      (unsigned long long)(jvm_heap(group) >> 20));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                uint64_t group = rows[i].group_mib * M, outside = (uint64_t)rows[i].outside_kib << 10,
+                         heap = jvm_heap(group);
+
+                CHECK(outside <= LAUNCHENV_JVM_MEASURED_BYTES,
+                      "java %s in %lluM: measured %uK above the constant", rows[i].jvm,
+                      (unsigned long long)rows[i].group_mib, rows[i].outside_kib);
+                CHECK(heap + outside + LAUNCHENV_JVM_APP_BYTES <= group,
+                      "java %s in %lluM: heap %lluM + outside %uK + the application's room pass the group",
+                      rows[i].jvm, (unsigned long long)rows[i].group_mib, (unsigned long long)(heap >> 20),
+                      rows[i].outside_kib);
+        }
+        /* The old 144M guess left 86M of heap in 256M, below the JVM's own 126M; now 166M. */
+        CHECK(jvm_heap(256 * M) == 166 * M, "256M: %llu", (unsigned long long)jvm_heap(256 * M));
+        CHECK(jvm_heap(128 * M) == 64 * M, "128M: the JVM's own half, %llu",
+              (unsigned long long)jvm_heap(128 * M));
+        CHECK(jvm_heap(UNL) == 0, "no budget, no heap");
+}
+
 static void test_base64(void)
 {
         static const struct {
@@ -425,5 +504,6 @@ int main(void)
         test_launchenv();
         test_launchenv_runtime();
         test_launchenv_extras();
+        test_jvm_never_worse();
         return check_finish("test-budget");
 }
