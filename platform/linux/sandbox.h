@@ -6,10 +6,11 @@
  *
  * What differs between cgroup v2, v1 (with hybrid) and observe mode is one table of operations each
  * (SandboxOps), as crun has one cgroup manager per mode. sandbox.c probes the host once per cgroup root,
- * chooses v2's table (sandbox-v2.c) or v1's (sandbox-v1.c) from the answer, and keeps both; observe's
- * (observe.c) is chosen by platform_sandbox_observe(). A sandbox carries the table it was made with, and
- * the platform_sandbox_*() functions in sandbox.c only call through it: no function asks which mode it is
- * in. The tables use sandbox-util.c and cgroup-util.c, never sandbox.c, so the calls go one way.
+ * chooses v2's table (sandbox-v2.c) or v1's (sandbox-v1.c) from the answer, and keeps the answer and the
+ * table; observe's (observe.c) is chosen by platform_sandbox_observe(). A sandbox carries the table it was
+ * made with, and the platform_sandbox_*() functions in sandbox.c only call through it: no function asks
+ * which mode it is in. The tables use sandbox-util.c and cgroup-util.c, never sandbox.c, so the calls go
+ * one way.
  */
 
 #include <stdbool.h>

@@ -13,7 +13,6 @@
 #include "../../policy/macro.h"
 #include "../platform.h"
 #include "cgroup-util.h"
-#include "sandbox.h"
 
 /* Stale groups are removed after their processes die; the last exits take a moment under emulation. */
 #define STALE_RMDIR_TRIES     100
