@@ -142,7 +142,7 @@ int cg_pid_in_group(pid_t pid, const char *controller, const char *rel)
                (group[n + 1] == '\0' || group[n + 1] == '/');
 }
 
-static int detect_backend_uncached(const char *root, PlatformBackend *ret)
+int cg_detect_backend(const char *root, PlatformBackend *ret)
 {
         struct statfs fs;
         _cleanup_free_ char *unified = NULL;
@@ -164,27 +164,6 @@ static int detect_backend_uncached(const char *root, PlatformBackend *ret)
         else
                 *ret = PLATFORM_BACKEND_CGROUP1;
         return 0;
-}
-
-int cg_detect_backend(const char *root, PlatformBackend *ret)
-{
-        static PlatformBackend cached;
-        static bool have_cached;
-        bool is_default = strcmp(root, CGROUP_ROOT_DEFAULT) == 0;
-        int r;
-
-        /* The mode of a booted system does not change; only the default root is cached so tests
-         * can point other roots at fixtures. */
-        if (is_default && have_cached) {
-                *ret = cached;
-                return 0;
-        }
-        r = detect_backend_uncached(root, ret);
-        if (r >= 0 && is_default) {
-                cached = *ret;
-                have_cached = true;
-        }
-        return r;
 }
 
 int cg_name_valid(const char *name)

@@ -44,8 +44,8 @@ int cg_pid_get_path(pid_t pid, char *buf, size_t size);
  * 1 when it is, 0 when not, a negative errno when the file cannot be read or has no such line. */
 int cg_pid_in_group(pid_t pid, const char *controller, const char *rel);
 
-/* Statfs-based detection of the hierarchy under root, cached per process for
- * the default root. */
+/* Statfs-based detection of the hierarchy under root. sandbox.c's probe asks once per root and keeps the
+ * answer. */
 int cg_detect_backend(const char *root, PlatformBackend *ret);
 
 /* Rejects names that are not one plain directory (slashes, ".", "..") or that

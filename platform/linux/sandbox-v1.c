@@ -79,7 +79,7 @@ static char *memory_mount_from_libcgroup(const char *base)
 }
 
 /* base is the tmpfs holding the hierarchies; backend is CGROUP1 or HYBRID (cg_detect_backend()). */
-int sandbox_v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
+static int v1_probe(const char *base, PlatformInfo *info, PlatformError *err)
 {
         _cleanup_free_ char *memory = cg_join(base, "memory"), *unified = cg_join(base, "unified");
         const char *mode = platform_backend_to_string(info->backend);
@@ -142,12 +142,16 @@ static int v1_parent(const SandboxOptions *o, const char *root, char *buf, size_
         return r;
 }
 
-int sandbox_v1_plan(const SandboxOptions *o, const PlatformInfo *info, char **ret_path, PlatformError *err)
+/* No no-internal-process rule on v1: memgov stays where it is (no supervisor leaf). */
+static int v1_plan(const SandboxOptions *o, const PlatformInfo *info, char **ret_path, char **ret_supervisor,
+                   PlatformError *err)
 {
         _cleanup_free_ char *parent_path = NULL;
         char parent[4096];
         int r;
 
+        if (!info->memory_controller) /* the probe found no memory hierarchy, and said so in err */
+                return -EOPNOTSUPP;
         r = cg_check_name(o->name, err);
         if (r < 0)
                 return r;
@@ -157,6 +161,8 @@ int sandbox_v1_plan(const SandboxOptions *o, const PlatformInfo *info, char **re
         parent_path = cg_join(info->root, parent);
         if (!parent_path)
                 return -ENOMEM;
+        if (ret_supervisor)
+                *ret_supervisor = NULL;
         *ret_path = cg_join(parent_path, o->name);
         return *ret_path ? 0 : -ENOMEM;
 }
@@ -326,35 +332,37 @@ static int make_twin(PlatformSandbox *s, const PlatformInfo *info, const char *n
         return 0;
 }
 
-static void sandbox_v1_freep(PlatformSandbox **s)
+static int v1_destroy(PlatformSandbox *s);
+
+/* Removes what a failed create made, then frees. */
+static void v1_undo_freep(PlatformSandbox **s)
 {
         if (*s)
-                (void)sandbox_v1_destroy(*s);
-        platform_sandbox_free(*s);
+                (void)v1_destroy(*s);
+        sandbox_free(*s);
 }
 
-int sandbox_v1_create(const SandboxOptions *o, const PlatformInfo *info, PlatformSandbox **ret,
-                      PlatformError *err)
+static int v1_create(const SandboxOptions *o, const PlatformInfo *info, PlatformSandbox **ret,
+                     PlatformError *err)
 {
-        _cleanup_(sandbox_v1_freep) PlatformSandbox *s = NULL;
+        _cleanup_(v1_undo_freep) PlatformSandbox *s = NULL;
         _cleanup_free_ char *path = NULL;
         int r;
 
-        r = sandbox_v1_plan(o, info, &path, err);
+        r = v1_plan(o, info, &path, NULL, err);
         if (r < 0)
                 return r;
-        s = sandbox_new();
+        s = sandbox_new(&sandbox_v1_ops);
         if (!s)
                 return -ENOMEM;
-        s->v1 = true;
-        s->fork_fallback = true; /* CLONE_INTO_CGROUP takes cgroup2 directories only */
+        s->fork_fallback = true; /* clone_into_group is false: fork, attach, then let the child run */
         s->root = strdup(info->root);
         if (!s->root)
                 return -ENOMEM;
         if (mkdir(path, 0755) < 0) {
                 r = negative_errno();
                 cg_fail_create(err, path, o->name, r, "Run as root");
-                s = platform_sandbox_free(s); /* nothing made: nothing to remove */
+                s = sandbox_free(s); /* nothing made: nothing to remove */
                 return r;
         }
         s->path = TAKE_PTR(path);
@@ -375,7 +383,7 @@ int sandbox_v1_create(const SandboxOptions *o, const PlatformInfo *info, Platfor
         return 0;
 }
 
-void sandbox_v1_free(PlatformSandbox *s)
+static void v1_free(PlatformSandbox *s)
 {
         for (int i = 0; i < _V1_EVENT_MAX; i++)
                 safe_close(s->v1_events[i].efd);
@@ -383,7 +391,7 @@ void sandbox_v1_free(PlatformSandbox *s)
         free(s->twin_path);
 }
 
-int sandbox_v1_destroy(PlatformSandbox *s)
+static int v1_destroy(PlatformSandbox *s)
 {
         /* The twin first: it empties together with the v1 group, and a left-over v1 group is the one a
          * person looks for. */
@@ -394,7 +402,7 @@ int sandbox_v1_destroy(PlatformSandbox *s)
         return 0;
 }
 
-int sandbox_v1_kill(PlatformSandbox *s)
+static int v1_kill(PlatformSandbox *s)
 {
         if (s->twin_fd >= 0) {
                 int r = cg_write_at(s->twin_fd, "cgroup.kill", "1");
@@ -404,7 +412,7 @@ int sandbox_v1_kill(PlatformSandbox *s)
         return cg_kill_procs_at(s->dirfd);
 }
 
-int sandbox_v1_populated(PlatformSandbox *s, bool *ret)
+static int v1_populated(PlatformSandbox *s, bool *ret)
 {
         char text[64];
         uint64_t v;
@@ -467,7 +475,7 @@ static void sample_pressure_v1(PlatformSandbox *s, PlatformSample *x)
         x->have_psi = true;
 }
 
-int sandbox_v1_current(PlatformSandbox *s, uint64_t *ret)
+static int v1_current(PlatformSandbox *s, uint64_t *ret)
 {
         char text[64];
         int r = cg_read_at(s->dirfd, "memory.usage_in_bytes", text, sizeof(text));
@@ -475,13 +483,13 @@ int sandbox_v1_current(PlatformSandbox *s, uint64_t *ret)
         return r < 0 ? r : kfile_parse_limit(text, ret);
 }
 
-int sandbox_v1_sample(PlatformSandbox *s, PlatformSample *ret)
+static int v1_sample(PlatformSandbox *s, PlatformSample *ret)
 {
         PlatformSample x = {};
         char text[64], oom[256];
         int r;
 
-        r = sandbox_v1_current(s, &x.current_bytes);
+        r = v1_current(s, &x.current_bytes);
         if (r >= 0)
                 r = cg_read_at(s->dirfd, "memory.max_usage_in_bytes", text, sizeof(text));
         if (r >= 0)
@@ -514,12 +522,13 @@ int sandbox_v1_sample(PlatformSandbox *s, PlatformSample *ret)
         return 0;
 }
 
-char *sandbox_v1_pressure_path(PlatformSandbox *s)
+static char *v1_pressure_path(PlatformSandbox *s)
 {
         return s->twin_path ? cg_join(s->twin_path, "memory.pressure") : strdup(PROC_PRESSURE_MEMORY);
 }
 
-int sandbox_v1_pressure_dir(PlatformSandbox *s, int *ret_dirfd, const char **ret_file)
+/* The hybrid twin's, or the host's. */
+static int v1_pressure_dir(PlatformSandbox *s, int *ret_dirfd, const char **ret_file)
 {
         if (s->twin_fd >= 0) {
                 *ret_dirfd = s->twin_fd;
@@ -531,16 +540,66 @@ int sandbox_v1_pressure_dir(PlatformSandbox *s, int *ret_dirfd, const char **ret
         return 0;
 }
 
-int sandbox_v1_set_high(PlatformSandbox *s, uint64_t bytes)
+static int v1_set_high(PlatformSandbox *s, uint64_t bytes)
 {
         return write_limit_v1(s, "memory.soft_limit_in_bytes", bytes, NULL);
 }
 
-int sandbox_v1_set_max(PlatformSandbox *s, uint64_t bytes)
+static int v1_set_max(PlatformSandbox *s, uint64_t bytes)
 {
         /* memsw, where memgov set it, stays as it is: the kernel refuses a limit above it (EINVAL). */
         return write_limit_v1(s, "memory.limit_in_bytes", bytes, NULL);
 }
+
+/* No memory.reclaim; memory.force_empty would drop the whole group's page cache. */
+static int v1_reclaim(PlatformSandbox *s, uint64_t bytes)
+{
+        return -EOPNOTSUPP;
+}
+
+/* No POLLPRI files but the hybrid twin's cgroup.events: an epoll set of eventfds for the events, and
+ * without a twin, a timer for the process list (open_watches_v1()). */
+static int v1_watch_kind(PlatformSandbox *s, int fd)
+{
+        if (fd == s->events_fd || (fd == s->populated_fd && s->twin_fd < 0))
+                return PLATFORM_WATCH_READABLE;
+        return PLATFORM_WATCH_PRIORITY;
+}
+
+static int v1_attach(PlatformSandbox *s, const char *pid)
+{
+        int r = cg_write_at(s->dirfd, "cgroup.procs", pid);
+
+        if (r >= 0 && s->twin_fd >= 0) /* hybrid: into the cgroup2 twin as well, before it runs anything */
+                r = cg_write_at(s->twin_fd, "cgroup.procs", pid);
+        return r;
+}
+
+static const char *const v1_limit_files[] = {"memory.limit_in_bytes", "memory.soft_limit_in_bytes", NULL};
+
+const SandboxOps sandbox_v1_ops = {
+        .probe = v1_probe,
+        .plan = v1_plan,
+        .create = v1_create,
+        .free = v1_free,
+        .destroy = v1_destroy,
+        .populated = v1_populated,
+        .kill = v1_kill,
+        .current = v1_current,
+        .sample = v1_sample,
+        .pressure_dir = v1_pressure_dir,
+        .pressure_path = v1_pressure_path,
+        .reclaim = v1_reclaim,
+        .set_high = v1_set_high,
+        .set_max = v1_set_max,
+        .watch_kind = v1_watch_kind,
+        .attach = v1_attach,
+        /* CLONE_INTO_CGROUP takes cgroup2 directories only: create sets fork_fallback. */
+        .clone_into_group = false,
+        .high_notifies = false, /* the soft limit neither throttles nor notifies */
+        .pid_controller = "memory",
+        .limit_files = v1_limit_files,
+};
 
 static void v1_event_count(V1Event *ev)
 {

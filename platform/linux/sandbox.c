@@ -1,27 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The cgroup v2 sandbox: one child group with memory.max, memory.high,
- * memory.swap.max and memory.oom.group=1, under a parent where the memory
- * controller is enabled.
+ * The front of the Linux sandbox: the probe, done once per cgroup root,
+ * chooses the table of operations (sandbox.h), and every platform_sandbox_*()
+ * calls through the table its sandbox was made with.
  */
 #include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
-#include "../../policy/kfile.h"
 #include "../../policy/macro.h"
 #include "../platform.h"
 #include "cgroup-util.h"
-
-#define SUPERVISOR_LEAF "supervisor"
 
 const char *platform_backend_to_string(PlatformBackend b)
 {
@@ -40,14 +33,30 @@ const char *platform_backend_to_string(PlatformBackend b)
         return "none";
 }
 
-int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *err)
+/* The last successful probe: the mode of a booted host does not change under a running memgov, and plan,
+ * create, observe and the stale sweep all start from it. Kept per root, so tests may point other roots at
+ * fixtures; a failed probe is not kept (it ends the run, or the next try may see a fixed host). */
+static struct {
+        char root[sizeof(((PlatformInfo *)0)->root)];
+        PlatformInfo info;
+        const SandboxOps *ops;
+} probed;
+
+/* Finds the host's cgroup mode and the table for it: the one place a mode is chosen. *ret_ops is set once
+ * the mode is known, even when the table's probe then fails (plan can still answer). */
+static int probe_once(const char *cgroup_root, PlatformInfo *ret, const SandboxOps **ret_ops,
+                      PlatformError *err)
 {
         const char *root = cgroup_root ?: CGROUP_ROOT_DEFAULT;
         PlatformInfo info = {};
-        char controllers[512];
-        _cleanup_close_ int fd = -1;
+        const SandboxOps *ops;
         int r;
 
+        if (probed.ops && strcmp(probed.root, root) == 0) {
+                *ret = probed.info;
+                *ret_ops = probed.ops;
+                return 0;
+        }
         r = cg_detect_backend(root, &info.backend);
         if (r < 0) {
                 cg_fail(err,
@@ -56,368 +65,76 @@ int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *er
                 return r;
         }
         snprintf(info.root, sizeof(info.root), "%s", root);
-        if (info.backend != PLATFORM_BACKEND_CGROUP2) {
-                r = sandbox_v1_probe(root, &info, err);
-                *ret = info;
-                return r;
-        }
-        snprintf(info.pressure, sizeof(info.pressure), "the group's memory.pressure (PSI)");
-
-        fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        r = cg_read_at(fd, "cgroup.controllers", controllers, sizeof(controllers));
-        if (r < 0) {
-                cg_fail(err, "cannot read %s/cgroup.controllers: %s", root, strerror(-r));
-                return r;
-        }
-        info.memory_controller = cg_controller_listed(controllers, "memory");
+        ops = info.backend == PLATFORM_BACKEND_CGROUP2 ? &sandbox_v2_ops : &sandbox_v1_ops;
+        *ret_ops = ops;
+        r = ops->probe(root, &info, err);
         *ret = info;
-        if (!info.memory_controller) {
-                cg_fail(err,
-                        "cgroup v2 at %s has no memory controller (cgroup.controllers: %.*s); it may be bound to a cgroup v1 hierarchy or disabled with cgroup_disable=memory",
-                        root, (int)strcspn(controllers, "\n"), controllers);
-                return -EOPNOTSUPP;
-        }
-        return 0;
-}
-
-int sandbox_parent_option(const SandboxOptions *o, const char *root, char *buf, size_t size,
-                          PlatformError *err)
-{
-        const char *p = o->parent;
-        size_t rl = strlen(root);
-
-        /* Accept both "/system.slice/x" and "/sys/fs/cgroup/system.slice/x". */
-        if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == '\0'))
-                p += rl;
-        if (strstr(p, "/../") || strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 ||
-            (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)) {
-                cg_fail(err, "--parent %s: must not contain '..'", o->parent);
-                return -EINVAL;
-        }
-        snprintf(buf, size, "%s%s", *p == '/' ? "" : "/", p);
-        return 0;
-}
-
-/* The parent group, relative to the root: --parent, or memgov's own group. */
-static int resolve_parent(const SandboxOptions *o, const char *root, char *buf, size_t size,
-                          bool *ret_move_self, PlatformError *err)
-{
-        int r;
-
-        if (o->parent) {
-                *ret_move_self = false;
-                return sandbox_parent_option(o, root, buf, size, err);
-        }
-
-        r = cg_pid_get_path(0, buf, size);
-        if (r < 0) {
-                cg_fail(err, "cannot find memgov's own cgroup in /proc/self/cgroup: %s", strerror(-r));
-                return r;
-        }
-        /* The root group is exempt from the no-internal-process rule: no need to move. */
-        *ret_move_self = strcmp(buf, "/") != 0;
-        return 0;
-}
-
-/* Checks the name and finds the parent: relative to the root (parent, for walking down) and as a path. */
-static int sandbox_resolve(const SandboxOptions *o, const char *root, char parent[static 4096],
-                           char **ret_parent_path, bool *ret_move_self, PlatformError *err)
-{
-        int r;
-
-        r = cg_check_name(o->name, err);
         if (r < 0)
                 return r;
-        r = resolve_parent(o, root, parent, 4096, ret_move_self, err);
-        if (r < 0)
-                return r;
-        *ret_parent_path = cg_join(root, parent);
-        return *ret_parent_path ? 0 : -ENOMEM;
+        if (strlen(root) < sizeof(probed.root)) {
+                snprintf(probed.root, sizeof(probed.root), "%s", root);
+                probed.info = info;
+                probed.ops = ops;
+        }
+        return 0;
+}
+
+int platform_probe(const char *cgroup_root, PlatformInfo *ret, PlatformError *err)
+{
+        const SandboxOps *ops = NULL;
+
+        return probe_once(cgroup_root, ret, &ops, err);
 }
 
 int platform_sandbox_plan(const SandboxOptions *o, char **ret_path, char **ret_supervisor,
                           PlatformError *err)
 {
-        const char *root = o->cgroup_root ?: CGROUP_ROOT_DEFAULT;
-        char parent[4096];
-        _cleanup_free_ char *parent_path = NULL;
-        PlatformBackend backend;
-        bool move_self;
+        const SandboxOps *ops = NULL;
+        PlatformInfo info = {};
         int r;
 
-        if (cg_detect_backend(root, &backend) >= 0 && backend != PLATFORM_BACKEND_CGROUP2) {
-                PlatformInfo info;
-
-                r = platform_probe(root, &info, err);
-                if (r < 0)
-                        return r;
-                if (ret_supervisor) /* no no-internal-process rule on v1: memgov stays put */
-                        *ret_supervisor = NULL;
-                return sandbox_v1_plan(o, &info, ret_path, err);
-        }
-
-        r = sandbox_resolve(o, root, parent, &parent_path, &move_self, err);
-        if (r < 0)
+        /* Planning needs the mode, not a usable controller: a v2 host without the memory controller can
+         * still say where the group would go (`memgov explain` prints both). v1's plan needs the hierarchy
+         * its probe finds, and says so. */
+        r = probe_once(o->cgroup_root, &info, &ops, err);
+        if (!ops)
                 return r;
-        if (ret_supervisor) {
-                *ret_supervisor = move_self ? cg_join(parent_path, SUPERVISOR_LEAF) : NULL;
-                if (move_self && !*ret_supervisor)
-                        return -ENOMEM;
-        }
-        *ret_path = cg_join(parent_path, o->name);
-        if (!*ret_path)
-                return -ENOMEM;
-        return 0;
-}
-
-static int move_self_to_leaf(int parent_fd, const char *parent_path, PlatformError *err)
-{
-        _cleanup_close_ int leaf_fd = -1;
-        int r;
-
-        if (mkdirat(parent_fd, SUPERVISOR_LEAF, 0755) < 0 && errno != EEXIST) {
-                r = negative_errno();
-                goto fail;
-        }
-        leaf_fd = openat(parent_fd, SUPERVISOR_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (leaf_fd < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        r = cg_write_at(leaf_fd, "cgroup.procs", "0");
-        if (r < 0)
-                goto fail;
-        return 0;
-fail:
-        if (r == -EACCES || r == -EPERM || r == -EROFS)
-                cg_fail(err,
-                        "cannot move memgov into %s/" SUPERVISOR_LEAF
-                        ": %s. Run as root, or pass --parent with a cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)",
-                        parent_path, strerror(-r));
-        else
-                cg_fail(err, "cannot move memgov into %s/" SUPERVISOR_LEAF ": %s", parent_path,
-                        strerror(-r));
-        return r;
-}
-
-/* Enables +memory in cgroup.subtree_control of one group, naming it in any error. */
-static int enable_memory_in(int fd, const char *path, PlatformError *err)
-{
-        char text[512];
-        int r;
-
-        r = cg_read_at(fd, "cgroup.subtree_control", text, sizeof(text));
-        if (r < 0) {
-                cg_fail(err, "cannot read %s/cgroup.subtree_control: %s", path, strerror(-r));
-                return r;
-        }
-        if (cg_controller_listed(text, "memory"))
-                return 0;
-        r = cg_write_at(fd, "cgroup.subtree_control", "+memory");
-        if (r == -EBUSY)
-                cg_fail(err,
-                        "cannot enable the memory controller below %s: that cgroup has processes of its own (the no-internal-process rule). Pass --parent with a cgroup that has no processes",
-                        path);
-        else if (r < 0)
-                cg_fail(err, "cannot enable the memory controller in %s: %s", path, strerror(-r));
-        return r;
-}
-
-/* Enables the memory controller in every group from the root down to rel, so the group made below rel has
- * memory.max. */
-static int enable_memory_down_to(const char *root, const char *rel, PlatformError *err)
-{
-        _cleanup_free_ char *walk = strdup(rel), *here = NULL;
-        _cleanup_close_ int fd = -1;
-        int r;
-
-        here = strdup(root);
-        if (!walk || !here)
-                return -ENOMEM;
-        fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-
-        for (char *save = NULL, *comp = strtok_r(walk, "/", &save);; comp = strtok_r(NULL, "/", &save)) {
-                char *next_path;
-                int next;
-
-                r = enable_memory_in(fd, here, err);
-                if (r < 0)
-                        return r;
-                if (!comp)
-                        return 0;
-                next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                next_path = cg_join(here, comp);
-                if (next < 0) {
-                        r = negative_errno();
-                        cg_fail(err, "cannot open cgroup %s: %s", next_path ?: comp, strerror(-r));
-                        free(next_path);
-                        return r;
-                }
-                safe_close(fd);
-                fd = next;
-                free(here);
-                here = next_path;
-                if (!here)
-                        return -ENOMEM;
-        }
-}
-
-static int apply_limits(PlatformSandbox *s, const SandboxOptions *o, PlatformError *err)
-{
-        int r;
-
-        r = cg_write_limit_at(s->dirfd, "memory.max", o->memory_max_bytes);
-        if (r < 0) {
-                cg_fail(err, "cannot write %s/memory.max: %s", s->path, strerror(-r));
-                return r;
-        }
-        r = cg_write_limit_at(s->dirfd, "memory.high", o->memory_high_bytes);
-        if (r < 0) {
-                cg_fail(err, "cannot write %s/memory.high: %s", s->path, strerror(-r));
-                return r;
-        }
-        if (o->swap_max_set) {
-                r = cg_write_limit_at(s->dirfd, "memory.swap.max", o->swap_max_bytes);
-                if (r == -ENOENT) {
-                        cg_fail(err,
-                                "--swap-max was given, but %s has no memory.swap.max: swap accounting is off in this kernel (boot with swapaccount=1, or drop --swap-max)",
-                                s->path);
-                        return r;
-                }
-                if (r < 0) {
-                        cg_fail(err, "cannot write %s/memory.swap.max: %s", s->path, strerror(-r));
-                        return r;
-                }
-        }
-        r = cg_write_at(s->dirfd, "memory.oom.group", "1");
-        if (r < 0) {
-                cg_fail(err, "cannot write %s/memory.oom.group: %s", s->path, strerror(-r));
-                return r;
-        }
-        return 0;
-}
-
-static int open_watches(PlatformSandbox *s, PlatformError *err)
-{
-        s->events_fd = openat(s->dirfd, "memory.events", O_RDONLY | O_CLOEXEC);
-        if (s->events_fd < 0) {
-                int r = negative_errno();
-                cg_fail(err, "cannot open %s/memory.events: %s", s->path, strerror(-r));
-                return r;
-        }
-        s->populated_fd = openat(s->dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-        if (s->populated_fd < 0) {
-                int r = negative_errno();
-                cg_fail(err, "cannot open %s/cgroup.events: %s", s->path, strerror(-r));
-                return r;
-        }
-        return 0;
-}
-
-PlatformSandbox *sandbox_new(void)
-{
-        PlatformSandbox *s = calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
-        s->dirfd = s->events_fd = s->populated_fd = s->twin_fd = -1;
-        for (size_t i = 0; i < ELEMENTSOF(s->v1_events); i++)
-                s->v1_events[i].efd = s->v1_events[i].usage_dirfd = -1;
-        s->oom_score_adj = PLATFORM_OOM_SCORE_ADJ_UNSET;
-        return s;
-}
-
-PlatformSandbox *platform_sandbox_free(PlatformSandbox *s)
-{
-        if (!s)
-                return NULL;
-        sandbox_v1_free(s);
-        safe_close(s->dirfd);
-        safe_close(s->events_fd);
-        safe_close(s->populated_fd);
-        free(s->root);
-        free(s->path);
-        free(s);
-        return NULL;
-}
-
-static void sandbox_freep(PlatformSandbox **s)
-{
-        platform_sandbox_free(*s);
+        return ops->plan(o, &info, ret_path, ret_supervisor, err);
 }
 
 int platform_sandbox_create(const SandboxOptions *o, PlatformSandbox **ret, PlatformError *err)
 {
-        const char *root = o->cgroup_root ?: CGROUP_ROOT_DEFAULT;
-        _cleanup_(sandbox_freep) PlatformSandbox *s = NULL;
-        _cleanup_close_ int parent_fd = -1;
-        _cleanup_free_ char *parent_path = NULL;
-        char parent[4096];
+        const SandboxOps *ops = NULL;
         PlatformInfo info;
-        bool move_self;
         int r;
 
-        r = platform_probe(root, &info, err);
+        r = probe_once(o->cgroup_root, &info, &ops, err);
         if (r < 0)
                 return r;
-        if (info.backend != PLATFORM_BACKEND_CGROUP2)
-                return sandbox_v1_create(o, &info, ret, err);
-        r = sandbox_resolve(o, root, parent, &parent_path, &move_self, err);
-        if (r < 0)
-                return r;
-        parent_fd = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parent_fd < 0) {
-                r = negative_errno();
-                if (r == -ENOENT)
-                        cg_fail(err, "parent cgroup %s does not exist", parent_path);
-                else
-                        cg_fail(err, "cannot open parent cgroup %s: %s", parent_path, strerror(-r));
-                return r;
-        }
+        return ops->create(o, &info, ret, err);
+}
 
-        if (move_self) {
-                r = move_self_to_leaf(parent_fd, parent_path, err);
-                if (r < 0)
-                        return r;
-        }
-        r = enable_memory_down_to(root, parent, err);
+int platform_sandbox_observe(const char *cgroup_root, PlatformSandbox **ret, PlatformError *err)
+{
+        const SandboxOps *ops = NULL;
+        PlatformInfo info;
+        int r;
+
+        r = probe_once(cgroup_root, &info, &ops, err);
         if (r < 0)
                 return r;
+        if (ops != &sandbox_v2_ops) {
+                cg_fail(err,
+                        "observe mode needs cgroup v2: this host's cgroups are %s, and observing a v1 group someone else made is not implemented (docs/cgroup-v1.md)",
+                        platform_backend_to_string(info.backend));
+                return -EOPNOTSUPP;
+        }
+        return sandbox_observe_ops.create(NULL, &info, ret, err);
+}
 
-        s = sandbox_new();
-        if (!s)
-                return -ENOMEM;
-        s->root = strdup(root);
-        s->path = cg_join(parent_path, o->name);
-        if (!s->root || !s->path)
-                return -ENOMEM;
-        if (mkdirat(parent_fd, o->name, 0755) < 0) {
-                r = negative_errno();
-                cg_fail_create(
-                        err, s->path, o->name, r,
-                        "Run as root, or pass --parent with a cgroup delegated to you (for example from systemd-run --user -p Delegate=yes)");
-                return r;
-        }
-        s->dirfd = openat(parent_fd, o->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (s->dirfd < 0) {
-                r = negative_errno();
-                cg_fail(err, "cannot open cgroup %s: %s", s->path, strerror(-r));
-                (void)unlinkat(parent_fd, o->name, AT_REMOVEDIR);
-                return r;
-        }
-        r = apply_limits(s, o, err);
-        if (r >= 0)
-                r = open_watches(s, err);
-        if (r < 0) {
-                (void)unlinkat(parent_fd, o->name, AT_REMOVEDIR);
-                return r;
-        }
-        s->fork_fallback = getenv("MEMGOV_SPAWN_FORK") != NULL;
-        *ret = TAKE_PTR(s);
-        return 0;
+PlatformSandbox *platform_sandbox_free(PlatformSandbox *s)
+{
+        return sandbox_free(s);
 }
 
 const char *platform_sandbox_path(const PlatformSandbox *s)
@@ -425,16 +142,32 @@ const char *platform_sandbox_path(const PlatformSandbox *s)
         return s->path;
 }
 
+bool platform_sandbox_is_observe(const PlatformSandbox *s)
+{
+        return s->ops == &sandbox_observe_ops;
+}
+
+bool platform_sandbox_high_notifies(const PlatformSandbox *s)
+{
+        return s->ops->high_notifies;
+}
+
+void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent)
+{
+        s->oom_score_adj = oom_score_adj;
+        s->die_with_parent = die_with_parent;
+}
+
 int platform_sandbox_has_pid(const PlatformSandbox *s, pid_t pid)
 {
         /* Every backend's group lies under its root: the v2 mount, or v1's memory hierarchy, whose line in
          * /proc/<pid>/cgroup names the same relative path. */
-        return cg_pid_in_group(pid, s->v1 ? "memory" : NULL, s->path + strlen(s->root));
+        return cg_pid_in_group(pid, s->ops->pid_controller, s->path + strlen(s->root));
 }
 
 int platform_sandbox_pressure_path(PlatformSandbox *s, char **ret)
 {
-        char *path = s->v1 ? sandbox_v1_pressure_path(s) : cg_join(s->path, "memory.pressure");
+        char *path = s->ops->pressure_path(s);
 
         if (!path)
                 return -ENOMEM;
@@ -444,160 +177,47 @@ int platform_sandbox_pressure_path(PlatformSandbox *s, char **ret)
 
 int platform_sandbox_destroy(PlatformSandbox *s)
 {
-        if (s->observe) /* not ours to remove */
-                return 0;
-        if (s->v1)
-                return sandbox_v1_destroy(s);
-        if (rmdir(s->path) < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                return negative_errno();
-        }
-        return 0;
+        return s->ops->destroy(s);
 }
 
 int platform_sandbox_populated(PlatformSandbox *s, bool *ret)
 {
-        uint64_t v;
-        int r;
-
-        if (s->observe) {
-                /* The group holds memgov itself; what matters is whether any descendant is left, zombies
-                 * included (they are reaped next). */
-                siginfo_t si = {};
-                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
-                        if (errno != ECHILD)
-                                return negative_errno();
-                        *ret = false;
-                        return 0;
-                }
-                *ret = true;
-                return 0;
-        }
-        if (s->v1)
-                return sandbox_v1_populated(s, ret);
-        r = cg_read_key_at(s->dirfd, "cgroup.events", "populated", &v);
-        if (r < 0)
-                return r;
-        *ret = v != 0;
-        return 0;
+        return s->ops->populated(s, ret);
 }
 
 int platform_sandbox_kill(PlatformSandbox *s)
 {
-        int r;
-
-        if (s->observe) { /* cgroup.kill would kill memgov too */
-                r = platform_process_kill_descendants();
-                return r < 0 ? r : 0;
-        }
-        if (s->v1)
-                return sandbox_v1_kill(s);
-        r = cg_write_at(s->dirfd, "cgroup.kill", "1");
-        if (r == -ENOENT) /* kernel older than 5.14 */
-                return cg_kill_procs_at(s->dirfd);
-        return r;
-}
-
-/* The anon LRU lists hold more than "anon" (mapped anon pages): shmem, and anon pages no process maps
- * any more that are still charged, such as what is left of a huge page partly released. */
-static int sample_anon_lru(const char *stat, PlatformSample *x)
-{
-        uint64_t inactive = 0, active = 0;
-        int r;
-
-        r = kfile_get_key_u64(stat, "inactive_anon", &inactive);
-        if (r >= 0)
-                r = kfile_get_key_u64(stat, "active_anon", &active);
-        if (r < 0)
-                return r;
-        x->anon_lru_bytes = inactive + active;
-        return 0;
-}
-
-static int sample_stat(PlatformSandbox *s, PlatformSample *x)
-{
-        char stat[16384];
-        int r;
-
-        r = cg_read_at(s->dirfd, "memory.stat", stat, sizeof(stat));
-        if (r < 0)
-                return r;
-        /* "kernel" is 6.1+; older kernels split it (kernel_stack, slab, percpu, sock): sum what is there. */
-        (void)kfile_get_key_u64(stat, "anon", &x->anon_bytes);
-        (void)kfile_get_key_u64(stat, "file", &x->file_bytes);
-        (void)kfile_get_key_u64(stat, "shmem", &x->shmem_bytes);
-        (void)kfile_get_key_u64(stat, "inactive_file", &x->inactive_file_bytes);
-        (void)sample_anon_lru(stat, x);
-        if (kfile_get_key_u64(stat, "kernel", &x->kernel_bytes) < 0) {
-                static const char *const parts[] = {"kernel_stack", "pagetables", "percpu", "sock", "slab"};
-                for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
-                        uint64_t v = 0;
-                        (void)kfile_get_key_u64(stat, parts[i], &v);
-                        x->kernel_bytes += v;
-                }
-        }
-        return 0;
-}
-
-static void sample_pressure(PlatformSandbox *s, PlatformSample *x)
-{
-        char text[512];
-
-        /* No PSI (CONFIG_PSI off, psi=0): the file is missing or fails with EOPNOTSUPP; the law then goes by
-         * memory.events alone. */
-        if (cg_read_at(s->dirfd, "memory.pressure", text, sizeof(text)) < 0)
-                return;
-        if (kfile_psi_parse(text, "some", &x->psi_some_avg10_permyriad, &x->psi_some_total_usec) < 0)
-                return;
-        (void)kfile_psi_parse(text, "full", &x->psi_full_avg10_permyriad, &x->psi_full_total_usec);
-        x->have_psi = true;
+        return s->ops->kill(s);
 }
 
 int platform_sandbox_current(PlatformSandbox *s, uint64_t *ret)
 {
-        if (s->v1)
-                return sandbox_v1_current(s, ret);
-        return cg_read_limit_at(s->dirfd, "memory.current", ret);
+        return s->ops->current(s, ret);
 }
 
 int platform_sandbox_sample(PlatformSandbox *s, PlatformSample *ret)
 {
-        PlatformSample x = {};
-        char events[1024];
-        int r;
+        return s->ops->sample(s, ret);
+}
 
-        if (s->v1)
-                return sandbox_v1_sample(s, ret);
-        r = cg_read_limit_at(s->dirfd, "memory.current", &x.current_bytes);
-        if (r < 0)
-                return r;
-        r = cg_read_limit_at(s->dirfd, "memory.peak", &x.peak_bytes);
-        if (r == -ENOENT) /* memory.peak is 5.19+ */
-                x.peak_bytes = PLATFORM_UNLIMITED;
-        else if (r < 0)
-                return r;
-        /* A parent's limit binds the group without touching the group's own files (a service's MemoryMax
-         * around memgov, a pod around a container): the lowest of the group's and its ancestors'. */
-        r = sandbox_effective_limits(s, &x.max_bytes, &x.high_bytes);
-        if (r < 0)
-                return r;
-        r = cg_read_at(s->dirfd, "memory.events", events, sizeof(events));
-        if (r < 0)
-                return r;
-        /* Keys absent on older kernels (oom_group_kill, ...) are fine; these exist since 4.x. */
-        (void)kfile_get_key_u64(events, "low", &x.events_low);
-        (void)kfile_get_key_u64(events, "high", &x.events_high);
-        (void)kfile_get_key_u64(events, "max", &x.events_max);
-        (void)kfile_get_key_u64(events, "oom", &x.events_oom);
-        (void)kfile_get_key_u64(events, "oom_kill", &x.events_oom_kill);
+int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes)
+{
+        return s->ops->reclaim(s, bytes);
+}
 
-        r = sample_stat(s, &x);
-        if (r < 0)
-                return r;
-        sample_pressure(s, &x);
-        *ret = x;
-        return 0;
+int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
+{
+        return s->ops->set_high(s, bytes);
+}
+
+int platform_sandbox_set_max(PlatformSandbox *s, uint64_t bytes)
+{
+        return s->ops->set_max(s, bytes);
+}
+
+int platform_sandbox_watch_kind(PlatformSandbox *s, int fd)
+{
+        return s->ops->watch_kind(s, fd);
 }
 
 int platform_sandbox_memory_events_fd(PlatformSandbox *s)
@@ -614,13 +234,13 @@ static int arm_trigger(PlatformSandbox *s, const char *which, uint64_t stall_use
                        int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
-        const char *file = "memory.pressure";
-        int dirfd = s->dirfd;
+        const char *file;
         char spec[64];
-        int n;
+        int dirfd, n;
 
-        if (s->v1) /* the hybrid twin's, or the host's */
-                (void)sandbox_v1_pressure_dir(s, &dirfd, &file);
+        n = s->ops->pressure_dir(s, &dirfd, &file);
+        if (n < 0)
+                return n;
         fd = openat(dirfd, file, O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
@@ -658,34 +278,6 @@ int platform_sandbox_pressure_trigger(PlatformSandbox *s, PlatformPressure which
         return 0;
 }
 
-int platform_sandbox_reclaim(PlatformSandbox *s, uint64_t bytes)
-{
-        char value[32];
-
-        if (s->v1) /* no memory.reclaim; memory.force_empty would drop the whole group's page cache */
-                return -EOPNOTSUPP;
-        snprintf(value, sizeof(value), "%" PRIu64, bytes);
-        return cg_write_at(s->dirfd, "memory.reclaim", value);
-}
-
-int platform_sandbox_set_high(PlatformSandbox *s, uint64_t bytes)
-{
-        if (s->observe) /* the limits belong to whoever made the group */
-                return -EOPNOTSUPP;
-        if (s->v1)
-                return sandbox_v1_set_high(s, bytes);
-        return cg_write_limit_at(s->dirfd, "memory.high", bytes);
-}
-
-int platform_sandbox_set_max(PlatformSandbox *s, uint64_t bytes)
-{
-        if (s->observe)
-                return -EOPNOTSUPP;
-        if (s->v1)
-                return sandbox_v1_set_max(s, bytes);
-        return cg_write_limit_at(s->dirfd, "memory.max", bytes);
-}
-
 int platform_watch_ack(int fd)
 {
         char buf[1024];
@@ -703,11 +295,4 @@ int platform_watch_ack(int fd)
         if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
                 return negative_errno();
         return 0;
-}
-
-int platform_sandbox_watch_kind(PlatformSandbox *s, int fd)
-{
-        if (s->v1 && (fd == s->events_fd || (fd == s->populated_fd && s->twin_fd < 0)))
-                return PLATFORM_WATCH_READABLE;
-        return PLATFORM_WATCH_PRIORITY;
 }

@@ -1,7 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The Linux sandbox's insides, shared by the files of platform/linux. */
+/*
+ * The Linux sandbox's insides, shared by the files of platform/linux.
+ *
+ * What differs between cgroup v2, v1 (with hybrid) and observe mode is one table of operations each
+ * (SandboxOps), as crun has one cgroup manager per mode. sandbox.c probes the host once per cgroup root,
+ * chooses v2's table (sandbox-v2.c) or v1's (sandbox-v1.c) from the answer, and keeps the answer and the
+ * table; observe's (observe.c) is chosen by platform_sandbox_observe(). A sandbox carries the table it was
+ * made with, and the platform_sandbox_*() functions in sandbox.c only call through it: no function asks
+ * which mode it is in. The tables use sandbox-util.c and cgroup-util.c, never sandbox.c, so the calls go
+ * one way.
+ */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,45 +37,76 @@ enum {
         _V1_EVENT_MAX
 };
 
+typedef struct SandboxOps {
+        /* Fills in what the mode adds to info (backend and root are set: the mount probed); observe: NULL,
+         * it is chosen without a probe of its own. */
+        int (*probe)(const char *root, PlatformInfo *info, PlatformError *err);
+        /* Where create would make the group, and where memgov would move itself (NULL: it stays put). */
+        int (*plan)(const SandboxOptions *o, const PlatformInfo *info, char **ret_path,
+                    char **ret_supervisor, PlatformError *err);
+        /* Makes the group (observe: opens memgov's own, o unused). On failure nothing is left behind. */
+        int (*create)(const SandboxOptions *o, const PlatformInfo *info, PlatformSandbox **ret,
+                      PlatformError *err);
+        /* Closes what the mode adds to the sandbox; NULL: nothing. */
+        void (*free)(PlatformSandbox *s);
+        int (*destroy)(PlatformSandbox *s);
+        int (*populated)(PlatformSandbox *s, bool *ret);
+        int (*kill)(PlatformSandbox *s);
+        int (*current)(PlatformSandbox *s, uint64_t *ret);
+        int (*sample)(PlatformSandbox *s, PlatformSample *ret);
+        /* Where pressure triggers are armed: a directory and a file name in it. */
+        int (*pressure_dir)(PlatformSandbox *s, int *ret_dirfd, const char **ret_file);
+        char *(*pressure_path)(PlatformSandbox *s);
+        int (*reclaim)(PlatformSandbox *s, uint64_t bytes);
+        int (*set_high)(PlatformSandbox *s, uint64_t bytes);
+        int (*set_max)(PlatformSandbox *s, uint64_t bytes);
+        int (*watch_kind)(PlatformSandbox *s, int fd);
+        /* Puts a forked child (pid as text) into the group, before it runs anything. */
+        int (*attach)(PlatformSandbox *s, const char *pid);
+        /* Whether clone3() starts the child in the group (CLONE_INTO_CGROUP, cgroup2 directories only). */
+        bool clone_into_group;
+        /* Whether the memory.events watch fires when the group passes its soft limit. */
+        bool high_notifies;
+        /* The hierarchy whose line of /proc/<pid>/cgroup places a process: NULL for the v2 one. */
+        const char *pid_controller;
+        /* The limit files the samples read, in each group up to the root: what the limits watch watches. */
+        const char *const *limit_files;
+} SandboxOps;
+
+extern const SandboxOps sandbox_v2_ops, sandbox_v1_ops, sandbox_observe_ops;
+
+/* v2's operations that observe mode shares. */
+int sandbox_v2_current(PlatformSandbox *s, uint64_t *ret);
+int sandbox_v2_sample(PlatformSandbox *s, PlatformSample *ret);
+int sandbox_v2_pressure_dir(PlatformSandbox *s, int *ret_dirfd, const char **ret_file);
+char *sandbox_v2_pressure_path(PlatformSandbox *s);
+int sandbox_v2_reclaim(PlatformSandbox *s, uint64_t bytes);
+int sandbox_v2_watch_kind(PlatformSandbox *s, int fd);
+extern const char *const sandbox_v2_limit_files[];
+
 struct PlatformSandbox {
-        char *root;           /* the cgroup2 mount */
-        char *path;           /* the child group: root + rel */
-        int dirfd;            /* the child group's directory, for openat() and CLONE_INTO_CGROUP */
-        int events_fd;        /* memory.events, for POLLPRI */
-        int populated_fd;     /* cgroup.events, for POLLPRI */
-        bool fork_fallback;   /* spawn with fork + attach even where clone3 works (tests) */
-        bool observe;         /* memgov's own group, not ours: see platform_sandbox_observe() */
-        int oom_score_adj;    /* for the child; PLATFORM_OOM_SCORE_ADJ_UNSET: inherited */
-        bool die_with_parent; /* PR_SET_PDEATHSIG(SIGKILL) in the child */
+        const SandboxOps *ops; /* never NULL */
+        char *root;            /* the cgroup2 mount, or v1's memory hierarchy */
+        char *path;            /* the child group: root + rel */
+        int dirfd;             /* the child group's directory, for openat() and CLONE_INTO_CGROUP */
+        int events_fd;         /* memory.events, for POLLPRI (v1: an epoll set of eventfds) */
+        int populated_fd;      /* cgroup.events, for POLLPRI (v1 without a twin: a timer) */
+        bool fork_fallback;    /* spawn with fork + attach even where clone3 works (tests, v1) */
+        int oom_score_adj;     /* for the child; PLATFORM_OOM_SCORE_ADJ_UNSET: inherited */
+        bool die_with_parent;  /* PR_SET_PDEATHSIG(SIGKILL) in the child */
         /* cgroup v1 and hybrid (sandbox-v1.c): dirfd is the group in the memory hierarchy. */
-        bool v1;
         char *twin_path; /* hybrid: the group's twin in the cgroup2 tree (pressure, populated, kill) */
         int twin_fd;     /* its directory, or -1 */
         V1Event v1_events[_V1_EVENT_MAX];
 };
 
-PlatformSandbox *sandbox_new(void);
+/* sandbox-util.c: what every table's create uses. */
+PlatformSandbox *sandbox_new(const SandboxOps *ops);
+PlatformSandbox *sandbox_free(PlatformSandbox *s);
+void sandbox_freep(PlatformSandbox **s);
 /* --parent as a path relative to root ("/x"), refusing "..". */
 int sandbox_parent_option(const SandboxOptions *o, const char *root, char *buf, size_t size,
                           PlatformError *err);
 
-/* The v1 and hybrid backend, chosen once by platform_probe()'s answer. */
-int sandbox_v1_probe(const char *root, PlatformInfo *info, PlatformError *err);
-int sandbox_v1_plan(const SandboxOptions *o, const PlatformInfo *info, char **ret_path, PlatformError *err);
-int sandbox_v1_create(const SandboxOptions *o, const PlatformInfo *info, PlatformSandbox **ret,
-                      PlatformError *err);
-void sandbox_v1_free(PlatformSandbox *s);
-int sandbox_v1_destroy(PlatformSandbox *s);
-int sandbox_v1_kill(PlatformSandbox *s);
-int sandbox_v1_populated(PlatformSandbox *s, bool *ret);
-int sandbox_v1_sample(PlatformSandbox *s, PlatformSample *ret);
-int sandbox_v1_current(PlatformSandbox *s, uint64_t *ret);
-char *sandbox_v1_pressure_path(PlatformSandbox *s);
-int sandbox_v1_pressure_dir(PlatformSandbox *s, int *ret_dirfd, const char **ret_file);
-int sandbox_v1_set_high(PlatformSandbox *s, uint64_t bytes);
-int sandbox_v1_set_max(PlatformSandbox *s, uint64_t bytes);
 /* Reads the eventfds an epoll set reports ready into their V1Events; -EINVAL when fd is no epoll set. */
 int sandbox_v1_drain(int fd);
-
-/* The lowest memory.max and memory.high of the group and every ancestor below root. */
-int sandbox_effective_limits(const struct PlatformSandbox *s, uint64_t *ret_max, uint64_t *ret_high);

@@ -126,8 +126,7 @@ static int spawn_clone3(PlatformSandbox *s, int report_fd, const ExecRequest *x,
 {
         int pidfd = -1;
         struct clone_args args = {
-                /* observe: the child stays in memgov's own group, which it is already in */
-                .flags = (s->observe ? 0 : CLONE_INTO_CGROUP) | CLONE_PIDFD,
+                .flags = (s->ops->clone_into_group ? CLONE_INTO_CGROUP : 0) | CLONE_PIDFD,
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t)s->dirfd,
@@ -174,9 +173,7 @@ static int spawn_fork_attach(PlatformSandbox *s, int report_fd, const ExecReques
         }
 
         snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
-        r = s->observe ? 0 : cg_write_at(s->dirfd, "cgroup.procs", pidtext);
-        if (r >= 0 && s->twin_fd >= 0) /* hybrid: into the cgroup2 twin as well, before it runs anything */
-                r = cg_write_at(s->twin_fd, "cgroup.procs", pidtext);
+        r = s->ops->attach(s, pidtext);
         if (r < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);

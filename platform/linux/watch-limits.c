@@ -38,8 +38,6 @@ static int watch_dir(int ifd, const char *dir, const char *const *files)
 
 int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
 {
-        static const char *const v2[] = {"memory.max", "memory.high", NULL};
-        static const char *const v1[] = {"memory.limit_in_bytes", "memory.soft_limit_in_bytes", NULL};
         _cleanup_close_ int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         _cleanup_free_ char *walk = strdup(s->path);
         size_t root_len = strlen(s->root);
@@ -50,9 +48,10 @@ int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
         if (!walk)
                 return -ENOMEM;
         /* The files the samples read: the group's own and every ancestor's up to the mount's root
-         * (sandbox_effective_limits()), since a parent's limit binds without touching the group's file. */
+         * (sandbox-v2.c's effective_limits()), since a parent's limit binds without touching the group's
+         * file. */
         for (;;) {
-                int r = watch_dir(ifd, walk, s->v1 ? v1 : v2);
+                int r = watch_dir(ifd, walk, s->ops->limit_files);
                 char *slash;
 
                 if (r < 0)

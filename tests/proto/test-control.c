@@ -374,7 +374,7 @@ static const char *self_cgroup(char *buf, size_t size)
 /* A sandbox as platform/ would describe the group rel, made up: nothing is created, only its name asked. */
 static PlatformSandbox *group_sandbox(const char *rel)
 {
-        PlatformSandbox *s = sandbox_new();
+        PlatformSandbox *s = sandbox_new(&sandbox_v2_ops);
 
         CHECK(s, "sandbox_new");
         s->root = strdup("/sys/fs/cgroup");
