@@ -276,6 +276,10 @@ def round_full(c, argv):
                         f"gc_cpu_fraction={f['gc_cpu_fraction']} is a decimal")
         gc_before = u64(st[1], "gc_count") if st and "gc_count" in st[1] else None
 
+        # The agent connects on its own (an init, a preload, a startup hook) while the program's main may not
+        # have registered its callbacks yet: under load a target could be applied before the hook that prints
+        # "event target" exists. Every demo prints "ready" once its callbacks are in.
+        c.check(a.event("ready", timeout=10.0) is not None, "the program says ready")
         t0 = time.monotonic()
         a.send("target seq=10 bytes=268435456 level=elevated")
         ack = a.expect("applied", timeout=3.0)
