@@ -190,7 +190,7 @@ int platform_limits_watch_ack(int fd);
  * call platform_faults_watch_arm() when the caller has looked (sampled), and
  * only then does the next fault wake it again, so a program faulting flat out
  * wakes the loop at most once per arming. A still group wakes nobody.
- * -EOPNOTSUPP where there is no such count (Windows, cgroup v1); the kernel's
+ * -EOPNOTSUPP where there is no such count (Windows, cgroup v1 without a cgroup2 twin); the kernel's
  * error where perf events are refused (EACCES: kernel.perf_event_paranoid without
  * CAP_PERFMON; EPERM: a container's seccomp filter). Growth is then seen at the
  * next paced sample.

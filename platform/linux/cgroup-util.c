@@ -79,6 +79,20 @@ int cg_read_limit_at(int dirfd, const char *file, uint64_t *ret)
         return kfile_parse_limit(buf, ret);
 }
 
+int cg_pread_limit(int fd, uint64_t *ret)
+{
+        char buf[64];
+        ssize_t k;
+
+        do
+                k = pread(fd, buf, sizeof(buf) - 1, 0);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return negative_errno();
+        buf[k] = '\0';
+        return kfile_parse_limit(buf, ret);
+}
+
 int cg_write_limit_at(int dirfd, const char *file, uint64_t bytes)
 {
         char buf[32];

@@ -27,6 +27,10 @@ int cg_read_at(int dirfd, const char *file, char *buf, size_t size);
 int cg_write_at(int dirfd, const char *file, const char *value);
 int cg_read_key_at(int dirfd, const char *file, const char *key, uint64_t *ret);
 int cg_read_limit_at(int dirfd, const char *file, uint64_t *ret);
+/* The same through a descriptor kept open: a read at offset 0 makes kernfs generate the file afresh, so a
+ * reading taken at every wake-up costs one system call, not four (open, read, read to the end, close). The
+ * value must fit one 63-byte read, as memory.current's does. */
+int cg_pread_limit(int fd, uint64_t *ret);
 int cg_write_limit_at(int dirfd, const char *file, uint64_t bytes);
 
 /* SIGKILLs every process listed in the group's cgroup.procs until the list is empty: where there is no

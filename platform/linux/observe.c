@@ -120,6 +120,7 @@ const SandboxOps sandbox_observe_ops = {
         .attach = observe_attach,
         .clone_into_group = false,
         .high_notifies = false, /* set_high is refused */
+        .dirfd_is_cgroup2 = true,
         .pid_controller = NULL,
         .limit_files = sandbox_v2_limit_files,
 };

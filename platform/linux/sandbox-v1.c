@@ -597,6 +597,7 @@ const SandboxOps sandbox_v1_ops = {
         /* CLONE_INTO_CGROUP takes cgroup2 directories only: create sets fork_fallback. */
         .clone_into_group = false,
         .high_notifies = false, /* the soft limit neither throttles nor notifies */
+        .dirfd_is_cgroup2 = false,
         .pid_controller = "memory",
         .limit_files = v1_limit_files,
 };

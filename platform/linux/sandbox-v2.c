@@ -436,9 +436,17 @@ static int effective_limits(const PlatformSandbox *s, uint64_t *ret_max, uint64_
         return 0;
 }
 
+/* Read at every wake-up, glances included: through a descriptor kept open. */
 int sandbox_v2_current(PlatformSandbox *s, uint64_t *ret)
 {
-        return cg_read_limit_at(s->dirfd, "memory.current", ret);
+        if (s->current_fd < 0) {
+                int fd = openat(s->dirfd, "memory.current", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+                if (fd < 0)
+                        return negative_errno();
+                s->current_fd = fd;
+        }
+        return cg_pread_limit(s->current_fd, ret);
 }
 
 int sandbox_v2_sample(PlatformSandbox *s, PlatformSample *ret)
@@ -447,7 +455,7 @@ int sandbox_v2_sample(PlatformSandbox *s, PlatformSample *ret)
         char events[1024];
         int r;
 
-        r = cg_read_limit_at(s->dirfd, "memory.current", &x.current_bytes);
+        r = sandbox_v2_current(s, &x.current_bytes);
         if (r < 0)
                 return r;
         r = cg_read_limit_at(s->dirfd, "memory.peak", &x.peak_bytes);
@@ -539,6 +547,7 @@ const SandboxOps sandbox_v2_ops = {
         .attach = v2_attach,
         .clone_into_group = true,
         .high_notifies = true,
+        .dirfd_is_cgroup2 = true,
         .pid_controller = NULL,
         .limit_files = sandbox_v2_limit_files,
 };

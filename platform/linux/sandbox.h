@@ -67,6 +67,9 @@ typedef struct SandboxOps {
         bool clone_into_group;
         /* Whether the memory.events watch fires when the group passes its soft limit. */
         bool high_notifies;
+        /* Whether dirfd is a cgroup2 directory, which perf counts page faults by (watch-faults.c); v1's is
+         * in the memory hierarchy, and a hybrid group's twin stands in for it. */
+        bool dirfd_is_cgroup2;
         /* The hierarchy whose line of /proc/<pid>/cgroup places a process: NULL for the v2 one. */
         const char *pid_controller;
         /* The limit files the samples read, in each group up to the root: what the limits watch watches. */
@@ -91,6 +94,7 @@ struct PlatformSandbox {
         int dirfd;             /* the child group's directory, for openat() and CLONE_INTO_CGROUP */
         int events_fd;         /* memory.events, for POLLPRI (v1: an epoll set of eventfds) */
         int populated_fd;      /* cgroup.events, for POLLPRI (v1 without a twin: a timer) */
+        int current_fd;        /* v2's memory.current, opened at the first reading and kept */
         bool fork_fallback;    /* spawn with fork + attach even where clone3 works (tests, v1) */
         int oom_score_adj;     /* for the child; PLATFORM_OOM_SCORE_ADJ_UNSET: inherited */
         bool die_with_parent;  /* PR_SET_PDEATHSIG(SIGKILL) in the child */

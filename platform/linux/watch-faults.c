@@ -81,13 +81,12 @@ static int open_cpu(int cgroup_fd, int cpu, FaultsCpu *ret)
 int platform_sandbox_faults_watch(PlatformSandbox *s, PlatformFaultsWatch **ret)
 {
         long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+        /* perf counts by the cgroup2 tree: the group itself, or a hybrid group's twin there. */
+        int cgroup_fd = s->ops->dirfd_is_cgroup2 ? s->dirfd : s->twin_fd;
         PlatformFaultsWatch *w;
         int r;
 
-        if (ncpu < 1)
-                return -EOPNOTSUPP;
-        /* perf counts by the cgroup2 tree; a v1 group's directory is in the memory hierarchy. */
-        if (s->v1)
+        if (ncpu < 1 || cgroup_fd < 0)
                 return -EOPNOTSUPP;
         w = calloc(1, sizeof(*w) + (size_t)ncpu * sizeof(FaultsCpu));
         if (!w)
@@ -104,7 +103,7 @@ int platform_sandbox_faults_watch(PlatformSandbox *s, PlatformFaultsWatch **ret)
                 FaultsCpu *c = &w->cpus[w->n];
                 struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
-                r = open_cpu(s->dirfd, (int)cpu, c);
+                r = open_cpu(cgroup_fd, (int)cpu, c);
                 if (r == -ENODEV || r == -EINVAL) { /* an offline CPU: nothing runs there */
                         safe_close(c->fd);
                         c->fd = -1;

@@ -648,10 +648,23 @@ static void faults_close(FaultEvents *f)
                 close(f->epoll_fd);
 }
 
+static int pread_long(int fd, long *ret)
+{
+        char buf[64];
+        ssize_t k = pread(fd, buf, sizeof(buf) - 1, 0);
+
+        if (k <= 0)
+                return -EIO;
+        buf[k] = '\0';
+        *ret = strtol(buf, NULL, 10);
+        return 0;
+}
+
 static int test_faults_wake_once(const char *parent)
 {
         char *cg = cg_name(parent, "faults"), *child = NULL, *other = cg_name(parent, "faults_other");
-        int ret = KT_FAIL, status;
+        int ret = KT_FAIL, status, current_fd = -1;
+        long before = 0, after = 0;
         int cmd[2] = {-1, -1}, ack[2] = {-1, -1}, ocmd[2] = {-1, -1}, oack[2] = {-1, -1};
         pid_t pid = -1, opid = -1;
         FaultEvents f = {.epoll_fd = -1};
@@ -674,6 +687,11 @@ static int test_faults_wake_once(const char *parent)
         expect(command(ocmd[1], 1) == 0 && wait_ack(oack[0]) == 0);
         expect(faults_open(cg, &f) == 0);
         expect(!faults_fired(&f, 200)); /* both sleep in read(): no faults */
+        /* memory.current read again through one descriptor at offset 0 is fresh (sandbox-v2.c keeps it
+         * open). */
+        current_fd = cg_open(cg, "memory.current", O_RDONLY);
+        expect(current_fd >= 0);
+        expect(pread_long(current_fd, &before) == 0);
 
         /* Touches outside the group wake nobody. */
         expect(command(ocmd[1], 8) == 0 && wait_ack(oack[0]) == 0);
@@ -684,6 +702,9 @@ static int test_faults_wake_once(const char *parent)
          * most one sample on each CPU whose event had not fired yet. */
         expect(command(cmd[1], 8) == 0 && wait_ack(ack[0]) == 0);
         expect(faults_fired(&f, 5000));
+        expect(pread_long(current_fd, &after) == 0);
+        kt_diag("memory.current through one kept descriptor: %ld, then %ld after 8M", before, after);
+        expect(after >= before + (long)KT_MB(7));
         uint64_t after_first = faults_samples(&f);
         expect(after_first >= 1 && after_first <= (uint64_t)f.n);
         for (int i = 0; i < 3; i++)
@@ -713,6 +734,8 @@ static int test_faults_wake_once(const char *parent)
         ret = KT_PASS;
 cleanup:
         faults_close(&f);
+        if (current_fd >= 0)
+                close(current_fd);
         for (pid_t *p = (pid_t[]){pid, opid}, *end = p + 2; p < end; p++)
                 if (*p > 0) {
                         kill(*p, SIGKILL);
