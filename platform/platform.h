@@ -186,10 +186,11 @@ int platform_limits_watch_ack(int fd);
 /*
  * Growth seen when it begins, before any limit is crossed: a descriptor
  * (platform_faults_watch_fd()) that becomes readable (POLLIN) at the first page
- * fault a process in the sandbox takes after the watch was armed. It fires once:
- * call platform_faults_watch_arm() when the caller has looked (sampled), and
- * only then does the next fault wake it again, so a program faulting flat out
- * wakes the loop at most once per arming. A still group wakes nobody.
+ * fault a process in the sandbox takes after the watch was armed. On that wake-up
+ * call platform_faults_watch_disarm(), and platform_faults_watch_arm() when the
+ * caller has looked (sampled): only then does the next fault wake it again, so
+ * a program faulting flat out wakes the loop once per arming. A still group
+ * wakes nobody.
  * -EOPNOTSUPP where there is no such count (Windows, cgroup v1 without a cgroup2 twin); the kernel's
  * error where perf events are refused (EACCES: kernel.perf_event_paranoid without
  * CAP_PERFMON; EPERM: a container's seccomp filter). Growth is then seen at the
@@ -199,6 +200,7 @@ typedef struct PlatformFaultsWatch PlatformFaultsWatch;
 int platform_sandbox_faults_watch(PlatformSandbox *s, PlatformFaultsWatch **ret);
 int platform_faults_watch_fd(PlatformFaultsWatch *w);
 int platform_faults_watch_arm(PlatformFaultsWatch *w);
+int platform_faults_watch_disarm(PlatformFaultsWatch *w);
 PlatformFaultsWatch *platform_faults_watch_free(PlatformFaultsWatch *w);
 
 /* How to wait on one of the two descriptors above: for POLLPRI (cgroup v2's files), or for POLLIN (cgroup

@@ -5,14 +5,18 @@
  * No cgroup file says that memory is being touched until a limit is crossed: memory.events moves at
  * memory.high and memory.max, PSI only when tasks stall. But new memory arrives by page faults, and the
  * kernel counts them per cgroup (a perf event opened on the group's directory with PERF_FLAG_PID_CGROUP
- * counts the tasks of the group and of its descendants). One event per CPU, each sampling every fault and
- * one-shot (PERF_EVENT_IOC_REFRESH 1: the kernel disables it at its first overflow), so the first fault
- * after an arming wakes the loop once, and a program faulting flat out costs the loop nothing more until
- * it looks again. A still group takes no faults and wakes nobody. tests/kernel (kt-notify) pins this down.
+ * counts the tasks of the group and of its descendants). One event per CPU, each sampling every fault: the
+ * first fault after an arming wakes the loop, which disarms them all (PERF_EVENT_IOC_DISABLE) until it has
+ * looked, so a program faulting flat out costs the loop one wake-up per look. A still group takes no faults
+ * and wakes nobody. tests/kernel (kt-notify) pins this down.
+ *
+ * Not one-shot events (PERF_EVENT_IOC_REFRESH 1): re-arming only the CPUs that fired raced with the
+ * kernel's own deferred disable of a fired event, and left CPUs off for hundreds of ms in the VM.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -28,11 +32,11 @@
 typedef struct FaultsCpu {
         int fd;
         struct perf_event_mmap_page *page; /* the ring's control page; one data page follows */
-        uint64_t seen_head;                /* data_head when last armed: moved means this one fired */
 } FaultsCpu;
 
 struct PlatformFaultsWatch {
         int epoll_fd; /* readable when any CPU's event has fired */
+        bool armed;   /* counting, and no fault has woken the loop since */
         size_t n;
         FaultsCpu cpus[];
 };
@@ -63,7 +67,7 @@ static int open_cpu(int cgroup_fd, int cpu, FaultsCpu *ret)
                 .config = PERF_COUNT_SW_PAGE_FAULTS,
                 .sample_period = 1,
                 .wakeup_events = 1,
-                .disabled = 1, /* armed by the first platform_faults_watch_arm() */
+                .disabled = 1, /* armed by platform_faults_watch_arm() */
         };
         void *page;
 
@@ -116,7 +120,6 @@ int platform_sandbox_faults_watch(PlatformSandbox *s, PlatformFaultsWatch **ret)
                         r = negative_errno();
                         goto fail;
                 }
-                c->seen_head = UINT64_MAX; /* armed below */
         }
         if (w->n == 0) {
                 r = -EOPNOTSUPP;
@@ -141,21 +144,32 @@ int platform_faults_watch_arm(PlatformFaultsWatch *w)
 {
         struct epoll_event evs[16];
 
+        if (w->armed)
+                return 0;
+        /* Empty the rings and drop the readiness the last faults left, then count again: a fault from now on
+         * wakes the loop. */
         for (size_t i = 0; i < w->n; i++) {
                 FaultsCpu *c = &w->cpus[i];
-                uint64_t head = __atomic_load_n(&c->page->data_head, __ATOMIC_ACQUIRE);
 
-                /* Only a CPU whose event fired is disabled now; one still armed would need two faults after
-                 * a second refresh. */
-                if (head == c->seen_head)
-                        continue;
-                __atomic_store_n(&c->page->data_tail, head, __ATOMIC_RELEASE);
-                c->seen_head = head;
-                if (ioctl(c->fd, PERF_EVENT_IOC_REFRESH, 1) < 0)
-                        return negative_errno();
+                __atomic_store_n(&c->page->data_tail, __atomic_load_n(&c->page->data_head, __ATOMIC_ACQUIRE),
+                                 __ATOMIC_RELEASE);
         }
-        /* Drop the readiness the fired events left, so the loop is woken by the next fault only. */
         while (epoll_wait(w->epoll_fd, evs, ELEMENTSOF(evs), 0) == (int)ELEMENTSOF(evs))
                 ;
+        for (size_t i = 0; i < w->n; i++)
+                if (ioctl(w->cpus[i].fd, PERF_EVENT_IOC_ENABLE, 0) < 0)
+                        return negative_errno();
+        w->armed = true;
+        return 0;
+}
+
+int platform_faults_watch_disarm(PlatformFaultsWatch *w)
+{
+        if (!w->armed)
+                return 0;
+        w->armed = false;
+        for (size_t i = 0; i < w->n; i++)
+                if (ioctl(w->cpus[i].fd, PERF_EVENT_IOC_DISABLE, 0) < 0)
+                        return negative_errno();
         return 0;
 }

@@ -415,6 +415,11 @@ int platform_faults_watch_arm(PlatformFaultsWatch *w)
         return -EOPNOTSUPP;
 }
 
+int platform_faults_watch_disarm(PlatformFaultsWatch *w)
+{
+        return -EOPNOTSUPP;
+}
+
 PlatformFaultsWatch *platform_faults_watch_free(PlatformFaultsWatch *w)
 {
         return NULL;
