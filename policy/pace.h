@@ -34,7 +34,8 @@ typedef struct PaceConfig {
         uint64_t still_min_bytes;
         usec_t still_max_usec;
         /* The fault watch (platform_sandbox_faults_watch()) is armed only while the next sample is further
-         * off than this: while memory grows, the pace samples anyway. After a fault that brought nothing
+         * off than this (so not at the pressing pace, where the kernel's events speak): while memory grows,
+         * the pace samples anyway. After a fault that brought nothing
          * new the next one is looked at no sooner than a backoff, doubling up to faults_backoff_max_usec
          * (from floor_usec): a program that faults without growing is not sampled at the floor. */
         usec_t faults_arm_min_usec;
