@@ -548,11 +548,10 @@ def judge(cells, det_rows, act, overhead):
         goals.append(("Detection p99 <= 20 ms", "%s ms (from the jump's start; %d samples: %s)" % (
                           fmt(p, "{:g}"), len(det), sources),
                       p is not None and p <= 20,
-                      "memgov decided on (event source, decisions) %s: it saw the growth then, not when it began. "
-                      "A jump far below the limit crosses no guard and raises no kernel event, so it is seen "
-                      "at the next agent report or paced sample; the wire that would see it sooner is off "
-                      "(docs/control-law.md, 'The wire'), and the touching itself takes hundreds of ms under "
-                      "emulation" % sources))
+                      "memgov decided on (event source, decisions) %s. The jump's first page fault wakes memgov "
+                      "within milliseconds (docs/design.md, the fault watch), but the law counts the growth as "
+                      "outside the heap only once the agent's fresh stats pair with the charge: one agent round "
+                      "trip in a program touching memory flat out under emulation" % sources))
     if act:
         p = pct(act, 99)
         goals.append(("Actuation p99 <= 5 ms", "%s us (%d samples)" % (fmt(p), len(act)), p is not None and p <= 5000,
@@ -571,9 +570,10 @@ def judge(cells, det_rows, act, overhead):
         cpu = max(num(r["cpu_percent"]) for r in mg)
         goals.append(("memgov's idle CPU <= 0.01%", ", ".join("%s %.4f%%" % (r["who"], num(r["cpu_percent"])) for r in mg),
                       cpu <= 0.01,
-                      "memgov wakes about as often as tini (a still group is sampled every 2 s at most, and the "
-                      "agent reports every second), but each wake-up reads several cgroup files and steps the "
-                      "law, and emulation inflates that work: tini measured %s%% in the same run" % next(
+                      "memgov wakes about as often as tini (the agent reports every second); a wake-up with no "
+                      "news reads memory.current alone (docs/design.md, 'Glances'), but the event loop, the "
+                      "agent's report and its parsing still cost more than tini's wait, and emulation inflates "
+                      "that work: tini measured %s%% in the same run" % next(
                           (r["cpu_percent"] for r in overhead if r["who"] == "tini"), "?")))
     return goals
 
