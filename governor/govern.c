@@ -519,11 +519,10 @@ static void arm_faults(Governor *g, bool woken, bool still)
                 return;
         if (woken)
                 g->faults_delay_usec = pace_faults_delay(&g->opts.pace, g->faults_delay_usec, still);
-        armed = g->st.next_usec > g->opts.pace.faults_arm_min_usec;
+        armed = g->st.next_usec > g->opts.pace.faults_arm_min_usec &&
+                platform_faults_watch_arm(g->faults) >= 0;
         if (!armed)
                 (void)platform_faults_watch_disarm(g->faults);
-        if (armed && platform_faults_watch_arm(g->faults) < 0)
-                armed = false;
         (void)sd_event_source_set_enabled(g->faults_source, armed ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 

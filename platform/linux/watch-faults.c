@@ -156,10 +156,11 @@ int platform_faults_watch_arm(PlatformFaultsWatch *w)
         }
         while (epoll_wait(w->epoll_fd, evs, ELEMENTSOF(evs), 0) == (int)ELEMENTSOF(evs))
                 ;
+        /* Armed before the first enable: if a later one fails, disarm() turns off those that went on. */
+        w->armed = true;
         for (size_t i = 0; i < w->n; i++)
                 if (ioctl(w->cpus[i].fd, PERF_EVENT_IOC_ENABLE, 0) < 0)
                         return negative_errno();
-        w->armed = true;
         return 0;
 }
 
