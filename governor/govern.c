@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -543,6 +544,7 @@ static void watch_faults(Governor *g)
                 return;
         }
         g->faults_delay_usec = g->opts.pace.floor_usec;
+        g->st.pace_config.ceiling_usec = g->opts.pace.ceiling_watched_usec;
 }
 
 static void watch_psi(Governor *g)
@@ -624,7 +626,7 @@ static void on_agent_hello(const AgentReport *a, void *userdata)
 
 /* Fresh stats are a fresh view of what the runtime holds: the law pairs them with the charge read as they
  * came, so each report is worth a step. The agents report after a GC cycle and when asked (refresh_stats),
- * and at least every second. */
+ * and at least every MEMGOV_STATS_INTERVAL (1 s, or 5 s with the fault watch: governor_prepare_child()). */
 static void on_agent_stats(const AgentReport *a, void *userdata)
 {
         request_step_after(userdata, "agent-stats", 0);
@@ -799,7 +801,7 @@ static int strv_add(char ***l, size_t *n, const char *name, const char *value)
 int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)
 {
         _cleanup_strv_free_ char **env = NULL;
-        char fdtext[16], write64[64];
+        char fdtext[16], write64[64], interval[32];
         _cleanup_free_ char *watch = NULL;
         size_t n = 0;
         int fd = -1, r;
@@ -823,6 +825,17 @@ int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)
             (r = strv_add(&env, &n, "MEMORY_PRESSURE_WATCH", watch)) < 0 ||
             (r = strv_add(&env, &n, "MEMORY_PRESSURE_WRITE", write64)) < 0)
                 return r;
+        /* The agents' routine report (1 s by default) is a fallback for growth nobody announces. With the
+         * page-fault watch, growth wakes memgov as it begins and the law asks for fresh stats then
+         * (refresh_stats), so the routine report can be as rare as the paced sample: an idle program and
+         * memgov sleep. A value the user set is kept. */
+        if (!g->opts.no_agent && g->faults_source && !getenv("MEMGOV_STATS_INTERVAL")) {
+                snprintf(interval, sizeof(interval), "%" PRIu64 "ms",
+                         g->opts.pace.ceiling_watched_usec / USEC_PER_MSEC);
+                r = strv_add(&env, &n, "MEMGOV_STATS_INTERVAL", interval);
+                if (r < 0)
+                        return r;
+        }
         *ret_keep_fd = fd;
         *ret_env = TAKE_PTR(env);
         return 0;

@@ -10,6 +10,8 @@ void pace_config_default(PaceConfig *ret)
                 /* Far below the limit and still, no sooner than tini's own wake-up (1 s) matters: inotify
                  * brings resizes, memory.events and PSI bring pressure, the guard brings jumps. */
                 .ceiling_usec = 2 * USEC_PER_SEC,
+                /* Idle, memgov then wakes less often than tini (once a second): bench/overhead.sh. */
+                .ceiling_watched_usec = 5 * USEC_PER_SEC,
                 /* Four samples before the room is gone at the current pace, each re-estimating it. */
                 .share_permyriad = 2500,
                 .near_permyriad = 2000,

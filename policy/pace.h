@@ -21,8 +21,11 @@
 #include "units.h"
 
 typedef struct PaceConfig {
-        usec_t floor_usec;        /* never sooner: a burst of growth does not become busy polling */
-        usec_t ceiling_usec;      /* never later, far below the limit and still */
+        usec_t floor_usec;   /* never sooner: a burst of growth does not become busy polling */
+        usec_t ceiling_usec; /* never later, far below the limit and still */
+        /* The ceiling while page faults wake the loop (platform_sandbox_faults_watch()): growth is seen as
+         * it begins, so the paced sample is left only to feed the law's windows (still_max_usec). */
+        usec_t ceiling_watched_usec;
         uint32_t share_permyriad; /* of the time until the limit at the recent growth rate */
         uint32_t near_permyriad;  /* room below this share of the limit shortens the ceiling in proportion */
         usec_t rate_halflife_usec; /* a growth rate seen is remembered, fading: bursts come in trains */

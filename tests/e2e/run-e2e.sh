@@ -60,6 +60,19 @@ MEMGOV_FD=99 MEMORY_PRESSURE_WATCH=/elsewhere "$MEMGOV" run --name nested -- sh 
 expect "exit" $? 0 && expect_grep replaced "$T/out" "^fd=[0-9]+ watch=/sys/fs/cgroup/nested/memory.pressure$" &&
         if grep -q "fd=99 " "$T/out"; then fail "the outer MEMGOV_FD leaked through"; else pass; fi
 
+# The VM's kernel offers perf events, so the fault watch is on and the agents' routine report is rare.
+begin "with the fault watch, the agents report every 5 s on their own"
+mg run --name interval -- sh -c 'echo "interval=$MEMGOV_STATS_INTERVAL"'
+expect "exit" $? 0 && expect_grep default "$T/out" "^interval=5000ms$" && pass
+
+begin "a MEMGOV_STATS_INTERVAL the user set is kept"
+MEMGOV_STATS_INTERVAL=300ms mg run --name interval2 -- sh -c 'echo "interval=$MEMGOV_STATS_INTERVAL"'
+expect "exit" $? 0 && expect_grep kept "$T/out" "^interval=300ms$" && pass
+
+begin "--no-agent sets no MEMGOV_STATS_INTERVAL"
+mg run --no-agent --name interval3 -- sh -c 'echo "interval=$MEMGOV_STATS_INTERVAL"'
+expect "exit" $? 0 && expect_grep no-agent "$T/out" "^interval=$" && pass
+
 begin "as root, PSI triggers are armed on the group"
 mg run -v --name psi -- true
 expect "exit" $? 0 && expect_grep some "$T/err" "PSI trigger armed: some 50000us in 1000000us" &&
