@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Writes that can block (memory.high below usage, memory.reclaim: the writer
+ * Writes that can block (a throttle point below usage, a reclaim: the writer
  * does the reclaim) run on one worker thread, so the event loop stays
  * responsive. Each kind has one pending slot: a newer request replaces one
  * not yet started. Results come back on the loop through an eventfd.

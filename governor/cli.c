@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../platform/platform.h"
 #include "../policy/launchenv.h"
 #include "../policy/metrics-format.h"
 #include "log.h"
@@ -52,10 +53,10 @@ void cli_help_run(const char *verb)
                 printf("Run CMD in its own cgroup v2 group with memory limits, give it a GC budget in its\n"
                        "environment, forward signals to it, and exit with its exit code.\n\n");
         printf("Options:\n"
-               "  --memory-max SIZE     hard limit (memory.max); past it the kernel OOM-kills the group\n"
-               "  --memory-high SIZE|PCT  throttle point (memory.high), a size or a percentage of\n"
+               "  --memory-max SIZE     hard limit (%s); past it the kernel OOM-kills the group\n"
+               "  --memory-high SIZE|PCT  throttle point (%s), a size or a percentage of\n"
                "                        --memory-max such as 90%%\n"
-               "  --swap-max SIZE       swap limit (memory.swap.max); unset leaves the kernel default\n"
+               "  --swap-max SIZE       swap limit (%s); unset leaves the kernel default\n"
                "  --name NAME           the child cgroup's name (default memgov-<program>-<pid>)\n"
                "  --parent CGROUP       create the group below CGROUP (default: memgov's own cgroup,\n"
                "                        after memgov moves itself into a leaf named 'supervisor')\n"
@@ -121,7 +122,7 @@ void cli_help_run(const char *verb)
                "  -h, --help            show this help\n\n"
                "SIZE is bytes, or a number with K, M, G or T (1024-based: 512M, 1.5G), or 'max'.\n"
                "DURATION is a number with ms, s or m (500ms, 10s, 2m); a bare number is seconds.\n\n"
-               "GOMEMLIMIT is set to the budget (memory.high if set, else memory.max) minus a 10%%\n"
+               "GOMEMLIMIT is set to the budget (%s if set, else %s) minus a 10%%\n"
                "headroom (at least 8M) unless the environment already has one. The runtime's own\n"
                "settings (JAVA_TOOL_OPTIONS, NODE_OPTIONS, DOTNET_/COMPlus_GCHeapHardLimit, MALLOC_ARENA_MAX,\n"
                "MALLOC_CONF, ...) are derived from the same budget and merged with yours.\n\n"
@@ -129,7 +130,10 @@ void cli_help_run(const char *verb)
                "collector through an agent inside it (MEMGOV_FD; see docs/protocol.md).\n\n"
                "Exit status: the child's, or 128+N if signal N ended it; 127 if CMD was not found,\n"
                "126 if it could not be executed, 125 if memgov itself failed, 122 if memgov killed\n"
-               "it because it could not fit (--on-cannot-fit kill).\n");
+               "it because it could not fit (--on-cannot-fit kill).\n",
+               platform_name(PLATFORM_NAME_MAX), platform_name(PLATFORM_NAME_HIGH),
+               platform_name(PLATFORM_NAME_SWAP_MAX), platform_name(PLATFORM_NAME_HIGH),
+               platform_name(PLATFORM_NAME_MAX));
 }
 
 static int parse_size_option(const char *option, const char *value, uint64_t *ret)

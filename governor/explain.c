@@ -36,10 +36,11 @@ static void print_environment(const LaunchEnv *plan)
         printf("environment:\n");
         switch (plan->go_source) {
         case GOMEMLIMIT_COMPUTED:
-                printf("  GOMEMLIMIT=%llu    # %s: the budget (memory.high if set, else memory.max, here %s)\n"
+                printf("  GOMEMLIMIT=%llu    # %s: the budget (%s if set, else %s, here %s)\n"
                        "                          # minus a 10%% headroom (at least 8M) for memory Go does not see\n",
                        (unsigned long long)plan->go_memlimit_bytes,
                        units_format_size_human(plan->go_memlimit_bytes, b, sizeof(b)),
+                       platform_name(PLATFORM_NAME_HIGH), platform_name(PLATFORM_NAME_MAX),
                        units_format_size_human(plan->budget_bytes, a, sizeof(a)));
                 break;
         case GOMEMLIMIT_USER:
@@ -76,8 +77,8 @@ static void print_environment(const LaunchEnv *plan)
         }
 }
 
-/* Node sizes its default heap from the machine, not the group: where that default is above memory.max, the
- * flags memgov sets are what keeps the heap inside the group, and explain says so. */
+/* Node sizes its default heap from the machine, not the group: where that default is above the hard limit,
+ * the flags memgov sets are what keeps the heap inside the group, and explain says so. */
 static void print_node_default(const LaunchEnv *plan, const MemoryLimits *limits)
 {
         char a[UNITS_SIZE_STRLEN], b[UNITS_SIZE_STRLEN], c[UNITS_SIZE_STRLEN];
@@ -91,9 +92,10 @@ static void print_node_default(const LaunchEnv *plan, const MemoryLimits *limits
             old + LAUNCHENV_NODE_RESERVE_BYTES <= limits->max_bytes)
                 return;
         printf("  # note: node's own default old space here is %s (a quarter of the machine's %s, not of\n"
-               "  #       memory.max): above memory.max %s, so without the flags above node's heap can\n"
+               "  #       %s): above %s %s, so without the flags above node's heap can\n"
                "  #       outgrow the group before V8 collects (Node 20 and 24, docs/runtimes.md)\n",
                units_format_size_human(old, a, sizeof(a)), units_format_size_human(machine, b, sizeof(b)),
+               platform_name(PLATFORM_NAME_MAX), platform_name(PLATFORM_NAME_MAX),
                units_format_size_human(limits->max_bytes, c, sizeof(c)));
 }
 

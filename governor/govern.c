@@ -208,6 +208,7 @@ static void fill_metrics(Governor *g, MetricsSnapshot *ret)
                 .cgroup = platform_sandbox_path(g->sandbox),
                 .version = MEMGOV_VERSION,
                 .start_time_usec = g->start_realtime_usec,
+                .names = step_sandbox_names(),
                 .have_sample = g->st.have_last,
                 .current_bytes = x->current_bytes,
                 .peak_bytes = x->peak_bytes,
@@ -309,8 +310,8 @@ static void fill_status(void *userdata, StatusSnapshot *ret)
 static void arm_pace(Governor *g, usec_t at_usec);
 
 /* What the sandbox cannot do, or the kernel refused for good, stays off whatever the policy says. The guard
- * is a memory.high that says when it is crossed: none where the sandbox's does not (cgroup v1's soft limit)
- * or where memgov writes none (observe mode). */
+ * is memgov's own throttle point, which must say when it is crossed: none where the sandbox's does not
+ * (cgroup v1's soft limit) or where memgov writes none (observe mode). */
 static void restrict_config(Governor *g)
 {
         if (!platform_sandbox_high_notifies(g->sandbox) || g->no_high)
@@ -527,8 +528,9 @@ static void arm_faults(Governor *g, bool woken, bool still)
         (void)sd_event_source_set_enabled(g->faults_source, armed ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
-/* Growth far below the limit raises no kernel event (memory.events moves at memory.high and memory.max, PSI
- * when tasks stall), but new memory comes by page faults: their first one after a look wakes the loop. */
+/* Growth far below the limit raises no kernel event (the group's event counts move at the throttle point and
+ * the hard limit, the pressure reading when tasks stall), but new memory comes by page faults: their first
+ * one after a look wakes the loop. */
 static void watch_faults(Governor *g)
 {
         int r = platform_sandbox_faults_watch(g->sandbox, &g->faults);
@@ -852,6 +854,7 @@ void governor_postmortem(Governor *g, const char *what, const char *cause, const
         Postmortem p = {
                 .what = what,
                 .cause = cause,
+                .names = step_sandbox_names(),
                 .max_bytes = final->max_bytes,
                 .high_bytes = final->high_bytes,
                 .peak_bytes = final->peak_bytes,
@@ -902,7 +905,7 @@ void governor_stop(Governor *g)
                 g->postmortem_pending = g->kill_pending = false;
                 governor_postmortem(g, g->program ?: "the program", "cannot fit", &g->st.last_platform);
         }
-        /* The last word for the metrics: after an OOM kill, memory.events counts it only now. */
+        /* The last word for the metrics: after an OOM kill, the group's event counts have it only now. */
         if (g->metrics && platform_sandbox_sample(g->sandbox, &x) >= 0) {
                 g->st.last_platform = x;
                 publish_metrics(g);

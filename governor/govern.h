@@ -2,11 +2,11 @@
 #pragma once
 
 /*
- * The closed loop: watch the group (memory.events, PSI triggers, writes to its
+ * The closed loop: watch the group (its event counts, pressure triggers, writes to its
  * limits, and samples paced by its growth: policy/pace.h), ask the control law (policy/law.h) what to do,
- * and do it: targets, GC, release and shed through the control channel; memory.reclaim and memory.high
- * through the actuator. Every decision that does something is one log line with its inputs, outputs and
- * rule.
+ * and do it: targets, GC, release and shed through the control channel; reclaim and memgov's own throttle
+ * point through the actuator. Every decision that does something is one log line with its inputs, outputs
+ * and rule.
  */
 
 #include <stdbool.h>

@@ -123,7 +123,7 @@ int init_acquire_sandbox(const RunOptions *o, const SandboxOptions *so, Platform
                         *ret_observe = false;
                         return 0;
                 }
-                /* A container's read-only /sys/fs/cgroup, a group not delegated to us: observe instead,
+                /* A container's read-only cgroup tree, a group not delegated to us: observe instead,
                  * unless limits were asked for, which observe mode cannot set. */
                 if (limits_asked(o) || !(r == -EACCES || r == -EPERM || r == -EROFS)) {
                         log_error("%s", err.message[0] ? err.message : strerror(-r));

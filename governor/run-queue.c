@@ -86,6 +86,7 @@ static void postmortem(QueueSupervisor *q, const char *cause)
         Postmortem p = {
                 .what = q->run.opts->argv[0],
                 .cause = cause,
+                .names = step_sandbox_names(),
                 .max_bytes = q->st.last_platform.max_bytes,
                 .high_bytes = q->st.last_platform.high_bytes,
                 .peak_bytes = q->st.last_platform.peak_bytes,

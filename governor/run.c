@@ -3,8 +3,8 @@
  * The supervisor: create the group, start the child in it, then loop on
  * sd-event until the child and everything it started are gone:
  *   child exit (pidfd) -> note the code; if descendants remain, grace, then kill
- *   cgroup.events populated=0 -> remove the group, exit with the child's code
- *   SIGTERM/SIGINT -> forward, grace, then cgroup.kill
+ *   the group empty (platform_sandbox_populated()) -> remove the group, exit with the child's code
+ *   SIGTERM/SIGINT -> forward, grace, then kill the group (platform_sandbox_kill())
  *   other signals -> forward
  * As an init (PID 1, --init, observe mode; governor/init.c) one SIGCHLD source replaces the child's pidfd:
  * it reaps every child and finds the main one among them.
@@ -76,12 +76,13 @@ static void report_oom(Supervisor *s)
                 return;
         units_format_size_human(x.max_bytes, max, sizeof(max));
         if (x.peak_bytes == PLATFORM_UNLIMITED)
-                snprintf(peak, sizeof(peak), "unknown (no memory.peak)");
+                snprintf(peak, sizeof(peak), "unknown (no %s)", platform_name(PLATFORM_NAME_PEAK));
         else
                 units_format_size_human(x.peak_bytes, peak, sizeof(peak));
-        log_error("%s was OOM-killed: memory.max=%s, peak=%s, %" PRIu64
+        log_error("%s was OOM-killed: %s=%s, peak=%s, %" PRIu64
                   " process(es) killed in %s. Raise --memory-max, or make the program use less memory.",
-                  s->run.opts->argv[0], max, peak, x.events_oom_kill, platform_sandbox_path(s->sandbox));
+                  s->run.opts->argv[0], platform_name(PLATFORM_NAME_MAX), max, peak, x.events_oom_kill,
+                  platform_sandbox_path(s->sandbox));
         governor_postmortem(s->governor, s->run.opts->argv[0], "was OOM-killed", &x);
 }
 
@@ -249,21 +250,21 @@ static void reload_limits(Supervisor *s)
         if (r >= 0)
                 r = platform_sandbox_set_high(s->sandbox, limits.high_bytes);
         if (r < 0) {
-                (void)log_full_errno(
-                        LOG_WARNING, r,
-                        "Cannot apply the reloaded limits to %s: %m; it keeps memory.max=%s memory.high=%s.",
-                        platform_sandbox_path(s->sandbox),
-                        units_format_size(s->run.limits.max_bytes, a, sizeof(a)),
-                        units_format_size(s->run.limits.high_bytes, b, sizeof(b)));
-                /* memory.max may be in place and memory.high not: put back what was there. */
+                (void)log_full_errno(LOG_WARNING, r,
+                                     "Cannot apply the reloaded limits to %s: %m; it keeps %s=%s %s=%s.",
+                                     platform_sandbox_path(s->sandbox), platform_name(PLATFORM_NAME_MAX),
+                                     units_format_size(s->run.limits.max_bytes, a, sizeof(a)),
+                                     platform_name(PLATFORM_NAME_HIGH),
+                                     units_format_size(s->run.limits.high_bytes, b, sizeof(b)));
+                /* The hard limit may be in place and the throttle point not: put back what was there. */
                 (void)platform_sandbox_set_max(s->sandbox, s->run.limits.max_bytes);
                 return;
         }
         s->spec = spec;
         s->run.limits = limits;
-        log_notice("Limits of %s now memory.max=%s memory.high=%s (policy reload).",
-                   platform_sandbox_path(s->sandbox), units_format_size(limits.max_bytes, a, sizeof(a)),
-                   units_format_size(limits.high_bytes, b, sizeof(b)));
+        log_notice("Limits of %s now %s=%s %s=%s (policy reload).", platform_sandbox_path(s->sandbox),
+                   platform_name(PLATFORM_NAME_MAX), units_format_size(limits.max_bytes, a, sizeof(a)),
+                   platform_name(PLATFORM_NAME_HIGH), units_format_size(limits.high_bytes, b, sizeof(b)));
 }
 
 /* SIGHUP: read the policy files again; any error keeps the policy in force (policyfile_reload() says why).
@@ -471,8 +472,9 @@ static void observe_limits(Supervisor *s)
         units_format_size_human(x.max_bytes, max, sizeof(max));
         units_format_size_human(x.high_bytes, high, sizeof(high));
         log_notice(
-                "Observing %s: effective memory.max=%s memory.high=%s (the lowest of the group and its ancestors); memgov sets no limits in this mode.",
-                platform_sandbox_path(s->sandbox), max, high);
+                "Observing %s: effective %s=%s %s=%s (the lowest of the group and its ancestors); memgov sets no limits in this mode.",
+                platform_sandbox_path(s->sandbox), platform_name(PLATFORM_NAME_MAX), max,
+                platform_name(PLATFORM_NAME_HIGH), high);
 }
 
 int run_main(const RunOptions *o)

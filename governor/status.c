@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "../platform/platform.h"
 #include "../policy/macro.h"
 #include "cli.h"
 #include "log.h"
@@ -342,9 +343,10 @@ int status_main(int argc, char *argv[])
                 case 'h':
                         printf("Usage: memgov status [NAME|PID] [--json]\n\n"
                                "Show the running governors (all, or the one whose group is NAME or whose memgov\n"
-                               "has PID): limits, memory.current and peak, pressure, the agents and what they\n"
+                               "has PID): limits, %s and peak, pressure, the agents and what they\n"
                                "report, the GC target, the last decisions. --json prints one object for\n"
-                               "NAME|PID and an array otherwise (docs/status.md).\n");
+                               "NAME|PID and an array otherwise (docs/status.md).\n",
+                               platform_name(PLATFORM_NAME_CURRENT));
                         return 0;
                 default:
                         log_error("status: option '%s' is not known (see 'memgov status --help')",

@@ -215,6 +215,18 @@ void stepper_fill_postmortem(const Stepper *st, usec_t now_usec, Postmortem *p)
         p->gc_cpu_permyriad = x->gc_cpu_permyriad;
 }
 
+SandboxNames step_sandbox_names(void)
+{
+        return (SandboxNames){
+                .max = platform_name(PLATFORM_NAME_MAX),
+                .high = platform_name(PLATFORM_NAME_HIGH),
+                .current = platform_name(PLATFORM_NAME_CURRENT),
+                .peak = platform_name(PLATFORM_NAME_PEAK),
+                .stat = platform_name(PLATFORM_NAME_STAT),
+                .events = platform_name(PLATFORM_NAME_EVENTS),
+        };
+}
+
 void postmortem_log(const Postmortem *p)
 {
         _cleanup_free_ char *text = malloc(POSTMORTEM_STRLEN);

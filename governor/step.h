@@ -61,3 +61,7 @@ bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void 
 void stepper_fill_postmortem(const Stepper *st, usec_t now_usec, Postmortem *p);
 /* Formats the post-mortem and logs it line by line, at error level. */
 void postmortem_log(const Postmortem *p);
+
+/* What policy/'s texts (the post-mortem, the metrics, the status) call the sandbox's limits and readings:
+ * the platform's names for them (platform_name()). */
+SandboxNames step_sandbox_names(void);

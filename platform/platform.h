@@ -330,13 +330,18 @@ int platform_executable_path(char **ret);
  * /etc/memgov on Linux, the ProgramData folder's memgov on Windows. */
 const char *platform_policy_dir(void);
 
-/* What governor/ calls the sandbox's event source and its two writes in log lines and in the trace's "on"
- * field, so that a person can look them up: the cgroup v2 file names on Linux, the Job Object's on Windows.
- * Never NULL. */
+/* What governor/ calls the sandbox's event source, its writes, its limits and its readings in log lines,
+ * help, metrics, status and the trace's "on" field, so that a person can look them up: the cgroup v2 file
+ * names on Linux, the Job Object's on Windows. Never NULL. */
 typedef enum PlatformName {
-        PLATFORM_NAME_EVENTS,  /* what platform_sandbox_memory_events_fd() watches */
-        PLATFORM_NAME_RECLAIM, /* what platform_sandbox_reclaim() writes */
-        PLATFORM_NAME_HIGH,    /* what platform_sandbox_set_high() writes */
+        PLATFORM_NAME_EVENTS,   /* what platform_sandbox_memory_events_fd() watches */
+        PLATFORM_NAME_RECLAIM,  /* what platform_sandbox_reclaim() writes */
+        PLATFORM_NAME_HIGH,     /* what platform_sandbox_set_high() writes */
+        PLATFORM_NAME_MAX,      /* the hard limit: what platform_sandbox_set_max() writes */
+        PLATFORM_NAME_SWAP_MAX, /* the swap limit (SandboxOptions.swap_max_bytes) */
+        PLATFORM_NAME_CURRENT,  /* the charge: PlatformSample.current_bytes */
+        PLATFORM_NAME_PEAK,     /* PlatformSample.peak_bytes */
+        PLATFORM_NAME_STAT,     /* where PlatformSample's anon, file, shmem and kernel bytes come from */
         _PLATFORM_NAME_MAX,
 } PlatformName;
 const char *platform_name(PlatformName n);

@@ -31,7 +31,7 @@ typedef struct AgentReport {
         uint64_t total_bytes, heap_live_bytes, gc_count;
         double gc_cpu_fraction;
         bool have_stats; /* a stats with total_bytes arrived */
-        /* The group's charge (memory.current) when that stats arrived, as the governor read it then; 0: not
+        /* The group's charge when that stats arrived, as the governor read it then; 0: not
          * read. Only with it are the runtime's total and the charge a pair from one moment. */
         uint64_t charged_at_stats_bytes;
         /* The share last sent to this agent, and what it acknowledged. */

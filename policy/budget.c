@@ -18,7 +18,7 @@ LimitError limits_resolve(const LimitSpec *spec, MemoryLimits *ret)
         if (high != SIZE_MAX_UNLIMITED && high > max)
                 return LIMIT_HIGH_ABOVE_MAX;
         if (high == SIZE_MAX_UNLIMITED && max != SIZE_MAX_UNLIMITED)
-                high = SIZE_MAX_UNLIMITED; /* unset: no throttling below memory.max */
+                high = SIZE_MAX_UNLIMITED; /* unset: no throttling below the hard limit */
 
         ret->max_bytes = max;
         ret->high_bytes = high;
@@ -33,7 +33,7 @@ const char *limit_error_to_string(LimitError e)
         case LIMIT_HIGH_PERCENT_WITHOUT_MAX:
                 return "--memory-high as a percentage needs --memory-max";
         case LIMIT_HIGH_ABOVE_MAX:
-                return "--memory-high is above --memory-max; memory.high is the throttle point below the hard limit, so it must not exceed it";
+                return "--memory-high is above --memory-max; --memory-high is the throttle point below the hard limit, so it must not exceed it";
         case LIMIT_MAX_ZERO:
                 return "--memory-max must be greater than 0; the child could not even start";
         case LIMIT_HIGH_ZERO:

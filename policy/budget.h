@@ -40,8 +40,8 @@ typedef enum LimitError {
 LimitError limits_resolve(const LimitSpec *spec, MemoryLimits *ret);
 const char *limit_error_to_string(LimitError e);
 
-/* The budget the GC should live within: memory.high when set (the throttle
- * point), else memory.max; SIZE_MAX_UNLIMITED when neither is set. */
+/* The budget the GC should live within: the throttle point when set, else the
+ * hard limit; SIZE_MAX_UNLIMITED when neither is set. */
 uint64_t budget_bytes(const MemoryLimits *limits);
 
 /*

@@ -102,7 +102,7 @@ const char *capture_decision_format(const CaptureInput *in, const CaptureDecisio
 
 /*
  * Armed captures (docs/protocol.md, "Armed captures"). A leak of 100 MiB/s fills the room between the
- * cannot-fit line and memory.max faster than a stats report, a step and a capture request can cross the
+ * cannot-fit line and the hard limit faster than a stats report, a step and a capture request can cross the
  * socket; so memgov tells the agent in advance where the line is, and the agent captures at the end of the
  * GC cycle that crosses it.
  *

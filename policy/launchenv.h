@@ -119,10 +119,10 @@ uint64_t launchenv_node_semi_space_mib(uint64_t budget);
 #define LAUNCHENV_NODE_DEFAULT_OLD_MAX_BYTES (UINT64_C(4) << 30)
 uint64_t launchenv_node_default_old_space_bytes(uint64_t machine_bytes);
 
-/* The heap the JVM gives itself in a group of memory.max (or -XX:MaxRAM) = budget, as JDK 17 and 25 decide
- * it (Arguments::set_heap_size): half the memory while that is below the JVM's built-in MaxHeapSize (126M on
- * 64-bit), else a quarter but at least those 126M. So 64M in 128M, 126M in 256M and 384M, 128M in 512M:
- * not the quarter below 504M. memgov's heap is never below it. */
+/* The heap the JVM gives itself in a group whose hard limit (or -XX:MaxRAM) = budget, as JDK 17 and 25
+ * decide it (Arguments::set_heap_size): half the memory while that is below the JVM's built-in MaxHeapSize
+ * (126M on 64-bit), else a quarter but at least those 126M. So 64M in 128M, 126M in 256M and 384M, 128M in
+ * 512M: not the quarter below 504M. memgov's heap is never below it. */
 #define LAUNCHENV_JVM_DEFAULT_MAX_HEAP_BYTES UINT64_C(132120576)
 uint64_t launchenv_jvm_default_heap_bytes(uint64_t budget);
 

@@ -4,7 +4,7 @@
 #include "law.h"
 #include "macro.h"
 
-/* The kernel keeps memory.high in pages, rounding a written value down: what reads back may be
+/* The kernel keeps the throttle point in pages, rounding a written value down: what reads back may be
  * up to a page below what was written. 64K covers every page size Linux uses. */
 #define HIGH_SLACK_BYTES (UINT64_C(64) << 10)
 
@@ -130,8 +130,8 @@ static bool high_matches(uint64_t read, uint64_t written)
         return read <= written && written - read < HIGH_SLACK_BYTES;
 }
 
-/* The limit the law steers toward: memory.max, or memory.high when someone
- * other than memgov set it lower. A memory.high memgov wrote itself is an
+/* The limit the law steers toward: the hard limit, or the throttle point when someone
+ * other than memgov set it lower. A throttle point memgov wrote itself is an
  * actuator, not a limit: counting it would make the law chase its own tail. */
 static uint64_t observe_limit(PolicyState *s, const PolicySample *x)
 {
@@ -162,7 +162,7 @@ static bool update_level(const PolicyConfig *c, PolicyState *s, const PolicySamp
 {
         bool seen = s->seen_sample;
         /* The wire is crossed on purpose: news that the charge grew, not pressure, unless the charge is past
-         * the guard too (the kernel counts the crossing of whichever memory.high is in force). */
+         * the guard too (the kernel counts the crossing of whichever throttle point is in force). */
         bool high = counter_grew(&s->events_high, x->events_high, seen) &&
                     (!s->high_is_wire || x->current_bytes >= s->guard_bytes);
         bool max = counter_grew(&s->events_max, x->events_max, seen);
@@ -205,7 +205,7 @@ static bool update_level(const PolicyConfig *c, PolicyState *s, const PolicySamp
  * huge page after a runtime released part of it (Go's scavenger, debug.FreeOSMemory: madvise in 4K
  * pages). The kernel only queues such a page for splitting; the released part stays charged until reclaim
  * runs the deferred-split shrinker. Counted as unseen, it made a pure Go program look 5-30M bigger than
- * its runtime (measured with agents/go/cmd/memprobe in the test VM); memory.reclaim frees it, as it
+ * its runtime (measured with agents/go/cmd/memprobe in the test VM); a reclaim write frees it, as it
  * frees inactive_file. */
 static uint64_t unmapped_anon(const PolicySample *x)
 {
@@ -306,7 +306,7 @@ static void give_up(const PolicyConfig *c, PolicyState *s, const PolicySample *x
                 return;
         }
         /* Let the kernel act: a soft limit under a heap that cannot fit only buys hours of GC
-         * thrashing (golang/go#58106), and memgov's own memory.high only slows the way to OOM. */
+         * thrashing (golang/go#58106), and memgov's own throttle point only slows the way to OOM. */
         if (x->agent_present && s->target_bytes != POLICY_TARGET_NONE) {
                 s->target_bytes = POLICY_TARGET_NONE;
                 s->target_changed_usec = x->now_usec;
@@ -458,23 +458,23 @@ static void reclaim_cache(const PolicyConfig *c, PolicyState *s, const PolicySam
 }
 
 /*
- * memgov's own memory.high, never a limit (observe_limit()), in one of two roles:
+ * memgov's own throttle point, never a limit (observe_limit()), in one of two roles:
  * - The guard, with an agent: between where the target lets the group sit (limit - headroom) and
- *   memory.max. Growth that outruns the samples (a jump outside the heap, a program faster than the
- *   loop) crosses it first: the kernel throttles the allocating task and raises memory.events "high"
+ *   the hard limit. Growth that outruns the samples (a jump outside the heap, a program faster than the
+ *   loop) crosses it first: the kernel throttles the allocating task and counts a "high" event
  *   within about 10 ms, and the step that follows lowers the target and asks for a GC while the task
  *   waits. Below the guard nothing is throttled. docs/control-law.md, "The guard".
  *   Far below the guard, if memory_high_wire is set (off by default: it held growing heaps for longer
- *   than it saved), memory.high is the wire instead: the charge plus memory_high_wire of the limit.
+ *   than it saved), the throttle point is the wire instead: the charge plus memory_high_wire of the limit.
  *   Growth that no sample has seen yet crosses it, the kernel says so at once, and the step moves it up
  *   again, past the new charge. So a jump far below the limit is seen within milliseconds of its start,
  *   not at the next paced sample. It moves down only once the charge has stayed more than four times its
  *   distance below it for a window, so a runtime's sawtooth does not move it on every cycle.
  * docs/control-law.md, "The wire".
- * - Without an agent, if memory_high_adjust: memory.max less memory_high_headroom, turning a sudden OOM
+ * - Without an agent, if memory_high_adjust: the hard limit less memory_high_headroom, turning a sudden OOM
  *   kill into throttling the kernel reports, which is what the level and the breaker watch.
- * A memory.high someone else set is theirs: followed as a limit, never written; and when neither role
- * applies, memgov puts back the memory.high it replaced.
+ * A throttle point someone else set is theirs: followed as a limit, never written; and when neither role
+ * applies, memgov puts back the throttle point it replaced.
  */
 /* A wire crossed again within this long of its last move is being grown into, not jumped over. */
 #define WIRE_GROWING_USEC (2 * USEC_PER_SEC)

@@ -39,7 +39,7 @@ typedef enum PolicyLevel {
 
 /* What to do once the law has reported "cannot fit". */
 typedef enum PolicyGiveUp {
-        POLICY_GIVE_UP_LET_OOM, /* stop squeezing: lift the target (and a memory.high memgov set) */
+        POLICY_GIVE_UP_LET_OOM, /* stop squeezing: lift the target (and a throttle point memgov set) */
         POLICY_GIVE_UP_KILL,    /* kill the group, exit with POLICY_EXIT_CANNOT_FIT */
         _POLICY_GIVE_UP_MAX,
 } PolicyGiveUp;
@@ -50,27 +50,28 @@ typedef enum PolicyAction {
         POLICY_ACTION_RAISE_TARGET = 1u << 1, /*    the way back up; also sends target_bytes */
         POLICY_ACTION_GC = 1u << 2,           /* 2: ask the agent for a GC */
         POLICY_ACTION_RELEASE = 1u << 3,      /* 3: ask the agent to return free memory to the OS */
-        POLICY_ACTION_RECLAIM = 1u << 4,      /* 4: write reclaim_bytes to memory.reclaim */
+        POLICY_ACTION_RECLAIM = 1u << 4,      /* 4: have the group reclaim reclaim_bytes */
         POLICY_ACTION_SHED = 1u << 5,         /* 5: tell the application to shed (level critical) */
         POLICY_ACTION_CANNOT_FIT = 1u << 6,   /* 6: report "cannot fit", once */
         POLICY_ACTION_KILL = 1u << 7,         /* 6: kill the group, exit with exit_status */
-        POLICY_ACTION_SET_HIGH = 1u << 8,     /* write memory_high_bytes to memory.high */
+        POLICY_ACTION_SET_HIGH = 1u << 8,     /* set the throttle point to memory_high_bytes */
 } PolicyAction;
 #define _POLICY_ACTION_COUNT 9
 
 /* The rule that fired: one per decision, the most severe one that acted
  * (later in this list is more severe). */
 typedef enum PolicyRule {
-        POLICY_RULE_STEADY,      /* nothing to do */
-        POLICY_RULE_NO_LIMIT,    /* neither memory.max nor memory.high: nothing to steer toward */
-        POLICY_RULE_HIGH_FOLLOW, /* memgov's memory.high placed or moved: the guard, or without an agent */
-        POLICY_RULE_TARGET_INITIAL,    /* an agent (re)connected: bring it in sync */
-        POLICY_RULE_TARGET_UP,         /* calm for a window: one bounded step back up */
-        POLICY_RULE_RECLAIM,           /* usage near the limit with cold page cache */
-        POLICY_RULE_TARGET_DOWN,       /* the limit fell or memory outside the runtime grew */
-        POLICY_RULE_OUTSIDE_GREW,      /* outside memory grew: a GC may free what dead objects hold */
-        POLICY_RULE_PRESSURE,          /* level elevated or critical: GC, release, shed */
-        POLICY_RULE_HEAP_CANNOT_FIT,   /* target below live heap + minimum headroom for the hold time */
+        POLICY_RULE_STEADY,          /* nothing to do */
+        POLICY_RULE_NO_LIMIT,        /* neither hard limit nor throttle point: nothing to steer toward */
+        POLICY_RULE_HIGH_FOLLOW,     /* memgov's own throttle point placed or moved: the guard, or without an
+                                        agent */
+        POLICY_RULE_TARGET_INITIAL,  /* an agent (re)connected: bring it in sync */
+        POLICY_RULE_TARGET_UP,       /* calm for a window: one bounded step back up */
+        POLICY_RULE_RECLAIM,         /* usage near the limit with cold page cache */
+        POLICY_RULE_TARGET_DOWN,     /* the limit fell or memory outside the runtime grew */
+        POLICY_RULE_OUTSIDE_GREW,    /* outside memory grew: a GC may free what dead objects hold */
+        POLICY_RULE_PRESSURE,        /* level elevated or critical: GC, release, shed */
+        POLICY_RULE_HEAP_CANNOT_FIT, /* target below live heap + minimum headroom for the hold time */
         POLICY_RULE_GC_CPU_CANNOT_FIT, /* GC CPU above the bound for the duration */
         POLICY_RULE_STALL_CANNOT_FIT,  /* level critical for the stall duration */
         POLICY_RULE_GAVE_UP,           /* after cannot-fit: hands off until the limit grows */
@@ -94,7 +95,7 @@ typedef struct PolicyConfig {
         uint32_t up_hysteresis_permyriad; /* 200: raise only when 2% of the limit or more above ... */
         usec_t window_usec;               /* 10s: ... for a whole window, at most once a window */
         uint32_t up_step_max_permyriad;   /* 500: a raise is at most 5% of the limit */
-        /* Pressure levels (PSI avg10 in permyriad, plus triggers and memory.events). */
+        /* Pressure levels (PSI avg10 in permyriad, plus triggers and the group's event counts). */
         uint32_t elevated_enter_some_permyriad; /* 500: some avg10 >= 5% enters elevated */
         uint32_t elevated_leave_some_permyriad; /* 100: below 1% may leave it */
         uint32_t critical_enter_full_permyriad; /* 1000: full avg10 >= 10% enters critical */
@@ -104,7 +105,7 @@ typedef struct PolicyConfig {
         bool ladder_gc;      /* true: ask the agent for a GC */
         bool ladder_release; /* true: ask the agent to release free memory to the OS */
         bool ladder_shed;    /* true: ask the program to shed load at critical */
-        bool ladder_reclaim; /* true: reclaim the group's cold page cache (memory.reclaim) */
+        bool ladder_reclaim; /* true: reclaim the group's cold page cache (a reclaim write) */
         /* Ladder, agent side. */
         usec_t gc_interval_usec;      /* 10s: at most one GC request per interval */
         usec_t release_interval_usec; /* 30s: at most one release request per interval */
@@ -119,16 +120,17 @@ typedef struct PolicyConfig {
         uint32_t reclaim_step_max_permyriad; /* 500: at most 5% of the limit per write */
         uint64_t reclaim_min_bytes;          /* 1M: smaller amounts are not worth a write */
         usec_t reclaim_interval_usec;        /* 1s: at most one write per interval */
-        bool memory_high_adjust;             /* false: without an agent, memgov leaves memory.high alone */
-        /* 5000: with an agent, memory.high guards memory.max this share of the headroom below it, unless
-         * someone else set memory.high; 0: no guard. */
+        bool memory_high_adjust; /* false: without an agent, memgov leaves the throttle point alone */
+        /* 5000: with an agent, memgov's own throttle point guards the hard limit this share of the headroom
+         * below it, unless someone else set the throttle point; 0: no guard. */
         uint32_t memory_high_guard_permyriad;
-        /* With the guard, memory.high sits this share of the limit above the charge (the wire), below the
-         * guard: growth far below the limit that no sample or report has seen yet trips it, and the kernel
-         * wakes memgov, which moves it up again. Not pressure. 0 (the default; its throttling cost more than
-         * it saved, docs/control-law.md "The wire"): no wire, memory.high stays at the guard. */
+        /* With the guard, the throttle point sits this share of the limit above the charge (the wire), below
+         * the guard: growth far below the limit that no sample or report has seen yet trips it, and the
+         * kernel wakes memgov, which moves it up again. Not pressure. 0 (the default; its throttling cost
+         * more than it saved, docs/control-law.md "The wire"): no wire, the throttle point stays at the
+         * guard. */
         uint32_t memory_high_wire_permyriad;
-        uint32_t memory_high_headroom_permyriad; /* 500: memory.high = memory.max - 5% (at least min) */
+        uint32_t memory_high_headroom_permyriad; /* 500: throttle point = hard limit - 5% (at least min) */
         /* Death-spiral breaker. */
         usec_t cannot_fit_hold_usec;     /* 5s: heap must stay unfit this long */
         uint32_t gc_cpu_limit_permyriad; /* 4000: GC CPU at or above 40% ... */
@@ -141,7 +143,7 @@ typedef struct PolicyConfig {
 typedef struct PolicySample {
         usec_t now_usec;     /* monotonic */
         MemoryLimits limits; /* in force now, SIZE_MAX_UNLIMITED for "max"; may change (a resize) */
-        /* memory.current and memory.stat */
+        /* the charge, and what fills it */
         uint64_t current_bytes;
         uint64_t anon_bytes;
         uint64_t file_bytes; /* includes shmem */
@@ -149,12 +151,12 @@ typedef struct PolicySample {
         uint64_t kernel_bytes;
         uint64_t inactive_file_bytes;
         uint64_t anon_lru_bytes; /* inactive_anon + active_anon; 0: unknown */
-        /* memory.pressure */
+        /* the pressure reading */
         uint32_t psi_some_avg10_permyriad;
         uint32_t psi_full_avg10_permyriad;
         bool psi_some_fired; /* a "some" trigger fired since the last sample */
         bool psi_full_fired;
-        /* memory.events, cumulative as the kernel reports them */
+        /* the group's event counts, cumulative as the kernel reports them */
         uint64_t events_high;
         uint64_t events_max;
         uint64_t events_oom;
@@ -162,7 +164,7 @@ typedef struct PolicySample {
         /* The agent's last stats; ignored when !agent_present. */
         bool agent_present;
         uint64_t runtime_total_bytes; /* memory the runtime sees and the OS charges (Go: total - released) */
-        /* memory.current when the agent's last stats arrived (the largest over agents); 0: unknown. */
+        /* The charge when the agent's last stats arrived (the largest over agents); 0: unknown. */
         uint64_t charged_at_stats_bytes;
         uint64_t heap_live_bytes;  /* live heap after the last GC */
         uint32_t gc_cpu_permyriad; /* share of CPU spent in GC recently */
@@ -183,7 +185,7 @@ typedef struct PolicyDecision {
         uint64_t memory_high_bytes; /* with POLICY_ACTION_SET_HIGH; SIZE_MAX_UNLIMITED: "max" */
         int exit_status;            /* with POLICY_ACTION_KILL */
         /* What the rule saw, for the log line. */
-        uint64_t limit_bytes;    /* effective limit: min(memory.max, memory.high not set by memgov) */
+        uint64_t limit_bytes;    /* effective limit: min(hard limit, throttle point not set by memgov) */
         uint64_t unseen_bytes;   /* charged, not seen by the runtime, not freeable */
         uint64_t freeable_bytes; /* page cache counted as freeable */
         uint64_t headroom_bytes;
@@ -211,10 +213,10 @@ typedef struct PolicyState {
         usec_t unfit_since_usec;
         uint64_t events_high, events_max, events_oom, events_oom_kill;
         bool high_written;
-        uint64_t high_written_bytes;  /* what memgov last wrote to memory.high */
+        uint64_t high_written_bytes;  /* what memgov last wrote to the throttle point */
         uint64_t high_previous_bytes; /* what was in force before: the write may not have landed yet */
-        uint64_t high_external_bytes; /* memory.high as someone else set it */
-        bool high_is_wire;            /* memgov's memory.high is the wire, below the guard (guard_bytes) */
+        uint64_t high_external_bytes; /* the throttle point as someone else set it */
+        bool high_is_wire; /* memgov's throttle point is the wire, below the guard (guard_bytes) */
         uint64_t guard_bytes;
         usec_t wire_far_since_usec;   /* the charge has stayed far below the wire since */
         usec_t wire_moved_usec;       /* the wire was last placed */

@@ -15,6 +15,13 @@ static void head(OutBuf *o, const char *name, const char *type, const char *help
         outbuf_append(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A help text that names a reading as the platform calls it (MetricsSnapshot.names): before, it, after. */
+static void head_of(OutBuf *o, const char *name, const char *type, const char *before, const char *reading,
+                    const char *after)
+{
+        outbuf_append(o, "# HELP %s %s%s%s\n# TYPE %s %s\n", name, before, reading, after, name, type);
+}
+
 /* A byte count, where UINT64_MAX is the kernel's "max". */
 static void bytes_value(OutBuf *o, uint64_t v)
 {
@@ -27,6 +34,13 @@ static void bytes_value(OutBuf *o, uint64_t v)
 static void gauge_bytes(OutBuf *o, const char *name, const char *help, uint64_t v)
 {
         head(o, name, "gauge", help);
+        outbuf_append(o, "%s ", name);
+        bytes_value(o, v);
+}
+
+static void gauge_bytes_of(OutBuf *o, const char *name, const char *reading, const char *rest, uint64_t v)
+{
+        head_of(o, name, "gauge", "", reading, rest);
         outbuf_append(o, "%s ", name);
         bytes_value(o, v);
 }
@@ -85,20 +99,21 @@ static void format_memory(OutBuf *o, const MetricsSnapshot *m)
         static const char *const event_names[] = {"high", "max", "oom", "oom_kill"};
         const uint64_t stat[] = {m->anon_bytes, m->file_bytes, m->shmem_bytes, m->kernel_bytes};
         const uint64_t events[] = {m->events_high, m->events_max, m->events_oom, m->events_oom_kill};
+        const SandboxNames *n = &m->names;
 
-        gauge_bytes(o, "memgov_memory_current_bytes", "memory.current of the governed group.",
-                    m->current_bytes);
+        gauge_bytes_of(o, "memgov_memory_current_bytes", n->current, " of the governed group.",
+                       m->current_bytes);
         if (m->peak_bytes != UINT64_MAX)
-                gauge_bytes(o, "memgov_memory_peak_bytes", "memory.peak of the governed group.",
-                            m->peak_bytes);
-        gauge_bytes(o, "memgov_memory_max_bytes", "memory.max in force (+Inf: max).", m->max_bytes);
-        gauge_bytes(o, "memgov_memory_high_bytes", "memory.high in force (+Inf: max).", m->high_bytes);
-        head(o, "memgov_memory_stat_bytes", "gauge",
-             "What fills the group, from memory.stat (file includes shmem).");
+                gauge_bytes_of(o, "memgov_memory_peak_bytes", n->peak, " of the governed group.",
+                               m->peak_bytes);
+        gauge_bytes_of(o, "memgov_memory_max_bytes", n->max, " in force (+Inf: max).", m->max_bytes);
+        gauge_bytes_of(o, "memgov_memory_high_bytes", n->high, " in force (+Inf: max).", m->high_bytes);
+        head_of(o, "memgov_memory_stat_bytes", "gauge", "What fills the group, from ", n->stat,
+                " (file includes shmem).");
         for (size_t i = 0; i < ELEMENTSOF(stat); i++)
                 outbuf_append(o, "memgov_memory_stat_bytes{type=\"%s\"} %" PRIu64 "\n", stat_names[i],
                               stat[i]);
-        head(o, "memgov_memory_events_total", "counter", "memory.events of the governed group.");
+        head_of(o, "memgov_memory_events_total", "counter", "", n->events, " of the governed group.");
         for (size_t i = 0; i < ELEMENTSOF(events); i++)
                 outbuf_append(o, "memgov_memory_events_total{event=\"%s\"} %" PRIu64 "\n", event_names[i],
                               events[i]);

@@ -13,12 +13,14 @@
 #include <stdint.h>
 
 #include "law.h"
+#include "sandbox-names.h"
 
 typedef struct MetricsSnapshot {
         const char *program; /* labels of memgov_info; escaped here */
         const char *cgroup;
         const char *version;
         uint64_t start_time_usec; /* CLOCK_REALTIME at start: memgov_start_time_seconds */
+        SandboxNames names;       /* what the HELP lines call the readings */
         /* The group, as last sampled. UINT64_MAX: "max" (+Inf) or, for the peak, unknown (omitted). */
         bool have_sample;
         uint64_t current_bytes, peak_bytes, max_bytes, high_bytes;

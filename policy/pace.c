@@ -4,11 +4,11 @@
 void pace_config_default(PaceConfig *ret)
 {
         *ret = (PaceConfig){
-                /* The kernel rate-limits memory.events notifications to one per 10 ms: sampling faster
-                 * than the fastest event would not see more. */
+                /* The kernel rate-limits notifications of the group's event counts to one per 10 ms:
+                 * sampling faster than the fastest event would not see more. */
                 .floor_usec = 10 * USEC_PER_MSEC,
                 /* Far below the limit and still, no sooner than tini's own wake-up (1 s) matters: inotify
-                 * brings resizes, memory.events and PSI bring pressure, the guard brings jumps. */
+                 * brings resizes, the event counts and PSI bring pressure, the guard brings jumps. */
                 .ceiling_usec = 2 * USEC_PER_SEC,
                 /* Idle, memgov then wakes less often than tini (once a second): bench/overhead.sh. */
                 .ceiling_watched_usec = 5 * USEC_PER_SEC,
@@ -64,7 +64,7 @@ usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t cu
                 ceiling = c->pressing_usec;
         if (limit_bytes == SIZE_MAX_UNLIMITED)
                 return clamp_usec(ceiling, c->floor_usec, ceiling);
-        /* At or over the limit the kernel acts (reclaim, throttling, OOM) and says so in memory.events:
+        /* At or over the limit the kernel acts (reclaim, throttling, OOM) and says so in the event counts:
          * sampling faster than the pressing pace would only watch it. */
         room = limit_bytes > current_bytes ? limit_bytes - current_bytes : 0;
         if (room == 0)

@@ -5,8 +5,8 @@
  * When to sample the group next: at a share of the time the recent growth needs
  * to fill the room left below the limit, between a floor and a ceiling.
  *
- * Growth without stall raises no kernel event short of memgov's memory.high
- * guard, so between events only sampling sees memory coming. A fixed tick is
+ * Growth without stall raises no kernel event short of memgov's own throttle
+ * point (the guard), so between events only sampling sees memory coming. A fixed tick is
  * too slow when memory moves fast and wasteful when it does not; worse, a
  * wall-clock tick looks 10 to 30 times better under emulation than on
  * hardware, where the program runs that much faster. Paced by the growth it

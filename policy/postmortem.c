@@ -57,14 +57,14 @@ static void advise(const Postmortem *p, Out *o)
 
         if (p->have_agent && p->heap_live_bytes > 0) {
                 out(o,
-                    "what to change: the live heap alone is %s; raise memory.max to at least %s, or find what keeps the heap alive",
-                    sz(p->heap_live_bytes, a), sz(want, b));
+                    "what to change: the live heap alone is %s; raise %s to at least %s, or find what keeps the heap alive",
+                    sz(p->heap_live_bytes, a), p->names.max, sz(want, b));
         } else if (want > 0)
                 out(o,
-                    "what to change: raise memory.max to at least %s (the peak plus 10%%), or make the program use less memory",
-                    sz(want, a));
+                    "what to change: raise %s to at least %s (the peak plus 10%%), or make the program use less memory",
+                    p->names.max, sz(want, a));
         else
-                out(o, "what to change: raise memory.max, or make the program use less memory");
+                out(o, "what to change: raise %s, or make the program use less memory", p->names.max);
         if (p->have_sample && p->shmem_bytes > p->current_bytes / 4)
                 out(o,
                     "; shmem/tmpfs holds %s of it, which counts against the limit and cannot be reclaimed without swap",
@@ -121,8 +121,8 @@ const char *postmortem_format(const Postmortem *p, char *buf, size_t size)
                 return buf;
         buf[0] = '\0';
         out(&o, "post-mortem: %s %s\n", p->what, p->cause);
-        out(&o, "limits: memory.max=%s memory.high=%s; peak %s\n", sz(p->max_bytes, a), sz(p->high_bytes, b),
-            p->peak_bytes == UINT64_MAX ? "unknown" : sz(p->peak_bytes, c));
+        out(&o, "limits: %s=%s %s=%s; peak %s\n", p->names.max, sz(p->max_bytes, a), p->names.high,
+            sz(p->high_bytes, b), p->peak_bytes == UINT64_MAX ? "unknown" : sz(p->peak_bytes, c));
         if (p->have_sample) {
                 out(&o, "last sample (%llums before): current %s = anon %s, file %s, shmem %s, kernel %s\n",
                     (unsigned long long)(p->sample_age_usec / 1000), sz(p->current_bytes, a),

@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "law.h"
+#include "sandbox-names.h"
 
 #define POSTMORTEM_GC_MAX       12
 #define POSTMORTEM_CAPTURES_MAX 4
@@ -29,13 +30,14 @@ typedef struct PostmortemCapture {
 typedef struct Postmortem {
         const char *what;                           /* the program, e.g. argv[0] */
         const char *cause;                          /* "was OOM-killed", "cannot fit" */
+        SandboxNames names;                         /* what the limits are called, to raise them */
         uint64_t max_bytes, high_bytes, peak_bytes; /* peak: UINT64_MAX when unknown */
         /* The last sample taken while the program ran (after an OOM kill the group is empty). */
         bool have_sample;
         uint64_t sample_age_usec;
         uint64_t current_bytes, anon_bytes, file_bytes, shmem_bytes, kernel_bytes;
         uint32_t psi_some_avg10_permyriad, psi_full_avg10_permyriad;
-        bool psi_system_wide; /* the host's /proc/pressure/memory (cgroup v1), not the group's */
+        bool psi_system_wide; /* the host's pressure reading (cgroup v1), not the group's */
         uint64_t events_high, events_max, events_oom_kill;
         /* The law's last decision. */
         bool have_decision;
@@ -58,7 +60,7 @@ typedef struct Postmortem {
 
 #define POSTMORTEM_STRLEN 8192
 
-/* The smallest memory.max the evidence supports, or 0 when it supports none:
+/* The smallest hard limit the evidence supports, or 0 when it supports none:
  * the live heap plus what the runtime does not see plus a 10% margin, or else
  * the peak plus 10%. */
 uint64_t postmortem_suggested_max(const Postmortem *p);

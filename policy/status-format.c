@@ -151,8 +151,9 @@ int status_format_text(const StatusSnapshot *s, char *buf, size_t size)
                       (int)s->child_pid, m->program, s->uptime_usec / USEC_PER_SEC);
         outbuf_append(&o, "  cgroup:   %s\n", m->cgroup);
         if (m->have_sample) {
-                outbuf_append(&o, "  limits:   memory.max=%s memory.high=%s\n",
-                              size_text(m->max_bytes, a, sizeof(a)), size_text(m->high_bytes, b, sizeof(b)));
+                outbuf_append(&o, "  limits:   %s=%s %s=%s\n", m->names.max,
+                              size_text(m->max_bytes, a, sizeof(a)), m->names.high,
+                              size_text(m->high_bytes, b, sizeof(b)));
                 outbuf_append(
                         &o, "  memory:   current %s, peak %s (anon %s, file %s)\n",
                         size_text(m->current_bytes, a, sizeof(a)),

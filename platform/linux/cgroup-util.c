@@ -13,7 +13,7 @@
 #include <sys/statfs.h>
 #include <sys/stat.h>
 
-#include "../../policy/kfile.h"
+#include "kfile.h"
 #include "../../policy/macro.h"
 
 int cg_read_at(int dirfd, const char *file, char *buf, size_t size)

@@ -37,7 +37,7 @@
 
 #include <libcgroup.h>
 
-#include "../../policy/kfile.h"
+#include "kfile.h"
 #include "../../policy/macro.h"
 #include "cgroup-util.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../policy/kfile.h"
+#include "kfile.h"
 #include "../../policy/macro.h"
 #include "../platform.h"
 #include "cgroup-util.h"

@@ -19,7 +19,7 @@
 #include "../../governor/control.h"
 #include "../../governor/log.h"
 #include "../../platform/linux/sandbox.h"
-#include "../../policy/kfile.h"
+#include "../../platform/linux/kfile.h"
 #include "../unit/check.h"
 
 static sd_event *event;

@@ -148,6 +148,28 @@ static void test_find_executable(void)
         CHECK(platform_find_executable("", NULL, &p) == -EINVAL, "empty");
 }
 
+/* What governor/ prints for each name: on Linux exactly the cgroup v2 files, whose names tests, bench
+ * scripts and people grep memgov's texts for, and the same as `memgov explain` lists for a v2 host. */
+static void test_platform_names(void)
+{
+        static const char *const want[_PLATFORM_NAME_MAX] = {
+                [PLATFORM_NAME_EVENTS] = "memory.events",     [PLATFORM_NAME_RECLAIM] = "memory.reclaim",
+                [PLATFORM_NAME_HIGH] = "memory.high",         [PLATFORM_NAME_MAX] = "memory.max",
+                [PLATFORM_NAME_SWAP_MAX] = "memory.swap.max", [PLATFORM_NAME_CURRENT] = "memory.current",
+                [PLATFORM_NAME_PEAK] = "memory.peak",         [PLATFORM_NAME_STAT] = "memory.stat",
+        };
+        const PlatformLimitNames *v2 = platform_limit_names(PLATFORM_BACKEND_CGROUP2);
+
+        for (int n = 0; n < _PLATFORM_NAME_MAX; n++)
+                CHECK(want[n] && strcmp(platform_name((PlatformName)n), want[n]) == 0, "name %d: %s", n,
+                      platform_name((PlatformName)n));
+        CHECK(strcmp(platform_name(PLATFORM_NAME_MAX), v2->max) == 0 &&
+                      strcmp(platform_name(PLATFORM_NAME_HIGH), v2->high) == 0 &&
+                      strcmp(platform_name(PLATFORM_NAME_SWAP_MAX), v2->swap) == 0,
+              "as explain names them");
+        CHECK(strcmp(platform_name(_PLATFORM_NAME_MAX), "unknown") == 0, "out of range");
+}
+
 int main(void)
 {
         test_parse_ok();
@@ -156,5 +178,6 @@ int main(void)
         test_names();
         test_join();
         test_find_executable();
+        test_platform_names();
         return check_finish("test-cli");
 }

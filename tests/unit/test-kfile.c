@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../policy/kfile.h"
+#include "../../platform/linux/kfile.h"
 #include "check.h"
 
 static void test_keys(void)

@@ -16,6 +16,12 @@ static MetricsSnapshot full(void)
                 .cgroup = "/sys/fs/cgroup/memgov-server-42",
                 .version = "0.1.0",
                 .start_time_usec = UINT64_C(1700000000123456),
+                .names = {.max = "memory.max", /* Linux's; platform_name() */
+                          .high = "memory.high",
+                          .current = "memory.current",
+                          .peak = "memory.peak",
+                          .stat = "memory.stat",
+                          .events = "memory.events"},
                 .have_sample = true,
                 .current_bytes = 200 * M,
                 .peak_bytes = 240 * M,
@@ -77,6 +83,30 @@ static void check_format(void)
         CHECK(strstr(buf, "program=\"./ser\\\"ver\\\\x\\n\""), "label escaped: %s", buf);
         CHECK(strstr(buf, "\nmemgov_start_time_seconds 1700000000.123456\n"), "%s", buf);
         CHECK(strstr(buf, "# TYPE memgov_oom_kills_total counter\n"), "%s", buf);
+        CHECK(strstr(buf, "# HELP memgov_memory_current_bytes memory.current of the governed group.\n"),
+              "%s", buf);
+        CHECK(strstr(buf, "# HELP memgov_memory_max_bytes memory.max in force (+Inf: max).\n"), "%s", buf);
+        CHECK(strstr(buf,
+                     "# HELP memgov_memory_stat_bytes What fills the group, from memory.stat (file includes shmem).\n"),
+              "%s", buf);
+        CHECK(strstr(buf, "# HELP memgov_memory_events_total memory.events of the governed group.\n"), "%s",
+              buf);
+
+        /* The HELP lines go by the platform's names: a Job Object's on Windows. */
+        m.names = (SandboxNames){.max = "JobMemoryLimit",
+                                 .high = "notification limit",
+                                 .current = "committed memory",
+                                 .peak = "PeakJobMemoryUsed",
+                                 .stat = "process memory counters",
+                                 .events = "job messages"};
+        n = metrics_format(&m, buf, sizeof(buf));
+        CHECK(n > 0, "%d", n);
+        CHECK(strstr(buf, "# HELP memgov_memory_peak_bytes PeakJobMemoryUsed of the governed group.\n"),
+              "%s", buf);
+        CHECK(strstr(buf, "# HELP memgov_memory_high_bytes notification limit in force (+Inf: max).\n"),
+              "%s", buf);
+        CHECK(!strstr(buf, "memory."), "%s", buf);
+        m = full();
 
         /* What is unknown is left out, not reported as 0. */
         m.peak_bytes = UINT64_MAX;

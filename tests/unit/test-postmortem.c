@@ -9,6 +9,7 @@ static Postmortem base(void)
         return (Postmortem){
                 .what = "./server",
                 .cause = "was OOM-killed",
+                .names = {.max = "memory.max", .high = "memory.high"}, /* Linux's; platform_name() */
                 .max_bytes = 256 * M,
                 .high_bytes = UINT64_MAX,
                 .peak_bytes = 256 * M,
@@ -28,6 +29,14 @@ int main(void)
         CHECK(strstr(buf, "raise memory.max to at least 281.6M (the peak plus 10%)"), "%s", buf);
         CHECK(!strstr(buf, "last sample"), "no sample, no line: %s", buf);
         CHECK(postmortem_suggested_max(&p) == 256 * M + 256 * M / 10, "peak + 10%%");
+
+        /* The limits go by the platform's names for them: a Job Object's on Windows. */
+        p.names = (SandboxNames){.max = "JobMemoryLimit", .high = "notification limit"};
+        postmortem_format(&p, buf, sizeof(buf));
+        CHECK(strstr(buf, "limits: JobMemoryLimit=256.0M notification limit=max; peak 256.0M\n"), "%s", buf);
+        CHECK(strstr(buf, "raise JobMemoryLimit to at least 281.6M (the peak plus 10%)"), "%s", buf);
+        CHECK(!strstr(buf, "memory.max"), "%s", buf);
+        p = base();
 
         /* With an agent: the live heap plus what the runtime does not see, plus 10%. */
         p.have_sample = true;

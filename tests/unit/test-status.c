@@ -19,6 +19,7 @@ static StatusSnapshot snapshot(void)
                         {
                                 .program = "./server",
                                 .cgroup = "/sys/fs/cgroup/memgov-server-100",
+                                .names = {.max = "memory.max", .high = "memory.high"}, /* Linux's */
                                 .have_sample = true,
                                 .current_bytes = 200 * M,
                                 .peak_bytes = 220 * M,
@@ -87,6 +88,11 @@ int main(int argc, char *argv[])
         CHECK(n > 0, "%d", n);
         CHECK(strstr(buf, "memgov-server-100 (memgov 100, child 101): ./server, up 61s\n"), "%s", buf);
         CHECK(strstr(buf, "  limits:   memory.max=256.0M memory.high=max\n"), "%s", buf);
+        s.m.names = (SandboxNames){.max = "JobMemoryLimit", .high = "notification limit"};
+        status_format_text(&s, buf, sizeof(buf));
+        CHECK(strstr(buf, "  limits:   JobMemoryLimit=256.0M notification limit=max\n"),
+              "the Job Object's names: %s", buf);
+        s = snapshot();
         CHECK(strstr(buf, "  target:   180.0M\n"), "%s", buf);
         CHECK(strstr(buf, "  agent 1:  go go1.22, pid 101, total 150.0M, live heap 90.0M, GC CPU 3.00%\n"),
               "%s", buf);

@@ -410,6 +410,23 @@ static void test_memgov_killed(void)
         DeleteFileA(pidfile);
 }
 
+/* What governor/ prints for each name: never NULL, never a cgroup file, and the limits as explain lists
+ * them. */
+static void test_platform_names(void)
+{
+        const PlatformLimitNames *job = platform_limit_names(PLATFORM_BACKEND_JOBOBJECT);
+
+        for (int n = 0; n < _PLATFORM_NAME_MAX; n++) {
+                const char *name = platform_name((PlatformName)n);
+                CHECK(name && strncmp(name, "memory.", 7) != 0 && strcmp(name, "unknown") != 0,
+                      "name %d: %s", n, name ? name : "NULL");
+        }
+        CHECK(strcmp(platform_name(PLATFORM_NAME_MAX), job->max) == 0 &&
+                      strcmp(platform_name(PLATFORM_NAME_HIGH), job->high) == 0,
+              "as explain names them: %s, %s", platform_name(PLATFORM_NAME_MAX),
+              platform_name(PLATFORM_NAME_HIGH));
+}
+
 int main(int argc, char *argv[])
 {
         if (argc != 3) {
@@ -422,6 +439,7 @@ int main(int argc, char *argv[])
         /* Wine's ntdll exports its version; Windows' does not. */
         on_wine = GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version") != NULL;
         printf("test-job: running on %s\n", on_wine ? "Wine" : "Windows");
+        test_platform_names();
         test_command_line();
         test_environment_block();
         test_spawn_in_job(false);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "kfile.h"
 
-#include "macro.h"
+#include "../../policy/macro.h"
 
 #include <errno.h>
 #include <stdbool.h>
