@@ -22,7 +22,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
+import javax.management.Notification;
 import javax.management.NotificationEmitter;
+import javax.management.NotificationFilter;
+import javax.management.NotificationListener;
 
 /**
  * memgov's agent for the JVM: speaks docs/protocol.md with the memgov that runs this JVM. Loaded without
@@ -53,6 +56,12 @@ public final class Agent implements Runnable {
     private final boolean softMax;
     private final String minFree0;
     private final String maxFree0;
+    /* Looked up once: each ManagementFactory call builds new bean objects and lists, on every report. */
+    private final List<GarbageCollectorMXBean> gcs = ManagementFactory.getGarbageCollectorMXBeans();
+    private final List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
+    private final List<BufferPoolMXBean> buffers = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class);
+    private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    private final java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
     private SocketChannel channel;
     private long lastGcMs;
     private long lastCpuNs;
@@ -81,7 +90,21 @@ public final class Agent implements Runnable {
                     log("MEMGOV_FD cannot be adopted from Java; run memgov with --agent-socket (MEMGOV_SOCKET)");
                 return;
             }
-            Thread t = new Thread(new Agent(path, System.getenv("MEMGOV_STATS_INTERVAL")), "memgov-agent");
+            // The MXBeans are looked up on the agent's thread, not in premain: main need not wait for them.
+            final String interval = System.getenv("MEMGOV_STATS_INTERVAL");
+            Thread t = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    Agent a;
+                    try {
+                        a = new Agent(path, interval);
+                    } catch (Throwable e) {
+                        log("not started: " + e);
+                        return;
+                    }
+                    a.run();
+                }
+            }, "memgov-agent");
             t.setDaemon(true);
             t.start();
         } catch (Throwable e) {
@@ -98,7 +121,7 @@ public final class Agent implements Runnable {
         this.intervalMs = parseInterval(interval);
         this.hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
         boolean soft = false;
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (GarbageCollectorMXBean gc : gcs) {
             String n = gc.getName();
             if (n.startsWith("ZGC") || n.startsWith("Shenandoah"))
                 soft = true;
@@ -111,15 +134,25 @@ public final class Agent implements Runnable {
 
     /** A collection changes what the heap holds: it wakes the reporter (HotSpot's GC notifications). */
     private void watchCollections() {
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (GarbageCollectorMXBean gc : gcs) {
             if (!(gc instanceof NotificationEmitter))
                 continue;
-            ((NotificationEmitter) gc).addNotificationListener((n, hb) -> {
-                synchronized (wake) {
-                    collected = true;
-                    wake.notifyAll();
+            ((NotificationEmitter) gc).addNotificationListener(new NotificationListener() {
+                @Override
+                public void handleNotification(Notification n, Object hb) {
+                    synchronized (wake) {
+                        collected = true;
+                        wake.notifyAll();
+                    }
                 }
-            }, n -> "com.sun.management.gc.notification".equals(n.getType()), null);
+            }, new NotificationFilter() {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                public boolean isNotificationEnabled(Notification n) {
+                    return "com.sun.management.gc.notification".equals(n.getType());
+                }
+            }, null);
         }
     }
 
@@ -184,7 +217,12 @@ public final class Agent implements Runnable {
                 + " pid=" + ProcessHandle.current().pid() + " caps=" + caps);
         Thread stats = null;
         if (intervalMs > 0) {
-            stats = new Thread(this::reportLoop, "memgov-agent-stats");
+            stats = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    reportLoop();
+                }
+            }, "memgov-agent-stats");
             stats.setDaemon(true);
             stats.start();
         }
@@ -243,7 +281,7 @@ public final class Agent implements Runnable {
         lastReportMs = System.currentTimeMillis();
         send(statsLine());
         long count = 0, gcMs = 0, cpuNs = cpuNs();
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (GarbageCollectorMXBean gc : gcs) {
             count += Math.max(0, gc.getCollectionCount());
             gcMs += Math.max(0, gc.getCollectionTime());
         }
@@ -251,7 +289,7 @@ public final class Agent implements Runnable {
             return;
         double frac = cpuNs > cycleCpuNs ? Math.min(1.0, (gcMs - cycleGcMs) * 1e6 / (cpuNs - cycleCpuNs)) : 0;
         send("gc-cycle count=" + count + " heap_goal_bytes="
-                + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() + " heap_live_bytes="
+                + memory.getHeapMemoryUsage().getCommitted() + " heap_live_bytes="
                 + liveBytes() + " gc_cpu_fraction=" + String.format(Locale.ROOT, "%.6f", Math.max(0, frac)));
         cycleCount = count;
         cycleAtMs = lastReportMs;
@@ -259,17 +297,16 @@ public final class Agent implements Runnable {
         cycleCpuNs = cpuNs;
     }
 
-    private static long cpuNs() {
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    private long cpuNs() {
         if (os instanceof com.sun.management.OperatingSystemMXBean)
             return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
         return 0;
     }
 
     /** The heap pools' use after their last collection: the nearest to "live" the JVM tells. */
-    private static long liveBytes() {
+    private long liveBytes() {
         long live = 0;
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+        for (MemoryPoolMXBean p : pools) {
             MemoryUsage after = p.getType() == MemoryType.HEAP ? p.getCollectionUsage() : null;
             if (after != null)
                 live += after.getUsed();
@@ -363,7 +400,7 @@ public final class Agent implements Runnable {
         long bytes = m.limit("bytes"); // -1: max
         String level = m.level("level");
         String applied = bytes < 0 ? "max" : Long.toUnsignedString(bytes);
-        long maxHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax();
+        long maxHeap = memory.getHeapMemoryUsage().getMax();
         if (softMax && maxHeap > 0) {
             long soft = bytes < 0 || Long.compareUnsigned(bytes, maxHeap) > 0 ? maxHeap : bytes;
             try {
@@ -419,14 +456,13 @@ public final class Agent implements Runnable {
     }
 
     String statsLine() {
-        MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
-        MemoryUsage heap = mem.getHeapMemoryUsage(), nonHeap = mem.getNonHeapMemoryUsage();
+        MemoryUsage heap = memory.getHeapMemoryUsage(), nonHeap = memory.getNonHeapMemoryUsage();
         long direct = 0;
-        for (BufferPoolMXBean p : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
+        for (BufferPoolMXBean p : buffers)
             direct += Math.max(0, p.getMemoryUsed());
         long live = liveBytes();
         long gcCount = 0, gcMs = 0;
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (GarbageCollectorMXBean gc : gcs) {
             gcCount += Math.max(0, gc.getCollectionCount());
             gcMs += Math.max(0, gc.getCollectionTime());
         }
@@ -485,7 +521,7 @@ public final class Agent implements Runnable {
 
             long u64(String k) throws Malformed {
                 String v = need(k);
-                if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9'))
+                if (v.isEmpty() || !allDigits(v))
                     throw new Malformed("bad number in " + k + "=");
                 try {
                     return Long.parseUnsignedLong(v);
@@ -535,6 +571,24 @@ public final class Agent implements Runnable {
             return m;
         }
 
+        /* Loops, not String.chars() streams: a stream's lambda bootstraps java.lang.invoke at the agent's
+         * first message, which is seconds of class loading in an interpreter (docs/runtimes.md). */
+        static boolean allDigits(String v) {
+            for (int i = 0; i < v.length(); i++)
+                if (v.charAt(i) < '0' || v.charAt(i) > '9')
+                    return false;
+            return true;
+        }
+
+        static boolean hasControl(String s) {
+            for (int i = 0; i < s.length(); i++) {
+                char ch = s.charAt(i);
+                if (ch < 0x20 || (ch >= 0x7f && ch <= 0x9f))
+                    return true;
+            }
+            return false;
+        }
+
         static String decode(String raw) throws Malformed {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             for (int i = 0; i < raw.length(); i++) {
@@ -561,7 +615,7 @@ public final class Agent implements Runnable {
             } catch (java.nio.charset.CharacterCodingException e) {
                 throw new Malformed("value is not UTF-8 text");
             }
-            if (s.chars().anyMatch(ch -> ch < 0x20 || (ch >= 0x7f && ch <= 0x9f)))
+            if (hasControl(s))
                 throw new Malformed("value is not UTF-8 text");
             return s;
         }
