@@ -12,7 +12,8 @@
 //
 // Node cannot change its heap limit at run time (--max-old-space-size is read
 // at start), so a `target` is acknowledged with the target recorded, as the C
-// agent does, and passed on to the application as an event:
+// agent does, kept to by collecting in full when the heap holds garbage above
+// it, and passed on to the application as an event:
 //
 //     process.on('memgov:pressure', (level, info) => { ... })
 //     // level: 'ok' | 'elevated' | 'critical'
@@ -35,6 +36,10 @@ const RECONNECT_MAX_MS = 30000;
 const REPORT_MIN_MS = 10;
 // gc-cycle samples, which memgov keeps in a ring of 256 for the post-mortem: at most one a second.
 const GC_CYCLE_MIN_MS = 1000;
+// Keeping to a target (keepToTarget): a full collection of the agent's own only when the heap holds at least
+// this much garbage above the last live heap (or an eighth of it), and at most a sixth of the time.
+const TARGET_GARBAGE_MIN_BYTES = 4 * 1024 * 1024;
+const TARGET_GC_SHARE = 5;
 const SAFE = /^[A-Za-z0-9._~,:/+-]$/;
 const TYPE_RE = /^[a-z][a-z0-9_-]*\??$/;
 const KEY_RE = /^[a-z][a-z0-9_-]*$/;
@@ -179,6 +184,9 @@ class Agent {
     this.socket = null;
     this.timer = null;
     this.backoffMs = RECONNECT_MIN_MS;
+    this.targetBytes = Infinity;
+    this.ownGcAtMs = 0;
+    this.ownGcMs = 0;
     this.observeGc();
   }
 
@@ -196,12 +204,32 @@ class Agent {
         // leaves the old generation's garbage in place: the used heap after one is not live, and taking it
         // for live made memgov believe a GC could free nothing (freeable ~0) and never ask for one.
         if (major) this.liveBytes = liveNow();
+        this.keepToTarget();
         this.reportSoon();
       });
       obs.observe({ entryTypes: ['gc'] });
     } catch (e) {
       log(`cannot observe GC (${e.message}): no gc_count`);
     }
+  }
+
+  // Node's heap limit is fixed at start, but when it collects in full is not. After a collection, when
+  // what node holds (total_bytes) is above memgov's target and the heap holds garbage, the agent collects
+  // in full at once, as Go's runtime does under its memory limit, rather than a round trip later when
+  // memgov asks: memory outside the heap (a tmpfs, native buffers) can fill the room in between. Spaced so
+  // that these collections take at most a sixth of the time.
+  keepToTarget() {
+    if (!this.gc || !Number.isFinite(this.targetBytes)) return;
+    const h = v8.getHeapStatistics();
+    const external = process.memoryUsage().external;
+    if (h.total_physical_size + external <= this.targetBytes) return;
+    const live = this.liveBytes ?? 0;
+    if (h.used_heap_size + external - live < Math.max(TARGET_GARBAGE_MIN_BYTES, live / 8)) return;
+    const now = Date.now();
+    if (now - this.ownGcAtMs < this.ownGcMs * TARGET_GC_SHARE) return;
+    this.gc();
+    this.ownGcAtMs = Date.now();
+    this.ownGcMs = this.ownGcAtMs - now;
   }
 
   start() {
@@ -364,7 +392,9 @@ class Agent {
         const seq = u64(m, 'seq');
         const bytes = limit(m, 'bytes');
         const lvl = level(m, 'level');
-        // Node's heap limit is fixed at start: the target is recorded and handed to the application.
+        // Node's heap limit is fixed at start: the target is recorded, kept to by collecting in full
+        // (keepToTarget()), and handed to the application.
+        this.targetBytes = bytes === 'max' ? Infinity : Number(bytes);
         this.send(s, `applied seq=${seq} limit_bytes=${bytes} x-heap-size-limit=${v8.getHeapStatistics().heap_size_limit}`);
         this.emit(lvl, { source: 'target', bytes: bytes === 'max' ? Infinity : Number(bytes) });
         return false;
