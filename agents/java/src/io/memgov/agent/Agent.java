@@ -46,8 +46,17 @@ public final class Agent implements Runnable {
     /** Listeners for applications: (level, bytes or -1 for max) on target; (level, null) on shed. */
     private static final List<BiConsumer<String, Long>> listeners = new CopyOnWriteArrayList<>();
 
+    /* The last target's level and bytes: a listener registered after it came hears it at once, since the
+     * agent's thread may connect and get its first target before main has registered anything. */
+    private static String lastLevel;
+    private static Long lastBytes;
+
     public static void onMemoryPressure(BiConsumer<String, Long> listener) {
-        listeners.add(listener);
+        synchronized (listeners) {
+            listeners.add(listener);
+            if (lastLevel != null)
+                call(listener, lastLevel, lastBytes);
+        }
     }
 
     private final String path;
@@ -415,7 +424,11 @@ public final class Agent implements Runnable {
         setFreeRatios(level);
         send("applied seq=" + seq + " limit_bytes=" + applied + " x-max-heap-bytes=" + Math.max(0, maxHeap)
                 + " x-soft-max=" + (softMax ? "yes" : "no"));
-        notifyListeners(level, bytes);
+        synchronized (listeners) {
+            lastLevel = level;
+            lastBytes = bytes;
+            notifyListeners(level, bytes);
+        }
     }
 
     /* Under pressure the heap keeps less free space after a collection: G1 and Parallel shrink towards
@@ -446,12 +459,15 @@ public final class Agent implements Runnable {
     }
 
     private static void notifyListeners(String level, Long bytes) {
-        for (BiConsumer<String, Long> l : listeners) {
-            try {
-                l.accept(level, bytes);
-            } catch (Throwable e) {
-                log("a memory-pressure listener threw: " + e);
-            }
+        for (BiConsumer<String, Long> l : listeners)
+            call(l, level, bytes);
+    }
+
+    private static void call(BiConsumer<String, Long> l, String level, Long bytes) {
+        try {
+            l.accept(level, bytes);
+        } catch (Throwable e) {
+            log("a memory-pressure listener threw: " + e);
         }
     }
 
