@@ -14,3 +14,11 @@ check() {
                 diff <(echo "$3") <(echo "$2") | sed 's/^/#   /'
         fi
 }
+# passes_in DIR WHAT COMMAND...: ok when COMMAND, run in DIR, exits 0; else bad with its output under it.
+passes_in() {
+        local out
+        if out=$(cd "$1" && "${@:3}" 2>&1); then ok "$2"; else
+                bad "$2:"
+                echo "$out" | sed 's/^/#   /'
+        fi
+}
