@@ -221,7 +221,8 @@ class Agent {
   keepToTarget() {
     if (!this.gc || !Number.isFinite(this.targetBytes)) return;
     const h = v8.getHeapStatistics();
-    const external = process.memoryUsage().external;
+    // V8's own count where it has one: process.memoryUsage() also reads the RSS from /proc, at every collection.
+    const external = h.external_memory ?? process.memoryUsage().external;
     if (h.total_physical_size + external <= this.targetBytes) return;
     const live = this.liveBytes ?? 0;
     if (h.used_heap_size + external - live < Math.max(TARGET_GARBAGE_MIN_BYTES, live / 8)) return;
