@@ -829,11 +829,13 @@ int governor_prepare_child(Governor *g, int *ret_keep_fd, char ***ret_env)
                 return r;
         /* The agents' routine report (1 s by default) is a fallback for growth nobody announces. With the
          * page-fault watch, growth wakes memgov as it begins and the law asks for fresh stats then
-         * (refresh_stats), so the routine report can be as rare as the paced sample: an idle program and
-         * memgov sleep. A value the user set is kept. */
+         * (refresh_stats), so the routine report can be nearly as rare as the paced sample: an idle
+         * program and memgov sleep. A little under the pace's ceiling, the report always comes first
+         * and re-arms the pace: at equal periods the two raced, and an idle program cost memgov two
+         * wake-ups each period instead of one. A value the user set is kept. */
         if (!g->opts.no_agent && g->faults_source && !getenv("MEMGOV_STATS_INTERVAL")) {
                 snprintf(interval, sizeof(interval), "%" PRIu64 "ms",
-                         g->opts.pace.ceiling_watched_usec / USEC_PER_MSEC);
+                         g->opts.pace.ceiling_watched_usec * 4 / 5 / USEC_PER_MSEC);
                 r = strv_add(&env, &n, "MEMGOV_STATS_INTERVAL", interval);
                 if (r < 0)
                         return r;

@@ -10,8 +10,9 @@ void pace_config_default(PaceConfig *ret)
                 /* Far below the limit and still, no sooner than tini's own wake-up (1 s) matters: inotify
                  * brings resizes, the event counts and PSI bring pressure, the guard brings jumps. */
                 .ceiling_usec = 2 * USEC_PER_SEC,
-                /* Idle, memgov then wakes less often than tini (once a second): bench/overhead.sh. */
-                .ceiling_watched_usec = 5 * USEC_PER_SEC,
+                /* Idle, memgov then wakes a tenth as often as tini (once a second): bench/overhead.sh.
+                 * Growth without faults (write() into a tmpfs) is caught at the guard meanwhile. */
+                .ceiling_watched_usec = 10 * USEC_PER_SEC,
                 /* Four samples before the room is gone at the current pace, each re-estimating it. */
                 .share_permyriad = 2500,
                 .near_permyriad = 2000,
@@ -20,8 +21,12 @@ void pace_config_default(PaceConfig *ret)
                 /* The law's own deadband (down_deadband_permyriad): less movement changes no target. */
                 .still_permyriad = 50,
                 .still_min_bytes = 1024 * 1024,
-                /* The law's windows (raise after 10 s calm) still see a full sample this often. */
-                .still_max_usec = 5 * USEC_PER_SEC,
+                /* A glance needs the law settled (policy_settled(): no window open, such as the 10 s calm
+                 * before a raise), and the kernel's events wake the loop for pressure and resizes; this
+                 * bounds only the age of what the status, the metrics and a post-mortem show of a still
+                 * group. Shorter, every routine wake-up of an idle program was a full sample: the
+                 * pace and the agents' reports came every 5 s, and so did the full sample. */
+                .still_max_usec = 30 * USEC_PER_SEC,
                 .faults_arm_min_usec = 100 * USEC_PER_MSEC,
                 .faults_backoff_max_usec = 100 * USEC_PER_MSEC,
         };
