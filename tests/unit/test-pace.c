@@ -146,8 +146,7 @@ static void test_still_band(void)
                 {1 * S, 0, 100 * M + M / 2, 100 * M, SIZE_MAX_UNLIMITED, true},
                 {1 * S, 0, 100 * M + 2 * M, 100 * M, SIZE_MAX_UNLIMITED, false},
                 {29 * S, 0, 100 * M, 100 * M, 256 * M, true},
-                {30 * S, 0, 100 * M, 100 * M, 256 * M,
-                 false}, /* too old: what memgov shows wants a sample */
+                {30 * S, 0, 100 * M, 100 * M, 256 * M, false},    /* too old: the status wants one */
                 {1 * S, 2 * S, 100 * M, 100 * M, 256 * M, false}, /* a clock that went back */
         };
         PaceConfig c;
