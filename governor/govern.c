@@ -43,9 +43,11 @@ struct Governor {
         PlatformFaultsWatch *faults;
         sd_event_source *faults_source;
         usec_t faults_delay_usec; /* from a fault to the look it brings: pace_faults_delay() */
+        usec_t faults_woke_usec;  /* when a fault last woke the loop: pace_faults_quiet() */
         sd_event_source *psi_source[2];
         int psi_fd[2];
         const char *step_why; /* what armed the pending coalesced step */
+        bool step_delayed;    /* the pending step waits on a timer, not a defer */
         bool stopped;
         /* The kernel refused a write for good (a read-only cgroupfs in a container, no delegation): the rung
          * that makes it stays off, whatever a reload says. */
@@ -398,9 +400,18 @@ static void request_step_after(Governor *g, const char *why, usec_t delay_usec)
 {
         int r;
 
-        if (g->step_source || g->stopped)
+        if (g->stopped)
                 return;
+        if (g->step_source) {
+                /* Fresh stats end a coalescing wait (a fault's, say): the step pairs them with the charge
+                 * now, and the burst keeps the name of what began it. */
+                if (delay_usec > 0 || !g->step_delayed)
+                        return;
+                g->step_source = sd_event_source_disable_unref(g->step_source);
+                why = g->step_why;
+        }
         g->step_why = why;
+        g->step_delayed = delay_usec > 0;
         if (delay_usec == 0)
                 r = sd_event_add_defer(g->event, &g->step_source, on_step_now, g);
         else
@@ -502,11 +513,18 @@ static void watch_limits(Governor *g)
 static int on_faults(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
         Governor *g = userdata;
+        usec_t now = now_usec(g);
 
         /* One look per arming: the step re-arms the watch when it has looked (arm_faults()). */
         (void)platform_faults_watch_disarm(g->faults);
         (void)sd_event_source_set_enabled(source, SD_EVENT_OFF);
-        request_step_after(g, "faults", g->faults_delay_usec);
+        /* The first fault after a still spell may be a jump's: looked at after the floor, and its look
+         * starts no backoff (a jump's first look often comes before a band of it is touched). */
+        if (pace_faults_quiet(&g->opts.pace, now, g->faults_woke_usec))
+                g->faults_delay_usec = 0;
+        g->faults_woke_usec = now;
+        request_step_after(g, "faults",
+                           g->faults_delay_usec > 0 ? g->faults_delay_usec : g->opts.pace.floor_usec);
         return 0;
 }
 

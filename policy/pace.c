@@ -29,6 +29,10 @@ void pace_config_default(PaceConfig *ret)
                 .still_max_usec = 30 * USEC_PER_SEC,
                 .faults_arm_min_usec = 100 * USEC_PER_MSEC,
                 .faults_backoff_max_usec = 100 * USEC_PER_MSEC,
+                /* Ten times the backoff's top: a program faulting without growing keeps its backoff. Left
+                 * at the top after a still spell's stray faults, the first look at a jump came 50-100 ms
+                 * after it began (bench/latency.sh). */
+                .faults_quiet_usec = USEC_PER_SEC,
         };
 }
 
@@ -115,4 +119,9 @@ usec_t pace_faults_delay(const PaceConfig *c, usec_t prev_usec, bool still)
         if (!still || prev_usec < c->floor_usec)
                 return c->floor_usec;
         return prev_usec >= c->faults_backoff_max_usec / 2 ? c->faults_backoff_max_usec : 2 * prev_usec;
+}
+
+bool pace_faults_quiet(const PaceConfig *c, usec_t now_usec, usec_t last_usec)
+{
+        return last_usec == 0 || now_usec < last_usec || now_usec - last_usec >= c->faults_quiet_usec;
 }

@@ -43,6 +43,9 @@ typedef struct PaceConfig {
          * (from floor_usec): a program that faults without growing is not sampled at the floor. */
         usec_t faults_arm_min_usec;
         usec_t faults_backoff_max_usec;
+        /* A fault after this long without one starts afresh (pace_faults_quiet()): the backoff is for a
+         * program faulting all the time, not for the first fault of a jump after a still spell. */
+        usec_t faults_quiet_usec;
 } PaceConfig;
 
 typedef struct PaceState {
@@ -69,3 +72,7 @@ bool pace_still(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, ui
  * false), doubling after each one that did not, up to faults_backoff_max_usec. prev: the last delay, 0 for
  * none. */
 usec_t pace_faults_delay(const PaceConfig *c, usec_t prev_usec, bool still);
+
+/* True when a fault at now_usec comes faults_quiet_usec or more after the last one that woke the loop
+ * (last_usec; 0 for none): the delay goes back to the floor. */
+bool pace_faults_quiet(const PaceConfig *c, usec_t now_usec, usec_t last_usec);

@@ -181,10 +181,31 @@ static void test_faults_backoff(void)
         }
 }
 
+static void test_faults_quiet(void)
+{
+        /* A fault 1 s or more after the last one that woke the loop starts afresh; the first one does too,
+         * and so does one whose clock went back. A program faulting every 100 ms keeps its backoff. */
+        static const struct {
+                usec_t now, last;
+                bool quiet;
+        } rows[] = {
+                {5 * S, 0, true},          {5 * S, 4 * S, true},
+                {5 * S, 4 * S + 1, false}, {5 * S, 5 * S - 100 * MS, false},
+                {4 * S, 5 * S, true},
+        };
+        PaceConfig c;
+
+        pace_config_default(&c);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+                CHECK(pace_faults_quiet(&c, rows[i].now, rows[i].last) == rows[i].quiet,
+                      "faults quiet, row %zu: expected %s", i, rows[i].quiet ? "quiet" : "backoff kept");
+}
+
 int main(void)
 {
         test_still_band();
         test_faults_backoff();
+        test_faults_quiet();
         test_still_far_below();
         test_no_limit();
         test_growth_shortens();
