@@ -6,9 +6,17 @@
  * memory.high and memory.max, PSI only when tasks stall. But new memory arrives by page faults, and the
  * kernel counts them per cgroup (a perf event opened on the group's directory with PERF_FLAG_PID_CGROUP
  * counts the tasks of the group and of its descendants). One event per CPU, each sampling every fault: the
- * first fault after an arming wakes the loop, which disarms them all (PERF_EVENT_IOC_DISABLE) until it has
- * looked, so a program faulting flat out costs the loop one wake-up per look. A still group takes no faults
- * and wakes nobody. tests/kernel (kt-notify) pins this down.
+ * first fault after an arming wakes the loop, which disarms them all until it has looked, so a program
+ * faulting flat out costs the loop one wake-up per look. A still group takes no faults and wakes nobody.
+ * tests/kernel (kt-notify) pins this down.
+ *
+ * Disarmed means the rings' output paused (PERF_EVENT_IOC_PAUSE_OUTPUT), not the events disabled: enabling
+ * or disabling an event bound to another CPU is a cross-CPU call, one interrupt to every CPU of the machine
+ * at every look, which the loop waited for. In the VM that was a quarter of memgov's CPU time during a
+ * growing Go heap (perf: smp_call_function_single under the ioctls), and on a large host it would disturb
+ * every CPU, not only the group's. Pausing is a flag on the ring. The price: while disarmed, each of the
+ * group's faults still takes the event's sample path up to the paused ring (counted as lost), a fraction
+ * of a microsecond beside the fault itself.
  *
  * Not one-shot events (PERF_EVENT_IOC_REFRESH 1): re-arming only the CPUs that fired raced with the
  * kernel's own deferred disable of a fired event, and left CPUs off for hundreds of ms in the VM.
@@ -67,7 +75,7 @@ static int open_cpu(int cgroup_fd, int cpu, FaultsCpu *ret)
                 .config = PERF_COUNT_SW_PAGE_FAULTS,
                 .sample_period = 1,
                 .wakeup_events = 1,
-                .disabled = 1, /* armed by platform_faults_watch_arm() */
+                .disabled = 1, /* enabled once its ring is paused: platform_faults_watch_arm() resumes it */
         };
         void *page;
 
@@ -79,6 +87,9 @@ static int open_cpu(int cgroup_fd, int cpu, FaultsCpu *ret)
         if (page == MAP_FAILED)
                 return negative_errno();
         ret->page = page;
+        if (ioctl(ret->fd, PERF_EVENT_IOC_PAUSE_OUTPUT, 1) < 0 ||
+            ioctl(ret->fd, PERF_EVENT_IOC_ENABLE, 0) < 0)
+                return negative_errno();
         return 0;
 }
 
@@ -156,10 +167,10 @@ int platform_faults_watch_arm(PlatformFaultsWatch *w)
         }
         while (epoll_wait(w->epoll_fd, evs, ELEMENTSOF(evs), 0) == (int)ELEMENTSOF(evs))
                 ;
-        /* Armed before the first enable: if a later one fails, disarm() turns off those that went on. */
+        /* Armed before the first resume: if a later one fails, disarm() pauses those that resumed. */
         w->armed = true;
         for (size_t i = 0; i < w->n; i++)
-                if (ioctl(w->cpus[i].fd, PERF_EVENT_IOC_ENABLE, 0) < 0)
+                if (ioctl(w->cpus[i].fd, PERF_EVENT_IOC_PAUSE_OUTPUT, 0) < 0)
                         return negative_errno();
         return 0;
 }
@@ -170,7 +181,7 @@ int platform_faults_watch_disarm(PlatformFaultsWatch *w)
                 return 0;
         w->armed = false;
         for (size_t i = 0; i < w->n; i++)
-                if (ioctl(w->cpus[i].fd, PERF_EVENT_IOC_DISABLE, 0) < 0)
+                if (ioctl(w->cpus[i].fd, PERF_EVENT_IOC_PAUSE_OUTPUT, 1) < 0)
                         return negative_errno();
         return 0;
 }

@@ -570,7 +570,9 @@ cleanup:
  * Page faults counted per cgroup (platform/linux/watch-faults.c): a software perf event per CPU opened on
  * the group's directory (PERF_FLAG_PID_CGROUP) counts the faults of the group's tasks and of its
  * descendants'. With a sample per fault, the first fault makes it readable; disabled
- * (PERF_EVENT_IOC_DISABLE) nothing more is written, and enabled again the next fault wakes.
+ * (PERF_EVENT_IOC_DISABLE) nothing more is written, and enabled again the next fault wakes. The governor
+ * disarms by pausing the rings instead (PERF_EVENT_IOC_PAUSE_OUTPUT, no cross-CPU call): still counting,
+ * nothing written, nobody woken; resumed, the next fault wakes.
  */
 typedef struct FaultEvents {
         int epoll_fd;
@@ -723,6 +725,42 @@ static int test_faults_wake_once(const char *parent)
         expect(faults_fired(&f, 5000));
         expect(faults_samples(&f) > disabled_at);
 
+        /* Paused, with the rings emptied as the governor arms them: 24M more write nothing and wake nobody,
+         * and the events still count. */
+        uint64_t counted_before = 0, counted_after = 0;
+        for (int i = 0; i < f.n; i++) {
+                __atomic_store_n(&f.page[i]->data_tail,
+                                 __atomic_load_n(&f.page[i]->data_head, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+                expect(ioctl(f.fd[i], PERF_EVENT_IOC_PAUSE_OUTPUT, 1) == 0);
+        }
+        (void)faults_fired(&f, 0);
+        for (int i = 0; i < f.n; i++) {
+                uint64_t v;
+                expect(read(f.fd[i], &v, sizeof(v)) == (ssize_t)sizeof(v));
+                counted_before += v;
+        }
+        uint64_t paused_at = faults_samples(&f);
+        for (int i = 0; i < 3; i++)
+                expect(command(cmd[1], 8) == 0 && wait_ack(ack[0]) == 0);
+        for (int i = 0; i < f.n; i++) {
+                uint64_t v;
+                expect(read(f.fd[i], &v, sizeof(v)) == (ssize_t)sizeof(v));
+                counted_after += v;
+        }
+        kt_diag("paused: %" PRIu64 " sample(s) before, %" PRIu64 " after 24M more; %" PRIu64
+                " faults counted",
+                paused_at, faults_samples(&f), counted_after - counted_before);
+        expect(faults_samples(&f) == paused_at);
+        expect(counted_after > counted_before);
+        expect(!faults_fired(&f, 200));
+
+        /* Resumed, the next fault wakes. */
+        for (int i = 0; i < f.n; i++)
+                expect(ioctl(f.fd[i], PERF_EVENT_IOC_PAUSE_OUTPUT, 0) == 0);
+        expect(command(cmd[1], 8) == 0 && wait_ack(ack[0]) == 0);
+        expect(faults_fired(&f, 5000));
+        expect(faults_samples(&f) > paused_at);
+
         close(ocmd[1]);
         ocmd[1] = -1;
         expect(waitpid(opid, &status, 0) == opid && exited_with(status, 0));
@@ -769,7 +807,7 @@ static const KtTest tests[] = {
          "writing the same value raises IN_MODIFY; a rejected write does not"},
         {test_inotify_kernel_events, "an OOM kill modifies memory.events, never memory.max"},
         {test_faults_wake_once,
-         "a perf page-fault event on a group wakes at the first fault of a descendant; disabled, it stays quiet"},
+         "a perf page-fault event on a group wakes at the first fault of a descendant; disabled or paused, it stays quiet"},
 };
 
 int main(int argc, char **argv)
