@@ -491,7 +491,7 @@ static int watch_memory_events(Governor *g)
 
 static int on_limits(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
-        (void)platform_limits_watch_ack(fd);
+        (void)platform_limits_watch_ack(((Governor *)userdata)->sandbox);
         request_step(userdata, "limits");
         return 0;
 }
@@ -953,7 +953,6 @@ Governor *governor_free(Governor *g)
         control_server_free(g->control);
         for (int i = 0; i < 2; i++)
                 safe_close(g->psi_fd[i]);
-        safe_close(g->limits_fd);
         platform_faults_watch_free(g->faults);
         free(g->socket_path);
         sd_event_unref(g->event);

@@ -176,12 +176,13 @@ int platform_watch_ack(int fd);
  * mount's root (on v2 the samples report the lowest of them, as a parent's
  * limit binds the group too). A resize is then seen when it is written,
  * not at the next sample. After each wake-up, call platform_limits_watch_ack().
- * The caller owns the descriptor. -EOPNOTSUPP where there is no such watch
- * (Windows: a Job Object's limits are memgov's own); the samples still read
- * the limits, so a resize is then seen at the next sample.
+ * The sandbox owns the descriptor, and while it watches, a sample reads the
+ * limits again only after a write (v2). -EOPNOTSUPP where there is no such
+ * watch (Windows: a Job Object's limits are memgov's own); the samples still
+ * read the limits, so a resize is then seen at the next sample.
  */
 int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd);
-int platform_limits_watch_ack(int fd);
+int platform_limits_watch_ack(PlatformSandbox *s);
 
 /*
  * Growth seen when it begins, before any limit is crossed: a descriptor

@@ -39,6 +39,30 @@ int cg_read_at(int dirfd, const char *file, char *buf, size_t size)
         return (int)n;
 }
 
+int cg_pread_kept_at(int dirfd, int *fd, const char *file, char *buf, size_t size)
+{
+        size_t n = 0;
+
+        if (*fd < 0) {
+                *fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (*fd < 0)
+                        return negative_errno();
+        }
+        while (n + 1 < size) {
+                ssize_t k = pread(*fd, buf + n, size - 1 - n, (off_t)n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+        }
+        buf[n] = '\0';
+        return (int)n;
+}
+
 int cg_write_at(int dirfd, const char *file, const char *value)
 {
         _cleanup_close_ int fd = -1;

@@ -31,6 +31,9 @@ int cg_read_limit_at(int dirfd, const char *file, uint64_t *ret);
  * reading taken at every wake-up costs one system call, not four (open, read, read to the end, close). The
  * value must fit one 63-byte read, as memory.current's does. */
 int cg_pread_limit(int fd, uint64_t *ret);
+/* Like cg_read_at(), through a descriptor opened at the first call and kept in *fd: read again from offset
+ * 0, a cgroup file is generated afresh. */
+int cg_pread_kept_at(int dirfd, int *fd, const char *file, char *buf, size_t size);
 int cg_write_limit_at(int dirfd, const char *file, uint64_t bytes);
 
 /* SIGKILLs every process listed in the group's cgroup.procs until the list is empty: where there is no

@@ -20,7 +20,9 @@ PlatformSandbox *sandbox_new(const SandboxOps *ops)
         if (!s)
                 return NULL;
         s->ops = ops;
-        s->dirfd = s->events_fd = s->populated_fd = s->twin_fd = s->current_fd = -1;
+        s->dirfd = s->events_fd = s->populated_fd = s->twin_fd = s->current_fd = s->limits_watch_fd = -1;
+        for (size_t i = 0; i < ELEMENTSOF(s->kept_fd); i++)
+                s->kept_fd[i] = -1;
         for (size_t i = 0; i < ELEMENTSOF(s->v1_events); i++)
                 s->v1_events[i].efd = s->v1_events[i].usage_dirfd = -1;
         s->oom_score_adj = PLATFORM_OOM_SCORE_ADJ_UNSET;
@@ -37,6 +39,9 @@ PlatformSandbox *sandbox_free(PlatformSandbox *s)
         safe_close(s->events_fd);
         safe_close(s->populated_fd);
         safe_close(s->current_fd);
+        safe_close(s->limits_watch_fd);
+        for (size_t i = 0; i < ELEMENTSOF(s->kept_fd); i++)
+                safe_close(s->kept_fd[i]);
         free(s->root);
         free(s->path);
         free(s);

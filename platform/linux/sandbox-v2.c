@@ -8,6 +8,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -370,7 +371,7 @@ static int sample_stat(PlatformSandbox *s, PlatformSample *x)
         char stat[16384];
         int r;
 
-        r = cg_read_at(s->dirfd, "memory.stat", stat, sizeof(stat));
+        r = cg_pread_kept_at(s->dirfd, &s->kept_fd[SANDBOX_KEPT_STAT], "memory.stat", stat, sizeof(stat));
         if (r < 0)
                 return r;
         /* "kernel" is 6.1+; older kernels split it (kernel_stack, slab, percpu, sock): sum what is there. */
@@ -396,7 +397,8 @@ static void sample_pressure(PlatformSandbox *s, PlatformSample *x)
 
         /* No PSI (CONFIG_PSI off, psi=0): the file is missing or fails with EOPNOTSUPP; the law then goes by
          * memory.events alone. */
-        if (cg_read_at(s->dirfd, "memory.pressure", text, sizeof(text)) < 0)
+        if (cg_pread_kept_at(s->dirfd, &s->kept_fd[SANDBOX_KEPT_PRESSURE], "memory.pressure", text,
+                             sizeof(text)) < 0)
                 return;
         if (kfile_psi_parse(text, "some", &x->psi_some_avg10_permyriad, &x->psi_some_total_usec) < 0)
                 return;
@@ -404,13 +406,28 @@ static void sample_pressure(PlatformSandbox *s, PlatformSample *x)
         x->have_psi = true;
 }
 
-/* The lowest memory.max and memory.high of the group and every ancestor below root. */
-static int effective_limits(const PlatformSandbox *s, uint64_t *ret_max, uint64_t *ret_high)
+/* Whether a limit file may have been written since the limits were read: always, without a watch. The
+ * events wait in the watch's queue until the loop takes them (platform_limits_watch_ack()). */
+static bool limits_may_have_changed(const PlatformSandbox *s)
 {
-        _cleanup_free_ char *walk = strdup(s->path);
+        struct pollfd p = {.fd = s->limits_watch_fd, .events = POLLIN};
+
+        return !s->limits_read || s->limits_watch_fd < 0 || poll(&p, 1, 0) != 0;
+}
+
+/* The lowest memory.max and memory.high of the group and every ancestor below root. */
+static int effective_limits(PlatformSandbox *s, uint64_t *ret_max, uint64_t *ret_high)
+{
+        _cleanup_free_ char *walk = NULL;
         uint64_t max = PLATFORM_UNLIMITED, high = PLATFORM_UNLIMITED;
         size_t root_len = strlen(s->root);
 
+        if (!limits_may_have_changed(s)) {
+                *ret_max = s->limits_max;
+                *ret_high = s->limits_high;
+                return 0;
+        }
+        walk = strdup(s->path);
         if (!walk)
                 return -ENOMEM;
         /* From the group up to, not including, the mount's root: the root group has no memory.max. A
@@ -431,8 +448,9 @@ static int effective_limits(const PlatformSandbox *s, uint64_t *ret_max, uint64_
                         break;
                 *slash = '\0';
         }
-        *ret_max = max;
-        *ret_high = high;
+        *ret_max = s->limits_max = max;
+        *ret_high = s->limits_high = high;
+        s->limits_read = true;
         return 0;
 }
 
@@ -452,13 +470,15 @@ int sandbox_v2_current(PlatformSandbox *s, uint64_t *ret)
 int sandbox_v2_sample(PlatformSandbox *s, PlatformSample *ret)
 {
         PlatformSample x = {};
-        char events[1024];
+        char events[1024], peak[64];
         int r;
 
         r = sandbox_v2_current(s, &x.current_bytes);
         if (r < 0)
                 return r;
-        r = cg_read_limit_at(s->dirfd, "memory.peak", &x.peak_bytes);
+        r = cg_pread_kept_at(s->dirfd, &s->kept_fd[SANDBOX_KEPT_PEAK], "memory.peak", peak, sizeof(peak));
+        if (r >= 0)
+                r = kfile_parse_limit(peak, &x.peak_bytes);
         if (r == -ENOENT) /* memory.peak is 5.19+ */
                 x.peak_bytes = PLATFORM_UNLIMITED;
         else if (r < 0)
@@ -468,7 +488,8 @@ int sandbox_v2_sample(PlatformSandbox *s, PlatformSample *ret)
         r = effective_limits(s, &x.max_bytes, &x.high_bytes);
         if (r < 0)
                 return r;
-        r = cg_read_at(s->dirfd, "memory.events", events, sizeof(events));
+        r = cg_pread_kept_at(s->dirfd, &s->kept_fd[SANDBOX_KEPT_EVENTS], "memory.events", events,
+                             sizeof(events));
         if (r < 0)
                 return r;
         /* Keys absent on older kernels (oom_group_kill, ...) are fine; these exist since 4.x. */

@@ -87,6 +87,15 @@ int sandbox_v2_reclaim(PlatformSandbox *s, uint64_t bytes);
 int sandbox_v2_watch_kind(PlatformSandbox *s, int fd);
 extern const char *const sandbox_v2_limit_files[];
 
+/* Not events_fd for memory.events: a read through it would take the POLLPRI its watcher waits for. */
+typedef enum SandboxKept {
+        SANDBOX_KEPT_PEAK,
+        SANDBOX_KEPT_EVENTS,
+        SANDBOX_KEPT_STAT,
+        SANDBOX_KEPT_PRESSURE,
+        _SANDBOX_KEPT_MAX,
+} SandboxKept;
+
 struct PlatformSandbox {
         const SandboxOps *ops; /* never NULL */
         char *root;            /* the cgroup2 mount, or v1's memory hierarchy */
@@ -95,9 +104,17 @@ struct PlatformSandbox {
         int events_fd;         /* memory.events, for POLLPRI (v1: an epoll set of eventfds) */
         int populated_fd;      /* cgroup.events, for POLLPRI (v1 without a twin: a timer) */
         int current_fd;        /* v2's memory.current, opened at the first reading and kept */
-        bool fork_fallback;    /* spawn with fork + attach even where clone3 works (tests, v1) */
-        int oom_score_adj;     /* for the child; PLATFORM_OOM_SCORE_ADJ_UNSET: inherited */
-        bool die_with_parent;  /* PR_SET_PDEATHSIG(SIGKILL) in the child */
+        /* v2's files of a full sample, kept the same way: an open and a close (kernfs's release) per file
+         * per sample were a tenth of memgov's CPU time in the VM while a Go heap grew (perf). */
+        int kept_fd[_SANDBOX_KEPT_MAX];
+        /* The watch on the limit files (watch-limits.c), and v2's lowest limits as last read: while it
+         * watches, read again only after a write raised it. Ten reads a sample were another tenth. */
+        int limits_watch_fd;
+        bool limits_read;
+        uint64_t limits_max, limits_high;
+        bool fork_fallback;   /* spawn with fork + attach even where clone3 works (tests, v1) */
+        int oom_score_adj;    /* for the child; PLATFORM_OOM_SCORE_ADJ_UNSET: inherited */
+        bool die_with_parent; /* PR_SET_PDEATHSIG(SIGKILL) in the child */
         /* cgroup v1 and hybrid (sandbox-v1.c): dirfd is the group in the memory hierarchy. */
         char *twin_path; /* hybrid: the group's twin in the cgroup2 tree (pressure, populated, kill) */
         int twin_fd;     /* its directory, or -1 */

@@ -38,11 +38,16 @@ static int watch_dir(int ifd, const char *dir, const char *const *files)
 
 int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
 {
-        _cleanup_close_ int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        _cleanup_close_ int ifd = -1;
         _cleanup_free_ char *walk = strdup(s->path);
         size_t root_len = strlen(s->root);
         int n = 0;
 
+        if (s->limits_watch_fd >= 0) {
+                *ret_fd = s->limits_watch_fd;
+                return 0;
+        }
+        ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (ifd < 0)
                 return negative_errno();
         if (!walk)
@@ -64,17 +69,19 @@ int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
         }
         if (n == 0)
                 return -ENOENT;
-        *ret_fd = TAKE_FD(ifd);
+        s->limits_watch_fd = TAKE_FD(ifd);
+        *ret_fd = s->limits_watch_fd;
         return 0;
 }
 
-int platform_limits_watch_ack(int fd)
+int platform_limits_watch_ack(PlatformSandbox *s)
 {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
         /* Which file changed does not matter: the next sample reads them all. */
+        s->limits_read = false;
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
+                ssize_t n = read(s->limits_watch_fd, buf, sizeof(buf));
 
                 if (n > 0)
                         continue;

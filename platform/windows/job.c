@@ -393,7 +393,7 @@ int platform_sandbox_limits_watch(PlatformSandbox *s, int *ret_fd)
         return -EOPNOTSUPP; /* the Job Object's limits are memgov's own: nobody else resizes them */
 }
 
-int platform_limits_watch_ack(int fd)
+int platform_limits_watch_ack(PlatformSandbox *s)
 {
         return -EOPNOTSUPP;
 }
