@@ -19,24 +19,8 @@
 int cg_read_at(int dirfd, const char *file, char *buf, size_t size)
 {
         _cleanup_close_ int fd = -1;
-        size_t n = 0;
 
-        fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        while (n + 1 < size) {
-                ssize_t k = read(fd, buf + n, size - 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
-        buf[n] = '\0';
-        return (int)n;
+        return cg_pread_kept_at(dirfd, &fd, file, buf, size);
 }
 
 int cg_pread_kept_at(int dirfd, int *fd, const char *file, char *buf, size_t size)

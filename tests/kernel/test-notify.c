@@ -640,6 +640,21 @@ static uint64_t faults_samples(FaultEvents *f)
         return n;
 }
 
+/* Faults counted by the events, whatever their rings wrote; UINT64_MAX if a count cannot be read. */
+static uint64_t faults_counted(FaultEvents *f)
+{
+        uint64_t n = 0;
+
+        for (int i = 0; i < f->n; i++) {
+                uint64_t v;
+
+                if (read(f->fd[i], &v, sizeof(v)) != (ssize_t)sizeof(v))
+                        return UINT64_MAX;
+                n += v;
+        }
+        return n;
+}
+
 static void faults_close(FaultEvents *f)
 {
         for (int i = 0; i < f->n; i++) {
@@ -734,19 +749,12 @@ static int test_faults_wake_once(const char *parent)
                 expect(ioctl(f.fd[i], PERF_EVENT_IOC_PAUSE_OUTPUT, 1) == 0);
         }
         (void)faults_fired(&f, 0);
-        for (int i = 0; i < f.n; i++) {
-                uint64_t v;
-                expect(read(f.fd[i], &v, sizeof(v)) == (ssize_t)sizeof(v));
-                counted_before += v;
-        }
+        counted_before = faults_counted(&f);
         uint64_t paused_at = faults_samples(&f);
         for (int i = 0; i < 3; i++)
                 expect(command(cmd[1], 8) == 0 && wait_ack(ack[0]) == 0);
-        for (int i = 0; i < f.n; i++) {
-                uint64_t v;
-                expect(read(f.fd[i], &v, sizeof(v)) == (ssize_t)sizeof(v));
-                counted_after += v;
-        }
+        counted_after = faults_counted(&f);
+        expect(counted_before != UINT64_MAX && counted_after != UINT64_MAX);
         kt_diag("paused: %" PRIu64 " sample(s) before, %" PRIu64 " after 24M more; %" PRIu64
                 " faults counted",
                 paused_at, faults_samples(&f), counted_after - counted_before);
