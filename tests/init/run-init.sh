@@ -71,16 +71,18 @@ codes=$(seq 0 255)
 [ "${INIT_QUICK:-0}" = 1 ] && codes="0 1 2 63 64 100 122 124 125 126 127 128 129 137 143 200 253 254 255"
 sigs="1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 24 25 26 27 30 31"
 one_code() { # CODE: prints CODE->STATUS when memgov's status differs
-        unshare --pid --fork "$MEMGOV" run -q --name "codes-$1" -- "$HELPER" exit "$1" >/dev/null 2>&1
+        bounded 120 quiet unshare --pid --fork "$MEMGOV" run -q --name "codes-$1" -- "$HELPER" exit "$1"
         rc=$?
         [ $rc -eq "$1" ] || echo "$1->$rc"
 }
 one_sig() { # SIG: prints SIG->STATUS when memgov's status is not 128+SIG
-        unshare --pid --fork "$MEMGOV" run -q --name "sigs-$1" -- "$HELPER" kill-self "$1" >/dev/null 2>&1
+        bounded 120 quiet unshare --pid --fork "$MEMGOV" run -q --name "sigs-$1" -- "$HELPER" kill-self "$1"
         rc=$?
         [ $rc -eq $((128 + $1)) ] || echo "$1->$rc"
 }
-export -f one_code one_sig
+# quiet CMD...: CMD without its output (bounded's report of a hang still reaches stderr).
+quiet() { "$@" >/dev/null 2>&1; }
+export -f one_code one_sig bounded tree quiet
 export MEMGOV HELPER
 begin "as PID 1, exit codes are passed through ($(echo $codes | wc -w) of 0-255)"
 bad=$(printf '%s\n' $codes | xargs -P 8 -I{} bash -c 'one_code {}' | sort -n | tr '\n' ' ')

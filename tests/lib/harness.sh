@@ -59,6 +59,40 @@ wait_for() { # FILE PATTERN: up to 300 polls, 30 s or more
         return 1
 }
 mg() { "$MEMGOV" "$@" >"$T/out" 2>"$T/err"; }
+# tree PID: PID and its descendants, parents first.
+tree() {
+        local c
+        echo "$1"
+        for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done
+}
+# bounded SECS CMD...: CMD's status. A CMD still running after SECS is a hang with a name: what each of
+# its processes waits on (state, wchan, kernel stack) goes to stderr, they are killed, and the status
+# is 137. Better than the VM's timeout, which says nothing of where.
+bounded() {
+        local secs=$1 pid timer done p rc
+        shift
+        "$@" &
+        pid=$!
+        sleep "$secs" &
+        timer=$!
+        wait -n -p done "$pid" "$timer"
+        rc=$?
+        if [ "$done" = "$pid" ]; then
+                kill "$timer" 2>/dev/null
+                wait "$timer" 2>/dev/null
+                return $rc
+        fi
+        echo "# stuck for ${secs}s: $*" >&2
+        for p in $(tree "$pid"); do
+                echo "#   $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null| cut -c1-120)" \
+                        "state=$(sed -n 's/^State:\t//p' /proc/"$p"/status 2>/dev/null)" \
+                        "wchan=$(cat /proc/"$p"/wchan 2>/dev/null)" >&2
+                sed 's/^/#     /' /proc/"$p"/stack >&2 2>/dev/null
+        done
+        for p in $(tree "$pid"); do kill -9 "$p" 2>/dev/null; done
+        wait "$pid" 2>/dev/null
+        return 137
+}
 # finish NAME: the closing line, and the script's status.
 finish() {
         rm -rf "$T"
