@@ -195,6 +195,15 @@ int runtime_elf_parse(const void *data, size_t n, ElfFacts *ret)
                                 elf_scan_dynamic(buf, n, eh, ph, &f);
                 }
         elf_scan_sections(buf, n, eh, &f);
+        /* Each scan below reads the whole file: tens of MiB for a Go server, at every launch. So none is
+         * made once the headers have answered: the java launcher needs libjli, and a Go program has its
+         * .go.buildinfo section (a .NET apphost never has one). What the scans find then changes nothing:
+         * jemalloc's messages and the C agent's name matter for programs without a runtime of their own
+         * (governor/env.c). */
+        if (f.needs_jli || f.go_buildinfo) {
+                *ret = f;
+                return 0;
+        }
         /* Stripped section headers leave the build info itself, which starts with this magic. */
         if (!f.go_buildinfo && contains(buf, n, "\xff Go buildinf:"))
                 f.go_buildinfo = true;

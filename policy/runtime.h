@@ -35,7 +35,9 @@ Runtime runtime_from_launcher_name(const char *name);
 /* A shell by its file name (sh, bash, dash, ...; a path's last part). */
 bool runtime_is_shell(const char *path);
 
-/* What memgov looks at in an ELF file. Only 64-bit little-endian ELF is parsed; others give is_elf=false. */
+/* What memgov looks at in an ELF file. Only 64-bit little-endian ELF is parsed; others give is_elf=false.
+ * The headers come first; the byte scans (has_jemalloc, hostfxr, memgov_agent, and go_buildinfo without a
+ * section) are not made when the headers found libjli or a .go.buildinfo section, and stay false then. */
 typedef struct ElfFacts {
         bool is_elf;
         bool is_pe;       /* a Windows executable ("MZ", then "PE\0\0"): only the byte scans below apply */

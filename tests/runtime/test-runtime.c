@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../policy/macro.h"
 #include "../../policy/runtime.h"
@@ -111,6 +113,41 @@ static void test_elf(void)
 }
 
 /* A Windows executable: "MZ", e_lfanew at 0x3c, "PE\0\0" there; then body bytes. */
+/* A Go program is known by its .go.buildinfo section without a byte of the file past the headers: the page
+ * after them cannot be read, so a whole-file scan would fault here. */
+static void test_elf_headers_only(void)
+{
+        static const char names[] = "\0.go.buildinfo\0.shstrtab";
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        Elf64_Ehdr *eh = (void *)m;
+        Elf64_Shdr *sh = (void *)(m + sizeof(*eh));
+        size_t names_off = sizeof(*eh) + 3 * sizeof(*sh);
+        ElfFacts facts;
+
+        CHECK(m != MAP_FAILED, "mmap");
+        if (m == MAP_FAILED)
+                return;
+        memcpy(eh->e_ident, ELFMAG, SELFMAG);
+        eh->e_ident[EI_CLASS] = ELFCLASS64;
+        eh->e_ident[EI_DATA] = ELFDATA2LSB;
+        eh->e_shoff = sizeof(*eh);
+        eh->e_shentsize = sizeof(*sh);
+        eh->e_shnum = 3;
+        eh->e_shstrndx = 2;
+        memcpy(m + names_off, names, sizeof(names));
+        sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_offset = page, .sh_size = 32};
+        sh[2] = (Elf64_Shdr){
+                .sh_name = 15, .sh_type = SHT_STRTAB, .sh_offset = names_off, .sh_size = sizeof(names)};
+        /* What a scan would find, and must not look for: the .NET host's name would make it dotnet. */
+        memcpy(m + page, "libhostfxr.so <jemalloc>: ", 26);
+        CHECK(mprotect(m + page, page, PROT_NONE) == 0, "mprotect");
+        CHECK(runtime_elf_parse(m, 2 * page, &facts) == 0 && facts.is_elf && facts.go_buildinfo &&
+                      !facts.hostfxr && !facts.has_jemalloc && runtime_from_elf(&facts, NULL) == RUNTIME_GO,
+              "a Go ELF by its section, headers only");
+        munmap(m, 2 * page);
+}
+
 static size_t fake_pe(char *buf, size_t size, const char *body)
 {
         uint32_t lfanew = 0x40;
@@ -288,6 +325,7 @@ static void test_script_exec(void)
 int main(void)
 {
         test_elf();
+        test_elf_headers_only();
         test_pe();
         test_names();
         test_shebang();
