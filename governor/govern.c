@@ -151,7 +151,8 @@ int governor_capture(Governor *g, char *reason, size_t reason_size)
         return capturer_start(g->capturer, CAPTURE_WHY_REQUEST, headroom_bytes(g), reason, reason_size);
 }
 
-static void act(Governor *g, const PolicyDecision *d)
+/* The target and requests to the agents: the step's first act (stepper_record()). */
+static void act_on_agents(Governor *g, const PolicyDecision *d)
 {
         ProtoLevel level = (ProtoLevel)d->level; /* the same three levels, in the same order */
         ProtoRequest requests[AGENT_REQUESTS_MAX];
@@ -166,6 +167,10 @@ static void act(Governor *g, const PolicyDecision *d)
         }
         for (size_t i = 0; i < n; i++)
                 (void)control_server_request(g->control, requests[i], level);
+}
+
+static void act(Governor *g, const PolicyDecision *d)
+{
         if (d->actions & POLICY_ACTION_RECLAIM)
                 actuator_submit(g->actuator, ACTUATOR_RECLAIM, d->reclaim_bytes);
         if (d->actions & POLICY_ACTION_SET_HIGH)
@@ -362,6 +367,8 @@ static void governor_step(Governor *g, const char *why)
                 return;
         still = may_glance(why) && stepper_glance(&g->st, now, sample_agents, g);
         if (!still && stepper_step(&g->st, now, why, sample_agents, g, &d) >= 0) {
+                act_on_agents(g, &d);
+                stepper_record(&g->st, &d, why);
                 remember_decision(g, &d);
                 act(g, &d);
                 arm_capture(g, &d);

@@ -116,7 +116,6 @@ static void act_on_agent(QueueSupervisor *q, const PolicyDecision *d)
 
 static void act(QueueSupervisor *q, const PolicyDecision *d)
 {
-        act_on_agent(q, d);
         if (d->actions & POLICY_ACTION_SET_HIGH) {
                 int r = platform_sandbox_set_high(q->sandbox, d->memory_high_bytes);
                 if (r < 0)
@@ -148,8 +147,11 @@ static void step(QueueSupervisor *q, const char *why)
 
         if (q->run.child_exited)
                 return;
-        if (stepper_step(&q->st, now, why, step_agents, q, &d) >= 0)
+        if (stepper_step(&q->st, now, why, step_agents, q, &d) >= 0) {
+                act_on_agent(q, &d);
+                stepper_record(&q->st, &d, why);
                 act(q, &d);
+        }
         q->next_sample_usec = now + q->st.next_usec;
 }
 

@@ -152,12 +152,16 @@ int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t
         for (unsigned i = 0; i < _POLICY_ACTION_COUNT; i++)
                 if (d.actions & (1u << i))
                         st->decisions_total[i]++;
-        trace_step(st, &ps, &d, why);
-        log_decision(&d, ps.now_usec, why);
         st->next_usec = pace_next(&st->pace_config, &st->pace, ps.now_usec, ps.current_bytes, d.limit_bytes,
                                   d.level != POLICY_LEVEL_OK);
         *ret = d;
         return 0;
+}
+
+void stepper_record(Stepper *st, const PolicyDecision *d, const char *why)
+{
+        trace_step(st, &st->last_sample, d, why);
+        log_decision(d, st->last_sample.now_usec, why);
 }
 
 bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void *userdata)

@@ -45,11 +45,15 @@ typedef void (*stepper_agents_t)(void *userdata, PolicySample *ps);
 void stepper_init(Stepper *st, PlatformSandbox *s, const PolicyConfig *c, const PaceConfig *pace,
                   const char *program, Trace *trace, usec_t start_usec);
 
-/* Samples at now_usec (CLOCK_MONOTONIC), decides, logs and traces, and sets next_usec. why names what woke
- * the step (on=). A negative errno when the sandbox could not be sampled: nothing was decided, and the
- * next sample is due at the slowest pace. */
+/* Samples at now_usec (CLOCK_MONOTONIC), decides, and sets next_usec. why names what woke the step (on=).
+ * A negative errno when the sandbox could not be sampled: nothing was decided, and the next sample is due
+ * at the slowest pace. The decision is not logged or traced yet: see stepper_record(). */
 int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t agents, void *userdata,
                  PolicyDecision *ret);
+
+/* Traces the step's sample and logs its decision. The caller tells the agents first: the trace and the log
+ * are file writes (a trace on a slow disk took 1-7 ms a step in the VM), and the agents act meanwhile. */
+void stepper_record(Stepper *st, const PolicyDecision *d, const char *why);
 
 /* A look at the charge alone, for a wake-up that may bring no news (the pace's timer, an agent's routine
  * report, a page fault): true when the law is settled (policy_settled()), the agents' figures are the last
