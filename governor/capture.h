@@ -23,8 +23,8 @@ typedef struct Capturer Capturer;
 typedef void (*capturer_done_t)(void *userdata);
 
 /* dir NULL: capture_dir_default(). name: the group's, for the file names. The directory is made at the
- * first capture or arm, not here, and one made for an arm that never fired is removed again at the end, so
- * that a memgov that never captures leaves nothing behind. */
+ * first capture or arm (or capturer_prepare_dir()), not here, and one made for an arm that never fired is
+ * removed again at the end, so that a memgov that never captures leaves nothing behind. */
 int capturer_new(sd_event *e, ControlServer *control, const CaptureConfig *c, const char *dir,
                  const char *name, capturer_done_t done, void *userdata, Capturer **ret);
 Capturer *capturer_free(Capturer *k);
@@ -50,6 +50,11 @@ void capturer_on_agent_gone(Capturer *k, const AgentReport *a);
  * have_line: the law steers an agent under a limit and has not given up.
  */
 void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const PolicyConfig *c);
+
+/* Makes the directory (mkdir -p; the agents cannot) once, or finds it there: a negative errno when it cannot
+ * be made. capturer_arm() calls it; memgov run calls it before the program starts, so that the first arm,
+ * which follows the first target, holds the loop up with no file-system work (15 ms in the VM). */
+int capturer_prepare_dir(Capturer *k);
 
 /* The captures of this run and the last refusal, for the post-mortem; p's strings point into k. An armed
  * capture whose file is there but whose answer never came (the program died first) is counted in. */

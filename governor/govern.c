@@ -722,6 +722,10 @@ static void watch_captures(Governor *g)
 
         if (r < 0)
                 log_info("No capture directory (%s): no heap captures, continuing without.", strerror(-r));
+        /* Where the agents would be armed: made now, not just after the first target (capturer_arm()); a
+         * failure is said at the arm. */
+        else if (g->opts.capture.enabled && !g->opts.no_agent)
+                (void)capturer_prepare_dir(g->capturer);
 }
 
 int governor_check_outputs(const char *metrics_file, const char *metrics_listen, const char *trace_file)
