@@ -253,6 +253,47 @@ static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata)
         return 0;
 }
 
+static bool fired(const Arm *arm)
+{
+        struct stat st;
+
+        return stat(arm->file.path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void disarm(Capturer *k, const char *why);
+
+bool capturer_await_fired_arm(Capturer *k)
+{
+        Arm arm;
+        int r;
+
+        if (k->busy)
+                return false;
+        /* The arm before the last may have fired before the re-arm that replaced it came. */
+        if (k->have_prev && fired(&k->prev)) {
+                arm = k->prev;
+                k->have_prev = false;
+                disarm(k, "the arm before it fired");
+        } else if (k->armed && fired(&k->arm)) {
+                arm = k->arm;
+                k->armed = false;
+        } else
+                return false;
+        k->current = arm.file;
+        k->seq = arm.seq;
+        k->agent_id = arm.agent_id;
+        k->busy = true;
+        k->have_last = true;
+        k->last_usec = k->started_usec = now_usec(k);
+        r = sd_event_add_time_relative(k->event, &k->timeout, CLOCK_MONOTONIC, CAPTURE_TIMEOUT_USEC, 0,
+                                       on_timeout, k);
+        if (r < 0)
+                log_warning_errno(r, "Capture: no timeout for the answer (%m), waiting without one.");
+        log_notice("Capture %s armed at the heap threshold is being written: waiting for the agent.",
+                   k->current.path);
+        return true;
+}
+
 /* memgov-NAME-PID-STAMP-SEQ.EXT, SEQ the seq of the message that asks for it. */
 static int file_name(Capturer *k, CaptureFormat f, pid_t pid, char path[static PROTO_CAPTURE_PATH_MAX + 1])
 {
@@ -465,20 +506,28 @@ void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured
  * killer, say) right after it wrote the file cannot say so. A file there is that evidence; it may be cut
  * short if the kill came while it was written, and the post-mortem says so.
  */
-static bool settle_armed(Capturer *k, const Arm *arm)
+static bool settle_unanswered(Capturer *k, Taken *t)
 {
-        Taken t = arm->file;
         struct stat st;
 
-        if (stat(t.path, &st) < 0 || !S_ISREG(st.st_mode))
+        if (stat(t->path, &st) < 0 || !S_ISREG(st.st_mode))
                 return false;
         k->have_last = true;
         k->last_usec = now_usec(k);
-        t.bytes = (uint64_t)st.st_size;
+        t->bytes = (uint64_t)st.st_size;
         log_notice(
                 "Capture %s (%" PRIu64
                 " bytes) armed at the heap threshold is there, but the agent never said it was done: it may be cut short.",
-                t.path, t.bytes);
+                t->path, t->bytes);
+        return true;
+}
+
+static bool settle_armed(Capturer *k, const Arm *arm)
+{
+        Taken t = arm->file;
+
+        if (!settle_unanswered(k, &t))
+                return false;
         remember(k, &t);
         enforce_budget(k, k->config.budget_bytes);
         return true;
@@ -566,7 +615,12 @@ void capturer_on_agent_gone(Capturer *k, const AgentReport *a)
                 (void)settle_armed(k, &k->arm);
                 k->armed = false;
         }
-        if (k->busy && a->id == k->agent_id)
+        /* An arm that fired and was then waited for (capturer_await_fired_arm()): its file is the evidence.
+         */
+        if (k->busy && a->id == k->agent_id && k->current.why == CAPTURE_WHY_THRESHOLD &&
+            settle_unanswered(k, &k->current))
+                capture_finish(k);
+        else if (k->busy && a->id == k->agent_id)
                 capture_fail(k, "the agent went away before it answered");
 }
 

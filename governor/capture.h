@@ -56,6 +56,12 @@ void capturer_arm(Capturer *k, bool have_line, const PolicyDecision *d, const Po
  * which follows the first target, holds the loop up with no file-system work (15 ms in the VM). */
 int capturer_prepare_dir(Capturer *k);
 
+/* An arm that fired (its file is there) and was not answered yet becomes the capture under way, with the
+ * same timeout as one asked for: true then, and the done callback comes with its answer. The "cannot fit"
+ * post-mortem and kill wait for it, as for one asked for; killing while the agent writes left an empty
+ * profile (vm.capture.armed). */
+bool capturer_await_fired_arm(Capturer *k);
+
 /* The captures of this run and the last refusal, for the post-mortem; p's strings point into k. An armed
  * capture whose file is there but whose answer never came (the program died first) is counted in. */
 void capturer_fill_postmortem(Capturer *k, Postmortem *p);

@@ -190,7 +190,8 @@ static void act(Governor *g, const PolicyDecision *d)
                                 : "no longer squeezing it: the kernel decides (--on-cannot-fit let-oom)");
                 /* The evidence first: the post-mortem (and the kill) wait for the capture to end, also for
                  * one already under way (on critical), which would otherwise be cut off unnamed. */
-                bool under_way = g->capturer && capturer_busy(g->capturer);
+                bool under_way =
+                        g->capturer && (capturer_busy(g->capturer) || capturer_await_fired_arm(g->capturer));
                 if (under_way)
                         log_notice("Waiting for the capture under way before the post-mortem.");
                 if (under_way || capture(g, CAPTURE_WHY_CANNOT_FIT) > 0) {

@@ -18,6 +18,12 @@ export HOME=$T
 
 begin "go: a fast leak under 256M leaves a heap profile with the leaking function on top"
 # mapleak never sleeps with -fast-until past the limit: it leaks as fast as the (emulated) CPU allows.
+# The program's file pages are read here first, outside the group, as when its binary is already in the
+# page cache. Read first by the program inside its group, they are charged to it: at the limit the kernel
+# reclaims them, the agent's writer re-reads its code from disk page by page, and the profile was still
+# empty 20-60 s after it fired in 2 of 6 runs (docs/design.md, "A program at its limit reclaims its own
+# code"; an open problem, not what this check is about).
+cat "$WORKLOAD" >/dev/null
 start=$(date +%s%N)
 "$MEMGOV" run -v --memory-max 256M --on-cannot-fit kill --name armed --capture-dir "$T/cap" -- \
         "$WORKLOAD" mapleak -fast-until 100000 >"$T/out" 2>"$T/err"
