@@ -253,6 +253,23 @@ static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* k->current (named already) is under way: the answer with this seq from this agent ends it, or the
+ * timeout. */
+static void under_way(Capturer *k, int64_t seq, unsigned agent_id)
+{
+        int r;
+
+        k->seq = seq;
+        k->agent_id = agent_id;
+        k->busy = true;
+        k->have_last = true;
+        k->last_usec = k->started_usec = now_usec(k);
+        r = sd_event_add_time_relative(k->event, &k->timeout, CLOCK_MONOTONIC, CAPTURE_TIMEOUT_USEC, 0,
+                                       on_timeout, k);
+        if (r < 0)
+                log_warning_errno(r, "Capture: no timeout for the answer (%m), waiting without one.");
+}
+
 static bool fired(const Arm *arm)
 {
         struct stat st;
@@ -265,7 +282,6 @@ static void disarm(Capturer *k, const char *why);
 bool capturer_await_fired_arm(Capturer *k)
 {
         Arm arm;
-        int r;
 
         if (k->busy)
                 return false;
@@ -280,15 +296,7 @@ bool capturer_await_fired_arm(Capturer *k)
         } else
                 return false;
         k->current = arm.file;
-        k->seq = arm.seq;
-        k->agent_id = arm.agent_id;
-        k->busy = true;
-        k->have_last = true;
-        k->last_usec = k->started_usec = now_usec(k);
-        r = sd_event_add_time_relative(k->event, &k->timeout, CLOCK_MONOTONIC, CAPTURE_TIMEOUT_USEC, 0,
-                                       on_timeout, k);
-        if (r < 0)
-                log_warning_errno(r, "Capture: no timeout for the answer (%m), waiting without one.");
+        under_way(k, arm.seq, arm.agent_id);
         log_notice("Capture %s armed at the heap threshold is being written: waiting for the agent.",
                    k->current.path);
         return true;
@@ -363,15 +371,7 @@ static int capture_send(Capturer *k, const AgentReport *a, CaptureFormat f, Capt
         if (seq < 0)
                 return log_error_errno((int)seq, "Capture: failed to ask agent %u for %s: %m", a->id,
                                        k->current.path);
-        k->seq = seq;
-        k->agent_id = a->id;
-        k->busy = true;
-        k->have_last = true;
-        k->last_usec = k->started_usec = now_usec(k);
-        r = sd_event_add_time_relative(k->event, &k->timeout, CLOCK_MONOTONIC, CAPTURE_TIMEOUT_USEC, 0,
-                                       on_timeout, k);
-        if (r < 0)
-                log_warning_errno(r, "Capture: no timeout for the answer (%m), waiting without one.");
+        under_way(k, seq, a->id);
         return 1;
 }
 
