@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../governor/capture.h"
 #include "../../governor/control.h"
 #include "../../governor/log.h"
 #include "../../platform/linux/sandbox.h"
@@ -630,6 +631,124 @@ static void test_arm(void)
         control_server_free(s);
 }
 
+/* The capturer (governor/capture.c) over a Go-like peer: an arm that fired (its file is there) is waited for
+ * before a "cannot fit" kill, as a requested capture is; its answer, or the agent going away with the file
+ * there, ends the wait. Nothing here races: the test is the agent and says when it fired. */
+typedef struct Armed {
+        Capturer *k;
+        unsigned done;
+} Armed;
+
+static void armed_on_captured(const AgentReport *a, const ProtoCaptured *c, void *ud)
+{
+        capturer_on_captured(((Armed *)ud)->k, a, c);
+}
+
+static void armed_on_gone(const AgentReport *a, const char *reason, void *ud)
+{
+        capturer_on_agent_gone(((Armed *)ud)->k, a);
+}
+
+static void armed_done(void *ud)
+{
+        ((Armed *)ud)->done++;
+}
+
+/* Arms the capturer's agent (a peer that said hello as Go, with arm) and returns the armed path. */
+static bool arm_peer(Capturer *k, Peer *p, char *path, size_t size, int64_t *ret_seq)
+{
+        PolicyDecision d = {.ideal_bytes = 200 * 1024 * 1024,
+                            .headroom_bytes = 64 * 1024 * 1024,
+                            .limit_bytes = 256 * 1024 * 1024};
+        PolicyConfig c;
+        char line[512];
+        long long seq;
+
+        policy_config_default(&c);
+        capturer_arm(k, true, &d, &c);
+        if (!peer_line(p, line, sizeof(line), USEC_PER_SEC) ||
+            sscanf(line, "arm seq=%lld kind=heap heap_live_above_bytes=%*u path=%511s", &seq, path) != 2) {
+                fprintf(stderr, "not an arm: %s\n", line);
+                return false;
+        }
+        (void)size;
+        *ret_seq = seq;
+        return true;
+}
+
+static void test_armed_capture_awaited(void)
+{
+        Armed armed = {};
+        ControlCallbacks cb = {
+                .on_captured = armed_on_captured, .on_gone = armed_on_gone, .userdata = &armed};
+        CaptureConfig cfg;
+        char dir[] = "/tmp/test-control-cap.XXXXXX", path[512], line[700];
+        ControlServer *s = NULL;
+        Postmortem pm = {};
+        int64_t seq;
+        Peer *p;
+
+        CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+        CHECK(control_server_new(event, NULL, &cb, &s) == 0, "server");
+        capture_config_default(&cfg);
+        CHECK(capturer_new(event, s, &cfg, dir, "t", armed_done, &armed, &armed.k) == 0, "capturer");
+        CHECK(!capturer_await_fired_arm(armed.k), "nothing armed: nothing to wait for");
+
+        /* Armed, not fired: no file, so a kill need not wait. Fired: the file is there. */
+        p = child_peer(s);
+        CHECK(peer_send(p, "hello v=1 runtime=go version=go1.26 caps=gc,capture,arm\n") &&
+                      peer_line(p, line, sizeof(line), USEC_PER_SEC),
+              "hello");
+        CHECK(peer_send(p, "stats heap_live_bytes=104857600 total_bytes=157286400\n"), "stats");
+        pump(10 * USEC_PER_MSEC);
+        CHECK(arm_peer(armed.k, p, path, sizeof(path), &seq), "armed");
+        CHECK(!capturer_await_fired_arm(armed.k), "armed, not fired: nothing to wait for");
+        close(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        CHECK(capturer_await_fired_arm(armed.k) && capturer_busy(armed.k), "fired: waited for");
+        CHECK(!capturer_await_fired_arm(armed.k), "once");
+        pump(10 * USEC_PER_MSEC);
+        CHECK(armed.done == 0, "no answer yet");
+        snprintf(line, sizeof(line), "captured seq=%lld path=%s bytes=0\n", (long long)seq, path);
+        CHECK(peer_send(p, line), "captured");
+        pump(20 * USEC_PER_MSEC);
+        CHECK(armed.done == 1 && !capturer_busy(armed.k), "the answer ends the wait: %u", armed.done);
+        capturer_fill_postmortem(armed.k, &pm);
+        CHECK(pm.n_captures == 1 && strcmp(pm.captures[0].path, path) == 0 && !pm.captures[0].error &&
+                      pm.captures[0].why == CAPTURE_WHY_THRESHOLD,
+              "the post-mortem names it: %zu", pm.n_captures);
+        unlink(path);
+        peer_free(p);
+        pump(10 * USEC_PER_MSEC);
+        capturer_free(armed.k);
+        control_server_free(s);
+
+        /* Fired, then the agent went away without an answer: the file is what there is. A new capturer:
+         * the first one's interval since its capture holds the next arm back. */
+        armed = (Armed){};
+        CHECK(control_server_new(event, NULL, &cb, &s) == 0, "server");
+        CHECK(capturer_new(event, s, &cfg, dir, "t", armed_done, &armed, &armed.k) == 0, "capturer");
+        p = child_peer(s);
+        CHECK(peer_send(p, "hello v=1 runtime=go version=go1.26 caps=gc,capture,arm\n") &&
+                      peer_line(p, line, sizeof(line), USEC_PER_SEC),
+              "hello");
+        CHECK(peer_send(p, "stats heap_live_bytes=104857600 total_bytes=157286400\n"), "stats");
+        pump(10 * USEC_PER_MSEC);
+        CHECK(arm_peer(armed.k, p, path, sizeof(path), &seq), "armed");
+        close(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        CHECK(capturer_await_fired_arm(armed.k), "fired: waited for");
+        peer_free(p);
+        pump(20 * USEC_PER_MSEC);
+        CHECK(armed.done == 1 && !capturer_busy(armed.k), "the agent gone ends the wait: %u", armed.done);
+        pm = (Postmortem){};
+        capturer_fill_postmortem(armed.k, &pm);
+        CHECK(pm.n_captures == 1 && strcmp(pm.captures[0].path, path) == 0 && !pm.captures[0].error,
+              "the post-mortem names the file: %zu", pm.n_captures);
+        unlink(path);
+        capturer_free(armed.k);
+        control_server_free(s);
+        CHECK(rmdir(dir) == 0, "the directory is left empty");
+}
+
 static long vm_rss_kib(void)
 {
         char text[8192];
@@ -901,6 +1020,7 @@ int main(int argc, char **argv)
         test_bad_input();
         test_capture();
         test_arm();
+        test_armed_capture_awaited();
         test_endless_line();
         test_never_reads();
         test_max_connections();
