@@ -654,26 +654,30 @@ static void armed_done(void *ud)
         ((Armed *)ud)->done++;
 }
 
-/* Arms the capturer's agent (a peer that said hello as Go, with arm) and returns the armed path. */
-static bool arm_peer(Capturer *k, Peer *p, char *path, size_t size, int64_t *ret_seq)
+/* A Go-like peer that offers arm, with stats, armed by the capturer: the peer, the armed path and seq. */
+static Peer *armed_peer(ControlServer *s, Capturer *k, char path[static 512], int64_t *ret_seq)
 {
         PolicyDecision d = {.ideal_bytes = 200 * 1024 * 1024,
                             .headroom_bytes = 64 * 1024 * 1024,
                             .limit_bytes = 256 * 1024 * 1024};
+        Peer *p = child_peer(s);
         PolicyConfig c;
-        char line[512];
-        long long seq;
+        char line[700];
+        long long seq = -1;
 
+        CHECK(peer_send(p, "hello v=1 runtime=go version=go1.26 caps=gc,capture,arm\n") &&
+                      peer_line(p, line, sizeof(line), USEC_PER_SEC),
+              "hello");
+        CHECK(peer_send(p, "stats heap_live_bytes=104857600 total_bytes=157286400\n"), "stats");
+        pump(10 * USEC_PER_MSEC);
         policy_config_default(&c);
         capturer_arm(k, true, &d, &c);
-        if (!peer_line(p, line, sizeof(line), USEC_PER_SEC) ||
-            sscanf(line, "arm seq=%lld kind=heap heap_live_above_bytes=%*u path=%511s", &seq, path) != 2) {
-                fprintf(stderr, "not an arm: %s\n", line);
-                return false;
-        }
-        (void)size;
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) &&
+                      sscanf(line, "arm seq=%lld kind=heap heap_live_above_bytes=%*u path=%511s", &seq,
+                             path) == 2,
+              "arm line: %s", line);
         *ret_seq = seq;
-        return true;
+        return p;
 }
 
 static void test_armed_capture_awaited(void)
@@ -695,13 +699,7 @@ static void test_armed_capture_awaited(void)
         CHECK(!capturer_await_fired_arm(armed.k), "nothing armed: nothing to wait for");
 
         /* Armed, not fired: no file, so a kill need not wait. Fired: the file is there. */
-        p = child_peer(s);
-        CHECK(peer_send(p, "hello v=1 runtime=go version=go1.26 caps=gc,capture,arm\n") &&
-                      peer_line(p, line, sizeof(line), USEC_PER_SEC),
-              "hello");
-        CHECK(peer_send(p, "stats heap_live_bytes=104857600 total_bytes=157286400\n"), "stats");
-        pump(10 * USEC_PER_MSEC);
-        CHECK(arm_peer(armed.k, p, path, sizeof(path), &seq), "armed");
+        p = armed_peer(s, armed.k, path, &seq);
         CHECK(!capturer_await_fired_arm(armed.k), "armed, not fired: nothing to wait for");
         close(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         CHECK(capturer_await_fired_arm(armed.k) && capturer_busy(armed.k), "fired: waited for");
@@ -727,13 +725,7 @@ static void test_armed_capture_awaited(void)
         armed = (Armed){};
         CHECK(control_server_new(event, NULL, &cb, &s) == 0, "server");
         CHECK(capturer_new(event, s, &cfg, dir, "t", armed_done, &armed, &armed.k) == 0, "capturer");
-        p = child_peer(s);
-        CHECK(peer_send(p, "hello v=1 runtime=go version=go1.26 caps=gc,capture,arm\n") &&
-                      peer_line(p, line, sizeof(line), USEC_PER_SEC),
-              "hello");
-        CHECK(peer_send(p, "stats heap_live_bytes=104857600 total_bytes=157286400\n"), "stats");
-        pump(10 * USEC_PER_MSEC);
-        CHECK(arm_peer(armed.k, p, path, sizeof(path), &seq), "armed");
+        p = armed_peer(s, armed.k, path, &seq);
         close(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         CHECK(capturer_await_fired_arm(armed.k), "fired: waited for");
         peer_free(p);
