@@ -270,11 +270,16 @@ static void under_way(Capturer *k, int64_t seq, unsigned agent_id)
                 log_warning_errno(r, "Capture: no timeout for the answer (%m), waiting without one.");
 }
 
-static bool fired(const Arm *arm)
+/* Whether path is a regular file, and its size. */
+static bool file_there(const char *path, uint64_t *ret_bytes)
 {
         struct stat st;
 
-        return stat(arm->file.path, &st) == 0 && S_ISREG(st.st_mode);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+                return false;
+        if (ret_bytes)
+                *ret_bytes = (uint64_t)st.st_size;
+        return true;
 }
 
 static void disarm(Capturer *k, const char *why);
@@ -286,11 +291,11 @@ bool capturer_await_fired_arm(Capturer *k)
         if (k->busy)
                 return false;
         /* The arm before the last may have fired before the re-arm that replaced it came. */
-        if (k->have_prev && fired(&k->prev)) {
+        if (k->have_prev && file_there(k->prev.file.path, NULL)) {
                 arm = k->prev;
                 k->have_prev = false;
                 disarm(k, "the arm before it fired");
-        } else if (k->armed && fired(&k->arm)) {
+        } else if (k->armed && file_there(k->arm.file.path, NULL)) {
                 arm = k->arm;
                 k->armed = false;
         } else
@@ -508,13 +513,10 @@ void capturer_on_captured(Capturer *k, const AgentReport *a, const ProtoCaptured
  */
 static bool settle_unanswered(Capturer *k, Taken *t)
 {
-        struct stat st;
-
-        if (stat(t->path, &st) < 0 || !S_ISREG(st.st_mode))
+        if (!file_there(t->path, &t->bytes))
                 return false;
         k->have_last = true;
         k->last_usec = now_usec(k);
-        t->bytes = (uint64_t)st.st_size;
         log_notice(
                 "Capture %s (%" PRIu64
                 " bytes) armed at the heap threshold is there, but the agent never said it was done: it may be cut short.",
@@ -615,12 +617,13 @@ void capturer_on_agent_gone(Capturer *k, const AgentReport *a)
                 (void)settle_armed(k, &k->arm);
                 k->armed = false;
         }
+        if (!k->busy || a->id != k->agent_id)
+                return;
         /* An arm that fired and was then waited for (capturer_await_fired_arm()): its file is the evidence.
          */
-        if (k->busy && a->id == k->agent_id && k->current.why == CAPTURE_WHY_THRESHOLD &&
-            settle_unanswered(k, &k->current))
+        if (k->current.why == CAPTURE_WHY_THRESHOLD && settle_unanswered(k, &k->current))
                 capture_finish(k);
-        else if (k->busy && a->id == k->agent_id)
+        else
                 capture_fail(k, "the agent went away before it answered");
 }
 

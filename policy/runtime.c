@@ -205,8 +205,7 @@ int runtime_elf_parse(const void *data, size_t n, ElfFacts *ret)
                 return 0;
         }
         /* Stripped section headers leave the build info itself, which starts with this magic. */
-        if (!f.go_buildinfo && contains(buf, n, "\xff Go buildinf:"))
-                f.go_buildinfo = true;
+        f.go_buildinfo = contains(buf, n, "\xff Go buildinf:");
         f.has_jemalloc = contains(buf, n, "<jemalloc>: ");
         f.hostfxr = contains(buf, n, "libhostfxr.so");
         f.memgov_agent = contains(buf, n, "libmemgov-agent");

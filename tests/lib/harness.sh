@@ -84,7 +84,7 @@ bounded() {
         fi
         echo "# stuck for ${secs}s: $*" >&2
         for p in $(tree "$pid"); do
-                echo "#   $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null| cut -c1-120)" \
+                echo "#   $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-120)" \
                         "state=$(sed -n 's/^State:\t//p' /proc/"$p"/status 2>/dev/null)" \
                         "wchan=$(cat /proc/"$p"/wchan 2>/dev/null)" >&2
                 sed 's/^/#     /' /proc/"$p"/stack >&2 2>/dev/null
