@@ -376,7 +376,7 @@ static void governor_step(Governor *g, const char *why)
                 publish_metrics(g);
         }
         arm_pace(g, now + g->st.next_usec);
-        arm_faults(g, strcmp(why, "faults") == 0, still);
+        arm_faults(g, strcmp(why, "faults") == 0, still && !g->st.look_growing);
 }
 
 static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
@@ -537,8 +537,8 @@ static int on_faults(sd_event_source *source, int fd, uint32_t revents, void *us
 }
 
 /* After each step: the next page fault wakes the loop only while the pace waits long (far below the limit,
- * or still); while memory grows the pace samples anyway. A fault that brought nothing new backs off the
- * next. */
+ * or still); while memory grows the pace samples anyway. A fault that brought nothing new (a still look at
+ * a charge that does not grow fast: pace_growing()) backs off the next. */
 static void arm_faults(Governor *g, bool woken, bool still)
 {
         bool armed;

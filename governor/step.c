@@ -124,6 +124,14 @@ static void trace_step(Stepper *st, const PolicySample *x, const PolicyDecision 
         trace_flush(st->trace);
 }
 
+static void note_look(Stepper *st, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes)
+{
+        st->look_growing = st->look_usec > 0 && pace_growing(&st->pace_config, now_usec, current_bytes,
+                                                             limit_bytes, st->look_usec, st->look_bytes);
+        st->look_usec = now_usec;
+        st->look_bytes = current_bytes;
+}
+
 int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t agents, void *userdata,
                  PolicyDecision *ret)
 {
@@ -149,6 +157,7 @@ int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t
         st->last_sample = ps;
         st->last_decision = d;
         st->steps_total++;
+        note_look(st, ps.now_usec, ps.current_bytes, d.limit_bytes);
         for (unsigned i = 0; i < _POLICY_ACTION_COUNT; i++)
                 if (d.actions & (1u << i))
                         st->decisions_total[i]++;
@@ -170,7 +179,7 @@ bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void 
         PolicySample ps = {};
         uint64_t current;
 
-        if (!st->have_last || st->last_decision.actions != 0 || !policy_settled(&st->state))
+        if (!st->have_last || !policy_may_skip(&st->state, &st->last_decision))
                 return false;
         if (agents) {
                 agents(userdata, &ps);
@@ -185,6 +194,7 @@ bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void 
                         last->current_bytes))
                 return false;
         st->glances_total++;
+        note_look(st, now_usec, current, st->last_decision.limit_bytes);
         st->next_usec = pace_next(&st->pace_config, &st->pace, now_usec, current,
                                   st->last_decision.limit_bytes, false);
         return true;

@@ -37,6 +37,11 @@ typedef struct Stepper {
         uint64_t glances_total; /* wake-ups that found nothing new (stepper_glance()) */
         uint64_t decisions_total[_POLICY_ACTION_COUNT];
         usec_t next_usec; /* when the next sample is due, after the last step */
+        /* The last look at the charge, a step's or a glance's, and whether the charge grew fast since the
+         * look before it (pace_growing()): a growing look is news for the faults' backoff. */
+        usec_t look_usec;
+        uint64_t look_bytes;
+        bool look_growing;
 } Stepper;
 
 /* Fills the agent fields of a sample (agent_reports_sample()). */
@@ -56,9 +61,9 @@ int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t
 void stepper_record(Stepper *st, const PolicyDecision *d, const char *why);
 
 /* A look at the charge alone, for a wake-up that may bring no news (the pace's timer, an agent's routine
- * report, a page fault): true when the law is settled (policy_settled()), the agents' figures are the last
- * full sample's and the charge is within the still band of it (pace_still()). Then nothing is decided or
- * logged, next_usec is set, and the caller skips stepper_step(). False: step. */
+ * report, a page fault): true when the law may skip it (policy_may_skip()), the agents' figures are the
+ * last full sample's and the charge is within the still band of it (pace_still()). Then nothing is decided
+ * or logged, next_usec is set, and the caller skips stepper_step(). False: step. */
 bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void *userdata);
 
 /* The post-mortem's view of the last sample and decision (nothing when there was none), at now_usec. */

@@ -611,3 +611,8 @@ bool policy_settled(const PolicyState *s)
                s->gc_cpu_high_since_usec == NEVER && s->unfit_since_usec == NEVER && !s->high_is_wire &&
                !s->gave_up;
 }
+
+bool policy_may_skip(const PolicyState *s, const PolicyDecision *last)
+{
+        return last->actions == 0 && !last->refresh_stats && policy_settled(s);
+}

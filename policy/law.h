@@ -233,6 +233,11 @@ void policy_step(const PolicyConfig *config, PolicyState *state, const PolicySam
  * running. A sample then changes its answer only if the charge or the agents' figures moved
  * (policy/pace.h's still band), so a caller may skip a sample that brings neither. */
 bool policy_settled(const PolicyState *state);
+/* True when a sample that brings neither (the charge within the still band of the last, the agents'
+ * figures the same) may be skipped after the decision last: the law is settled, and last did nothing and
+ * asked the agents for no fresh stats. A refresh is answered by a report that may carry the same figures:
+ * that the runtime did not grow is the answer, and the charge it pairs with is new. */
+bool policy_may_skip(const PolicyState *state, const PolicyDecision *last);
 
 /* Sets one PolicyConfig field by its name ("headroom_permyriad", "window_usec",
  * "give_up") from text in the units of units.h: sizes for *_bytes, "5%" or a

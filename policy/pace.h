@@ -68,6 +68,14 @@ usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t cu
 bool pace_still(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes,
                 usec_t last_usec, uint64_t last_bytes);
 
+/* True when the charge grew from prev_bytes (read at prev_usec, the look before) to current_bytes (at
+ * now_usec) fast enough to cross the still band within faults_backoff_max_usec. Such a look is still for
+ * the law, but news for the faults' backoff: the first looks at a jump come before a band of it is touched
+ * (in the VM, 0.3-1M in the first 10-20 ms of bench/latency.sh's), and backing off from them doubled the
+ * wait for the look that would have seen it. A slow leak's stray faults still back off. */
+bool pace_growing(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes,
+                  usec_t prev_usec, uint64_t prev_bytes);
+
 /* How long to wait after a page fault before looking: floor_usec after one that brought news (still:
  * false), doubling after each one that did not, up to faults_backoff_max_usec. prev: the last delay, 0 for
  * none. */

@@ -1010,6 +1010,28 @@ static void test_settled(void)
                 policy_step(&c, &s, &x, &d);
         }
         CHECK(policy_settled(&s), "not settled after quiet samples");
+        CHECK(policy_may_skip(&s, &d), "a quiet sample's decision may not be skipped after");
+        /* A charge above the one paired with the agent's stats by more than the deadband (0.5% of 1G):
+         * nothing is decided yet, the agent is asked for fresh stats, and their answer, the same figures,
+         * must not be skipped as still (bench/latency.sh's jump waited 20 ms for the next look). */
+        {
+                PolicyState before = s;
+
+                x = row_sample(&quiet, 0, now);
+                x.charged_at_stats_bytes = x.current_bytes;
+                x.current_bytes += 8 * M;
+                policy_step(&c, &s, &x, &d);
+                CHECK(d.actions == 0 && d.refresh_stats, "a stale pair: actions %#x, refresh %d", d.actions,
+                      d.refresh_stats);
+                CHECK(!policy_may_skip(&s, &d), "the answer to a refresh may be skipped");
+                x.charged_at_stats_bytes = x.current_bytes;
+                x.now_usec += 3 * USEC_PER_MSEC;
+                policy_step(&c, &s, &x, &d);
+                CHECK(d.actions & LOWER, "the answer to a refresh did not lower the target: actions %#x",
+                      d.actions);
+                s = before;
+                now += USEC_PER_SEC;
+        }
         /* Every charge the still band lets a glance skip, up and down, decides nothing. */
         for (int64_t delta = -5 * (int64_t)M; delta <= 5 * (int64_t)M;
              delta += (int64_t)M, now += USEC_PER_SEC) {

@@ -181,6 +181,36 @@ static void test_faults_backoff(void)
         }
 }
 
+static void test_growing(void)
+{
+        /* A look is news for the backoff when the charge, at the pace since the look before, would cross the
+         * still band (1.28M of 256M; 1M of an unlimited group) within the backoff's top (100 ms): the VM's
+         * jump touched 0.3M in its first 11 ms (2.7M in 100 ms at that pace); a 2 MiB/s leak's stray faults
+         * (0.2M in 100 ms) are not. */
+        static const struct {
+                usec_t now, prev;
+                uint64_t current, prev_bytes, limit;
+                bool growing;
+        } rows[] = {
+                {11 * MS, 0, 66 * M + 3 * M / 10, 66 * M, 256 * M, true},
+                {100 * MS, 0, 66 * M + M / 5, 66 * M, 256 * M, false},
+                {100 * MS, 0, 66 * M + 2 * M, 66 * M, 256 * M, true},
+                {100 * MS, 0, 66 * M + M, 66 * M, 256 * M, false},           /* 1M < 1.28M */
+                {100 * MS, 0, 66 * M + M, 66 * M, SIZE_MAX_UNLIMITED, true}, /* 1M: the band's floor */
+                {10 * MS, 0, 66 * M, 66 * M, 256 * M, false},                /* no growth */
+                {10 * MS, 0, 60 * M, 66 * M, 256 * M, false},                /* shrinking */
+                {10 * MS, 10 * MS, 70 * M, 66 * M, 256 * M, false},          /* no time between */
+                {10 * MS, 20 * MS, 70 * M, 66 * M, 256 * M, false},          /* a clock that went back */
+        };
+        PaceConfig c;
+
+        pace_config_default(&c);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+                CHECK(pace_growing(&c, rows[i].now, rows[i].current, rows[i].limit, rows[i].prev,
+                                   rows[i].prev_bytes) == rows[i].growing,
+                      "growing, row %zu: expected %s", i, rows[i].growing ? "growing" : "not");
+}
+
 static void test_faults_quiet(void)
 {
         /* A fault 1 s or more after the last one that woke the loop starts afresh; the first one does too,
@@ -205,6 +235,7 @@ int main(void)
 {
         test_still_band();
         test_faults_backoff();
+        test_growing();
         test_faults_quiet();
         test_still_far_below();
         test_no_limit();
