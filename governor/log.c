@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../platform/platform.h"
+#include "../policy/units.h"
 
 #define LOG_FIELDS_MAX 24
 
@@ -134,12 +134,9 @@ static void write_text(const char *msg)
 static void write_logfmt(int level, int error, const LogField *fields, size_t n, const char *msg)
 {
         uint64_t now = platform_realtime_usec();
-        time_t sec = (time_t)(now / 1000000);
-        char when[32], v[1024];
-        struct tm tm;
+        char when[UNITS_UTC_STRLEN], v[1024];
 
-        gmtime_r(&sec, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        units_format_utc(now / USEC_PER_SEC, false, when, sizeof(when));
         fprintf(stderr, "time=%s.%03uZ level=%s msg=%s", when, (unsigned)(now % 1000000 / 1000),
                 level_names[level & 7], log_logfmt_value(msg, v, sizeof(v)));
         if (error != 0)

@@ -103,7 +103,8 @@ static void agent_send_target(QueueAgent *a)
         a->target_sent = true;
         a->sent_bytes = a->target_bytes;
         a->sent_level = a->level;
-        agent_report_target_sent(&a->report, seq, a->target_bytes, a->now_usec);
+        agent_report_target_sent(&a->report, seq, a->target_bytes,
+                                 platform_monotonic_usec()); /* as written */
 }
 
 static int agent_on_hello(QueueAgent *a, const ProtoMessage *m, const char **reason)

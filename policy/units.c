@@ -251,6 +251,26 @@ const char *units_format_duration(usec_t usec, char *buf, size_t size)
         return buf;
 }
 
+const char *units_format_utc(uint64_t unix_sec, bool compact, char *buf, size_t size)
+{
+        /* Days counted from 0000-03-01 instead, so that a leap day ends its year; the calendar repeats every
+         * 400 years (146097 days), and within such an era a year is 365 days plus a leap day every 4th,
+         * but not every 100th, yet every 400th. */
+        uint64_t days = unix_sec / 86400 + 719468, rem = unix_sec % 86400;
+        uint64_t era = days / 146097, day_of_era = days % 146097;
+        uint64_t year_of_era =
+                (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+        uint64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        uint64_t month_from_march = (5 * day_of_year + 2) / 153; /* 0 is March, 11 February */
+        unsigned day = (unsigned)(day_of_year - (153 * month_from_march + 2) / 5 + 1);
+        unsigned month = (unsigned)(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
+        unsigned long long year = era * 400 + year_of_era + (month <= 2);
+
+        snprintf(buf, size, compact ? "%04llu%02u%02uT%02u%02u%02u" : "%04llu-%02u-%02uT%02u:%02u:%02u",
+                 year, month, day, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+        return buf;
+}
+
 const char *units_error_hint(int error, const char *what)
 {
         if (error == -ERANGE)

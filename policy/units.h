@@ -51,5 +51,11 @@ const char *units_format_size_human(uint64_t bytes, char *buf, size_t size);
 /* "10s", "500ms", "1m", "1500us". */
 const char *units_format_duration(usec_t usec, char *buf, size_t size);
 
+/* A UTC time of seconds since 1970, ISO 8601: "2026-12-04T03:34:41", or with compact "20261204T033441" (a
+ * file name's). By arithmetic alone: glibc's gmtime_r() reads the time zone (/etc/localtime) at its first
+ * call, which held memgov's loop 14 ms at the first capture arm in the VM. Returns buf. */
+const char *units_format_utc(uint64_t unix_sec, bool compact, char *buf, size_t size);
+#define UNITS_UTC_STRLEN 32
+
 /* Why parsing failed, in words, for error messages. */
 const char *units_error_hint(int error, const char *what);

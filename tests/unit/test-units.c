@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <string.h>
+#include <time.h>
 
 #include "../../policy/units.h"
 #include "check.h"
@@ -163,11 +165,53 @@ static void test_format_roundtrip(void)
         CHECK(strcmp(units_format_duration(2 * USEC_PER_MINUTE, buf, sizeof(buf)), "2m") == 0, "%s", buf);
 }
 
+static void test_format_utc(void)
+{
+        /* Leap days (2000 is a leap year, 2100 is not), the ends of days and years, and the compact form. */
+        static const struct {
+                uint64_t sec;
+                const char *want;
+        } rows[] = {
+                {0, "1970-01-01T00:00:00"},          {951782400, "2000-02-29T00:00:00"},
+                {951868799, "2000-02-29T23:59:59"},  {1709251199, "2024-02-29T23:59:59"},
+                {4107542399, "2100-02-28T23:59:59"}, {4107542400, "2100-03-01T00:00:00"},
+                {1798860345, "2027-01-02T03:25:45"}, {253402300799, "9999-12-31T23:59:59"},
+        };
+        char buf[UNITS_UTC_STRLEN];
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                units_format_utc(rows[i].sec, false, buf, sizeof(buf));
+                CHECK(strcmp(buf, rows[i].want) == 0, "utc %llu: '%s', want '%s'",
+                      (unsigned long long)rows[i].sec, buf, rows[i].want);
+        }
+        units_format_utc(1798860345, true, buf, sizeof(buf));
+        CHECK(strcmp(buf, "20270102T032545") == 0, "compact utc: '%s'", buf);
+#ifndef _WIN32
+        /* Every day to 2400, each at a different second of its day, against the C library. */
+        for (uint64_t day = 0; day < 157000; day++) {
+                uint64_t sec = day * 86400 + day % 86400;
+                time_t t = (time_t)sec;
+                struct tm tm;
+                char want[UNITS_UTC_STRLEN];
+
+                if (!gmtime_r(&t, &tm) || strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                        continue;
+                units_format_utc(sec, false, buf, sizeof(buf));
+                if (strcmp(buf, want) != 0) {
+                        CHECK(false, "utc %llu: '%s', the C library says '%s'", (unsigned long long)sec, buf,
+                              want);
+                        break;
+                }
+        }
+#endif
+}
+
 int main(void)
 {
         test_parse_size();
         test_parse_percent();
         test_parse_duration();
         test_format_roundtrip();
+        test_format_utc();
         return check_finish("test-units");
 }
