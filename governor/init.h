@@ -16,9 +16,13 @@
  * which would leave the OOM killer nothing to pick in observe mode but the child. */
 #define INIT_SELF_OOM_SCORE_ADJ (-900)
 
-/* Lowers memgov's own oom_score_adj and says what the child's is to be. Returns 0, or -EPERM after
- * logging when the requested value needs a privilege memgov lacks. */
-int init_protect(const RunOptions *o, int *ret_child_oom_score_adj);
+/* How many nice levels memgov runs above the program, where it may (CAP_SYS_NICE). */
+#define INIT_SELF_NICE_RAISE 10
+
+/* Lowers memgov's own oom_score_adj and raises its CPU priority, and says what the child's are to be (the
+ * ones memgov started with, or --oom-score-adj). Returns 0, or -EPERM after logging when the requested
+ * value needs a privilege memgov lacks. */
+int init_protect(const RunOptions *o, int *ret_child_oom_score_adj, int *ret_child_nice);
 
 /* Becomes an init for the child's tree (PID 1, --init, or observe mode): a subreaper when not PID 1. */
 int init_become_reaper(const RunOptions *o, bool observe, bool *ret_init_mode);

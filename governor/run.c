@@ -485,7 +485,7 @@ int run_main(const RunOptions *o)
         int keep_fd = -1;
         char name[256];
         bool observe;
-        int child_oom;
+        int child_oom, child_nice;
         LaunchEnv plan;
         RuntimeDetection detection;
         SandboxOptions so;
@@ -504,7 +504,7 @@ int run_main(const RunOptions *o)
                 log_error_errno(r, "Failed to block signals: %m");
                 return EXIT_MEMGOV_FAILURE;
         }
-        if (init_protect(o, &child_oom) < 0)
+        if (init_protect(o, &child_oom, &child_nice) < 0)
                 return EXIT_MEMGOV_FAILURE;
         r = init_acquire_sandbox(o, &so, &s.sandbox, &observe);
         if (r < 0)
@@ -514,7 +514,7 @@ int run_main(const RunOptions *o)
                 platform_sandbox_free(s.sandbox);
                 return EXIT_MEMGOV_FAILURE;
         }
-        platform_sandbox_set_spawn_options(s.sandbox, child_oom, true);
+        platform_sandbox_set_spawn_options(s.sandbox, child_oom, child_nice, true);
         if (observe)
                 observe_limits(&s);
         env_plan(o, path, &s.run.limits, &detection, &plan);

@@ -253,12 +253,15 @@ bool platform_sandbox_is_observe(const PlatformSandbox *s);
 
 /*
  * How the next spawn sets the child up, before it runs the program:
- * oom_score_adj (PLATFORM_OOM_SCORE_ADJ_UNSET: leave it as inherited), and
- * whether it gets SIGKILL when memgov dies (PR_SET_PDEATHSIG on Linux).
- * Ignored on Windows, which has neither (the job dies with memgov anyway).
+ * oom_score_adj (PLATFORM_OOM_SCORE_ADJ_UNSET: leave it as inherited), its
+ * nice value (PLATFORM_NICE_UNSET: inherited), and whether it gets SIGKILL
+ * when memgov dies (PR_SET_PDEATHSIG on Linux). Ignored on Windows, which has
+ * none of them (the job dies with memgov anyway).
  */
 #define PLATFORM_OOM_SCORE_ADJ_UNSET (-2000)
-void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent);
+#define PLATFORM_NICE_UNSET          (-2000)
+void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, int nice,
+                                        bool die_with_parent);
 
 /* Stale groups: children of the parent o would use, named as memgov names them
  * (memgov-<program>-<pid>), whose memgov is gone (no process of that pid named
@@ -281,6 +284,10 @@ int platform_scope_enter(const char *unit, uint64_t max_bytes, uint64_t high_byt
 /* memgov's own process. */
 int platform_process_get_oom_score_adj(int *ret);
 int platform_process_set_oom_score_adj(int value);
+/* The nice value (-20 to 19, lower runs first) of memgov's calling thread, its main thread, which the child
+ * is spawned from. Raising the priority needs CAP_SYS_NICE (or RLIMIT_NICE); -EOPNOTSUPP on Windows. */
+int platform_process_get_nice(int *ret);
+int platform_process_set_nice(int value);
 /* Orphaned descendants are reparented to memgov (PR_SET_CHILD_SUBREAPER), not to init. */
 int platform_process_set_subreaper(void);
 bool platform_process_is_init(void);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 
@@ -54,6 +55,24 @@ int platform_process_set_oom_score_adj(int value)
         if (write(fd, buf, (size_t)n) != n)
                 return negative_errno();
         return 0;
+}
+
+/* PRIO_PROCESS with 0 is the calling thread on Linux, not the whole process. */
+int platform_process_get_nice(int *ret)
+{
+        int v;
+
+        errno = 0;
+        v = getpriority(PRIO_PROCESS, 0);
+        if (v == -1 && errno != 0)
+                return negative_errno();
+        *ret = v;
+        return 0;
+}
+
+int platform_process_set_nice(int value)
+{
+        return setpriority(PRIO_PROCESS, 0, value) < 0 ? negative_errno() : 0;
 }
 
 int platform_process_set_subreaper(void)

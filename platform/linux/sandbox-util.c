@@ -26,6 +26,7 @@ PlatformSandbox *sandbox_new(const SandboxOps *ops)
         for (size_t i = 0; i < ELEMENTSOF(s->v1_events); i++)
                 s->v1_events[i].efd = s->v1_events[i].usage_dirfd = -1;
         s->oom_score_adj = PLATFORM_OOM_SCORE_ADJ_UNSET;
+        s->nice = PLATFORM_NICE_UNSET;
         return s;
 }
 

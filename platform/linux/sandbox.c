@@ -152,9 +152,11 @@ bool platform_sandbox_high_notifies(const PlatformSandbox *s)
         return s->ops->high_notifies;
 }
 
-void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent)
+void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, int nice,
+                                        bool die_with_parent)
 {
         s->oom_score_adj = oom_score_adj;
+        s->nice = nice;
         s->die_with_parent = die_with_parent;
 }
 

@@ -114,6 +114,7 @@ struct PlatformSandbox {
         uint64_t limits_max, limits_high;
         bool fork_fallback;   /* spawn with fork + attach even where clone3 works (tests, v1) */
         int oom_score_adj;    /* for the child; PLATFORM_OOM_SCORE_ADJ_UNSET: inherited */
+        int nice;             /* for the child; PLATFORM_NICE_UNSET: inherited */
         bool die_with_parent; /* PR_SET_PDEATHSIG(SIGKILL) in the child */
         /* cgroup v1 and hybrid (sandbox-v1.c): dirfd is the group in the memory hierarchy. */
         char *twin_path; /* hybrid: the group's twin in the cgroup2 tree (pressure, populated, kill) */

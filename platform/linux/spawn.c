@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,6 +46,7 @@ typedef struct ExecRequest {
         size_t n_keep_fds;
         const char *oom_score_adj; /* NULL: inherited */
         pid_t parent;              /* > 0: die with it */
+        int nice;                  /* PLATFORM_NICE_UNSET: inherited */
 } ExecRequest;
 
 /* The child's own settings, before the program runs. Returns 0 or a positive errno. */
@@ -71,6 +73,10 @@ static int child_setup(const ExecRequest *x)
                 if (e)
                         return e;
         }
+        /* memgov raised its own priority; the program gets the one memgov started with. Lowering is
+         * always allowed. */
+        if (x->nice != PLATFORM_NICE_UNSET && setpriority(PRIO_PROCESS, 0, x->nice) < 0)
+                return errno;
         return 0;
 }
 
@@ -194,7 +200,7 @@ int platform_sandbox_spawn(PlatformSandbox *s, const char *path, char *const arg
                            const int *keep_fds, size_t n_keep_fds, PlatformChild *ret)
 {
         char oom[16];
-        ExecRequest x = {path, argv, envp, keep_fds, n_keep_fds, NULL, 0};
+        ExecRequest x = {path, argv, envp, keep_fds, n_keep_fds, NULL, 0, s->nice};
         _cleanup_close_ int report_r = -1, report_w = -1;
         int fds[2], pidfd = -1, r = -ENOSYS;
         pid_t pid = 0;

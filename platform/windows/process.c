@@ -24,6 +24,16 @@ int platform_process_set_oom_score_adj(int value)
         return -EOPNOTSUPP;
 }
 
+int platform_process_get_nice(int *ret)
+{
+        return -EOPNOTSUPP;
+}
+
+int platform_process_set_nice(int value)
+{
+        return -EOPNOTSUPP;
+}
+
 int platform_process_set_subreaper(void)
 {
         return -EOPNOTSUPP;
@@ -86,7 +96,8 @@ bool platform_sandbox_high_notifies(const PlatformSandbox *s)
 
 /* Neither has a counterpart: no OOM killer that picks a process, and KILL_ON_JOB_CLOSE already ends the
  * child with memgov. */
-void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, bool die_with_parent)
+void platform_sandbox_set_spawn_options(PlatformSandbox *s, int oom_score_adj, int nice,
+                                        bool die_with_parent)
 {
 }
 

@@ -107,6 +107,12 @@ echo 0 >/proc/self/oom_score_adj
 mg run --name oom1 -- sh -c 'cat /proc/self/oom_score_adj /proc/$PPID/oom_score_adj'
 expect "exit" $? 0 && expect "scores" "$(tr '\n' ' ' <"$T/out")" "0 -900 " && pass
 
+begin "memgov raises its own CPU priority 10 nice levels; the child gets the one memgov started with"
+own=$(cut -d' ' -f19 /proc/self/stat)
+raised=$((own - 10 < -20 ? -20 : own - 10))
+mg run --name nice1 -- sh -c 'cut -d" " -f19 /proc/self/stat /proc/$PPID/stat'
+expect "exit" $? 0 && expect "nice values" "$(tr '\n' ' ' <"$T/out")" "$own $raised " && pass
+
 begin "--oom-score-adj sets the child's"
 mg run --oom-score-adj 700 --name oom2 -- cat /proc/self/oom_score_adj
 expect "exit" $? 0 && expect "score" "$(cat "$T/out")" "700" && pass
