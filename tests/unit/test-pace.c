@@ -129,15 +129,32 @@ static void test_clock_backwards(void)
         RUN(rows);
 }
 
+/* A charge read now against an earlier one (last at last_at), and the answer expected of a look function. */
+typedef struct LookRow {
+        usec_t now, last_at;
+        uint64_t current, last, limit;
+        bool want;
+} LookRow;
+
+typedef bool (*look_fn)(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes,
+                        usec_t last_usec, uint64_t last_bytes);
+
+static void check_looks(const char *what, look_fn f, const LookRow *rows, size_t n)
+{
+        PaceConfig c;
+
+        pace_config_default(&c);
+        for (size_t i = 0; i < n; i++)
+                CHECK(f(&c, rows[i].now, rows[i].current, rows[i].limit, rows[i].last_at, rows[i].last) ==
+                              rows[i].want,
+                      "%s, row %zu: expected %s", what, i, rows[i].want ? "true" : "false");
+}
+
 static void test_still_band(void)
 {
         /* Each row: a charge read now against the last full sample (last_bytes at last_usec); still when the
          * law would see nothing new: within 0.5% of the limit (at least 1M), younger than 30 s. */
-        static const struct {
-                usec_t now, last_at;
-                uint64_t current, last, limit;
-                bool still;
-        } rows[] = {
+        static const LookRow rows[] = {
                 {1 * S, 0, 100 * M, 100 * M, 256 * M, true},
                 {1 * S, 0, 100 * M + M, 100 * M, 256 * M, true},      /* 1M < 1.28M */
                 {1 * S, 0, 100 * M + 2 * M, 100 * M, 256 * M, false}, /* grew past the band */
@@ -149,13 +166,8 @@ static void test_still_band(void)
                 {30 * S, 0, 100 * M, 100 * M, 256 * M, false},    /* too old: the status wants one */
                 {1 * S, 2 * S, 100 * M, 100 * M, 256 * M, false}, /* a clock that went back */
         };
-        PaceConfig c;
 
-        pace_config_default(&c);
-        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-                CHECK(pace_still(&c, rows[i].now, rows[i].current, rows[i].limit, rows[i].last_at,
-                                 rows[i].last) == rows[i].still,
-                      "still band, row %zu: expected %s", i, rows[i].still ? "still" : "news");
+        check_looks("still band", pace_still, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 static void test_faults_backoff(void)
@@ -187,11 +199,7 @@ static void test_growing(void)
          * still band (1.28M of 256M; 1M of an unlimited group) within the backoff's top (100 ms): the VM's
          * jump touched 0.3M in its first 11 ms (2.7M in 100 ms at that pace); a 2 MiB/s leak's stray faults
          * (0.2M in 100 ms) are not. */
-        static const struct {
-                usec_t now, prev;
-                uint64_t current, prev_bytes, limit;
-                bool growing;
-        } rows[] = {
+        static const LookRow rows[] = {
                 {11 * MS, 0, 66 * M + 3 * M / 10, 66 * M, 256 * M, true},
                 {100 * MS, 0, 66 * M + M / 5, 66 * M, 256 * M, false},
                 {100 * MS, 0, 66 * M + 2 * M, 66 * M, 256 * M, true},
@@ -202,13 +210,8 @@ static void test_growing(void)
                 {10 * MS, 10 * MS, 70 * M, 66 * M, 256 * M, false},          /* no time between */
                 {10 * MS, 20 * MS, 70 * M, 66 * M, 256 * M, false},          /* a clock that went back */
         };
-        PaceConfig c;
 
-        pace_config_default(&c);
-        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-                CHECK(pace_growing(&c, rows[i].now, rows[i].current, rows[i].limit, rows[i].prev,
-                                   rows[i].prev_bytes) == rows[i].growing,
-                      "growing, row %zu: expected %s", i, rows[i].growing ? "growing" : "not");
+        check_looks("growing", pace_growing, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 static void test_faults_quiet(void)
