@@ -127,8 +127,9 @@ static const char *format_target(uint64_t bytes, char *buf, size_t size)
 const char *policy_decision_format(const PolicyDecision *d, char *buf, size_t size)
 {
         char actions[POLICY_ACTIONS_STRLEN], target[UNITS_SIZE_STRLEN], limit[UNITS_SIZE_STRLEN],
-                unseen[UNITS_SIZE_STRLEN], freeable[UNITS_SIZE_STRLEN], headroom[UNITS_SIZE_STRLEN],
-                ideal[UNITS_SIZE_STRLEN], floor[UNITS_SIZE_STRLEN], extra[3 * UNITS_SIZE_STRLEN + 48] = "";
+                unseen[UNITS_SIZE_STRLEN], slack[UNITS_SIZE_STRLEN], freeable[UNITS_SIZE_STRLEN],
+                headroom[UNITS_SIZE_STRLEN], ideal[UNITS_SIZE_STRLEN], floor[UNITS_SIZE_STRLEN],
+                extra[3 * UNITS_SIZE_STRLEN + 48] = "";
         size_t n = 0;
 
         if (d->actions & POLICY_ACTION_RECLAIM) {
@@ -146,12 +147,13 @@ const char *policy_decision_format(const PolicyDecision *d, char *buf, size_t si
 
         snprintf(
                 buf, size,
-                "rule=%s level=%s target=%s actions=%s%s limit=%s unseen=%s freeable=%s headroom=%s ideal=%s floor=%s",
+                "rule=%s level=%s target=%s actions=%s%s limit=%s unseen=%s slack=%s freeable=%s headroom=%s ideal=%s floor=%s",
                 policy_rule_to_string(d->rule), policy_level_to_string(d->level),
                 format_target(d->target_bytes, target, sizeof(target)),
                 policy_actions_format(d->actions, actions, sizeof(actions)), extra,
                 format_size(d->limit_bytes, limit, sizeof(limit)),
                 format_size(d->unseen_bytes, unseen, sizeof(unseen)),
+                format_size(d->slack_bytes, slack, sizeof(slack)),
                 format_size(d->freeable_bytes, freeable, sizeof(freeable)),
                 format_size(d->headroom_bytes, headroom, sizeof(headroom)),
                 format_target(d->ideal_bytes, ideal, sizeof(ideal)),

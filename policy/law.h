@@ -84,7 +84,7 @@ typedef enum PolicyRule {
  * the defaults; docs/control-law.md gives the reasons.
  */
 typedef struct PolicyConfig {
-        /* Target: limit - unseen - headroom. */
+        /* Target: limit - unseen - headroom + slack (a quarter of the headroom at most: policy/law.c). */
         uint32_t headroom_permyriad;      /* 500: 5% of the limit ... */
         uint64_t headroom_min_bytes;      /* 8M: ... but at least this (never above half the limit) */
         uint32_t freeable_file_permyriad; /* 10000: share of inactive_file counted as freeable */
@@ -187,9 +187,10 @@ typedef struct PolicyDecision {
         /* What the rule saw, for the log line. */
         uint64_t limit_bytes;    /* effective limit: min(hard limit, throttle point not set by memgov) */
         uint64_t unseen_bytes;   /* charged, not seen by the runtime, not freeable */
+        uint64_t slack_bytes;    /* seen by the runtime or freeable, not charged; at most headroom / 4 */
         uint64_t freeable_bytes; /* page cache counted as freeable */
         uint64_t headroom_bytes;
-        uint64_t ideal_bytes; /* limit - unseen - headroom, before hysteresis and bounds */
+        uint64_t ideal_bytes; /* limit - unseen - headroom + slack, before hysteresis and bounds */
         uint64_t floor_bytes; /* live heap + its minimum headroom: never lowered below it */
 } PolicyDecision;
 

@@ -124,6 +124,7 @@ int trace_format_decision(usec_t t_usec, const PolicyDecision *d, char *buf, siz
         field_bytes(&o, "target", d->target_bytes);
         field_bytes(&o, "limit", d->limit_bytes);
         field_bytes(&o, "unseen", d->unseen_bytes);
+        field_bytes(&o, "slack", d->slack_bytes);
         field_bytes(&o, "freeable", d->freeable_bytes);
         field_bytes(&o, "headroom", d->headroom_bytes);
         field_bytes(&o, "ideal", d->ideal_bytes);
