@@ -181,18 +181,17 @@ bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void 
 
         if (!st->have_last || !policy_may_skip(&st->state, &st->last_decision))
                 return false;
-        if (agents) {
-                agents(userdata, &ps);
-                if (ps.agent_present != last->agent_present ||
-                    ps.runtime_total_bytes != last->runtime_total_bytes ||
-                    ps.heap_live_bytes != last->heap_live_bytes ||
-                    ps.gc_cpu_permyriad != last->gc_cpu_permyriad)
-                        return false;
-        }
         if (platform_sandbox_current(st->sandbox, &current) < 0 ||
             !pace_still(&st->pace_config, now_usec, current, st->last_decision.limit_bytes, last->now_usec,
                         last->current_bytes))
                 return false;
+        if (agents) {
+                agents(userdata, &ps);
+                ps.current_bytes = current;
+                if (!policy_agents_still(&st->config, last, &ps,
+                                         pace_still_band(&st->pace_config, st->last_decision.limit_bytes)))
+                        return false;
+        }
         st->glances_total++;
         note_look(st, now_usec, current, st->last_decision.limit_bytes);
         st->next_usec = pace_next(&st->pace_config, &st->pace, now_usec, current,

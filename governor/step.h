@@ -61,9 +61,9 @@ int stepper_step(Stepper *st, usec_t now_usec, const char *why, stepper_agents_t
 void stepper_record(Stepper *st, const PolicyDecision *d, const char *why);
 
 /* A look at the charge alone, for a wake-up that may bring no news (the pace's timer, an agent's routine
- * report, a page fault): true when the law may skip it (policy_may_skip()), the agents' figures are the
- * last full sample's and the charge is within the still band of it (pace_still()). Then nothing is decided
- * or logged, next_usec is set, and the caller skips stepper_step(). False: step. */
+ * report, a page fault): true when the law may skip it (policy_may_skip()), the agents' figures are within
+ * the still band of the last full sample's (policy_agents_still()) and so is the charge (pace_still()). Then
+ * nothing is decided or logged, next_usec is set, and the caller skips stepper_step(). False: step. */
 bool stepper_glance(Stepper *st, usec_t now_usec, stepper_agents_t agents, void *userdata);
 
 /* The post-mortem's view of the last sample and decision (nothing when there was none), at now_usec. */

@@ -270,6 +270,23 @@ static void compute_fit(const PolicyConfig *c, const PolicySample *x, uint64_t l
         }
 }
 
+static uint64_t moved(uint64_t a, uint64_t b)
+{
+        return a > b ? a - b : b - a;
+}
+
+static uint64_t paired_charge(const PolicySample *x)
+{
+        return x->charged_at_stats_bytes > 0 && x->current_bytes > x->charged_at_stats_bytes
+                       ? x->charged_at_stats_bytes
+                       : x->current_bytes;
+}
+
+static bool gc_cpu_high(const PolicyConfig *c, const PolicySample *x)
+{
+        return c->gc_cpu_limit_permyriad > 0 && x->gc_cpu_permyriad >= c->gc_cpu_limit_permyriad;
+}
+
 /* The death-spiral breaker's three clocks. Returns the rule that gives up, or STEADY. */
 static PolicyRule check_breaker(const PolicyConfig *c, PolicyState *s, const PolicySample *x,
                                 const PolicyDecision *d)
@@ -278,10 +295,10 @@ static PolicyRule check_breaker(const PolicyConfig *c, PolicyState *s, const Pol
         /* High GC CPU is our doing only while the runtime is pressed against the target we set. */
         bool pressed = steering && s->target_bytes != POLICY_TARGET_NONE &&
                        x->runtime_total_bytes + d->headroom_bytes >= s->target_bytes;
-        bool gc_cpu_high = c->gc_cpu_limit_permyriad > 0 && x->gc_cpu_permyriad >= c->gc_cpu_limit_permyriad;
+        bool cpu_high = gc_cpu_high(c, x);
 
         timer_track(&s->unfit_since_usec, steering && d->ideal_bytes < d->floor_bytes, x->now_usec);
-        timer_track(&s->gc_cpu_high_since_usec, pressed && gc_cpu_high, x->now_usec);
+        timer_track(&s->gc_cpu_high_since_usec, pressed && cpu_high, x->now_usec);
 
         if (held_for(s->unfit_since_usec, x->now_usec, c->cannot_fit_hold_usec))
                 return POLICY_RULE_HEAP_CANNOT_FIT;
@@ -626,4 +643,23 @@ bool policy_settled(const PolicyState *s)
 bool policy_may_skip(const PolicyState *s, const PolicyDecision *last)
 {
         return last->actions == 0 && !last->refresh_stats && policy_settled(s);
+}
+
+bool policy_agents_still(const PolicyConfig *c, const PolicySample *last, const PolicySample *x,
+                         uint64_t band)
+{
+        if (x->agent_present != last->agent_present)
+                return false;
+        if (!x->agent_present)
+                return true;
+        if (gc_cpu_high(c, last) || gc_cpu_high(c, x))
+                return false;
+        /* Unseen memory as compute_fit() reads it: from the charge paired with the stats while there is
+         * room, from the fresh one near the limit. */
+        return moved(x->runtime_total_bytes, last->runtime_total_bytes) < band &&
+               moved(x->heap_live_bytes, last->heap_live_bytes) < band &&
+               moved(sat_sub(paired_charge(x), x->runtime_total_bytes),
+                     sat_sub(paired_charge(last), last->runtime_total_bytes)) < band &&
+               moved(sat_sub(x->current_bytes, x->runtime_total_bytes),
+                     sat_sub(last->current_bytes, last->runtime_total_bytes)) < band;
 }

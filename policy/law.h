@@ -239,6 +239,14 @@ bool policy_settled(const PolicyState *state);
  * asked the agents for no fresh stats. A refresh is answered by a report that may carry the same figures:
  * that the runtime did not grow is the answer, and the charge it pairs with is new. */
 bool policy_may_skip(const PolicyState *state, const PolicyDecision *last);
+/* True when the agents' figures in x (a look's: the agents' and current_bytes, nothing else read) moved
+ * less than band (policy/pace.h's still band) from last, the last full sample's: the runtime's total, its
+ * live heap, and the part of the charge (fresh, and paired with the stats) that the runtime does not cover,
+ * each; and the GC's CPU share is below the breaker's limit in both. The law's answer then moves by less
+ * than its deadband, so the report an agent sends after each GC cycle may be glanced at (40 a second in the
+ * bench's steady shape, each a full sample before). An agent that came or went is news. */
+bool policy_agents_still(const PolicyConfig *c, const PolicySample *last, const PolicySample *x,
+                         uint64_t band);
 
 /* Sets one PolicyConfig field by its name ("headroom_permyriad", "window_usec",
  * "give_up") from text in the units of units.h: sizes for *_bytes, "5%" or a

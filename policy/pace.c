@@ -98,7 +98,7 @@ usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t cu
         return clamp_usec(next, c->floor_usec, c->ceiling_usec);
 }
 
-static uint64_t still_band(const PaceConfig *c, uint64_t limit_bytes)
+uint64_t pace_still_band(const PaceConfig *c, uint64_t limit_bytes)
 {
         uint64_t band = c->still_min_bytes;
 
@@ -118,7 +118,7 @@ bool pace_still(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, ui
         if (now_usec < last_usec || now_usec - last_usec >= c->still_max_usec)
                 return false;
         moved = current_bytes > last_bytes ? current_bytes - last_bytes : last_bytes - current_bytes;
-        return moved < still_band(c, limit_bytes);
+        return moved < pace_still_band(c, limit_bytes);
 }
 
 bool pace_growing(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes,
@@ -129,7 +129,7 @@ bool pace_growing(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, 
         if (now_usec <= prev_usec || current_bytes <= prev_bytes)
                 return false;
         rate = (double)(current_bytes - prev_bytes) / (double)(now_usec - prev_usec);
-        return rate * (double)c->faults_backoff_max_usec >= (double)still_band(c, limit_bytes);
+        return rate * (double)c->faults_backoff_max_usec >= (double)pace_still_band(c, limit_bytes);
 }
 
 usec_t pace_faults_delay(const PaceConfig *c, usec_t prev_usec, bool still)

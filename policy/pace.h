@@ -62,6 +62,10 @@ void pace_config_default(PaceConfig *ret);
 usec_t pace_next(const PaceConfig *c, PaceState *s, usec_t now_usec, uint64_t current_bytes,
                  uint64_t limit_bytes, bool pressing);
 
+/* The still band: how far the charge may move without news for the law (still_permyriad of the limit, at
+ * least still_min_bytes). */
+uint64_t pace_still_band(const PaceConfig *c, uint64_t limit_bytes);
+
 /* True when a charge read at now_usec (current_bytes, against the effective limit) tells the law nothing
  * the last full sample (last_bytes at last_usec) did not: within the still band and younger than
  * still_max_usec. */

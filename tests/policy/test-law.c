@@ -1092,6 +1092,59 @@ static void test_settled(void)
                       "a still sample (%+" PRId64 ") decided something: actions %#x", delta, d.actions);
                 s = before;
         }
+        /* Every move of the agents' figures (and the charge with them) that policy_agents_still() lets a
+         * glance skip decides nothing either: an agent's report after each GC cycle is glanced at. */
+        {
+                const PolicySample base = row_sample(&quiet, 0, now);
+                uint64_t band = pace_still_band(&pc, 1024 * M);
+                unsigned still = 0, moving = 0;
+                const int64_t deltas[] = {-5 * (int64_t)M, -2 * (int64_t)M, 0, 2 * (int64_t)M,
+                                          5 * (int64_t)M};
+
+                for (size_t a = 0; a < ELEMENTSOF(deltas); a++)
+                        for (size_t b = 0; b < ELEMENTSOF(deltas); b++)
+                                for (size_t k = 0; k < ELEMENTSOF(deltas); k++, now += USEC_PER_SEC) {
+                                        PolicyState before = s;
+
+                                        x = base;
+                                        x.now_usec = now;
+                                        x.runtime_total_bytes += (uint64_t)deltas[a];
+                                        x.heap_live_bytes += (uint64_t)deltas[b];
+                                        x.current_bytes += (uint64_t)deltas[k];
+                                        x.charged_at_stats_bytes = x.current_bytes;
+                                        if (!pace_still(&pc, now, x.current_bytes, 1024 * M, base.now_usec,
+                                                        base.current_bytes) ||
+                                            !policy_agents_still(&c, &base, &x, band)) {
+                                                moving++;
+                                                continue;
+                                        }
+                                        still++;
+                                        policy_step(&c, &s, &x, &d);
+                                        CHECK(d.actions == 0 && !d.level_changed && policy_settled(&s),
+                                              "still agents (total %+" PRId64 "M, live %+" PRId64
+                                              "M, charge %+" PRId64 "M) decided something: actions %#x",
+                                              deltas[a] / (int64_t)M, deltas[b] / (int64_t)M,
+                                              deltas[k] / (int64_t)M, d.actions);
+                                        s = before;
+                                }
+                CHECK(still >= 8 && moving >= 8, "agents' figures: %u still, %u moving", still, moving);
+                x = base;
+                x.runtime_total_bytes += band;
+                CHECK(!policy_agents_still(&c, &base, &x, band), "the runtime's total moved by the band");
+                x = base;
+                x.heap_live_bytes -= band;
+                CHECK(!policy_agents_still(&c, &base, &x, band), "the live heap moved by the band");
+                x = base;
+                x.current_bytes += band - band / 2;
+                x.runtime_total_bytes -= band / 2;
+                CHECK(!policy_agents_still(&c, &base, &x, band), "unseen moved by the band");
+                x = base;
+                x.gc_cpu_permyriad = c.gc_cpu_limit_permyriad;
+                CHECK(!policy_agents_still(&c, &base, &x, band), "GC CPU at the breaker's limit");
+                x = base;
+                x.agent_present = false;
+                CHECK(!policy_agents_still(&c, &base, &x, band), "the agent went away");
+        }
         /* Pressure is not settled: its level decays by time alone. */
         x = row_sample(&(Row){BASE, .some = 5000}, 0, now);
         policy_step(&c, &s, &x, &d);
