@@ -870,6 +870,21 @@ static void test_reconnect(void)
         RUN("reconnect", &c, rows, NULL);
 }
 
+/* A sample with an agent's stats and the charge paired with them, under a hard limit alone. */
+static PolicySample agent_sample(usec_t now, uint64_t limit, uint64_t cur, uint64_t rt, uint64_t at_stats,
+                                 uint64_t live)
+{
+        return (PolicySample){
+                .now_usec = now,
+                .limits = {limit, UNL},
+                .current_bytes = cur,
+                .agent_present = true,
+                .runtime_total_bytes = rt,
+                .charged_at_stats_bytes = at_stats,
+                .heap_live_bytes = live,
+        };
+}
+
 /* The runtime's total is as old as the agent's last stats; the charge read when they came is its pair. Heap
  * growth since then is not memory outside the heap; outside growth counts once the next stats come. */
 static void test_stale_stats(void)
@@ -896,15 +911,8 @@ static void test_stale_stats(void)
 
         policy_state_init(&s, &c);
         for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
-                PolicySample x = {
-                        .now_usec = (usec_t)(i + 1) * USEC_PER_SEC,
-                        .limits = {1024 * M, UNL},
-                        .current_bytes = steps[i].cur,
-                        .agent_present = true,
-                        .runtime_total_bytes = steps[i].rt,
-                        .charged_at_stats_bytes = steps[i].at_stats,
-                        .heap_live_bytes = 300 * M,
-                };
+                PolicySample x = agent_sample((usec_t)(i + 1) * USEC_PER_SEC, 1024 * M, steps[i].cur,
+                                              steps[i].rt, steps[i].at_stats, 300 * M);
                 policy_step(&c, &s, &x, &d);
                 CHECK(d.unseen_bytes == steps[i].unseen, "stale stats, step %zu: unseen %" PRIu64 "M", i,
                       d.unseen_bytes / M);
@@ -969,15 +977,8 @@ static void test_slack(void)
 
         policy_state_init(&s, &c);
         for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
-                PolicySample x = {
-                        .now_usec = (usec_t)(i + 1) * 20 * USEC_PER_MSEC,
-                        .limits = {256 * M, UNL},
-                        .current_bytes = steps[i].cur,
-                        .agent_present = true,
-                        .runtime_total_bytes = steps[i].rt,
-                        .charged_at_stats_bytes = steps[i].cur,
-                        .heap_live_bytes = 110 * M,
-                };
+                PolicySample x = agent_sample((usec_t)(i + 1) * 20 * USEC_PER_MSEC, 256 * M, steps[i].cur,
+                                              steps[i].rt, steps[i].cur, 110 * M);
                 policy_step(&c, &s, &x, &d);
                 CHECK(d.unseen_bytes == 0, "slack, step %zu: unseen %" PRIu64, i, d.unseen_bytes);
                 CHECK(d.slack_bytes == steps[i].slack, "slack, step %zu: slack %" PRIu64, i, d.slack_bytes);
