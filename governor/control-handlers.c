@@ -47,6 +47,7 @@ static int handle_stats(Conn *c, const ProtoMessage *m, const char **reason)
         r = agent_report_stats(&c->report, m, reason);
         if (r < 0)
                 return r;
+        c->stats_asked_usec = 0;
         if (s->cb.charged_now)
                 c->report.charged_at_stats_bytes = s->cb.charged_now(s->cb.userdata);
         if (s->cb.on_stats)

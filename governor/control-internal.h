@@ -24,6 +24,7 @@ typedef struct Conn {
         bool target_sent;
         uint64_t sent_bytes;
         ProtoLevel sent_level;
+        usec_t stats_asked_usec; /* when a stats? went out that no stats line has answered yet; 0: none */
 } Conn;
 
 struct ControlServer {

@@ -247,9 +247,15 @@ int control_server_set_target(ControlServer *s, uint64_t total_target_bytes, Pro
         return server_distribute(s);
 }
 
+static bool stats_awaited(const ControlServer *s, const Conn *c, usec_t now)
+{
+        return c->stats_asked_usec != 0 && now < c->stats_asked_usec + s->limits.stats_answer_usec;
+}
+
 int control_server_request(ControlServer *s, ProtoRequest what, ProtoLevel level)
 {
         char line[PROTO_LINE_MAX + 1];
+        usec_t now = server_now_usec(s);
         int sent = 0;
 
         if (!proto_request_to_string(what) || (what == PROTO_REQUEST_SHED && !proto_level_to_string(level)))
@@ -260,13 +266,28 @@ int control_server_request(ControlServer *s, ProtoRequest what, ProtoLevel level
 
                 if (!conn_is_agent(c))
                         continue;
+                if (what == PROTO_REQUEST_STATS && stats_awaited(s, c, now))
+                        continue;
                 n = proto_format_request(line, sizeof(line), ++s->seq, what, level);
                 if (n < 0)
                         return n;
-                if (conn_send(c, line, (size_t)n) >= 0)
-                        sent++;
+                if (conn_send(c, line, (size_t)n) < 0)
+                        continue;
+                sent++;
+                if (what == PROTO_REQUEST_STATS)
+                        c->stats_asked_usec = now > 0 ? now : 1;
         }
         return sent;
+}
+
+bool control_server_stats_awaited(ControlServer *s)
+{
+        usec_t now = server_now_usec(s);
+
+        for (size_t i = 0; i < s->n_conns; i++)
+                if (conn_is_agent(s->conns[i]) && stats_awaited(s, s->conns[i], now))
+                        return true;
+        return false;
 }
 
 int64_t control_server_capture(ControlServer *s, unsigned agent_id, const char *kind, const char *path)

@@ -56,6 +56,7 @@ typedef struct ControlLimits {
         unsigned max_connections;  /* further connections are closed at accept */
         unsigned rate_per_sec;     /* messages read per second per connection ... */
         unsigned rate_burst;       /* ... with bursts up to this; above it reading pauses */
+        usec_t stats_answer_usec;  /* a stats? unanswered this long is asked again */
 } ControlLimits;
 
 #define CONTROL_LIMITS_DEFAULT                          \
@@ -67,6 +68,7 @@ typedef struct ControlLimits {
                 .max_connections = 64,                  \
                 .rate_per_sec = 200,                    \
                 .rate_burst = 400,                      \
+                .stats_answer_usec = 1 * USEC_PER_SEC,  \
         })
 
 /*
@@ -111,10 +113,15 @@ int control_server_listen(ControlServer *s, const char *dir, char **ret_socket_p
 int control_server_set_target(ControlServer *s, uint64_t total_target_bytes, ProtoLevel level);
 
 /*
- * Sends gc, release, shed (with level) or stats? to every agent. Returns the
- * number of agents it was sent to, or -EINVAL.
+ * Sends gc, release, shed (with level) or stats? to every agent. An agent that
+ * has not yet answered an earlier stats? (with any stats line) is not asked
+ * again until stats_answer_usec has passed: its answer will be the fresher.
+ * Returns the number of agents it was sent to, or -EINVAL.
  */
 int control_server_request(ControlServer *s, ProtoRequest what, ProtoLevel level);
+
+/* True while an agent owes the answer to a stats? sent less than stats_answer_usec ago. */
+bool control_server_stats_awaited(ControlServer *s);
 
 /*
  * Asks agent agent_id for a capture of kind to path. Returns the message's seq (> 0), -ENOENT when

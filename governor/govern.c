@@ -347,7 +347,7 @@ static void arm_capture(Governor *g, const PolicyDecision *d)
                              d, &g->st.config);
 }
 
-static void arm_faults(Governor *g, bool woken, bool still);
+static void arm_faults(Governor *g, bool woken, bool still, bool awaited);
 
 /* Wake-ups that may bring no news: the timer, an agent's routine report, a page fault. */
 static bool may_glance(const char *why)
@@ -361,8 +361,8 @@ static bool may_glance(const char *why)
 static void governor_step(Governor *g, const char *why)
 {
         PolicyDecision d;
-        usec_t now = now_usec(g);
-        bool still;
+        usec_t now = now_usec(g), next;
+        bool still, awaited;
 
         if (g->stopped)
                 return;
@@ -375,8 +375,14 @@ static void governor_step(Governor *g, const char *why)
                 arm_capture(g, &d);
                 publish_metrics(g);
         }
-        arm_pace(g, now + g->st.next_usec);
-        arm_faults(g, strcmp(why, "faults") == 0, still && !g->st.look_growing);
+        /* While an agent owes fresh stats, their answer brings the next step: a page fault's look could only
+         * ask again (docs/design.md, "Page faults"). The pace keeps its unwatched ceiling meanwhile. */
+        awaited = control_server_stats_awaited(g->control);
+        next = g->st.next_usec;
+        if (awaited && next > g->opts.pace.ceiling_usec)
+                next = g->opts.pace.ceiling_usec;
+        arm_pace(g, now + next);
+        arm_faults(g, strcmp(why, "faults") == 0, still && !g->st.look_growing, awaited);
 }
 
 static int on_step(sd_event_source *source, uint64_t usec, void *userdata)
@@ -537,9 +543,10 @@ static int on_faults(sd_event_source *source, int fd, uint32_t revents, void *us
 }
 
 /* After each step: the next page fault wakes the loop only while the pace waits long (far below the limit,
- * or still); while memory grows the pace samples anyway. A fault that brought nothing new (a still look at
- * a charge that does not grow fast: pace_growing()) backs off the next. */
-static void arm_faults(Governor *g, bool woken, bool still)
+ * or still) and no agent owes an answer to stats?; while memory grows the pace samples anyway. A fault that
+ * brought nothing new (a still look at a charge that does not grow fast: pace_growing()) backs off the
+ * next. */
+static void arm_faults(Governor *g, bool woken, bool still, bool awaited)
 {
         bool armed;
 
@@ -547,7 +554,7 @@ static void arm_faults(Governor *g, bool woken, bool still)
                 return;
         if (woken)
                 g->faults_delay_usec = pace_faults_delay(&g->opts.pace, g->faults_delay_usec, still);
-        armed = g->st.next_usec > g->opts.pace.faults_arm_min_usec &&
+        armed = !awaited && g->st.next_usec > g->opts.pace.faults_arm_min_usec &&
                 platform_faults_watch_arm(g->faults) >= 0;
         if (!armed)
                 (void)platform_faults_watch_disarm(g->faults);

@@ -328,6 +328,51 @@ static void test_handshake(void)
         control_server_free(s);
 }
 
+/* A stats? goes out once until the agent answers with any stats line, or until stats_answer_usec passes. */
+static void test_stats_asked_once(void)
+{
+        Recorder rec = {};
+        ControlServer *s = server_new(&rec, NULL);
+        ControlLimits l = CONTROL_LIMITS_DEFAULT;
+        Peer *p = child_peer(s);
+        char line[256];
+
+        /* Long enough that no machine is slow enough to see it pass between two calls. */
+        l.stats_answer_usec = 3600 * USEC_PER_SEC;
+        control_server_set_limits(s, &l);
+        CHECK(peer_hello(p, NULL), "hello");
+        CHECK(!control_server_stats_awaited(s), "nothing awaited before a stats?");
+
+        CHECK(control_server_request(s, PROTO_REQUEST_STATS, PROTO_LEVEL_OK) == 1, "first stats? sent");
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) && strncmp(line, "stats? seq=", 11) == 0,
+              "stats?: %s", line);
+        CHECK(control_server_stats_awaited(s), "its answer is awaited");
+        CHECK(control_server_request(s, PROTO_REQUEST_STATS, PROTO_LEVEL_OK) == 0, "not asked twice");
+        CHECK(control_server_request(s, PROTO_REQUEST_GC, PROTO_LEVEL_OK) == 1, "other requests still go");
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) && strncmp(line, "gc seq=", 7) == 0,
+              "the next line is the gc, not a second stats?: %s", line);
+
+        /* Any stats line answers it, a routine report too. */
+        CHECK(peer_send(p, "stats total_bytes=4096\n"), "send stats");
+        pump(50 * USEC_PER_MSEC);
+        CHECK(rec.stats == 1 && !control_server_stats_awaited(s), "answered");
+        CHECK(control_server_request(s, PROTO_REQUEST_STATS, PROTO_LEVEL_OK) == 1, "asked again after it");
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) && strncmp(line, "stats? seq=", 11) == 0,
+              "second stats?: %s", line);
+
+        /* An agent that never answers is asked again once the wait has passed. */
+        l.stats_answer_usec = 20 * USEC_PER_MSEC;
+        control_server_set_limits(s, &l);
+        pump(50 * USEC_PER_MSEC);
+        CHECK(!control_server_stats_awaited(s), "the wait has passed");
+        CHECK(control_server_request(s, PROTO_REQUEST_STATS, PROTO_LEVEL_OK) == 1,
+              "asked again after the wait");
+        CHECK(peer_line(p, line, sizeof(line), USEC_PER_SEC) && strncmp(line, "stats? seq=", 11) == 0,
+              "third stats?: %s", line);
+        peer_free(p);
+        control_server_free(s);
+}
+
 static char *make_tmpdir(void)
 {
         char *d = strdup("/tmp/memgov-test-control-XXXXXX");
@@ -811,6 +856,7 @@ static void test_trickle(void)
 
         l.line_timeout_usec = 2 * USEC_PER_SEC;
         l.hello_timeout_usec = 1 * USEC_PER_SEC;
+        l.stats_answer_usec = 0; /* the fast agent never answers its stats?: each is sent */
         control_server_set_limits(s, &l);
         CHECK(control_server_listen(s, tmp, &path) == 0, "listen");
         slow = peer_connect(path);
@@ -1013,6 +1059,7 @@ int main(int argc, char **argv)
         CHECK(sd_event_new(&event) >= 0, "sd_event_new");
 
         test_handshake();
+        test_stats_asked_once();
         test_listen_dir();
         test_peer_check();
         test_split_and_resync();
