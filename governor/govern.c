@@ -376,7 +376,8 @@ static void governor_step(Governor *g, const char *why)
                 publish_metrics(g);
         }
         /* While an agent owes fresh stats, their answer brings the next step: a page fault's look could only
-         * ask again (docs/design.md, "Page faults"). The pace keeps its unwatched ceiling meanwhile. */
+         * ask again (docs/design.md, "While stats are awaited, no fault watch"). The pace keeps its
+         * unwatched ceiling meanwhile. */
         awaited = control_server_stats_awaited(g->control);
         next = g->st.next_usec;
         if (awaited && next > g->opts.pace.ceiling_usec)
