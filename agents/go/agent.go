@@ -202,10 +202,13 @@ type agent struct {
 	stop  chan struct{}
 	done  chan struct{}
 
-	mu    sync.Mutex // guards conn and writes
+	mu    sync.Mutex // guards conn and writes; never held while the stats are read
 	conn  stream
-	stats statsReader
-	armed *armWatch // the connection's armed capture; serve's goroutine sets it
+	armed *armWatch     // the connection's armed capture; serve's goroutine sets it
+	asked chan struct{} // the connection's stats? requests, for its reporter; serve's goroutine sets it
+
+	statsMu sync.Mutex // one stats sample at a time, its lines written in the order taken
+	stats   statsReader
 }
 
 func (a *agent) stopped() bool {
@@ -299,9 +302,11 @@ func (a *agent) serve(conn stream) bool {
 	defer armed.clear()
 	gcs := startGCNotifier(func() { armed.onCycle(a) })
 	defer gcs.stop()
-	if a.opts.StatsInterval > 0 {
-		go a.report(a.opts.StatsInterval, gcs.done, quit)
-	}
+	// The reader hands stats? to the reporter and reads on: a target behind it
+	// must not wait for a sample (the program's first one took 40-70 ms in the
+	// test VM, and held the target memgov sent next as long).
+	a.asked = make(chan struct{}, 1)
+	go a.report(a.opts.StatsInterval, gcs.done, a.asked, quit)
 
 	r := bufio.NewReaderSize(conn, lineMax)
 	for {
@@ -338,28 +343,40 @@ const minReportGap = 10 * time.Millisecond
 
 // report sends stats when they change what memgov decides: at once (memgov
 // has none before), after a GC cycle ended (the heap's size and the live heap
-// move at GC), and when neither happened for a whole interval. memgov pairs
-// each report with the group's charge read when it arrives, so a report soon
-// after the change keeps that pair close.
-func (a *agent) report(every time.Duration, gcDone <-chan struct{}, quit chan struct{}) {
+// move at GC), and when neither happened for a whole interval; and whenever
+// memgov asks. memgov pairs each report with the group's charge read when it
+// arrives, so a report soon after the change keeps that pair close. With no
+// interval (every <= 0) it reports only when asked.
+func (a *agent) report(every time.Duration, gcDone, asked <-chan struct{}, quit chan struct{}) {
+	periodic := every > 0
+	if !periodic {
+		gcDone = nil
+	}
 	due := time.Now()
 	var last time.Time
 	for {
-		t := time.NewTimer(time.Until(due))
+		var t *time.Timer
+		var tick <-chan time.Time
+		if periodic {
+			t = time.NewTimer(time.Until(due))
+			tick = t.C
+		}
 		select {
 		case <-quit:
-			t.Stop()
+			stopTimer(t)
 			return
 		case <-a.stop:
-			t.Stop()
+			stopTimer(t)
 			return
 		case <-gcDone:
-			t.Stop()
+			stopTimer(t)
 			if soon := last.Add(minReportGap); soon.Before(due) {
 				due = soon
 			}
 			continue
-		case <-t.C:
+		case <-asked:
+			stopTimer(t)
+		case <-tick:
 		}
 		if a.sendStats() != nil {
 			return
@@ -369,11 +386,30 @@ func (a *agent) report(every time.Duration, gcDone <-chan struct{}, quit chan st
 	}
 }
 
-// sendStats reports the stats, and a gc-cycle sample when a GC ran since the last one.
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// askStats has the reporter answer stats?; asks made while one is pending
+// share its answer.
+func (a *agent) askStats() {
+	select {
+	case a.asked <- struct{}{}:
+	default:
+	}
+}
+
+// sendStats reports the stats, and a gc-cycle sample when a GC ran since the
+// last one. The write lock is taken only for the lines: a target's reply never
+// waits for a sample.
 func (a *agent) sendStats() error {
+	a.statsMu.Lock()
+	defer a.statsMu.Unlock()
+	line, cyc := a.stats.sample()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	line, cyc := a.stats.sample()
 	if err := a.writeLocked(line); err != nil {
 		return err
 	}
@@ -414,7 +450,7 @@ func (a *agent) handle(m *message) (bye bool, err error) {
 			h(l)
 		}
 	case "stats?":
-		return false, a.sendStats()
+		a.askStats()
 	case "capture":
 		return false, a.capture(m)
 	case "arm":

@@ -297,3 +297,40 @@ func TestReconnect(t *testing.T) {
 		t.Errorf("applied after reconnect: %v", ack.values)
 	}
 }
+
+// A target is applied while a stats sample is under way: the reader hands
+// stats? on, and the sample holds no lock a reply needs.
+func TestTargetNotHeldByStatsSample(t *testing.T) {
+	gate := make(chan struct{})
+	var release sync.Once
+	open := func() { release.Do(func() { close(gate) }) }
+	sampling := make(chan struct{}, 1)
+	sampleHook = func() {
+		select {
+		case sampling <- struct{}{}:
+		default:
+		}
+		<-gate
+	}
+	defer func() { sampleHook = nil }()
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+
+	a, b := socketpair(t)
+	g := newFakeGovernor(t, fdConn(t, a))
+	defer g.conn.Close()
+	if err := Start(&Options{Conn: fdConn(t, b), StatsInterval: -1, Logf: t.Logf}); err != nil {
+		t.Fatal(err)
+	}
+	defer Stop()
+	defer open() // before Stop, which waits for the reader
+	g.expect("hello")
+	g.send("welcome v=1 id=1")
+	g.send("stats? seq=2")
+	<-sampling // the sample has begun, and waits for the gate
+	g.send("target seq=3 bytes=123456789 level=ok")
+	if m := g.expect("applied"); u64(t, m, "seq") != 3 {
+		t.Errorf("applied: %v", m.values)
+	}
+	open()
+	g.expect("stats")
+}

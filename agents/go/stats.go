@@ -91,10 +91,16 @@ func (s *statsReader) line() string {
 	return l
 }
 
+// sampleHook, set by tests only, runs as each sample begins.
+var sampleHook func()
+
 // sample reads the metrics now: the stats line, and a GC sample when the
 // cycle count moved since the last one and that one is gcSampleEvery old
 // (nil otherwise).
 func (s *statsReader) sample() (string, *GCCycle) {
+	if sampleHook != nil {
+		sampleHook()
+	}
 	s.once.Do(s.init)
 	metrics.Read(s.samples)
 	var cyc *GCCycle
