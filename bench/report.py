@@ -220,6 +220,7 @@ def latency_table(det_rows, act_rows):
     out = ["| what | on= | samples | p50 | p99 |", "|---|---|---|---|---|"]
     rows = (
         ("detection: the jump starts -> first decision with actions=lower-target (ms)", det_rows, "from_jump_start_ms"),
+        ("detection: the jump's first 2 MiB are touched -> that decision (ms)", det_rows, "from_jump_2m_ms"),
         ("detection: the jump is fully touched -> that decision (ms)", det_rows, "from_jump_end_ms"),
         ("that decision's target -> the Go agent applied it (us)", det_rows, "applied_after_decision_us"),
         ("the jump starts -> the Go agent applied the target (ms)", det_rows, "from_jump_start_to_applied_ms"),
@@ -554,13 +555,19 @@ def judge(cells, det_rows, act, overhead):
         for r in det_rows:
             by[r.get("on", "?")] = by.get(r.get("on", "?"), 0) + 1
         sources = ", ".join("on=%s %d" % kv for kv in sorted(by.items()))
+        first = [x for x in (num(r.get("from_jump_2m_ms")) for r in det_rows) if x is not None]
+        since_2m = ("; from the child's stamp once the jump's first 2 MiB were touched, p50 %s ms, p99 %s ms "
+                    "(%d samples): the part that is memgov's, where the first figure also holds the emulated "
+                    "child's slow first pages (docs/design.md)" % (fmt(pct(first, 50), "{:g}"),
+                                                                   fmt(pct(first, 99), "{:g}"), len(first))
+                    if first else "")
         goals.append(("Detection p99 <= 20 ms", "%s ms (from the jump's start; %d samples: %s)" % (
                           fmt(p, "{:g}"), len(det), sources),
                       p is not None and p <= 20,
                       "memgov decided on (event source, decisions) %s. The jump's first page fault wakes memgov "
                       "within milliseconds (docs/design.md, the fault watch), but the law counts the growth as "
                       "outside the heap only once the agent's fresh stats pair with the charge: one agent round "
-                      "trip in a program touching memory flat out under emulation" % sources))
+                      "trip in a program touching memory flat out under emulation%s" % (sources, since_2m)))
     if act:
         p = pct(act, 99)
         goals.append(("Actuation p99 <= 5 ms", "%s us (%d samples)" % (fmt(p), len(act)), p is not None and p <= 5000,
