@@ -35,8 +35,9 @@ import javax.management.NotificationListener;
  *
  * <p>A target sets SoftMaxHeapSize where the collector honours it (ZGC, Shenandoah) and, for every
  * collector, MinHeapFreeRatio/MaxHeapFreeRatio by level, so the heap shrinks after collections under
- * pressure. gc and release run System.gc(). Everything runs on one daemon thread: the agent never keeps
- * the JVM alive and never throws into the application.
+ * pressure. gc and release run System.gc(). The agent's two threads (the reader, and the reporter that
+ * also answers stats?) are daemons: the agent never keeps the JVM alive and never throws into the
+ * application.
  */
 public final class Agent implements Runnable {
     static final int PROTO_VERSION = 1;
@@ -79,8 +80,13 @@ public final class Agent implements Runnable {
     /** gc-cycle samples, which memgov keeps in a ring of 256 for the post-mortem: at most one a second. */
     static final long GC_CYCLE_MIN_MS = 1000;
     private final Object wake = new Object();
-    private boolean collected;
+    private boolean collected, asked; // guarded by wake
+    /* One report at a time, its lines in the order taken. Never held by send(): a target's reply does not
+     * wait for the MXBeans to be read. */
+    private final Object statsLock = new Object();
     private long lastReportMs;
+    /** Set by tests only: runs as each report begins. */
+    static volatile Runnable sampleHook;
     private long cycleCount, cycleAtMs, cycleGcMs, cycleCpuNs;
 
     public static void premain(String args, Instrumentation inst) {
@@ -224,17 +230,15 @@ public final class Agent implements Runnable {
         String caps = "limit,gc,release,shed,stats,capture";
         send("hello v=" + PROTO_VERSION + " runtime=java version=" + encode(Runtime.version().toString())
                 + " pid=" + ProcessHandle.current().pid() + " caps=" + caps);
-        Thread stats = null;
-        if (intervalMs > 0) {
-            stats = new Thread(new Runnable() {
-                @Override
-                public void run() {
-                    reportLoop();
-                }
-            }, "memgov-agent-stats");
-            stats.setDaemon(true);
-            stats.start();
-        }
+        // The reporter also answers stats?, so that the reader never waits for the MXBeans.
+        Thread stats = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                reportLoop();
+            }
+        }, "memgov-agent-stats");
+        stats.setDaemon(true);
+        stats.start();
         try {
             ByteBuffer buf = ByteBuffer.allocate(LINE_MAX);
             for (;;) {
@@ -257,36 +261,64 @@ public final class Agent implements Runnable {
                     throw new Malformed("line longer than " + LINE_MAX + " bytes");
             }
         } finally {
-            if (stats != null)
-                stats.interrupt();
+            stats.interrupt();
         }
     }
 
     /**
      * The reporter: at once after hello (memgov steers an agent only once it has its stats), then after each
-     * collection, at most one report per REPORT_MIN_MS, and when intervalMs passed without one.
+     * collection, at most one report per REPORT_MIN_MS, and when intervalMs passed without one; and at once
+     * when memgov asks (stats?). With no interval (intervalMs <= 0) it reports only when asked.
      */
     private void reportLoop() {
+        boolean periodic = intervalMs > 0;
         try {
-            for (;;) {
+            if (periodic)
                 report();
+            for (;;) {
+                boolean now;
                 synchronized (wake) {
-                    long left;
-                    while (!collected && (left = lastReportMs + intervalMs - System.currentTimeMillis()) > 0)
+                    for (;;) {
+                        if (asked)
+                            break;
+                        long left = periodic ? lastReportMs + intervalMs - System.currentTimeMillis() : 0;
+                        if (periodic && (collected || left <= 0))
+                            break;
                         wake.wait(left);
+                    }
+                    now = asked;
+                    asked = false;
                     collected = false;
                 }
                 long early = lastReportMs + REPORT_MIN_MS - System.currentTimeMillis();
-                if (early > 0)
+                if (!now && early > 0)
                     Thread.sleep(early);
+                report();
             }
         } catch (InterruptedException | IOException e) {
             // connection closed or agent stopping
         }
     }
 
+    /** stats?: the reporter answers; asks made while one is pending share its answer. */
+    private void ask() {
+        synchronized (wake) {
+            asked = true;
+            wake.notifyAll();
+        }
+    }
+
     /** A stats line, and a gc-cycle sample when collections ran since the last one and a second passed. */
-    private synchronized void report() throws IOException {
+    private void report() throws IOException {
+        synchronized (statsLock) {
+            Runnable hook = sampleHook;
+            if (hook != null)
+                hook.run();
+            reportLocked();
+        }
+    }
+
+    private void reportLocked() throws IOException {
         lastReportMs = System.currentTimeMillis();
         send(statsLine());
         long count = 0, gcMs = 0, cpuNs = cpuNs();
@@ -353,7 +385,7 @@ public final class Agent implements Runnable {
             notifyListeners(m.level("level"), null);
             return false;
         case "stats?":
-            report();
+            ask();
             return false;
         case "capture":
             capture(m);
