@@ -209,14 +209,22 @@ func TestAgentOverSocketpair(t *testing.T) {
 	g.expectEOF()
 }
 
-func TestAgentClosesOnMalformed(t *testing.T) {
+// startQuiet starts the agent without interval reports on one end of a
+// socketpair and plays memgov on the other; Stop and the close come at cleanup.
+func startQuiet(t *testing.T) *fakeGovernor {
+	t.Helper()
 	a, b := socketpair(t)
 	g := newFakeGovernor(t, fdConn(t, a))
-	defer g.conn.Close()
+	t.Cleanup(func() { g.conn.Close() })
 	if err := Start(&Options{Conn: fdConn(t, b), StatsInterval: -1, Logf: t.Logf}); err != nil {
 		t.Fatal(err)
 	}
-	defer Stop()
+	t.Cleanup(Stop)
+	return g
+}
+
+func TestAgentClosesOnMalformed(t *testing.T) {
+	g := startQuiet(t)
 	g.expect("hello")
 	g.send("target seq=1 bytes=12abc level=ok")
 	g.expectEOF()
@@ -315,14 +323,8 @@ func TestTargetNotHeldByStatsSample(t *testing.T) {
 	defer func() { sampleHook = nil }()
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 
-	a, b := socketpair(t)
-	g := newFakeGovernor(t, fdConn(t, a))
-	defer g.conn.Close()
-	if err := Start(&Options{Conn: fdConn(t, b), StatsInterval: -1, Logf: t.Logf}); err != nil {
-		t.Fatal(err)
-	}
-	defer Stop()
-	defer open() // before Stop, which waits for the reader
+	g := startQuiet(t)
+	defer open() // before Stop (at cleanup), which waits for the reader
 	g.expect("hello")
 	g.send("welcome v=1 id=1")
 	g.send("stats? seq=2")
