@@ -572,10 +572,11 @@ def judge(cells, det_rows, act, overhead):
         p = pct(act, 99)
         goals.append(("Actuation p99 <= 5 ms", "%s us (%d samples)" % (fmt(p), len(act)), p is not None and p <= 5000,
                       "not broken down in this run; the path is a socket write, the agent's goroutine waking "
-                      "and debug.SetMemoryLimit (which takes the heap lock) in a program allocating flat out "
-                      "under emulation. Timed in session 11, the agent's reader woke 12-15 ms after memgov's "
-                      "write at a program's first target, while it started (docs/design.md, \"A target's way "
-                      "to the agent\")"))
+                      "and debug.SetMemoryLimit (about 20 us) in a program allocating flat out under emulation. "
+                      "Timed in session 14, the reader had the line 0.1-1.2 ms after memgov's write mid-run; "
+                      "the slow ones were a program's first target, while the program, its agent and memgov "
+                      "shared the VM's two CPUs, and targets sent while the program kept every P busy "
+                      "(docs/design.md, \"A target's way to the agent\")"))
     mg = [r for r in overhead if r["who"].startswith("memgov")]
     if mg:
         worst = max(mg, key=lambda r: num(r["rssanon_kib"]))
