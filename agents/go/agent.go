@@ -291,7 +291,7 @@ func (a *agent) serve(conn stream) bool {
 	// The first stats read is the costly one: done before memgov knows of
 	// this agent, it does not compete with the target memgov sends first.
 	a.statsMu.Lock()
-	a.stats.warm()
+	a.stats.read()
 	a.statsMu.Unlock()
 
 	hello := fmt.Sprintf("hello v=%d runtime=go version=%s pid=%d caps=limit,gc,release,shed,stats,capture,arm\n",

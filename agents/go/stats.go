@@ -61,9 +61,10 @@ func (s *statsReader) init() {
 	}
 }
 
-// warm takes a first read and keeps nothing of it: the runtime builds its
-// table of metrics at the first, which took 40-70 ms in the test VM.
-func (s *statsReader) warm() {
+// read takes the metrics now. The first read is the costly one (the runtime
+// builds its table of metrics: 40-70 ms in the test VM); the agent takes it
+// before hello and keeps nothing of it.
+func (s *statsReader) read() {
 	s.once.Do(s.init)
 	metrics.Read(s.samples)
 }
@@ -108,8 +109,7 @@ func (s *statsReader) sample() (string, *GCCycle) {
 	if sampleHook != nil {
 		sampleHook()
 	}
-	s.once.Do(s.init)
-	metrics.Read(s.samples)
+	s.read()
 	var cyc *GCCycle
 	now := time.Now()
 	if n, ok := s.u64(mCycles); ok && n != s.lastCycles && (s.cycleAt.IsZero() || now.Sub(s.cycleAt) >= gcSampleEvery) {
