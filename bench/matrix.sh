@@ -10,8 +10,10 @@
 #   env            memgov run --no-agent: the launch environment, no agent
 #   agent          memgov run: the launch environment and the agent
 # For the JVM and Node, none would be their container defaults again: not run.
-# One line per run in OUTDIR/matrix-RUNTIME.csv; memgov's trace and -v log of
-# the first run of each memgov cell in OUTDIR/traces/ and OUTDIR/logs/.
+# One line per run in OUTDIR/matrix-RUNTIME.csv: wall_ms from the launch (the group's
+# creation) to the group's removal, program_ms the program's own time to its done line;
+# memgov's trace and -v log of the first run of each memgov cell in OUTDIR/traces/ and
+# OUTDIR/logs/.
 # Usage: matrix.sh MEMGOV RUNTIME(go|jvm|jvm25|node) PROGRAM OUTDIR RUNS [SHAPE...]
 #   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
 #   SHAPE...    only these shapes (default: all)
@@ -42,7 +44,7 @@ echo "$RT matrix: kernel $(uname -r), $(nproc) vCPUs, $(awk '$1 == "MemTotal:" {
         >>"$OUT/environment.txt"
 [ "$RT" = node ] && echo "node matrix: node $("${NODE:-node}" --version)" >>"$OUT/environment.txt"
 csv=$OUT/matrix-$RT.csv
-[ -s "$csv" ] || echo "runtime,shape,strategy,rep,max_mib,exit,outcome,oom_kills,work_mib,work_target_mib,peak_bytes,gc_cpu,wall_ms,cannot_fit_to_end_ms" >"$csv"
+[ -s "$csv" ] || echo "runtime,shape,strategy,rep,max_mib,exit,outcome,oom_kills,work_mib,work_target_mib,peak_bytes,gc_cpu,wall_ms,cannot_fit_to_end_ms,program_ms" >"$csv"
 
 # The cells: shape name, memory.max in MiB, the work it should complete (MiB; 0 for the leak), the program's
 # arguments. The sizes keep the live set (heap plus outside) at or below 80% of memory.max, except the leaks.
@@ -184,13 +186,15 @@ run_cell() {
                 [ "$rep" = 1 ] && cp "$T/err" "$OUT/logs/$RT-$shape-$strategy.log"
                 ;;
         esac
-        wall_ms=$((($(date +%s%N) - start) / 1000000))
         end_ns=$(date +%s%N)
-        [ -n "$watcher" ] && wait "$watcher" 2>/dev/null
+        # memgov removes its group before it exits; the clock of the other strategies stops once theirs is
+        # removed too, so the launch and the teardown of a group are on both sides.
         if [ -d "$p/w" ]; then
                 echo 1 >"$p/w/cgroup.kill" 2>/dev/null
                 for _ in $(seq 50); do rmdir "$p/w" 2>/dev/null && break; sleep 0.1; done
         fi
+        wall_ms=$((($(date +%s%N) - start) / 1000000))
+        [ -n "$watcher" ] && wait "$watcher" 2>/dev/null
         peak=$(cat "$p/memory.peak" 2>/dev/null || echo "")
         oom_kills=$(awk '$1 == "oom_kill" { print $2 }' "$p/memory.events")
         rmdir "$p" 2>/dev/null || echo "matrix.sh: $p left behind" >&2
@@ -204,13 +208,17 @@ last() { grep -oE "(^| )$1=[-0-9.]+" "$T/out" | tail -1 | cut -d= -f2; }
 "${cmd[@]}" "${warmup[@]}" >/dev/null 2>&1
 "$MEMGOV" --version >/dev/null 2>&1
 
-# Repetitions outside, strategies inside: a slow minute (another VM) falls on every strategy alike.
+# Repetitions outside, strategies inside: a slow minute (another VM) falls on every strategy alike. Each
+# repetition starts one strategy further on, so none always runs right after the same one (the one before
+# may still be freeing its memory, and a run's place in the order is not a cost of its strategy).
 for cell in "${cells[@]}"; do
         IFS='|' read -r shape max target argline <<<"$cell"
         if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$shape"; then continue; fi
         read -ra args <<<"$argline"
         for rep in $(seq "$RUNS"); do
-                for strategy in "${strategies[@]}"; do
+                n=${#strategies[@]}
+                for i in $(seq 0 $((n - 1))); do
+                        strategy=${strategies[$(((i + rep - 1) % n))]}
                         case $shape in *leak) [ "$strategy" = unconstrained ] && continue ;; esac # it would never end
                         run_cell "$shape" "$max" "$strategy" "$rep" "${args[@]}"
                         work=$(last work_mib)
@@ -229,7 +237,8 @@ for cell in "${cells[@]}"; do
                         else
                                 outcome=failed
                         fi
-                        echo "$RT,$shape,$strategy,$rep,$max,$exit_code,$outcome,${oom_kills:-0},${work:-0},$target,$peak,$gc,$wall_ms,$cf_ms" >>"$csv"
+                        prog_ms=$(sed -n 's/^done .*wall_ms=\([0-9]*\).*/\1/p' "$T/out")
+                        echo "$RT,$shape,$strategy,$rep,$max,$exit_code,$outcome,${oom_kills:-0},${work:-0},$target,$peak,$gc,$wall_ms,$cf_ms,$prog_ms" >>"$csv"
                         echo "matrix: $RT $shape $strategy #$rep: $outcome (exit $exit_code) work=${work:-0}/$target peak=$((${peak:-0} >> 20))M gc=$gc ${wall_ms}ms${cf_ms:+ cannot-fit->end ${cf_ms}ms}"
                         if [ "$outcome" = failed ]; then
                                 tail -3 "$T/err" | sed 's/^/#   /'

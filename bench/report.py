@@ -80,6 +80,10 @@ class Cell:
         self.peak_med, self.peak_max = median(peaks), (max(peaks) if peaks else None)
         self.gc = median(num(x["gc_cpu"]) for x in rows if num(x["gc_cpu"]) is not None and num(x["gc_cpu"]) >= 0)
         self.wall = median(num(x["wall_ms"]) for x in self.completed)
+        walls = [num(x["wall_ms"]) for x in self.completed]
+        self.wall_min, self.wall_max = (min(walls), max(walls)) if walls else (None, None)
+        # The program's own time (its done line), without the launch and the teardown; older CSVs lack it.
+        self.program = median(num(x.get("program_ms") or "") for x in self.completed)
         cf = [num(x["cannot_fit_to_end_ms"]) for x in rows]
         self.cf_med, self.cf_max = median(cf), (max(c for c in cf if c is not None) if any(c is not None for c in cf) else None)
         self.cf_n = sum(1 for c in cf if c is not None)
@@ -535,7 +539,17 @@ def judge(cells, det_rows, act, overhead):
                 shape, len(a.completed), a.n, len(st.completed), st.n))
             continue
         r = a.wall / st.wall
-        walls.append("%s %.2fx (%.1f s against %.1f s)" % (shape, r, a.wall / 1000, st.wall / 1000))
+        text = "%s %.2fx (%.1f s against %.1f s; runs %.1f-%.1f s against %.1f-%.1f s" % (
+            shape, r, a.wall / 1000, st.wall / 1000, a.wall_min / 1000, a.wall_max / 1000, st.wall_min / 1000,
+            st.wall_max / 1000)
+        # The same repetition of each strategy runs back to back (matrix.sh), so its ratio pairs like with like.
+        mine = {x["rep"]: num(x["wall_ms"]) for x in a.completed}
+        paired = sorted(mine[x["rep"]] / num(x["wall_ms"]) for x in st.completed if x["rep"] in mine)
+        if len(paired) > 1:
+            text += "; repetition by repetition %.2f-%.2fx" % (paired[0], paired[-1])
+        if a.program and st.program:
+            text += "; the program's own time %.2fx" % (a.program / st.program)
+        walls.append(text + ")")
         if r > 1.0:
             over.append(shape)
     if walls or missing:
