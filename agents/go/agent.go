@@ -206,6 +206,7 @@ type agent struct {
 	conn  stream
 	armed *armWatch     // the connection's armed capture; serve's goroutine sets it
 	asked chan struct{} // the connection's stats? requests, for its reporter; serve's goroutine sets it
+	work  *chores       // the connection's gc, release and capture; serve's goroutine sets it
 
 	statsMu sync.Mutex // one stats sample at a time, its lines written in the order taken
 	stats   statsReader
@@ -313,6 +314,9 @@ func (a *agent) serve(conn stream) bool {
 	// test VM, and held the target memgov sent next as long).
 	a.asked = make(chan struct{}, 1)
 	go a.report(a.opts.StatsInterval, gcs.done, a.asked, quit)
+	// So does it hand over gc, release and capture (chores.go).
+	a.work = newChores()
+	go a.work.run(quit, a.stop)
 
 	r := bufio.NewReaderSize(conn, lineMax)
 	for {
@@ -440,9 +444,9 @@ func (a *agent) handle(m *message) (bye bool, err error) {
 	case "target":
 		return false, a.applyTarget(m)
 	case "gc":
-		runtime.GC()
+		a.work.gcNow()
 	case "release":
-		debug.FreeOSMemory()
+		a.work.releaseNow()
 	case "shed":
 		l, err := m.level("level")
 		if err != nil {
@@ -458,7 +462,7 @@ func (a *agent) handle(m *message) (bye bool, err error) {
 	case "stats?":
 		a.askStats()
 	case "capture":
-		return false, a.capture(m)
+		return false, a.capture(a.work, m)
 	case "arm":
 		return false, a.arm(a.armed, m)
 	case "disarm":

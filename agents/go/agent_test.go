@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -178,23 +179,28 @@ func TestAgentOverSocketpair(t *testing.T) {
 	g.send("stats? seq=13 future=yes")
 	// Periodic stats interleave with the reply to stats?, so use an
 	// acknowledged message as the barrier: the agent handles messages in
-	// order, so once seq=14 is applied, gc, release and shed have run.
+	// order, so once seq=14 is applied, shed has run.
 	g.send("target seq=14 bytes=max level=ok")
 	if ack = g.expect("applied"); u64(t, ack, "seq") != 14 {
 		t.Errorf("applied: %v", ack.values)
 	}
 	// Hooks run after applied is sent, and reports come from another
 	// goroutine (after each GC): one more acknowledged target is the
-	// barrier for the hooks of seq=14. A stats line after it was sampled
-	// after gc and release.
+	// barrier for the hooks of seq=14. gc and release run in order with
+	// captures, off the reader: a capture's answer is their barrier, and a
+	// stats line after it was sampled after gc, release and the capture's GC.
 	g.send("target seq=15 bytes=max level=ok")
 	if ack = g.expect("applied"); u64(t, ack, "seq") != 15 {
 		t.Errorf("applied: %v", ack.values)
 	}
-	g.send("stats? seq=16")
+	g.send("capture seq=16 kind=heap path=%s", encodeValue(filepath.Join(t.TempDir(), "barrier.pprof")))
+	if m := g.expect("captured"); u64(t, m, "seq") != 16 {
+		t.Errorf("captured: %v", m.values)
+	}
+	g.send("stats? seq=17")
 	st = g.expect("stats")
-	if gc1 := u64(t, st, "gc_count"); gc1 < gc0+2 {
-		t.Errorf("gc_count %d -> %d after gc and release", gc0, gc1)
+	if gc1 := u64(t, st, "gc_count"); gc1 < gc0+3 {
+		t.Errorf("gc_count %d -> %d after gc, release and a capture", gc0, gc1)
 	}
 	mu.Lock()
 	if len(sheds) != 1 || sheds[0] != LevelCritical {
@@ -335,4 +341,46 @@ func TestTargetNotHeldByStatsSample(t *testing.T) {
 	}
 	open()
 	g.expect("stats")
+}
+
+// A gc runs off the reader: a target sent while it runs is applied at once.
+// gc asked again while one waits is the same gc; chores run in order, so the
+// capture's answer comes after the collections.
+func TestTargetNotHeldByGC(t *testing.T) {
+	gate := make(chan struct{})
+	var release sync.Once
+	open := func() { release.Do(func() { close(gate) }) }
+	var chores atomic.Int32
+	running := make(chan struct{}, 1)
+	hook := func() {
+		if chores.Add(1) == 1 {
+			running <- struct{}{}
+			<-gate
+		}
+	}
+	choreHook.Store(&hook)
+	defer choreHook.Store(nil)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+
+	g := startQuiet(t)
+	defer open()
+	g.expect("hello")
+	g.send("welcome v=1 id=1")
+	g.send("gc seq=2")
+	<-running // the first gc has begun, and waits for the gate
+	g.send("gc seq=3")
+	g.send("gc seq=4") // the same as seq=3, which has not begun
+	g.send("target seq=5 bytes=123456789 level=ok")
+	if m := g.expect("applied"); u64(t, m, "seq") != 5 {
+		t.Errorf("applied: %v", m.values)
+	}
+	path := filepath.Join(t.TempDir(), "after-gc.pprof")
+	g.send("capture seq=6 kind=heap path=%s", encodeValue(path))
+	open()
+	if m := g.expect("captured"); u64(t, m, "seq") != 6 {
+		t.Fatalf("captured: %v", m.values)
+	}
+	if n := chores.Load(); n != 3 {
+		t.Errorf("%d chores ran, want 3 (gc, the two later gcs as one, capture)", n)
+	}
 }

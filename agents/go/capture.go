@@ -64,26 +64,6 @@ func writeHeapProfile(path string, gc bool) (int64, error) {
 	return st.Size(), nil
 }
 
-// capture answers a capture message. A request the agent cannot carry out
-// (bad path, unknown kind, a failed write) is answered with error=, never by
-// closing the connection: the program and the channel go on.
-func (a *agent) capture(m *message) error {
-	seq, err := m.u64("seq")
-	if err != nil {
-		return err
-	}
-	kind, _ := m.get("kind")
-	path, _ := m.get("path")
-	if why := checkCapture(kind, path); why != "" {
-		return a.send(fmt.Sprintf("captured seq=%d error=%s\n", seq, encodeValue(why)))
-	}
-	n, err := writeHeapProfile(path, true)
-	if err != nil {
-		return a.send(fmt.Sprintf("captured seq=%d error=%s\n", seq, encodeValue(err.Error())))
-	}
-	return a.send(fmt.Sprintf("captured seq=%d path=%s bytes=%d\n", seq, encodeValue(path), n))
-}
-
 // GCCycle is one sample of the runtime's GC counters, taken at a stats
 // report in which the cycle count had moved, at most one a second.
 type GCCycle struct {
