@@ -20,7 +20,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import javax.management.Notification;
 import javax.management.NotificationEmitter;
@@ -35,9 +38,9 @@ import javax.management.NotificationListener;
  *
  * <p>A target sets SoftMaxHeapSize where the collector honours it (ZGC, Shenandoah) and, for every
  * collector, MinHeapFreeRatio/MaxHeapFreeRatio by level, so the heap shrinks after collections under
- * pressure. gc and release run System.gc(). The agent's two threads (the reader, and the reporter that
- * also answers stats?) are daemons: the agent never keeps the JVM alive and never throws into the
- * application.
+ * pressure. gc and release run System.gc(). The agent's three threads (the reader, the reporter that
+ * also answers stats?, and the chores thread that runs gc, release and capture) are daemons: the agent
+ * never keeps the JVM alive and never throws into the application.
  */
 public final class Agent implements Runnable {
     static final int PROTO_VERSION = 1;
@@ -88,6 +91,15 @@ public final class Agent implements Runnable {
     /** Set by tests only: runs as each report begins. */
     static volatile Runnable sampleHook;
     private long cycleCount, cycleAtMs, cycleGcMs, cycleCpuNs;
+    /* gc, release and capture last as long as a full collection (a heap dump runs one first): the chores
+     * thread runs them in order, off the reader, so a target memgov sends after a gc is applied meanwhile.
+     * A gc or release asked while one waits is that one. */
+    static final int CHORE_QUEUE = 8;
+    private final BlockingQueue<Runnable> chores = new ArrayBlockingQueue<>(CHORE_QUEUE);
+    private final AtomicBoolean collectWaits = new AtomicBoolean();
+    private final Runnable collect = System::gc;
+    /** Set by tests only: runs as each chore begins. */
+    static volatile Runnable choreHook;
 
     public static void premain(String args, Instrumentation inst) {
         start();
@@ -239,6 +251,16 @@ public final class Agent implements Runnable {
         }, "memgov-agent-stats");
         stats.setDaemon(true);
         stats.start();
+        chores.clear(); // a connection's chores end with it
+        collectWaits.set(false);
+        Thread work = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                choreLoop();
+            }
+        }, "memgov-agent-chores");
+        work.setDaemon(true);
+        work.start();
         try {
             ByteBuffer buf = ByteBuffer.allocate(LINE_MAX);
             for (;;) {
@@ -262,6 +284,23 @@ public final class Agent implements Runnable {
             }
         } finally {
             stats.interrupt();
+            work.interrupt();
+        }
+    }
+
+    private void choreLoop() {
+        try {
+            for (;;) {
+                Runnable r = chores.take();
+                if (r == collect)
+                    collectWaits.set(false);
+                Runnable hook = choreHook;
+                if (hook != null)
+                    hook.run();
+                r.run();
+            }
+        } catch (InterruptedException e) {
+            // connection closed
         }
     }
 
@@ -379,7 +418,8 @@ public final class Agent implements Runnable {
             return false;
         case "gc":
         case "release":
-            System.gc();
+            if (collectWaits.compareAndSet(false, true) && !chores.offer(collect))
+                collectWaits.set(false);
             return false;
         case "shed":
             notifyListeners(m.level("level"), null);
@@ -417,21 +457,34 @@ public final class Agent implements Runnable {
         return null;
     }
 
-    /* A heap dump of the live objects (a full GC first, inside dumpHeap). A request that cannot be carried
-     * out is answered with error=: the connection and the program go on. */
+    /* A heap dump of the live objects (a full GC first, inside dumpHeap), a chore. A request that cannot be
+     * carried out is answered with error=: the connection and the program go on. */
     private void capture(Proto.Message m) throws IOException, Malformed {
         long seq = m.u64("seq");
         String path = m.get("path");
         String why = checkCapture(m.get("kind"), path);
         if (why == null) {
-            try {
-                hotspot.dumpHeap(path, true);
-                long size = java.nio.file.Files.size(java.nio.file.Path.of(path));
-                send("captured seq=" + seq + " path=" + encode(path) + " bytes=" + size);
+            Runnable dump = new Runnable() {
+                @Override
+                public void run() {
+                    String answer;
+                    try {
+                        hotspot.dumpHeap(path, true);
+                        long size = java.nio.file.Files.size(java.nio.file.Path.of(path));
+                        answer = "path=" + encode(path) + " bytes=" + size;
+                    } catch (IOException | RuntimeException e) {
+                        answer = "error=" + encode("dumpHeap " + path + ": " + e);
+                    }
+                    try {
+                        send("captured seq=" + seq + " " + answer);
+                    } catch (IOException e) {
+                        // connection closed
+                    }
+                }
+            };
+            if (chores.offer(dump))
                 return;
-            } catch (IOException | RuntimeException e) {
-                why = "dumpHeap " + path + ": " + e;
-            }
+            why = CHORE_QUEUE + " requests already wait for the agent";
         }
         send("captured seq=" + seq + " error=" + encode(why));
     }

@@ -14,11 +14,13 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The agent against a fake memgov on a Unix socket. A target is applied while a stats report is under way:
- * the reader hands stats? to the reporter, and a report holds no lock that the reply to a target needs.
- * Exits 0 when that holds, 1 (with the reason) when not.
+ * the reader hands stats? to the reporter, and a report holds no lock that the reply to a target needs. A
+ * target is applied while a gc runs: gc, release and capture are chores, run in order off the reader, and a
+ * gc asked while one waits is that one. Exits 0 when that holds, 1 (with the reason) when not.
  */
 public final class AgentTest {
     private static final long WAIT_S = 10;
@@ -26,6 +28,7 @@ public final class AgentTest {
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("memgov-agent-test");
         Path sock = dir.resolve("s");
+        Path dump = dir.resolve("after-gc.hprof");
         try (ServerSocketChannel srv = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             srv.bind(UnixDomainSocketAddress.of(sock));
             CountDownLatch sampling = new CountDownLatch(1);
@@ -58,12 +61,46 @@ public final class AgentTest {
                     fail("applied the wrong target: " + applied);
                 gate.countDown();
                 expect(lines, "stats");
+
+                CountDownLatch collecting = new CountDownLatch(1);
+                CountDownLatch gcGate = new CountDownLatch(1);
+                AtomicInteger chores = new AtomicInteger();
+                Agent.choreHook = new Runnable() {
+                    @Override
+                    public void run() {
+                        if (chores.incrementAndGet() != 1)
+                            return;
+                        collecting.countDown();
+                        try {
+                            gcGate.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                };
+                send(c, "gc seq=4");
+                if (!collecting.await(WAIT_S, TimeUnit.SECONDS))
+                    fail("gc did not start a chore");
+                send(c, "gc seq=5");
+                send(c, "release seq=6"); // the same collection as seq=5, which has not begun
+                send(c, "target seq=7 bytes=123456789 level=ok");
+                applied = expect(lines, "applied");
+                if (!applied.contains(" seq=7 "))
+                    fail("applied the wrong target: " + applied);
+                send(c, "capture seq=8 kind=heap path=" + dump);
+                gcGate.countDown();
+                String captured = expect(lines, "captured");
+                if (!captured.startsWith("captured seq=8 path="))
+                    fail("capture: " + captured);
+                if (chores.get() != 3)
+                    fail(chores.get() + " chores ran, want 3 (gc, the later gc and release as one, capture)");
             }
         } finally {
+            Files.deleteIfExists(dump);
             Files.deleteIfExists(sock);
             Files.deleteIfExists(dir);
         }
-        System.out.println("ok: a target was applied while a stats report was under way");
+        System.out.println("ok: targets were applied while a stats report and a gc were under way");
     }
 
     private static void fail(String why) {
