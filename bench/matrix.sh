@@ -17,6 +17,7 @@
 # Usage: matrix.sh MEMGOV RUNTIME(go|jvm|jvm25|node) PROGRAM OUTDIR RUNS [SHAPE...]
 #   PROGRAM: the Go workload, the directory of Bench.class, or bench.js
 #   SHAPE...    only these shapes (default: all)
+#   EXCEPT      (environment) not these shapes, e.g. "steady burst"
 #   STRATEGIES  (environment) only these, e.g. "agent" (default: all)
 #   NODE        (environment) the node to run for RUNTIME node (default: node in PATH), e.g. Node 24's
 # One shape of one runtime, a few runs, without the rest of scripts/bench:
@@ -214,6 +215,7 @@ last() { grep -oE "(^| )$1=[-0-9.]+" "$T/out" | tail -1 | cut -d= -f2; }
 for cell in "${cells[@]}"; do
         IFS='|' read -r shape max target argline <<<"$cell"
         if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$shape"; then continue; fi
+        case " ${EXCEPT:-} " in *" $shape "*) continue ;; esac
         read -ra args <<<"$argline"
         for rep in $(seq "$RUNS"); do
                 n=${#strategies[@]}
