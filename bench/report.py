@@ -258,9 +258,10 @@ def loadavg_text(rows):
     hosts = [r for r in rows if r["part"] == "host"]
     first = hosts[-1] if hosts else rows[0]
     t.append("")
+    mark = "host, before the build" if hosts else "%s, %s" % (first["part"], first["when"])
     t.append("Our own VM runs its 2 emulated CPUs flat out, and the build before it uses both cores, so every mark "
-             "after the first carries them (the 1-minute average decays over about a minute); the first mark (host, before "
-             "the build) is the machine before the run.")
+             "after the first carries them (the 1-minute average decays over about a minute); the first mark (%s) "
+             "is the machine before the run." % mark)
     if (num(first["load1"]) or 0) >= 1.0:
         t.append("**Not idle** before the run: a 1-minute load of %s on 2 cores; compare these figures only with "
                  "runs made under the same load." % first["load1"])
