@@ -212,15 +212,15 @@ last() { grep -oE "(^| )$1=[-0-9.]+" "$T/out" | tail -1 | cut -d= -f2; }
 # Repetitions outside, strategies inside: a slow minute (another VM) falls on every strategy alike. Each
 # repetition starts one strategy further on, so none always runs right after the same one (the one before
 # may still be freeing its memory, and a run's place in the order is not a cost of its strategy).
+nstrategies=${#strategies[@]}
 for cell in "${cells[@]}"; do
         IFS='|' read -r shape max target argline <<<"$cell"
         if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$shape"; then continue; fi
         case " ${EXCEPT:-} " in *" $shape "*) continue ;; esac
         read -ra args <<<"$argline"
         for rep in $(seq "$RUNS"); do
-                n=${#strategies[@]}
-                for i in $(seq 0 $((n - 1))); do
-                        strategy=${strategies[$(((i + rep - 1) % n))]}
+                for i in $(seq 0 $((nstrategies - 1))); do
+                        strategy=${strategies[$(((i + rep - 1) % nstrategies))]}
                         case $shape in *leak) [ "$strategy" = unconstrained ] && continue ;; esac # it would never end
                         run_cell "$shape" "$max" "$strategy" "$rep" "${args[@]}"
                         work=$(last work_mib)

@@ -79,8 +79,8 @@ class Cell:
         peaks = [num(x["peak_bytes"]) / (self.max_mib * 1048576) for x in rows if num(x["peak_bytes"])]
         self.peak_med, self.peak_max = median(peaks), (max(peaks) if peaks else None)
         self.gc = median(num(x["gc_cpu"]) for x in rows if num(x["gc_cpu"]) is not None and num(x["gc_cpu"]) >= 0)
-        self.wall = median(num(x["wall_ms"]) for x in self.completed)
         walls = [num(x["wall_ms"]) for x in self.completed]
+        self.wall = median(walls)
         self.wall_min, self.wall_max = (min(walls), max(walls)) if walls else (None, None)
         # The program's own time (its done line), without the launch and the teardown; older CSVs lack it.
         self.program = median(num(x.get("program_ms") or "") for x in self.completed)
