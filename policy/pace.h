@@ -40,8 +40,12 @@ typedef struct PaceConfig {
          * off than this (so not at the pressing pace, where the kernel's events speak): while memory grows,
          * the pace samples anyway. After a fault that brought nothing
          * new the next one is looked at no sooner than a backoff, doubling up to faults_backoff_max_usec
-         * (from floor_usec): a program that faults without growing is not sampled at the floor. */
+         * (from faults_look_usec): a program that faults without growing is not sampled at the floor. */
         usec_t faults_arm_min_usec;
+        /* From a fault that may bring news (the first after a still spell, or after a look that saw growth)
+         * to the look. Not floor_usec: that is the kernel's rate for notifying the group's event counts,
+         * and a fault's look is one read of the charge until it has moved. */
+        usec_t faults_look_usec;
         usec_t faults_backoff_max_usec;
         /* A fault after this long without one starts afresh (pace_faults_quiet()): the backoff is for a
          * program faulting all the time, not for the first fault of a jump after a still spell. */
@@ -80,11 +84,11 @@ bool pace_still(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, ui
 bool pace_growing(const PaceConfig *c, usec_t now_usec, uint64_t current_bytes, uint64_t limit_bytes,
                   usec_t prev_usec, uint64_t prev_bytes);
 
-/* How long to wait after a page fault before looking: floor_usec after one that brought news (still:
+/* How long to wait after a page fault before looking: faults_look_usec after one that brought news (still:
  * false), doubling after each one that did not, up to faults_backoff_max_usec. prev: the last delay, 0 for
  * none. */
 usec_t pace_faults_delay(const PaceConfig *c, usec_t prev_usec, bool still);
 
 /* True when a fault at now_usec comes faults_quiet_usec or more after the last one that woke the loop
- * (last_usec; 0 for none): the delay goes back to the floor. */
+ * (last_usec; 0 for none): the delay goes back to faults_look_usec. */
 bool pace_faults_quiet(const PaceConfig *c, usec_t now_usec, usec_t last_usec);

@@ -172,16 +172,16 @@ static void test_still_band(void)
 
 static void test_faults_backoff(void)
 {
-        /* A fault that brought news is looked at after the floor; each one that brought none doubles the
-         * wait, up to 100 ms; news resets it. */
+        /* A fault that brought news is looked at after 2 ms; each one that brought none doubles the wait, up
+         * to 100 ms; news resets it. */
         static const struct {
                 usec_t prev;
                 bool still;
                 usec_t want;
         } rows[] = {
-                {0, false, 10 * MS},        {0, true, 10 * MS},         {10 * MS, true, 20 * MS},
-                {20 * MS, true, 40 * MS},   {40 * MS, true, 80 * MS},   {80 * MS, true, 100 * MS},
-                {100 * MS, true, 100 * MS}, {100 * MS, false, 10 * MS},
+                {0, false, 2 * MS},         {0, true, 2 * MS},          {2 * MS, true, 4 * MS},
+                {4 * MS, true, 8 * MS},     {32 * MS, true, 64 * MS},   {64 * MS, true, 100 * MS},
+                {100 * MS, true, 100 * MS}, {100 * MS, false, 2 * MS},
         };
         PaceConfig c;
 
