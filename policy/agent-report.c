@@ -69,19 +69,25 @@ int agent_report_stats(AgentReport *a, const ProtoMessage *m, const char **reaso
 int agent_report_applied(AgentReport *a, const ProtoMessage *m, usec_t now_usec, uint64_t *ret_seq,
                          const char **reason)
 {
-        uint64_t seq, limit;
-        int r;
+        uint64_t seq, limit, at = 0;
+        int r, s;
 
         if (proto_get_u64(m, "seq", &seq) < 0)
                 return bad(reason, "applied without a valid seq=");
         r = proto_get_limit(m, "limit_bytes", &limit);
         if (r < 0 && r != -ENOENT)
                 return bad(reason, "bad limit_bytes= in applied");
+        s = proto_get_u64(m, "at_us", &at);
+        if (s < 0 && s != -ENOENT)
+                return bad(reason, "bad at_us= in applied");
         a->last_applied_seq = seq;
         if (r == 0)
                 a->applied_limit_bytes = limit;
-        if (seq == a->target_seq)
-                a->applied_usec = now_usec;
+        if (seq == a->target_seq) {
+                a->applied_stamped = s == 0 && at >= a->target_sent_usec && at <= now_usec;
+                a->applied_usec = a->applied_stamped ? at : now_usec;
+                a->acked_usec = now_usec;
+        }
         *ret_seq = seq;
         return 0;
 }
@@ -91,14 +97,18 @@ void agent_report_target_sent(AgentReport *a, uint64_t seq, uint64_t bytes, usec
         a->target_seq = seq;
         a->target_bytes = bytes;
         a->target_sent_usec = now_usec;
-        a->applied_usec = 0;
+        a->applied_usec = a->acked_usec = 0;
+        a->applied_stamped = false;
 }
 
-bool agent_report_applied_in(const AgentReport *a, uint64_t seq, usec_t *ret_usec)
+bool agent_report_applied_in(const AgentReport *a, uint64_t seq, usec_t *ret_usec, usec_t *ret_acked_usec)
 {
-        if (seq != a->target_seq || a->applied_usec == 0 || a->applied_usec < a->target_sent_usec)
+        if (seq != a->target_seq || a->acked_usec == 0 || a->applied_usec < a->target_sent_usec ||
+            a->acked_usec < a->target_sent_usec)
                 return false;
         *ret_usec = a->applied_usec - a->target_sent_usec;
+        if (ret_acked_usec)
+                *ret_acked_usec = a->acked_usec - a->target_sent_usec;
         return true;
 }
 

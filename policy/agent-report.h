@@ -39,7 +39,10 @@ typedef struct AgentReport {
         usec_t target_sent_usec;           /* CLOCK_MONOTONIC */
         uint64_t last_applied_seq;
         uint64_t applied_limit_bytes; /* as the agent read it back; PROTO_LIMIT_NONE for "max" */
-        usec_t applied_usec;          /* CLOCK_MONOTONIC, when the applied for target_seq arrived */
+        /* CLOCK_MONOTONIC, for target_seq: when the runtime had it (the agent's at_us=, when it lies
+         * between the send and the arrival; else the arrival), and when its applied arrived. */
+        usec_t applied_usec, acked_usec;
+        bool applied_stamped; /* applied_usec is the agent's own stamp */
 } AgentReport;
 
 /*
@@ -53,15 +56,18 @@ typedef struct AgentReport {
 int agent_report_hello(AgentReport *a, const ProtoMessage *m, bool take_pid, uint64_t *ret_version,
                        const char **reason);
 int agent_report_stats(AgentReport *a, const ProtoMessage *m, const char **reason);
-/* *ret_seq: the seq acknowledged. now_usec is when it arrived, kept when it acknowledges the last target. */
+/* *ret_seq: the seq acknowledged. now_usec is when it arrived, kept when it acknowledges the last target.
+ * at_us= is the agent's CLOCK_MONOTONIC: a clock that is not memgov's (another time namespace, another
+ * machine's) shows as a stamp outside that window, and the arrival stands for it. */
 int agent_report_applied(AgentReport *a, const ProtoMessage *m, usec_t now_usec, uint64_t *ret_seq,
                          const char **reason);
 
 /* A target with seq and bytes was sent at now_usec. */
 void agent_report_target_sent(AgentReport *a, uint64_t seq, uint64_t bytes, usec_t now_usec);
 
-/* Whether an applied with seq acknowledged the last target sent; then *ret_usec is how long it took. */
-bool agent_report_applied_in(const AgentReport *a, uint64_t seq, usec_t *ret_usec);
+/* Whether an applied with seq acknowledged the last target sent; then *ret_usec is how long the runtime took
+ * to have it, and *ret_acked_usec (if not NULL) how long its acknowledgement took to arrive. */
+bool agent_report_applied_in(const AgentReport *a, uint64_t seq, usec_t *ret_usec, usec_t *ret_acked_usec);
 
 /* The agent's reported total as a weight for its share: at least 1, capped so that sums cannot overflow. */
 uint64_t agent_report_weight(const AgentReport *a);

@@ -522,12 +522,15 @@ int proto_format_stats(char *buf, size_t size, const ProtoStats *st)
                            micro % 1000000);
 }
 
-int proto_format_applied(char *buf, size_t size, uint64_t seq, uint64_t limit_bytes)
+int proto_format_applied(char *buf, size_t size, uint64_t seq, uint64_t limit_bytes, uint64_t at_us)
 {
         char b[21];
 
-        return format_line(buf, size, "applied seq=%" PRIu64 " limit_bytes=%s\n", seq,
-                           limit_text(limit_bytes, b));
+        if (at_us == 0)
+                return format_line(buf, size, "applied seq=%" PRIu64 " limit_bytes=%s\n", seq,
+                                   limit_text(limit_bytes, b));
+        return format_line(buf, size, "applied seq=%" PRIu64 " limit_bytes=%s at_us=%" PRIu64 "\n", seq,
+                           limit_text(limit_bytes, b), at_us);
 }
 
 int proto_check_capture_kind(const char *kind, const char **reason)

@@ -147,7 +147,8 @@ typedef struct ProtoStats {
         double gc_cpu_fraction; /* 0..1, written with 6 digits */
 } ProtoStats;
 int proto_format_stats(char *buf, size_t size, const ProtoStats *st);
-int proto_format_applied(char *buf, size_t size, uint64_t seq, uint64_t limit_bytes);
+/* at_us: the agent's CLOCK_MONOTONIC in microseconds once the runtime had the limit; 0 leaves it out. */
+int proto_format_applied(char *buf, size_t size, uint64_t seq, uint64_t limit_bytes, uint64_t at_us);
 
 /* Percent-encodes s as a value: every byte outside the safe set becomes %XX. */
 int proto_encode_value(char *buf, size_t size, const char *s);

@@ -244,6 +244,15 @@ namespace Memgov
         public static extern int connect(int fd, byte[] addr, int len);
         [DllImport(Lib, SetLastError = true)]
         public static extern int getsockopt(int fd, int level, int name, out int value, ref int len);
+        [DllImport(Lib)]
+        static extern int clock_gettime(int clock, long[] ts); // struct timespec of a 64-bit Linux
+
+        // CLOCK_MONOTONIC in microseconds, or -1.
+        public static long MonotonicUsec()
+        {
+            var ts = new long[2];
+            return IntPtr.Size == 8 && clock_gettime(1 /* CLOCK_MONOTONIC */, ts) == 0 ? ts[0] * 1000000 + ts[1] / 1000 : -1;
+        }
 
         // A path socket: connected descriptor or -errno.
         public static int Connect(string path)
@@ -566,9 +575,17 @@ namespace Memgov
                     how = "failed";
                 }
             }
-            Send("applied seq=" + seq + " limit_bytes=" + applied + " x-limit-applied=" + how +
+            Send("applied seq=" + seq + " limit_bytes=" + applied + AppliedAt() + " x-limit-applied=" + how +
                  " x-total-available-bytes=" + GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
             Notify(level, bytes.HasValue ? (long?)(long)Math.Min(bytes.Value, (ulong)long.MaxValue) : -1);
+        }
+
+        // applied's at_us=: CLOCK_MONOTONIC, memgov's clock, so memgov times a target to when the agent had it
+        // rather than to when its own loop read the answer (docs/protocol.md).
+        static string AppliedAt()
+        {
+            long us = Libc.MonotonicUsec();
+            return us < 0 ? "" : " at_us=" + us.ToString(CultureInfo.InvariantCulture);
         }
 
         static void Notify(string level, long? bytes)

@@ -498,7 +498,7 @@ func (a *agent) applyTarget(m *message) error {
 	if now != math.MaxInt64 {
 		applied = uint64(now)
 	}
-	if err := a.send(fmt.Sprintf("applied seq=%d limit_bytes=%s\n", seq, formatLimit(applied))); err != nil {
+	if err := a.send(fmt.Sprintf("applied seq=%d limit_bytes=%s%s\n", seq, formatLimit(applied), appliedAt())); err != nil {
 		return err
 	}
 	hooksMu.Lock()

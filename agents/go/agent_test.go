@@ -153,11 +153,13 @@ func TestAgentOverSocketpair(t *testing.T) {
 		t.Errorf("no gc_cpu_fraction: %v", st.values)
 	}
 
+	before := clockForTest(t)
 	g.send("target seq=7 bytes=123456789 level=elevated")
 	ack := g.expect("applied")
 	if u64(t, ack, "seq") != 7 || u64(t, ack, "limit_bytes") != 123456789 {
 		t.Errorf("applied: %v", ack.values)
 	}
+	checkAppliedAt(t, ack, before, clockForTest(t))
 	if got := debug.SetMemoryLimit(-1); got != 123456789 {
 		t.Errorf("SetMemoryLimit: %d", got)
 	}

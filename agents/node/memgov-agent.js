@@ -141,6 +141,13 @@ function level(m, key) {
 }
 
 // MEMGOV_STATS_INTERVAL: "500ms", "2s", "1m" or bare seconds; default 1 s; 0 turns periodic stats off.
+// applied's at_us=: on Linux process.hrtime is CLOCK_MONOTONIC, memgov's clock, so memgov times a target to when
+// the agent had it rather than to when its own loop read the answer (a stamp outside the send and the arrival is
+// ignored, docs/protocol.md). Elsewhere there is none.
+function appliedAt() {
+  return process.platform === 'linux' ? ` at_us=${process.hrtime.bigint() / 1000n}` : '';
+}
+
 function statsIntervalMs(s) {
   if (s === undefined || s === '') return 1000;
   const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(s);
@@ -396,7 +403,7 @@ class Agent {
         // Node's heap limit is fixed at start: the target is recorded, kept to by collecting in full
         // (keepToTarget()), and handed to the application.
         this.targetBytes = bytes === 'max' ? Infinity : Number(bytes);
-        this.send(s, `applied seq=${seq} limit_bytes=${bytes} x-heap-size-limit=${v8.getHeapStatistics().heap_size_limit}`);
+        this.send(s, `applied seq=${seq} limit_bytes=${bytes}${appliedAt()} x-heap-size-limit=${v8.getHeapStatistics().heap_size_limit}`);
         this.emit(lvl, { source: 'target', bytes: bytes === 'max' ? Infinity : Number(bytes) });
         return false;
       }

@@ -121,6 +121,16 @@ else
         fail "no sample woken by a page fault in the jump run's log$(grep -o "No watch on the group's page faults ([^)]*)" "$T/err" | sed 's/^/: /')"
 fi
 
+begin "(c3) the Go agent's applied is timed by its own clock"
+# applied's at_us= is CLOCK_MONOTONIC, memgov's clock: memgov takes it (docs/protocol.md). A stamp from another
+# clock would fall outside the send and the arrival, and the line would say "in Dus." alone.
+if grep -qE "Agent [0-9]+ applied target [0-9]+ \(limit [^)]*\) in [0-9]+us by its clock, acknowledged after [0-9]+us\." "$T/err"; then
+        echo "#   $(grep -oE "applied target [0-9]+ \(limit [^)]*\) in [0-9]+us by its clock, acknowledged after [0-9]+us" "$T/err" | head -2 | tr '\n' ';')"
+        pass
+else
+        fail "no applied timed by the agent's clock: $(grep -oE "applied target .*" "$T/err" | head -2 | tr '\n' ';')"
+fi
+
 # (d) --------------------------------------------------------------------------
 # resize_run NAME CMD...: starts CMD, lowers memory.max of group NAME to 160M once the
 # workload says its heap is low, waits for CMD.

@@ -213,7 +213,7 @@ setTimeout(() => console.log(`agent=${!!global[Symbol.for('memgov.agent')]} MEMG
 JS
 mg run -v --memory-max 512M -- node "$W/agent-check.js"
 expect "exit" $? 0 && expect_grep connected "$T/err" "Agent [0-9]+ connected: node v[0-9.]+, pid [0-9]+" &&
-        expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+        expect_grep "applied, by the agent's clock" "$T/err" "Agent [0-9]+ applied target [0-9]+ \(limit [^)]*\) in [0-9]+us by its clock" &&
         expect_grep event "$T/out" "^event target level=(ok|elevated|critical) bytes=[0-9]+" &&
         expect_grep "fd taken" "$T/out" "^agent=true MEMGOV_FD=undefined$" &&
         pass "$(grep -oE 'Agent [0-9]+ (connected: [^ ]+ [^,]+|applied target [0-9]+ \(limit [^)]*\))' "$T/err" | tr '\n' ';')"
@@ -250,7 +250,7 @@ for java in "$JAVA17" "$JAVA25"; do
         expect "exit" $rc 0 && expect_grep "picked up" "$T/err" "Picked up JAVA_TOOL_OPTIONS: .*-javaagent:/.*memgov-agent.jar" &&
                 expect_grep socket "$T/out" "MEMGOV_SOCKET set: true" &&
                 expect_grep connected "$T/err" "Agent [0-9]+ connected: java [0-9]" &&
-                expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+                expect_grep "applied, by the agent's clock" "$T/err" "Agent [0-9]+ applied target [0-9]+ \(limit [^)]*\) in [0-9]+us by its clock" &&
                 pass "$(grep -oE 'Agent [0-9]+ (connected: [^ ]+ [^,]+|applied target [0-9]+ \(limit [^)]*\))' "$T/err" | tr '\n' ';')"
 done
 
@@ -268,7 +268,7 @@ mg run -v --memory-max 256M -- "$CPROG" 3
 expect "exit" $? 0 && expect_grep done "$T/out" "^done$" &&
         expect_grep preload "$T/out" "^LD_PRELOAD=/.*/libmemgov-preload.so$" &&
         expect_grep connected "$T/err" "Agent [0-9]+ connected: c libmemgov-preload-[0-9.]+, pid [0-9]+" &&
-        expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+        expect_grep "applied, by the agent's clock" "$T/err" "Agent [0-9]+ applied target [0-9]+ \(limit [^)]*\) in [0-9]+us by its clock" &&
         pass "$(grep -oE 'Agent [0-9]+ (connected: [^ ]+ [^,]+|applied target [0-9]+ \(limit [^)]*\))' "$T/err" | head -3 | tr '\n' ';')"
 
 begin "C: the user's LD_PRELOAD is kept and ours appended"
@@ -338,7 +338,7 @@ else
         expect "exit" $? 0 && [ -n "$hex" ] && expect "GC limit" "$(gc_limit)" $((16#$hex)) &&
                 expect_grep hook "$T/out" "^agent=True MEMGOV_FD=unset gc_count=[0-9]+$" &&
                 expect_grep connected "$T/err" "Agent [0-9]+ connected: dotnet 3\.1\.[0-9]+, pid [0-9]+" &&
-                expect_grep applied "$T/err" "Agent [0-9]+ applied target [0-9]+" &&
+                expect_grep "applied, by the agent's clock" "$T/err" "Agent [0-9]+ applied target [0-9]+ \(limit [^)]*\) in [0-9]+us by its clock" &&
                 pass "memory.max 512M: TotalAvailableMemoryBytes $default_limit with the runtime's defaults, $(gc_limit) under memgov (0x$hex); $(grep -oE 'Agent [0-9]+ (connected: [^ ]+ [^,]+|applied target [0-9]+ \(limit [^)]*\))' "$T/err" | tr '\n' ';')"
 
         begin ".NET Core 3.1 reads COMPlus_GCHeapHardLimit, not DOTNET_GCHeapHardLimit; the user's is kept"

@@ -133,13 +133,14 @@ static void test_applied(void)
         agent_report_target_sent(&a, 5, 1000, 2000);
         parse("applied seq=4 limit_bytes=900", buf, sizeof(buf), &m);
         CHECK(agent_report_applied(&a, &m, 2500, &seq, &reason) == 0 && seq == 4, "an older seq is taken");
-        CHECK(!agent_report_applied_in(&a, 4, &took), "but is not the last target's");
+        CHECK(!agent_report_applied_in(&a, 4, &took, NULL), "but is not the last target's");
         parse("applied seq=5 limit_bytes=max", buf, sizeof(buf), &m);
         CHECK(agent_report_applied(&a, &m, 2750, &seq, &reason) == 0 && seq == 5, "the last target's");
         CHECK(a.applied_limit_bytes == PROTO_LIMIT_NONE, "max read back as no limit");
-        CHECK(agent_report_applied_in(&a, 5, &took) && took == 750, "took %" PRIu64 " us", (uint64_t)took);
+        CHECK(agent_report_applied_in(&a, 5, &took, NULL) && took == 750, "took %" PRIu64 " us", (uint64_t)took);
+        CHECK(!a.applied_stamped, "no at_us=: timed by the arrival");
         agent_report_target_sent(&a, 6, 800, 3000);
-        CHECK(!agent_report_applied_in(&a, 6, &took), "a new target is not applied yet");
+        CHECK(!agent_report_applied_in(&a, 6, &took, NULL), "a new target is not applied yet");
         parse("applied limit_bytes=800", buf, sizeof(buf), &m);
         CHECK(agent_report_applied(&a, &m, 3100, &seq, &reason) == -EBADMSG &&
                       strcmp(reason, "applied without a valid seq=") == 0,
@@ -148,6 +149,41 @@ static void test_applied(void)
         CHECK(agent_report_applied(&a, &m, 3100, &seq, &reason) == -EBADMSG &&
                       strcmp(reason, "bad limit_bytes= in applied") == 0,
               "limit_bytes= must be a limit");
+        parse("applied seq=6 limit_bytes=800 at_us=soon", buf, sizeof(buf), &m);
+        CHECK(agent_report_applied(&a, &m, 3100, &seq, &reason) == -EBADMSG &&
+                      strcmp(reason, "bad at_us= in applied") == 0,
+              "at_us= must be a number");
+        CHECK(!agent_report_applied_in(&a, 6, &took, NULL), "a bad line acknowledges nothing");
+
+        /* The agent's stamp: when the runtime had the target, whatever kept memgov from reading it. */
+        usec_t acked = 0;
+        parse("applied seq=6 limit_bytes=800 at_us=3200", buf, sizeof(buf), &m);
+        CHECK(agent_report_applied(&a, &m, 9000, &seq, &reason) == 0, "at_us= taken");
+        CHECK(agent_report_applied_in(&a, 6, &took, &acked) && took == 200 && acked == 6000 && a.applied_stamped,
+              "took %" PRIu64 " us by the agent's clock, acknowledged after %" PRIu64 " us", (uint64_t)took,
+              (uint64_t)acked);
+        /* A stamp outside [sent, arrival] is another clock's: the arrival stands for it. */
+        static const struct {
+                const char *line;
+                usec_t sent, arrived, took;
+                bool stamped;
+        } clocks[] = {
+                {"applied seq=7 limit_bytes=800 at_us=2999", 3000, 4000, 1000, false}, /* before the send */
+                {"applied seq=7 limit_bytes=800 at_us=4001", 3000, 4000, 1000, false}, /* after the arrival */
+                {"applied seq=7 limit_bytes=800 at_us=3000", 3000, 4000, 0, true},     /* the window's ends */
+                {"applied seq=7 limit_bytes=800 at_us=4000", 3000, 4000, 1000, true},
+                {"applied seq=7 limit_bytes=800 at_us=0", 3000, 4000, 1000, false},
+                {"applied seq=7 limit_bytes=800 at_us=99999999999", 3000, 4000, 1000, false},
+        };
+        for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+                agent_report_target_sent(&a, 7, 800, clocks[i].sent);
+                parse(clocks[i].line, buf, sizeof(buf), &m);
+                CHECK(agent_report_applied(&a, &m, clocks[i].arrived, &seq, &reason) == 0 &&
+                              agent_report_applied_in(&a, 7, &took, &acked) && took == clocks[i].took &&
+                              acked == clocks[i].arrived - clocks[i].sent && a.applied_stamped == clocks[i].stamped,
+                      "%s sent at %" PRIu64 ", arrived at %" PRIu64 ": took %" PRIu64 " us", clocks[i].line,
+                      (uint64_t)clocks[i].sent, (uint64_t)clocks[i].arrived, (uint64_t)took);
+        }
 }
 
 static void test_shares(void)

@@ -224,6 +224,20 @@ static int send_hello(Agent *a)
         return agent_send(a, line, proto_format_hello(line, sizeof(line), &h));
 }
 
+/* CLOCK_MONOTONIC, memgov's clock: an applied's at_us= is read against it. */
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t now_ms(void)
+{
+        return now_usec() / 1000;
+}
+
 static int handle_target(Agent *a, const ProtoMessage *m)
 {
         char line[PROTO_LINE_MAX + 1];
@@ -236,7 +250,7 @@ static int handle_target(Agent *a, const ProtoMessage *m)
                 return -EBADMSG;
         /* A C heap has no limit to set: the program's callbacks are how it follows the target. */
         call_target_cbs(bytes, (MemgovLevel)level);
-        r = agent_send(a, line, proto_format_applied(line, sizeof(line), seq, bytes));
+        r = agent_send(a, line, proto_format_applied(line, sizeof(line), seq, bytes, now_usec()));
         return r;
 }
 
@@ -281,13 +295,6 @@ static int handle_line(Agent *a, char *line, size_t len)
         return 0;
 }
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Reads what is there and handles complete lines. 1 bye, 0 go on, < 0 closed or broken. */
 static int read_lines(Agent *a)

@@ -489,6 +489,17 @@ public final class Agent implements Runnable {
         send("captured seq=" + seq + " error=" + encode(why));
     }
 
+    private static final boolean LINUX = System.getProperty("os.name", "").startsWith("Linux");
+
+    /**
+     * applied's at_us=: on Linux HotSpot's nanoTime is CLOCK_MONOTONIC, memgov's clock, so memgov times a target
+     * to when the JVM had it rather than to when its own loop read the answer. memgov ignores a stamp outside
+     * the send and the arrival (docs/protocol.md); elsewhere there is none.
+     */
+    static String appliedAt() {
+        return LINUX ? " at_us=" + System.nanoTime() / 1000 : "";
+    }
+
     private void applyTarget(Proto.Message m) throws IOException, Malformed {
         long seq = m.u64("seq");
         long bytes = m.limit("bytes"); // -1: max
@@ -507,8 +518,8 @@ public final class Agent implements Runnable {
             }
         }
         setFreeRatios(level);
-        send("applied seq=" + seq + " limit_bytes=" + applied + " x-max-heap-bytes=" + Math.max(0, maxHeap)
-                + " x-soft-max=" + (softMax ? "yes" : "no"));
+        send("applied seq=" + seq + " limit_bytes=" + applied + appliedAt() + " x-max-heap-bytes="
+                + Math.max(0, maxHeap) + " x-soft-max=" + (softMax ? "yes" : "no"));
         synchronized (listeners) {
             lastLevel = level;
             lastBytes = bytes;

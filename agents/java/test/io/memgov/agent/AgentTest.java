@@ -55,10 +55,12 @@ public final class AgentTest {
                 send(c, "stats? seq=2");
                 if (!sampling.await(WAIT_S, TimeUnit.SECONDS))
                     fail("stats? did not start a report");
+                long before = System.nanoTime() / 1000;
                 send(c, "target seq=3 bytes=123456789 level=ok");
                 String applied = expect(lines, "applied");
                 if (!applied.contains(" seq=3 "))
                     fail("applied the wrong target: " + applied);
+                checkAppliedAt(applied, before, System.nanoTime() / 1000);
                 gate.countDown();
                 expect(lines, "stats");
 
@@ -101,6 +103,21 @@ public final class AgentTest {
             Files.deleteIfExists(dir);
         }
         System.out.println("ok: targets were applied while a stats report and a gc were under way");
+    }
+
+    /** On Linux an applied carries at_us=, taken between the send and the arrival (the clock memgov reads it on). */
+    private static void checkAppliedAt(String applied, long before, long after) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" at_us=([0-9]+)( |$)").matcher(applied);
+        if (!System.getProperty("os.name", "").startsWith("Linux")) {
+            if (m.find())
+                fail("at_us= where the clock is not memgov's: " + applied);
+            return;
+        }
+        if (!m.find())
+            fail("applied without at_us=: " + applied);
+        long at = Long.parseLong(m.group(1));
+        if (at < before || at > after)
+            fail("applied at_us=" + at + ", not between the send (" + before + ") and the arrival (" + after + ")");
     }
 
     private static void fail(String why) {
