@@ -12,14 +12,17 @@
 #              ("jump_2m at_us="): by then the group is charged 2M or more, so
 #              this part is memgov's, while the first part also holds how long
 #              the emulated child took to touch its first pages
-#   applied    that decision's target -> the agent's acknowledgement that it
-#              applied it ("Agent N applied target S (limit L) in Dus."). The
-#              acknowledgement line has no timestamp of its own: D is memgov's
-#              own measure from sending the target to the acknowledgement, and
-#              the target is sent in the step that made the decision, so
-#              jump -> applied is detection + D
-#   actuation  every target of every run: sent -> applied (the same D), with
-#              the on= of the decision that sent it
+#   applied    that decision's target -> the agent applied it ("Agent N
+#              applied target S (limit L) in Dus by its clock, acknowledged
+#              after Aus."): D from memgov's write to the agent's own
+#              CLOCK_MONOTONIC stamp once the runtime had the limit (applied's
+#              at_us=, docs/protocol.md), A to memgov reading the answer, which
+#              also waits for memgov's loop. Without a stamp the line is "in
+#              Dus." and D is A. The target is sent in the step that made the
+#              decision, so jump -> applied is detection + D
+#   actuation  every target of every run: sent -> applied (D) and sent ->
+#              acknowledged (A), with the on= of the decision that sent it and
+#              the clock D was read on (agent, or ack)
 # Usage: latency.sh MEMGOV WORKLOAD OUTDIR [RUNS]
 #   WORKLOAD is tests/loop/workload (its burst shape prints the jump's stamps).
 set -u
@@ -35,7 +38,7 @@ mkdir -p "$OUT"
 det_csv=$OUT/detection.csv
 act_csv=$OUT/actuation.csv
 echo "run,on,actions,from_jump_start_ms,from_jump_end_ms,applied_after_decision_us,from_jump_start_to_applied_ms,from_jump_2m_ms" >"$det_csv"
-echo "run,on,target_to_applied_us" >"$act_csv"
+echo "run,on,target_to_applied_us,target_to_ack_us,clock" >"$act_csv"
 
 # decisions LOG START RUN DET-CSV ACT-CSV END FIRST-2M: appends the run's detection row (if any) and its actuation rows;
 # exits 1 when no decision at or after START lowered the target.
@@ -55,9 +58,14 @@ decisions() {
                 }
                 next
         }
-        / applied target [0-9]+ \(limit [^)]*\) in [0-9]+us\./ {
-                took = $0; sub(/.* in /, "", took); sub(/us\..*/, "", took)
-                printf "%s,%s,%s\n", run, (on == "" ? "none" : on), took >> act
+        / applied target [0-9]+ \(limit [^)]*\) in [0-9]+us( by its clock, acknowledged after [0-9]+us)?\./ {
+                took = $0; sub(/.* in /, "", took); sub(/us.*/, "", took)
+                ack = took; clock = "ack"
+                if ($0 ~ / by its clock, acknowledged after /) {
+                        ack = $0; sub(/.* acknowledged after /, "", ack); sub(/us\..*/, "", ack)
+                        clock = "agent"
+                }
+                printf "%s,%s,%s,%s,%s\n", run, (on == "" ? "none" : on), took, ack, clock >> act
                 if (pending) { d_took = took; pending = 0 }
         }
         END {
@@ -121,14 +129,15 @@ sources() { tail -n +2 "$1" | cut -d, -f2 | sort -u; }
                 echo "| the jump starts -> the Go agent applied the target (ms) | $on | $(count "$det_csv" "$on" 7) | $(pct "$det_csv" 7 50 "$on") | $(pct "$det_csv" 7 99 "$on") |"
         done
         for on in $(sources "$act_csv"); do
-                echo "| actuation: every target sent -> the Go agent applied it (us) | $on | $(count "$act_csv" "$on") | $(pct "$act_csv" 3 50 "$on") | $(pct "$act_csv" 3 99 "$on") |"
+                echo "| actuation: every target sent -> the Go agent applied it (us; $(tail -n +2 "$act_csv" | awk -F, -v on="$on" '$2 == on && $5 == "agent" { n++ } END { print n + 0 }') by the agent's clock) | $on | $(count "$act_csv" "$on") | $(pct "$act_csv" 3 50 "$on") | $(pct "$act_csv" 3 99 "$on") |"
+                echo "| every target sent -> memgov read the acknowledgement (us) | $on | $(count "$act_csv" "$on" 4) | $(pct "$act_csv" 4 50 "$on") | $(pct "$act_csv" 4 99 "$on") |"
         done
         [ "$n_det" -gt 0 ] || echo "| detection | - | 0 | n/a | n/a |"
         echo
-        echo "The agent's acknowledgement line in memgov's log carries no timestamp; memgov measures the time"
-        echo "from sending a target to its acknowledgement itself (the figure in the line), and sends the"
-        echo "target in the same step as the decision, so 'the jump starts -> applied' is the detection"
-        echo "figure plus that one. A negative 'fully touched' figure means memgov decided while the child"
+        echo "A target is applied when the Go agent's own stamp says (applied's at_us=, CLOCK_MONOTONIC like"
+        echo "memgov's); memgov reads the answer later, once its loop gets to it (the acknowledgement row)."
+        echo "memgov sends the target in the same step as the decision, so 'the jump starts -> applied' is"
+        echo "the detection figure plus that one. A negative 'fully touched' figure means memgov decided while the child"
         echo "was still touching the new memory. The jump's first 2 MiB are its unaligned head in 4 KiB"
         echo "pages and then a huge page: under emulation the child took 15-350 ms to touch them (measured"
         echo "in a plain group without memgov, docs/design.md), and the group's charge barely moves meanwhile."
