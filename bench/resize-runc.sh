@@ -8,7 +8,7 @@
 #   decision_us  just before `runc update` starts -> the first decision that carries the new limit (its
 #                at_us=, with its on=: "limits" when the inotify watch on memory.max woke memgov)
 #   applied_us   just before `runc update` starts -> the agent applied that decision's target: the decision's
-#                at_us plus memgov's own sent -> acknowledged time ("applied target S (limit L) in Dus"),
+#                at_us plus the target's sent -> applied time ("applied target S (limit L) in Dus", by the agent's clock),
 #                as bench/latency.sh reads it
 #   after_return_us  the same, from `runc update` returning (negative: applied before runc had exited)
 #   update_us    how long `runc update` itself took (a Go program starting in an emulated VM)
@@ -92,7 +92,8 @@ update() {
                 return 1
         }
         at=$(field at_us "$d")
-        took=$(sed -n 's/.* in \([0-9]*\)us\..*/\1/p' <<<"$a")
+        # "in Dus." or "in Dus by its clock, acknowledged after Aus.": D is the agent's stamp where it gave one.
+        took=$(sed -n 's/.* in \([0-9]*\)us[ .].*/\1/p' <<<"$a")
         t0=$(mono_us "$t0") t1=$(mono_us "$t1")
         echo "$4,$1,$(($2 / MIB)),$(($3 / MIB)),$(field on "$d"),$(field actions "$d"),$((t1 - t0)),$((at - t0)),$((at + took - t0)),$((at + took - t1)),$(sed -n 's/.*(limit \([0-9.]*\)M).*/\1/p' <<<"$a")" >>"$csv"
 }
