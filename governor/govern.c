@@ -533,8 +533,8 @@ static int on_faults(sd_event_source *source, int fd, uint32_t revents, void *us
         /* One look per arming: the step re-arms the watch when it has looked (arm_faults()). */
         (void)platform_faults_watch_disarm(g->faults);
         (void)sd_event_source_set_enabled(source, SD_EVENT_OFF);
-        /* The first fault after a still spell may be a jump's: looked at after faults_look_usec, and its look
-         * starts no backoff (a jump's first look often comes before a band of it is touched). */
+        /* The first fault after a still spell may be a jump's: looked at after faults_look_usec, and its
+         * look starts no backoff (a jump's first look often comes before a band of it is touched). */
         if (pace_faults_quiet(&g->opts.pace, now, g->faults_woke_usec))
                 g->faults_delay_usec = 0;
         g->faults_woke_usec = now;

@@ -29,9 +29,10 @@ void pace_config_default(PaceConfig *ret)
                 .still_max_usec = 30 * USEC_PER_SEC,
                 .faults_arm_min_usec = 100 * USEC_PER_MSEC,
                 .faults_backoff_max_usec = 100 * USEC_PER_MSEC,
-                /* On hardware a jump charges megabytes within a millisecond or two of its first fault: looked
-                 * at after the floor (10 ms), that floor was most of the time to a decision. Under emulation
-                 * the charge comes slower, and a look that sees nothing yet waits for the next fault. */
+                /* On hardware a jump charges megabytes within a millisecond or two of its first fault:
+                 * looked at after the floor (10 ms), that floor was most of the time to a decision. Under
+                 * emulation the charge comes slower, and a look that sees nothing yet waits for the next
+                 * fault. */
                 .faults_look_usec = 2 * USEC_PER_MSEC,
                 /* Ten times the backoff's top: a program faulting without growing keeps its backoff. Left
                  * at the top after a still spell's stray faults, the first look at a jump came 50-100 ms

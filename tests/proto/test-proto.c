@@ -353,8 +353,8 @@ static void test_format(void)
         n = proto_format_applied(buf, sizeof(buf), 12, 5000, 0);
         CHECK(n > 0 && strcmp(buf, "applied seq=12 limit_bytes=5000\n") == 0, "applied: %s", buf);
         n = proto_format_applied(buf, sizeof(buf), 12, 5000, 7000123);
-        CHECK(n > 0 && strcmp(buf, "applied seq=12 limit_bytes=5000 at_us=7000123\n") == 0, "applied at_us: %s",
-              buf);
+        CHECK(n > 0 && strcmp(buf, "applied seq=12 limit_bytes=5000 at_us=7000123\n") == 0,
+              "applied at_us: %s", buf);
         buf[n - 1] = '\0';
         CHECK(proto_parse(buf, (size_t)n - 1, &m, NULL) == 0 && proto_get_u64(&m, "seq", &v) == 0 && v == 12,
               "applied round trip");

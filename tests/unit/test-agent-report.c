@@ -137,7 +137,8 @@ static void test_applied(void)
         parse("applied seq=5 limit_bytes=max", buf, sizeof(buf), &m);
         CHECK(agent_report_applied(&a, &m, 2750, &seq, &reason) == 0 && seq == 5, "the last target's");
         CHECK(a.applied_limit_bytes == PROTO_LIMIT_NONE, "max read back as no limit");
-        CHECK(agent_report_applied_in(&a, 5, &took, NULL) && took == 750, "took %" PRIu64 " us", (uint64_t)took);
+        CHECK(agent_report_applied_in(&a, 5, &took, NULL) && took == 750, "took %" PRIu64 " us",
+              (uint64_t)took);
         CHECK(!a.applied_stamped, "no at_us=: timed by the arrival");
         agent_report_target_sent(&a, 6, 800, 3000);
         CHECK(!agent_report_applied_in(&a, 6, &took, NULL), "a new target is not applied yet");
@@ -159,18 +160,20 @@ static void test_applied(void)
         usec_t acked = 0;
         parse("applied seq=6 limit_bytes=800 at_us=3200", buf, sizeof(buf), &m);
         CHECK(agent_report_applied(&a, &m, 9000, &seq, &reason) == 0, "at_us= taken");
-        CHECK(agent_report_applied_in(&a, 6, &took, &acked) && took == 200 && acked == 6000 && a.applied_stamped,
+        CHECK(agent_report_applied_in(&a, 6, &took, &acked) && took == 200 && acked == 6000 &&
+                      a.applied_stamped,
               "took %" PRIu64 " us by the agent's clock, acknowledged after %" PRIu64 " us", (uint64_t)took,
               (uint64_t)acked);
-        /* A stamp outside [sent, arrival] is another clock's: the arrival stands for it. */
+        /* A stamp outside [sent, arrival] is another clock's: the arrival stands for it. The rows: before
+         * the send, after the arrival, the window's two ends, zero, far off. */
         static const struct {
                 const char *line;
                 usec_t sent, arrived, took;
                 bool stamped;
         } clocks[] = {
-                {"applied seq=7 limit_bytes=800 at_us=2999", 3000, 4000, 1000, false}, /* before the send */
-                {"applied seq=7 limit_bytes=800 at_us=4001", 3000, 4000, 1000, false}, /* after the arrival */
-                {"applied seq=7 limit_bytes=800 at_us=3000", 3000, 4000, 0, true},     /* the window's ends */
+                {"applied seq=7 limit_bytes=800 at_us=2999", 3000, 4000, 1000, false},
+                {"applied seq=7 limit_bytes=800 at_us=4001", 3000, 4000, 1000, false},
+                {"applied seq=7 limit_bytes=800 at_us=3000", 3000, 4000, 0, true},
                 {"applied seq=7 limit_bytes=800 at_us=4000", 3000, 4000, 1000, true},
                 {"applied seq=7 limit_bytes=800 at_us=0", 3000, 4000, 1000, false},
                 {"applied seq=7 limit_bytes=800 at_us=99999999999", 3000, 4000, 1000, false},
@@ -180,7 +183,8 @@ static void test_applied(void)
                 parse(clocks[i].line, buf, sizeof(buf), &m);
                 CHECK(agent_report_applied(&a, &m, clocks[i].arrived, &seq, &reason) == 0 &&
                               agent_report_applied_in(&a, 7, &took, &acked) && took == clocks[i].took &&
-                              acked == clocks[i].arrived - clocks[i].sent && a.applied_stamped == clocks[i].stamped,
+                              acked == clocks[i].arrived - clocks[i].sent &&
+                              a.applied_stamped == clocks[i].stamped,
                       "%s sent at %" PRIu64 ", arrived at %" PRIu64 ": took %" PRIu64 " us", clocks[i].line,
                       (uint64_t)clocks[i].sent, (uint64_t)clocks[i].arrived, (uint64_t)took);
         }

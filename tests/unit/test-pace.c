@@ -179,8 +179,8 @@ static void test_faults_backoff(void)
                 bool still;
                 usec_t want;
         } rows[] = {
-                {0, false, 2 * MS},         {0, true, 2 * MS},          {2 * MS, true, 4 * MS},
-                {4 * MS, true, 8 * MS},     {32 * MS, true, 64 * MS},   {64 * MS, true, 100 * MS},
+                {0, false, 2 * MS},         {0, true, 2 * MS},         {2 * MS, true, 4 * MS},
+                {4 * MS, true, 8 * MS},     {32 * MS, true, 64 * MS},  {64 * MS, true, 100 * MS},
                 {100 * MS, true, 100 * MS}, {100 * MS, false, 2 * MS},
         };
         PaceConfig c;

@@ -295,7 +295,6 @@ static int handle_line(Agent *a, char *line, size_t len)
         return 0;
 }
 
-
 /* Reads what is there and handles complete lines. 1 bye, 0 go on, < 0 closed or broken. */
 static int read_lines(Agent *a)
 {
