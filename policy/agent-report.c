@@ -103,8 +103,8 @@ void agent_report_target_sent(AgentReport *a, uint64_t seq, uint64_t bytes, usec
 
 bool agent_report_applied_in(const AgentReport *a, uint64_t seq, usec_t *ret_usec, usec_t *ret_acked_usec)
 {
-        if (seq != a->target_seq || a->acked_usec == 0 || a->applied_usec < a->target_sent_usec ||
-            a->acked_usec < a->target_sent_usec)
+        /* applied_usec lies between the send and acked_usec (agent_report_applied()). */
+        if (seq != a->target_seq || a->acked_usec == 0 || a->acked_usec < a->target_sent_usec)
                 return false;
         *ret_usec = a->applied_usec - a->target_sent_usec;
         if (ret_acked_usec)

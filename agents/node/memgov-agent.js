@@ -140,7 +140,6 @@ function level(m, key) {
   return l;
 }
 
-// MEMGOV_STATS_INTERVAL: "500ms", "2s", "1m" or bare seconds; default 1 s; 0 turns periodic stats off.
 // applied's at_us=: on Linux process.hrtime is CLOCK_MONOTONIC, memgov's clock, so memgov times a target to when
 // the agent had it rather than to when its own loop read the answer (a stamp outside the send and the arrival is
 // ignored, docs/protocol.md). Elsewhere there is none.
@@ -148,6 +147,7 @@ function appliedAt() {
   return process.platform === 'linux' ? ` at_us=${process.hrtime.bigint() / 1000n}` : '';
 }
 
+// MEMGOV_STATS_INTERVAL: "500ms", "2s", "1m" or bare seconds; default 1 s; 0 turns periodic stats off.
 function statsIntervalMs(s) {
   if (s === undefined || s === '') return 1000;
   const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(s);
