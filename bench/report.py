@@ -242,6 +242,19 @@ def latency_table(det_rows, act_rows):
     return "\n".join(out)
 
 
+def agent_wake_table(rows):
+    """bench/agent-wake.py's percentiles, on the host: one row per busy goroutine count and kind."""
+    what = {"target_to_applied": "target written -> the agent's applied at_us=",
+            "target_to_ack": "target written -> applied read",
+            "stats_answer": "stats? written -> stats read"}
+    out = ["| goroutines allocating | what | samples | p50 (us) | p90 (us) | p99 (us) | max (us) |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (r["busy"], what.get(r["kind"], r["kind"]), r["n"],
+                                                            r["p50_us"], r["p90_us"], r["p99_us"], r["max_us"]))
+    return "\n".join(out)
+
+
 def loadavg_text(rows):
     """The host's load average around each part of the run (scripts/bench, loadavg.csv)."""
     t = ["The run must be made on an idle machine: the VM's CPU is emulated, so any other load on the host "
@@ -353,7 +366,7 @@ def main():
                            stdout=subprocess.DEVNULL)
             traces.append(t)
 
-    goals = judge(cells, det_rows, act_rows, overhead)
+    goals = judge(cells, det_rows, act_rows, overhead, read_csv(os.path.join(res, "agent-wake.csv")))
     L = []
     L.append("# memgov benchmark: the OOM-avoidance matrix, reaction latency and overhead")
     L.append("")
@@ -474,6 +487,18 @@ def main():
     L.append("")
     L.append("![the first latency run, traced](burst.png)")
     L.append("")
+    wake_path = os.path.join(res, "agent-wake.csv")
+    if os.path.exists(wake_path):
+        L.append("### The Go agent's wake-up on the host's own CPUs")
+        L.append("")
+        L.append("bench/agent-wake.py, outside the VM (no cgroup is needed): a Go program with the agent and "
+                 "0, 1 or 2 goroutines allocating without pause (GOMAXPROCS = the host's CPUs); the script plays "
+                 "memgov on the agent's socket and sends a target or a stats? every 5-20 ms. This is the "
+                 "actuation path at the speed of real hardware; the host's load around it is in loadavg.csv "
+                 "(part wake). Raw data: agent-wake.csv.")
+        L.append("")
+        L.append(agent_wake_table(read_csv(wake_path)))
+        L.append("")
     L.append("## Overhead when idle")
     L.append("")
     L.append("bench/overhead.sh, in the same run and the same VM at the same time: memgov over a sleeping C "
@@ -495,7 +520,7 @@ def main():
     print("report.py: wrote %s" % os.path.join(res, "report.md"))
 
 
-def judge(cells, det_rows, act_rows, overhead):
+def judge(cells, det_rows, act_rows, overhead, wake_rows=()):
     """The issue's goals, each as (goal, measured, met: True/False/None, why-not)."""
     goals = []
     fit = [c for c in cells.values() if not c.shape.endswith("leak") and c.strategy == "agent"]
@@ -593,14 +618,19 @@ def judge(cells, det_rows, act_rows, overhead):
         acks = [x for x in (num(r.get("target_to_ack_us")) for r in act_rows) if x is not None]
         clock = ("%d of them by the agent's own clock (applied's at_us=), the rest by memgov reading the answer"
                  % stamped if stamped else "by memgov reading the agent's answer")
+        host = [r for r in wake_rows if r.get("kind") == "target_to_applied"]
+        host = (". On the host's own CPUs (bench/agent-wake.py), target -> applied p99 %s: a Go program "
+                "that keeps its Ps busy makes the agent's goroutine wait for the Go scheduler, on hardware too" %
+                ", ".join("%s us with %s goroutines allocating" % (r["p99_us"], r["busy"]) for r in host)
+                if host else "")
         goals.append(("Actuation p99 <= 5 ms", "%s us (%d samples, %s)" % (fmt(p), len(act), clock),
                       p is not None and p <= 5000,
                       "the path is a socket write, the agent's goroutine waking and debug.SetMemoryLimit (about "
                       "20 us) in a program allocating flat out under emulation; the slow ones are a program's "
                       "first target, while the program, its agent and memgov share the VM's two CPUs, and "
                       "targets sent while the program keeps every P busy (docs/design.md, \"A target's way to "
-                      "the agent\")%s" % ("; memgov read the answers p99 %s us after the write" % fmt(pct(acks, 99))
-                                         if acks else "")))
+                      "the agent\")%s%s" % ("; memgov read the answers p99 %s us after the write" % fmt(pct(acks, 99))
+                                           if acks else "", host)))
     mg = [r for r in overhead if r["who"].startswith("memgov")]
     if mg:
         worst = max(mg, key=lambda r: num(r["rssanon_kib"]))

@@ -2,17 +2,19 @@
 # A cheap run of the benchmark's parts, so they cannot rot between full runs
 # (ctest vm.bench.smoke): one Go shape under every strategy once, the jump
 # shape with the agent once, one latency run, a short idle measurement, then
-# the report on the host. Checks that each part produced its rows and that the
+# the Go agent's wake-up on the host (a few lines), the report on the host. Checks that each part produced its rows and that the
 # report judged the goals; it asserts no goal and no outcome of a race between
 # memgov and the program (that is the full run's report, scripts/bench).
-# Usage: smoke.sh MEMGOV GO-WORKLOAD LOOP-WORKLOAD SCRATCH-DIR
+# Usage: smoke.sh MEMGOV GO-WORKLOAD LOOP-WORKLOAD SCRATCH-DIR AGENTWAKE
 #   LOOP-WORKLOAD: tests/loop/workload (bench/latency.sh's program)
+#   AGENTWAKE: bench/agentwake built (bench/agent-wake.py's program)
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 memgov=$(realpath "$1")
 workload=$(realpath "$2")
 loop=$(realpath "$3")
 out=$(realpath -m "$4")
+agentwake=$(realpath "$5")
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -23,6 +25,7 @@ mkdir -p "$out"
         "$1"/latency.sh "$2" "$4" "$5" 1 >/dev/null || echo "smoke: latency.sh exited $?" >&2
         "$1"/overhead.sh "$2" "$3" "$5" || echo "smoke: overhead.sh exited $?" >&2' sh \
         "$here" "$memgov" "$workload" "$loop" "$out" || echo "smoke: vmrun exited $?" >&2
+"$here/agent-wake.py" "$agentwake" 20 0 1 >"$out/agent-wake.csv" || echo "smoke: agent-wake.py exited $?" >&2
 "$here/report.py" "$out" || echo "smoke: report.py exited $?" >&2
 
 status=0
@@ -55,6 +58,9 @@ check "latency: actuation rows in actuation.csv" [ "$(rows "$out/actuation.csv")
 check "memgov and tini idle in overhead.csv" [ "$(rows "$out/overhead.csv")" -eq 3 ]
 check "the report judged the goals" grep -q "^| 0 OOM kills on every shape" "$out/report.md"
 check "the report has the detection figures" grep -q "^| detection: the jump starts .* | [0-9.][0-9.]* | [0-9.][0-9.]* |$" "$out/report.md"
+check "agent-wake: three rows for each of 0 and 1 busy goroutines" \
+        [ "$(rows "$out/agent-wake.csv" '^[01],')" -eq 6 ]
+check "the report has the agent's wake-up" grep -q "^| 1 | target written -> the agent's applied at_us= | [0-9]" "$out/report.md"
 check "the plots were drawn" test -s "$out/oom.png" -a -s "$out/wall.png" -a -s "$out/peak.png"
 echo "bench smoke: $([ $status -eq 0 ] && echo passed || echo failed)"
 exit $status
