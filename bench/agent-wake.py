@@ -28,7 +28,10 @@ def now_us():
 
 
 def fields(line):
+    """A line's type and key=value pairs; ("", {}) at the end of the stream."""
     words = line.split()
+    if not words:
+        return "", {}
     return words[0], dict(w.split("=", 1) for w in words[1:] if "=" in w)
 
 
@@ -44,11 +47,13 @@ def run(program, busy, count):
     env = dict(os.environ, MEMGOV_FD=str(theirs.fileno()), MEMGOV_STATS_INTERVAL="0")
     child = subprocess.Popen([program, "-busy", str(busy)], env=env, pass_fds=[theirs.fileno()])
     theirs.close()
+    # An agent that never answers ends the run instead of hanging it.
+    ours.settimeout(10)
     lines = ours.makefile("r")
     try:
         typ, _ = fields(lines.readline())
         if typ != "hello":
-            sys.exit("agent-wake.py: the agent said %r before hello" % typ)
+            sys.exit("agent-wake.py: %s before hello" % ("the agent said %r" % typ if typ else "the connection ended"))
         ours.sendall(b"welcome v=1 id=1\n")
         time.sleep(0.5)  # the goroutines get going, the heap grows to its churn
         applied, acked, stats = [], [], []
@@ -95,7 +100,10 @@ def main():
           % (os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3]), count), file=sys.stderr)
     print("busy,kind,n,p50_us,p90_us,p99_us,max_us")
     for busy in levels:
-        applied, acked, stats = run(program, busy, count)
+        try:
+            applied, acked, stats = run(program, busy, count)
+        except socket.timeout:
+            sys.exit("agent-wake.py: the agent did not answer within 10 s (%d goroutines allocating)" % busy)
         for kind, v in (("target_to_applied", applied), ("target_to_ack", acked), ("stats_answer", stats)):
             print("%d,%s,%d,%s,%s,%s,%s" % (busy, kind, len(v), pct(v, 50), pct(v, 90), pct(v, 99),
                                             max(v) if v else "n/a"))
