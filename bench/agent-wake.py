@@ -82,7 +82,9 @@ def run(program, busy, count):
                 stats.append(arrived - sent)
         return applied, acked, stats
     finally:
+        # The program runs until it is told to stop (its agent only ends with the connection).
         ours.close()
+        child.terminate()
         try:
             child.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -340,6 +340,7 @@ def main():
     overhead = read_csv(os.path.join(res, "overhead.csv"))
     det_rows = read_csv(os.path.join(res, "detection.csv"))
     act_rows = read_csv(os.path.join(res, "actuation.csv"))
+    wake_rows = read_csv(os.path.join(res, "agent-wake.csv"))
     env = "; ".join(open(os.path.join(res, "environment.txt")).read().split("\n")).strip("; ") if os.path.exists(os.path.join(res, "environment.txt")) else ""
 
     if cells:
@@ -366,7 +367,7 @@ def main():
                            stdout=subprocess.DEVNULL)
             traces.append(t)
 
-    goals = judge(cells, det_rows, act_rows, overhead, read_csv(os.path.join(res, "agent-wake.csv")))
+    goals = judge(cells, det_rows, act_rows, overhead, wake_rows)
     L = []
     L.append("# memgov benchmark: the OOM-avoidance matrix, reaction latency and overhead")
     L.append("")
@@ -487,8 +488,7 @@ def main():
     L.append("")
     L.append("![the first latency run, traced](burst.png)")
     L.append("")
-    wake_path = os.path.join(res, "agent-wake.csv")
-    if os.path.exists(wake_path):
+    if wake_rows:
         L.append("### The Go agent's wake-up on the host's own CPUs")
         L.append("")
         L.append("bench/agent-wake.py, outside the VM (no cgroup is needed): a Go program with the agent and "
@@ -497,7 +497,7 @@ def main():
                  "actuation path at the speed of real hardware; the host's load around it is in loadavg.csv "
                  "(part wake). Raw data: agent-wake.csv.")
         L.append("")
-        L.append(agent_wake_table(read_csv(wake_path)))
+        L.append(agent_wake_table(wake_rows))
         L.append("")
     L.append("## Overhead when idle")
     L.append("")

@@ -2,9 +2,10 @@
 # A cheap run of the benchmark's parts, so they cannot rot between full runs
 # (ctest vm.bench.smoke): one Go shape under every strategy once, the jump
 # shape with the agent once, one latency run, a short idle measurement, then
-# the Go agent's wake-up on the host (a few lines), the report on the host. Checks that each part produced its rows and that the
-# report judged the goals; it asserts no goal and no outcome of a race between
-# memgov and the program (that is the full run's report, scripts/bench).
+# on the host the Go agent's wake-up (a few lines) and the report. Checks that
+# each part produced its rows and that the report judged the goals; it asserts
+# no goal and no outcome of a race between memgov and the program (that is the
+# full run's report, scripts/bench).
 # Usage: smoke.sh MEMGOV GO-WORKLOAD LOOP-WORKLOAD SCRATCH-DIR AGENTWAKE
 #   LOOP-WORKLOAD: tests/loop/workload (bench/latency.sh's program)
 #   AGENTWAKE: bench/agentwake built (bench/agent-wake.py's program)

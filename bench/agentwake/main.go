@@ -38,8 +38,7 @@ func main() {
 	for i := 0; i < *busy; i++ {
 		go churn()
 	}
-	// Until the driver closes the connection, which ends the agent, or
-	// signals.
+	// Until the driver signals: a closed connection ends only the agent.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	<-sig
