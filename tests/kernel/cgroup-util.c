@@ -58,6 +58,26 @@ static void kt_on_alarm(int sig)
         _exit(1);
 }
 
+char *kt_measure_parent(const char *root, const char *prefix)
+{
+        char name[64];
+        char *parent;
+
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (!kt_inside_vmrun()) {
+                printf("not inside tests/vm/vmrun; refusing to touch this machine's cgroups\n");
+                return NULL;
+        }
+        snprintf(name, sizeof(name), "%s.%d", prefix, (int)getpid());
+        parent = cg_name(root, name);
+        if (!parent || cg_create(parent) < 0 || cg_write(parent, "cgroup.subtree_control", "+memory") < 0) {
+                printf("cannot create %s with the memory controller: %m\n", parent ? parent : root);
+                free(parent);
+                return NULL;
+        }
+        return parent;
+}
+
 int kt_run_tests(const char *root, const KtTest *tests, size_t n_tests)
 {
         char name[64];

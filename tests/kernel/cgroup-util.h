@@ -43,6 +43,13 @@ typedef struct KtTest {
 bool kt_inside_vmrun(void);
 
 /*
+ * For a program that measures and prints tables (no TAP): refuse outside the VM, then
+ * create root/<prefix>.<pid> with the memory controller for its children. Says why on
+ * stdout and returns NULL when it cannot.
+ */
+char *kt_measure_parent(const char *root, const char *prefix);
+
+/*
  * Create a fresh parent group under root, run every test with it and print TAP.
  * Returns the process exit status: 0 when all passed.
  */

@@ -430,20 +430,11 @@ static void table_threads(const char *parent)
 int main(int argc, char **argv)
 {
         const char *root = argc > 1 ? argv[1] : "/sys/fs/cgroup";
-        char name[64];
         char *parent;
 
-        setvbuf(stdout, NULL, _IOLBF, 0);
-        if (!kt_inside_vmrun()) {
-                printf("not inside tests/vm/vmrun; refusing to touch this machine's cgroups\n");
+        parent = kt_measure_parent(root, "memgov-kt-measure");
+        if (!parent)
                 return 2;
-        }
-        snprintf(name, sizeof(name), "memgov-kt-measure.%d", (int)getpid());
-        parent = cg_name(root, name);
-        if (!parent || cg_create(parent) < 0 || cg_write(parent, "cgroup.subtree_control", "+memory") < 0) {
-                printf("cannot create %s with the memory controller: %m\n", parent ? parent : root);
-                return 2;
-        }
         table_notification(parent);
         table_overage(parent);
         table_threads(parent);
