@@ -591,9 +591,11 @@ def judge(cells, det_rows, act_rows, overhead, wake_rows=()):
             why.append("no median to compare for " + "; ".join(missing))
         goals.append(("Wall time <= 1.0x static 90% on steady, burst and high-live (Go, medians of completed runs)",
                       "; ".join(walls + missing), not over and not missing, "; ".join(why)))
-    det = [num(r["from_jump_start_ms"]) for r in det_rows]
-    if det:
-        p = pct(det, 99)
+    # The issue measures detection to the target reaching the agent; the decision's own time is named beside.
+    det = [x for x in (num(r.get("from_jump_start_to_applied_ms")) for r in det_rows) if x is not None]
+    decided = [x for x in (num(r["from_jump_start_ms"]) for r in det_rows) if x is not None]
+    if det_rows:
+        p = pct(det, 99) if len(det) == len(det_rows) else None
         by = {}
         for r in det_rows:
             by[r.get("on", "?")] = by.get(r.get("on", "?"), 0) + 1
@@ -613,8 +615,12 @@ def judge(cells, det_rows, act_rows, overhead, wake_rows=()):
                          "(tests/kernel/README.md, kt-measure-fault), and the law needs a few MiB of it "
                          "charged" % (fmt(min(child), "{:.1f}"), fmt(max(child), "{:.1f}"),
                                       fmt(pct(child, 50), "{:.1f}")))
-        goals.append(("Detection p99 <= 20 ms", "%s ms (from the jump's start; %d samples: %s)" % (
-                          fmt(p, "{:g}"), len(det), sources),
+        unapplied = len(det_rows) - len(det)
+        goals.append(("Detection p99 <= 20 ms", "%s ms (from the jump's start to the agent applying the target; "
+                      "%d samples: %s%s; the decision itself p99 %s ms)" % (
+                          fmt(p, "{:g}"), len(det_rows), sources,
+                          ", %d of them never applied" % unapplied if unapplied else "",
+                          fmt(pct(decided, 99), "{:g}")),
                       p is not None and p <= 20,
                       "memgov decided on (event source, decisions) %s. The jump's first page fault wakes memgov "
                       "within milliseconds (docs/design.md, the fault watch), but the law counts the growth as "
