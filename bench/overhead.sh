@@ -7,8 +7,11 @@
 #   memgov-go   memgov run --memory-max 256M -- the Go workload, idle, with the
 #               Go agent connected (it reports stats every second)
 #   tini        tini -s -- sleep (-s: a subreaper, as it is when not PID 1)
-# After a settling pause, for IDLE_SECS (default 60): VmRSS and RssAnon
-# (/proc/PID/status, at the end), CPU time (/proc/PID/schedstat, ns, summed
+# After a settling pause, for IDLE_SECS (default 60): the resident set and its
+# anonymous part (Rss and Anonymous of /proc/PID/smaps_rollup, at the end: the
+# page tables walked; /proc/PID/status's VmRSS and RssAnon are per-thread
+# counters folded in lazily on 6.1, which proc(5) calls inaccurate, and read
+# 20 KiB low for one memgov here), CPU time (/proc/PID/schedstat, ns, summed
 # over threads: finer than the 10 ms ticks of /proc/PID/stat) and context
 # switches (voluntary + involuntary, summed over threads): each is a wakeup.
 # Usage: overhead.sh MEMGOV WORKLOAD OUTDIR
@@ -36,7 +39,7 @@ switches() {
         cat /proc/"$1"/task/*/status 2>/dev/null |
                 awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { printf "%d", s }'
 }
-status_kib() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status; }
+rollup_kib() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/smaps_rollup; }
 
 sleep "$SETTLE_SECS"
 declare -A c0 s0
@@ -58,7 +61,7 @@ for row in "memgov $pid_c" "memgov-go $pid_go" "tini $pid_tini"; do
         fi
         cpu=$(($(cpu_ns "$p") - c0[$p]))
         sw=$(($(switches "$p") - s0[$p]))
-        awk -v who="$who" -v rss="$(status_kib "$p" VmRSS)" -v anon="$(status_kib "$p" RssAnon)" \
+        awk -v who="$who" -v rss="$(rollup_kib "$p" Rss)" -v anon="$(rollup_kib "$p" Anonymous)" \
                 -v ns="$((t1 - t0))" -v cpu="$cpu" -v sw="$sw" 'BEGIN {
                 secs = ns / 1e9
                 printf "%s,%s,%s,%.1f,%d,%.5f,%.3f,%.3f\n", who, rss, anon, secs, cpu, 100 * cpu / ns, cpu / 1e9 * 3600 / secs, sw / secs
