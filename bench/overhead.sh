@@ -5,7 +5,7 @@
 #   memgov      memgov run --memory-max 256M -- sleep (a C program: the
 #               preloaded C agent connects)
 #   memgov-go   memgov run --memory-max 256M -- the Go workload, idle, with the
-#               Go agent connected (it reports stats every second)
+#               Go agent connected (it reports stats every 8 s: the fault watch)
 #   tini        tini -s -- sleep (-s: a subreaper, as it is when not PID 1)
 # After a settling pause, for IDLE_SECS (default 60): the resident set and its
 # anonymous part (Rss and Anonymous of /proc/PID/smaps_rollup, at the end: the
