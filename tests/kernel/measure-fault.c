@@ -37,6 +37,7 @@ typedef struct Rep {
 
 typedef struct Result {
         bool huge;
+        int n_reps; /* done: a failed mmap ends the reps early */
         Rep reps[REPS];
 } Result;
 
@@ -139,13 +140,12 @@ static int measure(const char *cg, void *arg)
         if (pthread_create(&t, NULL, poll_current, &p) != 0)
                 return 1;
         settle();
-        for (int i = 0; i < REPS; i++)
-                if (touch_one(res->huge, &start[i], &end[i]) < 0)
-                        break;
+        while (res->n_reps < REPS && touch_one(res->huge, &start[res->n_reps], &end[res->n_reps]) == 0)
+                res->n_reps++;
         atomic_store(&p.stop, true);
         pthread_join(t, NULL);
         n = atomic_load(&p.n);
-        for (int i = 0; i < REPS; i++) {
+        for (int i = 0; i < res->n_reps; i++) {
                 long before = charged_at(&p, n, start[i]);
                 Rep *r = &res->reps[i];
 
@@ -187,7 +187,7 @@ static void row(const char *parent, bool huge)
         char *cg = cg_name(parent, huge ? "huge" : "small");
         double fault[REPS], charge[REPS], share[REPS];
         char b1[64], b2[64], b3[64];
-        int n = 0, n_charge = 0, status;
+        int n, n_charge = 0, status;
         long charged = 0;
 
         if (res == MAP_FAILED || !cg || cg_create(cg) < 0) {
@@ -201,10 +201,15 @@ static void row(const char *parent, bool huge)
                 printf("# %s: the child failed: status %#x\n", huge ? "huge" : "small", status);
                 goto cleanup;
         }
-        for (int i = 0; i < REPS; i++) {
+        n = res->n_reps;
+        if (n == 0) {
+                printf("# %s: no rep was done (mmap failed)\n", huge ? "huge" : "small");
+                goto cleanup;
+        }
+        for (int i = 0; i < n; i++) {
                 const Rep *r = &res->reps[i];
 
-                fault[n++] = r->fault_ms;
+                fault[i] = r->fault_ms;
                 charged += r->charged;
                 if (r->charge_ms >= 0) {
                         charge[n_charge] = r->charge_ms;
