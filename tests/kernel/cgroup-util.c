@@ -70,8 +70,14 @@ char *kt_measure_parent(const char *root, const char *prefix)
         }
         snprintf(name, sizeof(name), "%s.%d", prefix, (int)getpid());
         parent = cg_name(root, name);
-        if (!parent || cg_create(parent) < 0 || cg_write(parent, "cgroup.subtree_control", "+memory") < 0) {
-                printf("cannot create %s with the memory controller: %m\n", parent ? parent : root);
+        if (!parent || cg_create(parent) < 0) {
+                printf("cannot create a group under %s: %m\n", root);
+                free(parent);
+                return NULL;
+        }
+        if (cg_write(parent, "cgroup.subtree_control", "+memory") < 0) {
+                printf("cannot enable the memory controller in %s: %m\n", parent);
+                cg_destroy(parent);
                 free(parent);
                 return NULL;
         }
