@@ -14,13 +14,14 @@
 # Usage: agent-wake.py AGENTWAKE [COUNT] [BUSY...] >agent-wake.csv
 #   AGENTWAKE is bench/agentwake built (build/bench/agentwake); COUNT lines
 #   per run (default 400), BUSY the goroutine counts (default 0 1 2).
-import math
 import os
 import random
 import socket
 import subprocess
 import sys
 import time
+
+from report import fmt, pct  # nearest rank, as the report and bench/latency.sh
 
 
 def now_us():
@@ -33,13 +34,6 @@ def fields(line):
     if not words:
         return "", {}
     return words[0], dict(w.split("=", 1) for w in words[1:] if "=" in w)
-
-
-def pct(values, p):
-    v = sorted(values)
-    if not v:
-        return "n/a"
-    return v[max(0, math.ceil(p / 100 * len(v)) - 1)]
 
 
 def run(program, busy, count):
@@ -107,8 +101,8 @@ def main():
         except socket.timeout:
             sys.exit("agent-wake.py: the agent did not answer within 10 s (%d goroutines allocating)" % busy)
         for kind, v in (("target_to_applied", applied), ("target_to_ack", acked), ("stats_answer", stats)):
-            print("%d,%s,%d,%s,%s,%s,%s" % (busy, kind, len(v), pct(v, 50), pct(v, 90), pct(v, 99),
-                                            max(v) if v else "n/a"))
+            print("%d,%s,%d,%s,%s,%s,%s" % (busy, kind, len(v), fmt(pct(v, 50), "{}"), fmt(pct(v, 90), "{}"),
+                                            fmt(pct(v, 99), "{}"), max(v) if v else "n/a"))
         sys.stdout.flush()
 
 

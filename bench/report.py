@@ -636,11 +636,11 @@ def judge(cells, det_rows, act_rows, overhead, wake_rows=()):
         acks = [x for x in (num(r.get("target_to_ack_us")) for r in act_rows) if x is not None]
         clock = ("%d of them by the agent's own clock (applied's at_us=), the rest by memgov reading the answer"
                  % stamped if stamped else "by memgov reading the agent's answer")
-        host = [r for r in wake_rows if r.get("kind") == "target_to_applied"]
+        on_host = [r for r in wake_rows if r.get("kind") == "target_to_applied"]
         host = (". On the host's own CPUs (bench/agent-wake.py), target -> applied p99 %s: a Go program "
                 "that keeps its Ps busy makes the agent's goroutine wait for the Go scheduler, on hardware too" %
-                ", ".join("%s us with %s goroutines allocating" % (r["p99_us"], r["busy"]) for r in host)
-                if host else "")
+                ", ".join("%s us with %s goroutines allocating" % (r["p99_us"], r["busy"]) for r in on_host)
+                if on_host else "")
         goals.append(("Actuation p99 <= 5 ms", "%s us (%d samples, %s)" % (fmt(p), len(act), clock),
                       p is not None and p <= 5000,
                       "the path is a socket write, the agent's goroutine waking and debug.SetMemoryLimit (about "
