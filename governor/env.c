@@ -148,47 +148,41 @@ static bool find_agent(const char *name, const char *build_subdir, const char *s
         return access(found, R_OK) == 0;
 }
 
-/* Each path is looked for once and kept for memgov's life. Kept as a PATH_MAX array here, each of these
- * four initialised tables filled a page of memgov's data, copied on write when the loader relocated its
- * pointers: 16 KiB of resident memory, looked up or not. */
 typedef struct AgentFile {
         const char *name, *build_subdir, *source_subdir;
         int searched; /* -1: not yet; else whether found holds it */
-        char *found;
+        char found[PATH_MAX];
 } AgentFile;
 
 static const char *agent_path(AgentFile *a)
 {
-        if (a->searched < 0) {
-                char found[PATH_MAX];
-
-                a->searched = find_agent(a->name, a->build_subdir, a->source_subdir, found, sizeof(found)) &&
-                              (a->found = strdup(found));
-        }
+        if (a->searched < 0)
+                a->searched =
+                        find_agent(a->name, a->build_subdir, a->source_subdir, a->found, sizeof(a->found));
         return a->searched ? a->found : NULL;
 }
 
 const char *env_node_agent_path(void)
 {
-        static AgentFile a = {"memgov-agent.js", NULL, "agents/node", -1, NULL};
+        static AgentFile a = {"memgov-agent.js", NULL, "agents/node", -1, ""};
         return agent_path(&a);
 }
 
 const char *env_java_agent_path(void)
 {
-        static AgentFile a = {"memgov-agent.jar", "agents/java", NULL, -1, NULL};
+        static AgentFile a = {"memgov-agent.jar", "agents/java", NULL, -1, ""};
         return agent_path(&a);
 }
 
 const char *env_dotnet_agent_path(void)
 {
-        static AgentFile a = {"MemgovAgent.dll", "agents/dotnet", NULL, -1, NULL};
+        static AgentFile a = {"MemgovAgent.dll", "agents/dotnet", NULL, -1, ""};
         return agent_path(&a);
 }
 
 const char *env_c_agent_path(void)
 {
-        static AgentFile a = {"libmemgov-preload.so", "agents/c", NULL, -1, NULL};
+        static AgentFile a = {"libmemgov-preload.so", "agents/c", NULL, -1, ""};
         return agent_path(&a);
 }
 

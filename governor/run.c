@@ -13,10 +13,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <systemd/sd-event.h>
@@ -456,25 +454,6 @@ static int prepare_governor(Supervisor *s, const LaunchEnv *plan, char ***ret_en
         return 0;
 }
 
-/* The event loop, the governor and the child's environment. The plan and the runtime detection behind it
- * (about 50 KiB) serve only until the environment is built: on memgov's stack, their pages stayed resident
- * for the child's whole life. */
-static int plan_and_prepare(Supervisor *s, const char *path, char ***ret_envp, int *ret_keep_fd)
-{
-        _cleanup_free_ LaunchEnv *plan = calloc(1, sizeof(*plan));
-        _cleanup_free_ RuntimeDetection *detection = calloc(1, sizeof(*detection));
-        int r;
-
-        if (!plan || !detection)
-                return log_error_errno(-ENOMEM, "Failed to plan the child's environment: %m");
-        env_plan(s->run.opts, path, &s->run.limits, detection, plan);
-        env_report(plan);
-        r = sd_event_default(&s->event);
-        if (r < 0)
-                return log_error_errno(r, "Failed to allocate the event loop: %m");
-        return prepare_governor(s, plan, ret_envp, ret_keep_fd);
-}
-
 /* Observe mode: the budget comes from the limits someone else set on the group and its ancestors. */
 static void observe_limits(Supervisor *s)
 {
@@ -507,6 +486,8 @@ int run_main(const RunOptions *o)
         char name[256];
         bool observe;
         int child_oom, child_nice;
+        LaunchEnv plan;
+        RuntimeDetection detection;
         SandboxOptions so;
         int r;
 
@@ -536,7 +517,14 @@ int run_main(const RunOptions *o)
         platform_sandbox_set_spawn_options(s.sandbox, child_oom, child_nice, true);
         if (observe)
                 observe_limits(&s);
-        r = plan_and_prepare(&s, path, &envp, &keep_fd);
+        env_plan(o, path, &s.run.limits, &detection, &plan);
+        env_report(&plan);
+
+        r = sd_event_default(&s.event);
+        if (r < 0)
+                log_error_errno(r, "Failed to allocate the event loop: %m");
+        else
+                r = prepare_governor(&s, &plan, &envp, &keep_fd);
         if (r < 0) {
                 (void)platform_sandbox_destroy(s.sandbox);
                 supervisor_done(&s);
@@ -563,9 +551,6 @@ int run_main(const RunOptions *o)
                 s.run.exit_code = EXIT_MEMGOV_FAILURE;
                 finish(&s); /* the loop below runs its rmdir retries, then exits */
         }
-        /* What start-up freed (the plan, runtime detection's reads, the policy's parse) goes back to the
-         * kernel: memgov then stays at its running size (bench/overhead.sh, RssAnon). */
-        (void)malloc_trim(0);
         r = sd_event_loop(s.event);
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m; killing the group.");
